@@ -1,0 +1,41 @@
+"""The ``littledata`` command line: thin wrappers that call one library function per command.
+
+Each area has its own module that adds commands to :data:`littledata.cli.app.app`; heavy libraries
+are imported inside the commands so ``littledata --help`` stays fast. A :class:`LittleDataError`
+is shown as a one-line message (no traceback) and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+from littledata.cli.app import app
+from littledata.errors import LittleDataError
+
+COMMAND_MODULES = ("datasets", "features", "bench", "active", "serve")
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"littledata.cli.{_module}")
+
+
+def main() -> None:
+    """Entry point of the ``littledata`` console script."""
+    from littledata import progress
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    progress.set_enabled(sys.stderr.isatty())
+    try:
+        app()
+    except LittleDataError as exc:
+        from rich.console import Console
+
+        Console(stderr=True).print(f"[bold red]Error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted.\n")
+        sys.exit(130)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,5 @@
+"""Commands: active (see littledata.cli)."""
+
+from __future__ import annotations
+
+from littledata.cli.app import app  # noqa: F401

@@ -1,0 +1,17 @@
+"""Datasets: the registry of real datasets, download with verification, parsers, user files."""
+
+from __future__ import annotations
+
+from littledata.datasets.base import Dataset, DatasetSpec, RemoteFile, Split, Task
+from littledata.datasets.registry import get_spec, list_specs, register
+
+__all__ = [
+    "Dataset",
+    "DatasetSpec",
+    "RemoteFile",
+    "Split",
+    "Task",
+    "get_spec",
+    "list_specs",
+    "register",
+]

@@ -1,0 +1,192 @@
+"""The data types every other part of littledata consumes.
+
+A :class:`Dataset` is a name, a :class:`Task`, label names and named :class:`Split` objects. A split
+always has ``texts`` (one string per example), so any featurizer can read any dataset:
+
+- single-label classification: ``texts`` and ``labels`` (int64 array of indices into ``label_names``);
+- multi-label classification: ``texts`` and ``labels`` (uint8 indicator matrix, one column per label);
+- sentence-pair classification: ``texts`` (first sentences), ``text_pairs`` (second sentences) and
+  ``labels`` (int64 array);
+- sequence labeling: ``tokens`` (one list of words per sentence), ``texts`` (the words joined by
+  spaces) and ``labels`` (a list of int64 arrays, one tag index per token; ``label_names`` are tags).
+
+A :class:`DatasetSpec` declares a registered dataset: what it is, where its upstream files are (with
+pinned commits and sha256) and how to parse them.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+class Task(enum.StrEnum):
+    """The kind of prediction a dataset asks for."""
+
+    SINGLE_LABEL = "single-label"
+    MULTI_LABEL = "multi-label"
+    SENTENCE_PAIR = "sentence-pair"
+    SEQUENCE_LABELING = "sequence-labeling"
+
+
+def texts_fingerprint(texts: Sequence[str], *more: Sequence[str] | None) -> str:
+    """Return a sha256 over a sequence of texts (and optional parallel sequences).
+
+    Two lists with the same strings in the same order always give the same fingerprint; any change
+    (an edit, a reorder, one more text) gives a different one. Used as the content half of the
+    feature-cache key.
+    """
+    digest = hashlib.sha256()
+    for seq in (texts, *more):
+        if seq is None:
+            continue
+        digest.update(b"\x1eSEQ%d" % len(seq))
+        for text in seq:
+            data = text.encode("utf-8", "surrogatepass")
+            digest.update(b"%d:" % len(data))
+            digest.update(data)
+    return digest.hexdigest()
+
+
+@dataclass
+class Split:
+    """One split of a dataset (see the module docstring for what each task stores)."""
+
+    texts: list[str]
+    labels: np.ndarray | list[np.ndarray]
+    text_pairs: list[str] | None = None
+    tokens: list[list[str]] | None = None
+    meta: dict[str, list[object]] = field(default_factory=dict)
+    """Extra per-example columns a parser chose to keep (e.g. a source or a stance target)."""
+
+    def __post_init__(self) -> None:
+        n = len(self.texts)
+        if len(self.labels) != n:
+            raise ValueError(f"{n} texts but {len(self.labels)} labels")
+        if self.text_pairs is not None and len(self.text_pairs) != n:
+            raise ValueError(f"{n} texts but {len(self.text_pairs)} text pairs")
+        if self.tokens is not None and len(self.tokens) != n:
+            raise ValueError(f"{n} texts but {len(self.tokens)} token sequences")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def fingerprint(self) -> str:
+        """sha256 of the split's texts (and text pairs): the feature-cache content key."""
+        return texts_fingerprint(self.texts, self.text_pairs)
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> Split:
+        """Return a new split holding the rows at ``indices`` (in that order)."""
+        idx = [int(i) for i in indices]
+        labels = self.labels
+        new_labels = [labels[i] for i in idx] if isinstance(labels, list) else labels[idx]
+        return Split(
+            texts=[self.texts[i] for i in idx],
+            labels=new_labels,
+            text_pairs=None if self.text_pairs is None else [self.text_pairs[i] for i in idx],
+            tokens=None if self.tokens is None else [self.tokens[i] for i in idx],
+            meta={k: [v[i] for i in idx] for k, v in self.meta.items()},
+        )
+
+
+@dataclass
+class Dataset:
+    """A loaded dataset: task, label names and named splits."""
+
+    name: str
+    task: Task
+    label_names: list[str]
+    splits: dict[str, Split]
+    train_split: str = "train"
+    test_split: str = "test"
+    description: str = ""
+    license: str = ""
+
+    def __getitem__(self, split: str) -> Split:
+        try:
+            return self.splits[split]
+        except KeyError:
+            from littledata.errors import unknown_name
+
+            raise unknown_name(f"split of {self.name}", split, self.splits) from None
+
+    @property
+    def train(self) -> Split:
+        """The split benchmarks draw training rows from."""
+        return self.splits[self.train_split]
+
+    @property
+    def test(self) -> Split:
+        """The split benchmarks evaluate on."""
+        return self.splits[self.test_split]
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.label_names)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.splits.items())
+        return f"Dataset({self.name!r}, task={self.task.value}, labels={self.num_labels}, {sizes})"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One upstream file, pinned to a commit and a checksum.
+
+    ``filename`` is the file's name inside the dataset folder of the data home or of a mirror
+    (upstream ``a/b/c.txt`` flattened to ``a_b_c.txt``).
+    """
+
+    repo: str
+    path: str
+    commit: str
+    sha256: str
+    size: int
+    filename: str
+
+    @property
+    def url(self) -> str:
+        """The upstream address of the file's bytes."""
+        return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}/{self.path}"
+
+
+Parser = Callable[[Mapping[str, Path]], dict[str, Split]]
+"""Turns ``{filename: local path}`` of a spec's files into ``{split name: Split}``."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Declarative description of a registered dataset.
+
+    Attributes
+    ----------
+    name: registry name, e.g. ``"sst2"`` or ``"goemotions-ekman"``.
+    folder: the folder holding its files in the data home and in a mirror, e.g. ``"goemotions"``.
+    task: what is predicted.
+    description: one line.
+    license: the licence as stated upstream.
+    files: every upstream file the parser reads.
+    label_names: label (or tag) names, in label-index order.
+    splits: split names with their expected sizes, in a stable order.
+    parser: reads the local files into splits.
+    train_split / test_split: which splits benchmarks train on and evaluate on.
+    split_note: how the splits were made when upstream has none (empty when they are official).
+    """
+
+    name: str
+    folder: str
+    task: Task
+    description: str
+    license: str
+    files: tuple[RemoteFile, ...]
+    label_names: tuple[str, ...]
+    splits: Mapping[str, int]
+    parser: Parser
+    train_split: str = "train"
+    test_split: str = "test"
+    split_note: str = ""
