@@ -3,12 +3,12 @@
 A :class:`Dataset` is a name, a :class:`Task`, label names and named :class:`Split` objects. A split
 always has ``texts`` (one string per example), so any featurizer can read any dataset:
 
-- single-label classification: ``texts`` and ``labels`` (int64 array of indices into ``label_names``);
-- multi-label classification: ``texts`` and ``labels`` (uint8 indicator matrix, one column per label);
+- single-label classification: ``texts`` and ``labels`` (int64 indices into ``label_names``);
+- multi-label classification: ``texts`` and ``labels`` (uint8 indicator matrix, a column per label);
 - sentence-pair classification: ``texts`` (first sentences), ``text_pairs`` (second sentences) and
   ``labels`` (int64 array);
 - sequence labeling: ``tokens`` (one list of words per sentence), ``texts`` (the words joined by
-  spaces) and ``labels`` (a list of int64 arrays, one tag index per token; ``label_names`` are tags).
+  spaces) and ``labels`` (a list of int64 arrays, a tag index per token; ``label_names`` are tags).
 
 A :class:`DatasetSpec` declares a registered dataset: what it is, where its upstream files are (with
 pinned commits and sha256) and how to parse them.
