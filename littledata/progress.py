@@ -44,7 +44,12 @@ def track(
 ) -> Iterator[T]:
     """Iterate over ``iterable``, showing a progress bar when enabled."""
     yield from tqdm(
-        iterable, total=total, desc=desc, unit=unit, disable=not enabled(), dynamic_ncols=True,
+        iterable,
+        total=total,
+        desc=desc,
+        unit=unit,
+        disable=not enabled(),
+        dynamic_ncols=True,
         **kwargs,
     )
 

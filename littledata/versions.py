@@ -6,8 +6,14 @@ import platform
 from importlib import metadata
 
 _LIBRARIES = (
-    "littledata", "numpy", "scipy", "scikit-learn", "torch", "transformers",
-    "sentence-transformers", "onnxruntime",
+    "littledata",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "onnxruntime",
 )
 
 
