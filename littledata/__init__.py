@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from littledata.datasets.loading import load_dataset
 from littledata.errors import LittleDataError
 
 __version__ = "0.1.0"
 
-__all__ = ["LittleDataError", "__version__"]
+__all__ = ["LittleDataError", "__version__", "load_dataset"]

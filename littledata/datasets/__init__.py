@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from littledata.datasets.base import Dataset, DatasetSpec, RemoteFile, Split, Task
+from littledata.datasets.loading import load_dataset
 from littledata.datasets.registry import get_spec, list_specs, register
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "Task",
     "get_spec",
     "list_specs",
+    "load_dataset",
     "register",
 ]

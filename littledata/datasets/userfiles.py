@@ -1,0 +1,773 @@
+"""Load a user's own labeled file (CSV, TSV, JSON lines, JSON, Parquet, CoNLL) as a Dataset.
+
+Tables (CSV, TSV, JSONL, JSON, Parquet) give a single-label dataset: one column of texts and one of
+labels; with ``text_pair_column`` a sentence-pair dataset. Label names are sorted (numerically when
+every label is a whole number) unless ``label_names`` gives their order. A ``split_column`` (values
+such as ``train``/``test``, compared in lower case; a column named ``split`` is used by default)
+divides the rows into splits; without one every row lands in one split, ``train``.
+
+CoNLL files (``.conll`` or ``format="conll"``) give a sequence-labeling dataset: one token per line
+with its tag in the last column, a blank line between sentences, ``-DOCSTART-`` lines skipped. Tag
+names are ``O`` first, then sorted, unless ``label_names`` is given.
+
+Every problem a file can have raises a :class:`~littledata.errors.DataFormatError` (or
+:class:`~littledata.errors.ConfigError` for a bad option) that says what is wrong, where, and what
+to do. Rows with an empty text or a missing label are refused, naming the first few rows as the user
+sees them (row 1 of a CSV is its header, as in a spreadsheet; JSONL and CoNLL count lines), unless
+``drop_invalid=True`` drops them with a logged warning.
+
+Examples
+--------
+>>> ds = load_user_file("reviews.csv", text_column="review", label_column="stars")  # doctest: +SKIP
+>>> ds = load_user_file("pairs.tsv", text_column="a", text_pair_column="b")  # doctest: +SKIP
+>>> ds = load_user_file("ner.conll")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import math
+import os
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from littledata.datasets.base import Dataset, Split, Task
+from littledata.errors import ConfigError, DataFormatError
+
+logger = logging.getLogger(__name__)
+
+EXTENSIONS: dict[str, str] = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".conll": "conll",
+}
+"""File extensions littledata reads, and the format each means."""
+
+FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "conll")
+
+TEXT_COLUMNS = ("text", "sentence", "sentence1", "text_a", "premise", "content", "review", "tweet")
+LABEL_COLUMNS = ("label", "labels", "class", "category", "target", "intent", "sentiment")
+SPLIT_COLUMNS = ("split",)
+EVAL_SPLITS = ("test", "validation", "valid", "val", "dev")
+
+MAX_ROWS_LISTED = 10
+
+
+def looks_like_file(name: str | os.PathLike[str]) -> bool:
+    """Return whether ``name`` looks like a file path (a path object, a separator, an extension)."""
+    if not isinstance(name, str):
+        return True
+    if os.sep in name or (os.altsep and os.altsep in name):
+        return True
+    return Path(name).suffix.lower() in EXTENSIONS
+
+
+def detect_format(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """Return the file format of ``path``: ``format`` if given, else from its extension."""
+    if format is not None:
+        fmt = format.lower().lstrip(".")
+        if fmt not in FORMATS:
+            raise ConfigError(
+                f"Unknown file format {format!r}. Supported formats: {', '.join(FORMATS)}."
+            )
+        return fmt
+    suffix = Path(path).suffix.lower()
+    try:
+        return EXTENSIONS[suffix]
+    except KeyError:
+        known = ", ".join(sorted(EXTENSIONS))
+        raise DataFormatError(
+            f"Cannot tell the format of {Path(path).name}: the extension {suffix or '(none)'!r} is "
+            f"not one littledata reads ({known}). Rename the file, or say its format with "
+            f"format='csv' (CLI: --format csv); formats: {', '.join(FORMATS)}."
+        ) from None
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading bytes and tables
+
+
+@dataclass
+class _Table:
+    """A file read into columns, with each row's position as the user sees it."""
+
+    columns: dict[str, list[Any]]
+    numbers: list[int]
+    unit: str
+    note: str
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+
+def _encoding_hint(encoding: str) -> str:
+    other = "latin-1" if _is_utf8(encoding) else "utf-8"
+    return (
+        f"If the file uses another encoding, pass encoding='{other}' (or 'cp1252', ...; on the "
+        f"command line --encoding {other}), or re-save the file as UTF-8."
+    )
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+
+
+def _read_text(path: Path, encoding: str) -> str:
+    data = _read_bytes(path)
+    codec = "utf-8-sig" if _is_utf8(encoding) else encoding
+    try:
+        text = data.decode(codec)
+    except LookupError:
+        raise ConfigError(
+            f"Unknown encoding {encoding!r}. Use a Python codec name such as 'utf-8', 'latin-1' or "
+            "'cp1252'."
+        ) from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DataFormatError(
+            f"{path.name} is not valid {encoding}: byte 0x{data[exc.start]:02x} at byte offset "
+            f"{exc.start} (line {line}, column {column}) cannot be decoded. "
+            + _encoding_hint(encoding)
+        ) from None
+    if not text.strip():
+        raise DataFormatError(f"{path.name} is empty: it holds no rows. Check the file's path.")
+    return text
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise DataFormatError(f"File not found: {path}. Check the path (and the working folder).")
+    if path.is_dir():
+        raise DataFormatError(f"{path} is a folder, not a file. Pass the path of one data file.")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataFormatError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    if not data.strip():
+        raise DataFormatError(f"{path.name} is empty: it holds no rows. Check the file's path.")
+    return data
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    try:
+        import pandas as pd
+
+        return value is pd.NA or value is pd.NaT
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        return False
+
+
+def _as_text(value: Any) -> str | None:
+    """A cell as a string (``None`` when missing); whole floats lose their ``.0``."""
+    if _is_missing(value):
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _frame_columns(frame: Any) -> dict[str, list[Any]]:
+    return {str(c): frame[c].tolist() for c in frame.columns}
+
+
+def _read_delimited(path: Path, sep: str, encoding: str) -> _Table:
+    import io
+
+    import pandas as pd
+
+    text = _read_text(path, encoding)
+    # Trailing blank lines are not rows; blank lines inside are kept so row numbers stay exact.
+    text = text.rstrip("\r\n") + "\n"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[],
+                skip_blank_lines=False,
+                index_col=False,
+            )
+    except pd.errors.ParserWarning:
+        raise DataFormatError(
+            f"{path.name}: some rows have more fields than the header has columns. A text that "
+            f'contains the separator {sep!r} must be quoted ("..."), or pass the right separator '
+            "with sep=... (CLI: --sep)."
+        ) from None
+    except pd.errors.ParserError as exc:
+        kind = "TSV" if sep == "\t" else "CSV"
+        raise DataFormatError(
+            f"{path.name} cannot be read as {kind}: {str(exc).strip()}. A text "
+            f'that contains the separator {sep!r} or a line break must be quoted ("..."); check '
+            "the row it names, or pass the right separator with sep=... (CLI: --sep)."
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataFormatError(f"{path.name} is empty: it holds no rows.") from None
+    columns = _frame_columns(frame)
+    if not columns:
+        raise DataFormatError(f"{path.name} has no columns.")
+    n = len(frame)
+    if n == 0:
+        raise DataFormatError(
+            f"{path.name} has a header ({', '.join(columns)}) but no rows below it."
+        )
+    numbers = [i + 2 for i in range(n)]
+    table = _Table(columns, numbers, "row", "row 1 is the header, as in a spreadsheet")
+    return _drop_blank_rows(table)
+
+
+def _drop_blank_rows(table: _Table) -> _Table:
+    keep = [
+        i
+        for i in range(len(table.numbers))
+        if any((_as_text(col[i]) or "").strip() for col in table.columns.values())
+    ]
+    if len(keep) == len(table.numbers):
+        return table
+    return _Table(
+        {k: [v[i] for i in keep] for k, v in table.columns.items()},
+        [table.numbers[i] for i in keep],
+        table.unit,
+        table.note,
+    )
+
+
+def _read_jsonl(path: Path, encoding: str) -> _Table:
+    import pandas as pd
+
+    text = _read_text(path, encoding)
+    records: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataFormatError(
+                f"{path.name}, line {lineno} is not valid JSON ({exc.msg} at column {exc.colno}). "
+                "A JSON lines file holds one JSON object per line."
+            ) from None
+        if not isinstance(record, dict):
+            raise DataFormatError(
+                f"{path.name}, line {lineno} holds a JSON {type(record).__name__}, not an object. "
+                'Each line must be an object such as {"text": "...", "label": "..."}.'
+            )
+        records.append(record)
+        numbers.append(lineno)
+    frame = pd.DataFrame.from_records(records)
+    return _Table(_frame_columns(frame), numbers, "line", "")
+
+
+def _read_json(path: Path, encoding: str) -> _Table:
+    import pandas as pd
+
+    text = _read_text(path, encoding)
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":  # one object per line: JSON lines with a .json name
+            return _read_jsonl(path, encoding)
+        raise DataFormatError(
+            f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
+        ) from None
+    if isinstance(obj, list) and all(isinstance(r, dict) for r in obj):
+        frame = pd.DataFrame.from_records(obj)
+        return _Table(_frame_columns(frame), list(range(1, len(obj) + 1)), "record", "")
+    if isinstance(obj, dict) and obj and all(isinstance(v, list) for v in obj.values()):
+        lengths = {len(v) for v in obj.values()}
+        if len(lengths) != 1:
+            raise DataFormatError(f"{path.name}: its columns (lists) have different lengths.")
+        n = lengths.pop()
+        return _Table(
+            {str(k): list(v) for k, v in obj.items()}, list(range(1, n + 1)), "record", ""
+        )
+    raise DataFormatError(
+        f'{path.name} must hold a list of objects ([{{"text": ..., "label": ...}}, ...]), an '
+        "object of equal-length lists, or one object per line (JSON lines)."
+    )
+
+
+def _read_parquet(path: Path) -> _Table:
+    import pandas as pd
+
+    _read_bytes(path)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged or non-Parquet file
+        raise DataFormatError(
+            f"{path.name} cannot be read as Parquet ({type(exc).__name__}: {exc}). Check that it "
+            "is a Parquet file, or say its format with format=... (CLI: --format)."
+        ) from None
+    return _Table(_frame_columns(frame), list(range(1, len(frame) + 1)), "row", "counting from 1")
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    encoding: str = "utf-8",
+    sep: str | None = None,
+) -> tuple[dict[str, list[Any]], list[int]]:
+    """Read a tabular file into ``({column: values}, row numbers as the user sees them)``."""
+    table = _read_any(Path(path), detect_format(path, format), encoding, sep)
+    return table.columns, table.numbers
+
+
+def _read_any(path: Path, fmt: str, encoding: str, sep: str | None) -> _Table:
+    if fmt == "csv":
+        table = _read_delimited(path, sep or ",", encoding)
+    elif fmt == "tsv":
+        table = _read_delimited(path, sep or "\t", encoding)
+    elif fmt == "jsonl":
+        table = _read_jsonl(path, encoding)
+    elif fmt == "json":
+        table = _read_json(path, encoding)
+    elif fmt == "parquet":
+        table = _read_parquet(path)
+    else:  # pragma: no cover - conll is handled by the caller
+        raise ConfigError(f"{fmt} is not a table format")
+    if not table.numbers:
+        raise DataFormatError(f"{path.name} holds no rows.")
+    return table
+
+
+# --------------------------------------------------------------------------------------------------
+# Columns, labels, invalid rows
+
+
+def _option(role: str) -> str:
+    return f"{role}_column=... (CLI: --{role.replace('_', '-')}-column)"
+
+
+def _separator_hint(path: Path, names: Sequence[str]) -> str:
+    if len(names) == 1:
+        header = names[0]
+        for sep, label in ((";", "';'"), ("\t", "a tab"), ("|", "'|'"), (",", "','")):
+            if sep in header:
+                shown = "\\t" if sep == "\t" else sep
+                return f" The header seems to use {label} as separator: pass sep='{shown}'."
+    return ""
+
+
+def _pick_column(
+    path: Path, role: str, given: str | None, candidates: Sequence[str], names: Sequence[str]
+) -> str:
+    available = ", ".join(repr(c) for c in names)
+    if given is not None:
+        if given in names:
+            return given
+        close = difflib.get_close_matches(given, names, n=1, cutoff=0.4)
+        lower = [c for c in names if c.lower() == given.lower()]
+        guess = (lower or close or [None])[0]
+        msg = f"{path.name} has no column {given!r} (the {role} column)."
+        if guess is not None:
+            msg += f" Did you mean {guess!r}?"
+        msg += f" Available columns: {available}."
+        raise DataFormatError(msg + _separator_hint(path, names))
+    by_lower = {c.lower(): c for c in names}
+    for cand in candidates:
+        if cand in by_lower:
+            return by_lower[cand]
+    looked = ", ".join(candidates)
+    close = difflib.get_close_matches(candidates[0], [c.lower() for c in names], n=1, cutoff=0.5)
+    guess = f" Did you mean {by_lower[close[0]]!r}?" if close else ""
+    raise DataFormatError(
+        f"{path.name}: which column holds the {role}s? None is named {looked}.{guess} "
+        f"Available columns: {available}. Name it with {_option(role)}."
+        + _separator_hint(path, names)
+    )
+
+
+def _list_rows(unit: str, numbers: Sequence[int], note: str) -> str:
+    shown = ", ".join(str(n) for n in numbers[:MAX_ROWS_LISTED])
+    more = f" and {len(numbers) - MAX_ROWS_LISTED} more" if len(numbers) > MAX_ROWS_LISTED else ""
+    plural = unit + ("s" if len(numbers) > 1 else "")
+    return f"{plural} {shown}{more}" + (f" ({note})" if note else "")
+
+
+def _handle_invalid(
+    path: Path,
+    bad: dict[int, list[str]],
+    total: int,
+    numbers: Sequence[int],
+    unit: str,
+    note: str,
+    drop_invalid: bool,
+) -> None:
+    """Raise (or, with ``drop_invalid``, warn) about rows whose index is in ``bad``."""
+    if not bad:
+        return
+    reasons = Counter(r for rs in bad.values() for r in rs)
+    why = ", ".join(f"{n} {reason}" for reason, n in reasons.items())
+    where = _list_rows(unit, [numbers[i] for i in sorted(bad)], note)
+    if drop_invalid:
+        if len(bad) == total:
+            raise DataFormatError(
+                f"{path.name}: every one of its {total} rows is unusable ({why}); nothing is left "
+                "after dropping them. Check the column options."
+            )
+        logger.warning(
+            "%s: dropped %d of %d rows that cannot be used (%s): %s",
+            path.name,
+            len(bad),
+            total,
+            why,
+            where,
+        )
+        return
+    raise DataFormatError(
+        f"{path.name}: {len(bad)} of {total} rows cannot be used ({why}): {where}. Fix them in the "
+        "file, or pass drop_invalid=True (CLI: --drop-invalid) to drop them with a warning."
+    )
+
+
+def _int_like(values: Sequence[str]) -> bool:
+    try:
+        for v in values:
+            int(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _label_order(
+    path: Path,
+    found: Sequence[str],
+    label_names: Sequence[str] | None,
+    rows_of: dict[str, list[int]],
+    unit: str,
+    note: str,
+) -> list[str]:
+    distinct = sorted(set(found))
+    if label_names is None:
+        if _int_like(distinct):
+            return sorted(distinct, key=int)
+        return distinct
+    names = [str(n) for n in label_names]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"label_names has duplicates: {names}.")
+    unknown = [v for v in distinct if v not in set(names)]
+    if unknown:
+        parts = [f"{v!r} ({_list_rows(unit, rows_of[v], '')})" for v in unknown[:5]]
+        raise DataFormatError(
+            f"{path.name}: labels not in label_names {names}: {', '.join(parts)}"
+            + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+            + (f" ({note})" if note else "")
+            + ". Add them to label_names, or fix the rows."
+        )
+    return names
+
+
+def _order_splits(path: Path, values: set[str], column: str) -> tuple[list[str], str]:
+    if "train" not in values:
+        raise DataFormatError(
+            f"{path.name}: the split column {column!r} has the values {', '.join(sorted(values))}; "
+            "one of them must be 'train' (the rows littledata trains on). Rename that value, or "
+            "leave out split_column to use every row for training."
+        )
+    evals = [s for s in EVAL_SPLITS if s in values]
+    order = ["train", *evals, *sorted(values - {"train", *evals})]
+    return order, (evals[0] if evals else "test")
+
+
+# --------------------------------------------------------------------------------------------------
+# Building datasets
+
+
+def _table_dataset(
+    path: Path,
+    table: _Table,
+    *,
+    name: str,
+    text_column: str | None,
+    label_column: str | None,
+    text_pair_column: str | None,
+    split_column: str | None,
+    label_names: Sequence[str] | None,
+    drop_invalid: bool,
+) -> Dataset:
+    names = table.names
+    text_col = _pick_column(path, "text", text_column, TEXT_COLUMNS, names)
+    label_col = _pick_column(path, "label", label_column, LABEL_COLUMNS, names)
+    pair_col = (
+        _pick_column(path, "text_pair", text_pair_column, (), names)
+        if text_pair_column is not None
+        else None
+    )
+    if split_column is not None:
+        split_col: str | None = _pick_column(path, "split", split_column, (), names)
+    else:
+        split_col = next((c for c in names if c.lower() in SPLIT_COLUMNS), None)
+        if split_col is not None:
+            logger.info("%s: using column %r to split the rows", path.name, split_col)
+    used = [c for c in (text_col, pair_col, label_col, split_col) if c is not None]
+    if len(set(used)) != len(used):
+        raise ConfigError(
+            f"The text, text pair, label and split columns must differ; got {', '.join(used)}."
+        )
+
+    texts = [_as_text(v) for v in table.columns[text_col]]
+    pairs = [_as_text(v) for v in table.columns[pair_col]] if pair_col else None
+    labels = [_as_text(v) for v in table.columns[label_col]]
+    splits = [_as_text(v) for v in table.columns[split_col]] if split_col else None
+    n = len(texts)
+
+    bad: dict[int, list[str]] = {}
+    for i in range(n):
+        reasons = []
+        if not (texts[i] or "").strip():
+            reasons.append("with an empty text")
+        if pairs is not None and not (pairs[i] or "").strip():
+            reasons.append("with an empty text pair")
+        if labels[i] is None or not labels[i].strip():  # type: ignore[union-attr]
+            reasons.append("with a missing label")
+        if splits is not None and not (splits[i] or "").strip():
+            reasons.append("with a missing split")
+        if reasons:
+            bad[i] = reasons
+    _handle_invalid(path, bad, n, table.numbers, table.unit, table.note, drop_invalid)
+    keep = [i for i in range(n) if i not in bad]
+
+    label_values = [labels[i].strip() for i in keep]  # type: ignore[union-attr]
+    rows_of: dict[str, list[int]] = {}
+    for i, v in zip(keep, label_values, strict=True):
+        rows_of.setdefault(v, []).append(table.numbers[i])
+    order = _label_order(path, label_values, label_names, rows_of, table.unit, table.note)
+    index = {v: k for k, v in enumerate(order)}
+
+    if splits is not None:
+        split_of = {i: splits[i].strip().lower() for i in keep}  # type: ignore[union-attr]
+        split_names, test_split = _order_splits(path, set(split_of.values()), str(split_col))
+    else:
+        split_of = dict.fromkeys(keep, "train")
+        split_names, test_split = ["train"], "test"
+        logger.warning(
+            "%s has no split column: all %d rows are in one split, 'train' (there is no test "
+            "split). Add a column named 'split' (train/test) or pass split_column=... to use your "
+            "own splits.",
+            path.name,
+            len(keep),
+        )
+
+    out: dict[str, Split] = {}
+    for split in split_names:
+        rows = [i for i in keep if split_of[i] == split]
+        out[split] = Split(
+            texts=[texts[i] for i in rows],  # type: ignore[misc]
+            labels=np.array([index[labels[i].strip()] for i in rows], dtype=np.int64),  # type: ignore[union-attr]
+            text_pairs=[pairs[i] for i in rows] if pairs is not None else None,  # type: ignore[misc]
+            meta={"row": [table.numbers[i] for i in rows]},
+        )
+    return Dataset(
+        name=name,
+        task=Task.SENTENCE_PAIR if pair_col else Task.SINGLE_LABEL,
+        label_names=order,
+        splits=out,
+        train_split="train",
+        test_split=test_split,
+        description=f"Loaded from {path}",
+    )
+
+
+def _conll_dataset(
+    path: Path,
+    *,
+    name: str,
+    encoding: str,
+    label_names: Sequence[str] | None,
+    drop_invalid: bool,
+) -> Dataset:
+    text = _read_text(path, encoding)
+    sentences: list[list[tuple[int, list[str]]]] = []
+    current: list[tuple[int, list[str]]] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("-DOCSTART-"):
+            if current:
+                sentences.append(current)
+                current = []
+            continue
+        current.append((lineno, stripped.split()))
+    if current:
+        sentences.append(current)
+    if not sentences:
+        raise DataFormatError(
+            f"{path.name} holds no sentences. A CoNLL file has one 'token tag' per line and a "
+            "blank line between sentences."
+        )
+    bad_lines = [ln for sent in sentences for ln, parts in sent if len(parts) < 2]
+    bad = {k for k, sent in enumerate(sentences) if any(len(p) < 2 for _, p in sent)}
+    if bad:
+        where = _list_rows("line", bad_lines, "")
+        if not drop_invalid:
+            raise DataFormatError(
+                f"{path.name}: {len(bad_lines)} lines have a single column where a CoNLL line "
+                f"needs the token first and its tag last (separated by spaces or tabs): {where}. "
+                "Fix them, or pass drop_invalid=True (CLI: --drop-invalid) to drop the sentences "
+                "that hold them."
+            )
+        if len(bad) == len(sentences):
+            raise DataFormatError(f"{path.name}: every sentence has a line without a tag.")
+        logger.warning(
+            "%s: dropped %d of %d sentences that hold a line without a tag: %s",
+            path.name,
+            len(bad),
+            len(sentences),
+            where,
+        )
+    kept = [
+        ([p[0] for _, p in sent], [p[-1] for _, p in sent], sent[0][0])
+        for k, sent in enumerate(sentences)
+        if k not in bad
+    ]
+    found = sorted({t for _, ts, _ in kept for t in ts})
+    if label_names is None:
+        order = (["O"] if "O" in found else []) + [t for t in found if t != "O"]
+    else:
+        order = [str(t) for t in label_names]
+        unknown = [t for t in found if t not in set(order)]
+        if unknown:
+            raise DataFormatError(
+                f"{path.name}: tags not in label_names {order}: {', '.join(unknown[:10])}. "
+                "Add them to label_names."
+            )
+    index = {t: k for k, t in enumerate(order)}
+    split = Split(
+        texts=[" ".join(toks) for toks, _, _ in kept],
+        labels=[np.array([index[t] for t in ts], dtype=np.int64) for _, ts, _ in kept],
+        tokens=[toks for toks, _, _ in kept],
+        meta={"line": [s for _, _, s in kept]},
+    )
+    logger.warning(
+        "%s: all %d sentences are in one split, 'train' (there is no test split).",
+        path.name,
+        len(kept),
+    )
+    return Dataset(
+        name=name,
+        task=Task.SEQUENCE_LABELING,
+        label_names=order,
+        splits={"train": split},
+        description=f"Loaded from {path}",
+    )
+
+
+def load_user_file(
+    path: str | os.PathLike[str],
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    text_pair_column: str | None = None,
+    split_column: str | None = None,
+    label_names: Sequence[str] | None = None,
+    format: str | None = None,
+    encoding: str = "utf-8",
+    sep: str | None = None,
+    drop_invalid: bool = False,
+    name: str | None = None,
+) -> Dataset:
+    """Load a user's labeled file as a :class:`Dataset`.
+
+    Parameters
+    ----------
+    path: a ``.csv``, ``.tsv``, ``.jsonl``/``.ndjson``, ``.json``, ``.parquet`` or ``.conll`` file.
+    text_column: the column of texts (default: the first of ``text``, ``sentence``, ``sentence1``,
+        ``text_a``, ``premise``, ``content``, ``review``, ``tweet`` that exists, ignoring case).
+    label_column: the column of labels (default: ``label``, ``labels``, ``class``, ``category``,
+        ``target``, ``intent`` or ``sentiment``).
+    text_pair_column: the column of second texts; makes a sentence-pair dataset.
+    split_column: the column naming each row's split (default: a column named ``split`` if any).
+        Its values are lower-cased; one must be ``train``; ``test`` (else ``validation``,
+        ``valid``, ``val`` or ``dev``) becomes the test split.
+    label_names: the labels in index order (default: sorted; numerically when all are integers).
+        Every label in the file must be one of them.
+    format: ``csv``, ``tsv``, ``jsonl``, ``json``, ``parquet`` or ``conll``; default from the
+        extension.
+    encoding: the text encoding of CSV/TSV/JSON/CoNLL files (a UTF-8 byte-order mark is accepted).
+    sep: the field separator of a CSV/TSV file (default ``,`` or a tab).
+    drop_invalid: drop rows with an empty text, an empty text pair, a missing label or a missing
+        split value (logging a warning that lists them) instead of refusing the file.
+    name: the dataset's name (default: the file name without its extension).
+
+    Returns
+    -------
+    Dataset
+        Single-label, sentence-pair or sequence-labeling. Each split's ``meta["row"]`` (CoNLL:
+        ``meta["line"]``) holds each example's row (line) number in the file.
+
+    Raises
+    ------
+    DataFormatError: unreadable, empty or badly formed file, missing columns, invalid rows.
+    ConfigError: a bad option (unknown format or encoding, duplicate label names).
+    """
+    path = Path(path).expanduser()
+    fmt = detect_format(path, format)
+    ds_name = name or path.stem
+    if fmt == "conll":
+        for option, value in (
+            ("text_column", text_column),
+            ("label_column", label_column),
+            ("text_pair_column", text_pair_column),
+            ("split_column", split_column),
+        ):
+            if value is not None:
+                raise ConfigError(
+                    f"{option} does not apply to a CoNLL file (tokens are its first column, tags "
+                    "its last)."
+                )
+        return _conll_dataset(
+            path,
+            name=ds_name,
+            encoding=encoding,
+            label_names=label_names,
+            drop_invalid=drop_invalid,
+        )
+    table = _read_any(path, fmt, encoding, sep)
+    return _table_dataset(
+        path,
+        table,
+        name=ds_name,
+        text_column=text_column,
+        label_column=label_column,
+        text_pair_column=text_pair_column,
+        split_column=split_column,
+        label_names=label_names,
+        drop_invalid=drop_invalid,
+    )
+
+
+__all__ = [
+    "EXTENSIONS",
+    "FORMATS",
+    "detect_format",
+    "load_user_file",
+    "looks_like_file",
+    "read_table",
+]

@@ -1,0 +1,418 @@
+"""Download with verification: local and URL mirrors, upstream over HTTP (a local server on
+127.0.0.1 laid out like raw.githubusercontent.com), tampered and truncated files, skips."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from littledata.datasets import download as dl
+from littledata.datasets.base import DatasetSpec, RemoteFile, Split, Task
+from littledata.datasets.registry import DATASETS
+from littledata.errors import ChecksumError, DownloadError, UnknownNameError
+
+REPO = "acme/little-data"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+FOLDER = "fake_dl"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated, empty data home."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("LITTLEDATA_HOME", str(path))
+    return path
+
+
+def _parse(files: dict[str, Path]) -> dict[str, Split]:
+    out = {}
+    for split in ("train", "test"):
+        rows = [
+            line.split("\t")
+            for line in files[f"data_{split}.tsv"].read_text("utf-8").splitlines()
+            if line
+        ]
+        out[split] = Split(
+            texts=[t for t, _ in rows], labels=np.array([int(y) for _, y in rows], dtype=np.int64)
+        )
+    return out
+
+
+@dataclass
+class Fake:
+    spec: DatasetSpec
+    contents: dict[str, bytes]  # filename -> bytes
+    mirror: Path  # a local mirror folder (<mirror>/<folder>/<filename>)
+    upstream: Path  # a tree laid out like raw.githubusercontent.com (<repo>/<commit>/<path>)
+
+
+def _content(split: str, n: int) -> bytes:
+    rng = np.random.default_rng(len(split))
+    lines = [f"{split} example {i} {'word ' * int(rng.integers(1, 40))}\t{i % 2}" for i in range(n)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[Fake]:
+    """A registered spec of two files (~200 KB and ~20 KB), with a mirror and an upstream tree."""
+    contents = {"data_train.tsv": _content("train", 1500), "data_test.tsv": _content("test", 150)}
+    mirror = tmp_path / "mirror"
+    upstream = tmp_path / "upstream"
+    files = []
+    for filename, data in contents.items():
+        path = "data/" + filename.removeprefix("data_")
+        files.append(
+            RemoteFile(
+                repo=REPO,
+                path=path,
+                commit=COMMIT,
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                filename=filename,
+            )
+        )
+        (mirror / FOLDER).mkdir(parents=True, exist_ok=True)
+        (mirror / FOLDER / filename).write_bytes(data)
+        target = upstream / REPO / COMMIT / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    spec = DatasetSpec(
+        name="fake-dl",
+        folder=FOLDER,
+        task=Task.SINGLE_LABEL,
+        description="A fake dataset for download tests.",
+        license="CC0",
+        files=tuple(files),
+        label_names=("even", "odd"),
+        splits={"train": 1500, "test": 150},
+        parser=_parse,
+    )
+    DATASETS[spec.name] = spec
+    try:
+        yield Fake(spec, contents, mirror, upstream)
+    finally:
+        DATASETS.pop(spec.name, None)
+
+
+class _Server:
+    """A threaded HTTP server on 127.0.0.1 serving ``root``; counts hits, can tamper or truncate."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.hits: Counter[str] = Counter()
+        self.truncate: set[str] = set()  # paths answered with a full Content-Length, half a body
+        server = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                super().__init__(*args, directory=str(server.root), **kwargs)  # type: ignore[arg-type]
+
+            def log_message(self, format: str, *args: object) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:
+                server.hits[self.path] += 1
+                if self.path in server.truncate:
+                    data = (server.root / self.path.lstrip("/")).read_bytes()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                super().do_GET()
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> _Server:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server(tmp_path: Path, fake: Fake) -> Iterator[_Server]:
+    """Serves ``/<repo>/<commit>/<path>`` (upstream layout) and ``/mirror/<folder>/<file>``."""
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "acme").symlink_to(fake.upstream / "acme", target_is_directory=True)
+    (root / "mirror").symlink_to(fake.mirror, target_is_directory=True)
+    with _Server(root) as srv:
+        yield srv
+
+
+@pytest.fixture
+def upstream(server: _Server, monkeypatch: pytest.MonkeyPatch) -> _Server:
+    """Point upstream at the local server, with no mirror and no retry delay."""
+    monkeypatch.setenv(dl.UPSTREAM_ENV, server.url)
+    monkeypatch.delenv("LITTLEDATA_MIRROR", raising=False)
+    monkeypatch.setattr(dl, "RETRY_BACKOFF_S", 0.0)
+    return server
+
+
+def _upstream_path(remote: RemoteFile) -> str:
+    return f"/{remote.repo}/{remote.commit}/{remote.path}"
+
+
+def _leftovers(home: Path) -> list[str]:
+    folder = home / "datasets" / FOLDER
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def test_upstream_url_default_and_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    remote = RemoteFile(REPO, "a/b c.txt", COMMIT, "0" * 64, 1, "a_b c.txt")
+    monkeypatch.delenv(dl.UPSTREAM_ENV, raising=False)
+    assert dl.upstream_url(remote) == remote.url
+    assert remote.url.startswith("https://raw.githubusercontent.com/acme/little-data/0123")
+    monkeypatch.setenv(dl.UPSTREAM_ENV, "http://127.0.0.1:9/raw/")
+    assert dl.upstream_url(remote) == f"http://127.0.0.1:9/raw/{REPO}/{COMMIT}/a/b%20c.txt"
+
+
+def test_local_mirror_fetches_verifies_and_records(fake: Fake, home: Path) -> None:
+    results = dl.download("fake-dl", mirror=fake.mirror)
+    assert [r.status for r in results] == ["fetched", "fetched"]
+    for r in results:
+        assert r.path == home / "datasets" / FOLDER / r.filename
+        assert r.path.read_bytes() == fake.contents[r.filename]
+        assert dl.sidecar_path(r.path).is_file()
+        assert r.source == str(fake.mirror / FOLDER / r.filename)
+    # Only the two files and their verification records; no temporary files.
+    assert _leftovers(home) == sorted(
+        [*fake.contents, *(f".{f}.verified.json" for f in fake.contents)]
+    )
+    again = dl.download(["fake-dl"], mirror=fake.mirror)
+    assert [r.status for r in again] == ["present", "present"]
+
+
+def test_mirror_from_env_and_file_url(
+    fake: Fake, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LITTLEDATA_MIRROR", str(fake.mirror))
+    assert {r.status for r in dl.download("fake-dl")} == {"fetched"}
+    results = dl.download("fake-dl", mirror=fake.mirror.as_uri(), force=True)
+    assert {r.status for r in results} == {"fetched"}
+
+
+def test_verified_file_is_not_hashed_again(
+    fake: Fake, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dl.download("fake-dl", mirror=fake.mirror)
+    hashed: list[str] = []
+    real = dl.io.sha256_file
+
+    def counting(path: object, *args: object, **kwargs: object) -> str:
+        hashed.append(Path(str(path)).name)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dl.io, "sha256_file", counting)
+    assert {r.status for r in dl.download("fake-dl", mirror=fake.mirror)} == {"present"}
+    assert hashed == []  # trusted from the sidecar: same size and mtime
+    # A changed mtime makes the record stale: the file is hashed once, then trusted again.
+    target = home / "datasets" / FOLDER / "data_test.tsv"
+    st = target.stat()
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert {r.status for r in dl.download("fake-dl", mirror=fake.mirror)} == {"present"}
+    assert hashed == ["data_test.tsv"]
+    dl.download("fake-dl", mirror=fake.mirror)
+    assert hashed == ["data_test.tsv"]
+
+
+def test_damaged_local_copy_is_fetched_again(fake: Fake, home: Path) -> None:
+    dl.download("fake-dl", mirror=fake.mirror)
+    target = home / "datasets" / FOLDER / "data_train.tsv"
+    target.write_bytes(b"damaged")
+    results = {r.filename: r.status for r in dl.download("fake-dl", mirror=fake.mirror)}
+    assert results == {"data_train.tsv": "fetched", "data_test.tsv": "present"}
+    assert target.read_bytes() == fake.contents["data_train.tsv"]
+
+
+def test_force_fetches_again(fake: Fake, home: Path) -> None:
+    dl.download("fake-dl", mirror=fake.mirror)
+    assert {r.status for r in dl.download("fake-dl", mirror=fake.mirror, force=True)} == {"fetched"}
+
+
+def test_tampered_mirror_file_is_refused(fake: Fake, home: Path) -> None:
+    tampered = fake.mirror / FOLDER / "data_train.tsv"
+    data = bytearray(tampered.read_bytes())
+    data[100] ^= 0x20  # same size, one byte changed
+    tampered.write_bytes(bytes(data))
+    with pytest.raises(ChecksumError) as info:
+        dl.download("fake-dl", mirror=fake.mirror)
+    msg = str(info.value)
+    expected = hashlib.sha256(fake.contents["data_train.tsv"]).hexdigest()
+    actual = hashlib.sha256(bytes(data)).hexdigest()
+    assert "fake_dl/data_train.tsv" in msg
+    assert expected in msg and actual in msg
+    assert "not kept" in msg
+    assert "data_train.tsv" not in _leftovers(home)
+    assert not [n for n in _leftovers(home) if n.endswith(".tmp")]
+
+
+def test_mirror_lacking_a_file_names_the_path(fake: Fake, home: Path) -> None:
+    (fake.mirror / FOLDER / "data_test.tsv").unlink()
+    with pytest.raises(DownloadError) as info:
+        dl.download("fake-dl", mirror=fake.mirror)
+    msg = str(info.value)
+    assert str(fake.mirror / FOLDER / "data_test.tsv") in msg
+    assert "lacks fake_dl/data_test.tsv" in msg
+    assert "data_test.tsv" not in _leftovers(home)
+
+
+def test_missing_mirror_folder(fake: Fake, home: Path, tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="does not exist"):
+        dl.download("fake-dl", mirror=tmp_path / "nowhere")
+
+
+def test_unknown_name_fails_before_fetching(fake: Fake, home: Path) -> None:
+    with pytest.raises(UnknownNameError, match="Did you mean: fake-dl"):
+        dl.download(["fake-dl", "fake-d"], mirror=fake.mirror)
+    assert _leftovers(home) == []
+
+
+def test_upstream_http_download_and_skip(fake: Fake, home: Path, upstream: _Server) -> None:
+    results = dl.download("fake-dl")
+    assert [r.status for r in results] == ["fetched", "fetched"]
+    for r, remote in zip(results, fake.spec.files, strict=True):
+        assert r.source == upstream.url + _upstream_path(remote)
+        assert r.path.read_bytes() == fake.contents[r.filename]
+        assert upstream.hits[_upstream_path(remote)] == 1
+    # Second run: verified files are skipped without any request.
+    assert {r.status for r in dl.download("fake-dl")} == {"present"}
+    assert sum(upstream.hits.values()) == 2
+
+
+def test_url_mirror(fake: Fake, home: Path, server: _Server) -> None:
+    results = dl.download("fake-dl", mirror=server.url + "/mirror/")
+    assert {r.status for r in results} == {"fetched"}
+    assert server.hits["/mirror/fake_dl/data_train.tsv"] == 1
+    assert (home / "datasets" / FOLDER / "data_test.tsv").read_bytes() == fake.contents[
+        "data_test.tsv"
+    ]
+
+
+def test_tampered_upstream_file_is_refused(fake: Fake, home: Path, upstream: _Server) -> None:
+    remote = fake.spec.files[1]
+    served = fake.upstream / REPO / COMMIT / remote.path
+    served.write_bytes(b"evil" + fake.contents[remote.filename])
+    with pytest.raises(ChecksumError) as info:
+        dl.download("fake-dl")
+    msg = str(info.value)
+    assert remote.filename in msg
+    assert remote.sha256 in msg
+    assert hashlib.sha256(served.read_bytes()).hexdigest() in msg
+    assert remote.filename not in _leftovers(home)
+    assert upstream.hits[_upstream_path(remote)] == 1  # a checksum error is not retried
+
+
+def test_download_breaking_halfway_leaves_nothing(
+    fake: Fake, home: Path, upstream: _Server
+) -> None:
+    remote = fake.spec.files[0]
+    upstream.truncate.add(_upstream_path(remote))
+    with pytest.raises(DownloadError) as info:
+        dl.download("fake-dl", retries=1)
+    msg = str(info.value)
+    assert upstream.url + _upstream_path(remote) in msg
+    assert "broke off" in msg and f"of {remote.size} bytes" in msg
+    assert "Nothing was kept" in msg and "--mirror" in msg
+    assert upstream.hits[_upstream_path(remote)] == 2  # one retry
+    assert _leftovers(home) == []  # no partial file, no temporary file, no record
+
+
+def test_http_404_names_url_and_suggests_mirror(fake: Fake, home: Path, upstream: _Server) -> None:
+    remote = fake.spec.files[0]
+    (fake.upstream / REPO / COMMIT / remote.path).unlink()
+    with pytest.raises(DownloadError) as info:
+        dl.download("fake-dl")
+    msg = str(info.value)
+    assert "HTTP 404" in msg
+    assert upstream.url + _upstream_path(remote) in msg
+    assert "--mirror" in msg
+    assert upstream.hits[_upstream_path(remote)] == 1  # a 404 is not retried
+
+
+def test_network_failure_is_a_clear_error(
+    fake: Fake, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv(dl.UPSTREAM_ENV, f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("LITTLEDATA_MIRROR", raising=False)
+    with pytest.raises(DownloadError) as info:
+        dl.download("fake-dl", retries=0)
+    msg = str(info.value)
+    assert f"http://127.0.0.1:{port}/{REPO}/{COMMIT}/" in msg
+    assert "network error" in msg and "--mirror" in msg
+    assert _leftovers(home) == []
+
+
+def test_ensure_downloaded_and_load(fake: Fake, home: Path, upstream: _Server) -> None:
+    from littledata import load_dataset
+
+    folder = dl.ensure_downloaded("fake-dl")
+    assert folder == home / "datasets" / FOLDER
+    ds = load_dataset("fake-dl")
+    assert ds.task is Task.SINGLE_LABEL
+    assert {k: len(v) for k, v in ds.splits.items()} == {"train": 1500, "test": 150}
+    assert sum(upstream.hits.values()) == 2  # loading again does not fetch again
+
+
+# --------------------------------------------------------------------------------------------------
+# Real specs from the shared mirror
+
+
+def test_real_spec_from_shared_mirror(shared_datasets: Path, home: Path) -> None:
+    from littledata.datasets.registry import get_spec
+
+    spec = get_spec("sst2")
+    results = dl.download("sst2", mirror=shared_datasets)
+    assert {r.filename for r in results} == {f.filename for f in spec.files}
+    for r in results:
+        assert r.status == "fetched"
+        assert dl.io.sha256_file(r.path) == next(
+            f.sha256 for f in spec.files if f.filename == r.filename
+        )
+
+
+def test_real_spec_over_http(
+    shared_datasets: Path,
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real spec fetched over HTTP from a tree laid out like raw.githubusercontent.com."""
+    from littledata.datasets.registry import get_spec
+
+    spec = get_spec("trec")
+    root = tmp_path / "raw"
+    for f in spec.files:
+        target = root / f.repo / f.commit / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(shared_datasets / spec.folder / f.filename)
+    with _Server(root) as srv:
+        monkeypatch.setenv(dl.UPSTREAM_ENV, srv.url)
+        monkeypatch.delenv("LITTLEDATA_MIRROR", raising=False)
+        results = dl.download("trec")
+        assert {r.status for r in results} == {"fetched"}
+        assert sum(srv.hits.values()) == len(spec.files)
