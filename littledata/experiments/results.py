@@ -1,0 +1,153 @@
+"""Aggregating benchmark trials: mean, spread and ranks of featurizer × head combinations.
+
+The input is :meth:`ResultsStore.frame("bench") <littledata.experiments.store.ResultsStore.frame>`:
+one row per trial and metric. :func:`aggregate` averages over seeds per (dataset, featurizer, head,
+resampling, size); :func:`mean_ranks` ranks the combinations within each dataset and size (1 = best)
+and averages those ranks across datasets, so a combination that wins everywhere has mean rank 1.
+
+Examples
+--------
+>>> import pandas as pd
+>>> frame = pd.DataFrame({
+...     "dataset": ["a"] * 4, "featurizer": ["f"] * 4, "head": ["h"] * 4, "size": [20] * 4,
+...     "seed": [0, 1, 2, 3], "metric": ["accuracy"] * 4, "value": [0.5, 0.6, 0.7, 0.8]})
+>>> aggregate(frame)[["mean", "std", "n"]].round(3).to_dict("records")
+[{'mean': 0.65, 'std': 0.129, 'n': 4}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from littledata.experiments.spec import LOWER_IS_BETTER
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["METHOD_COLUMNS", "aggregate", "higher_is_better", "mean_ranks", "method_label"]
+
+METHOD_COLUMNS = ("featurizer", "head", "resampling")
+"""The columns that together name one method (a featurizer × head, with its resampling)."""
+
+_OPTIONAL_DEFAULTS = {"resampling": "none", "size_mode": "total"}
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether larger values of ``metric`` are better (accuracy: yes; log loss, seconds: no)."""
+    return metric not in LOWER_IS_BETTER
+
+
+def method_label(featurizer: str, head: str, resampling: str = "none") -> str:
+    """A short display name of a method, e.g. ``"minilm + logreg"``."""
+    label = f"{featurizer} + {head}"
+    return label if resampling in ("none", "", None) else f"{label} ({resampling})"
+
+
+def _with_defaults(frame: pd.DataFrame) -> pd.DataFrame:
+    missing = {k: v for k, v in _OPTIONAL_DEFAULTS.items() if k not in frame.columns}
+    return frame.assign(**missing) if missing else frame
+
+
+def group_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns :func:`aggregate` groups by (the caps join in when they vary in ``frame``)."""
+    cols = ["dataset", *METHOD_COLUMNS, "size_mode", "size"]
+    for cap in ("train_pool_cap", "test_cap"):
+        if cap in frame.columns and frame[cap].nunique(dropna=False) > 1:
+            cols.append(cap)
+    return cols
+
+
+def aggregate(frame: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+    """Mean, standard deviation, standard error and count per group and metric.
+
+    Parameters
+    ----------
+    frame: long-format trials (``dataset``, ``featurizer``, ``head``, ``size``, ``metric``,
+        ``value``; ``resampling`` and ``size_mode`` default to ``"none"`` and ``"total"``).
+    metrics: keep only these metrics (default: all).
+
+    Returns
+    -------
+    One row per (dataset, featurizer, head, resampling, size_mode, size, metric) with ``mean``,
+    ``std`` (sample standard deviation, ddof=1; NaN for one seed), ``sem`` (std / sqrt(n)) and
+    ``n`` (trials with a value; NaN values are left out).
+    """
+    import numpy as np
+    import pandas as pd
+
+    frame = _with_defaults(frame)
+    if metrics is not None:
+        frame = frame[frame["metric"].isin(list(metrics))]
+    keys = [*group_columns(frame), "metric"]
+    if frame.empty:
+        return pd.DataFrame(columns=[*keys, "mean", "std", "sem", "n"])
+    values = frame.assign(value=frame["value"].astype("float64"))
+    grouped = values.groupby(keys, sort=True, dropna=False)["value"]
+    out = grouped.agg(mean="mean", std="std", n="count").reset_index()
+    out["n"] = out["n"].astype("int64")
+    out["sem"] = out["std"] / np.sqrt(out["n"].where(out["n"] > 0))
+    return out[[*keys, "mean", "std", "sem", "n"]]
+
+
+def mean_ranks(agg: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rank methods within each dataset and size by mean ``metric``; average ranks across datasets.
+
+    Parameters
+    ----------
+    agg: the output of :func:`aggregate`.
+    metric: the metric to rank by (direction from :func:`higher_is_better`). Ties share the
+        average rank.
+
+    Returns
+    -------
+    One row per (featurizer, head, resampling, size_mode, size) with ``mean_rank`` (1 = best),
+    ``n_datasets`` (datasets where the method ran at that size) and ``n_methods`` (the largest
+    number of methods ranked together), sorted by size and mean rank.
+    """
+    import pandas as pd
+
+    agg = _with_defaults(agg)
+    sub = agg[(agg["metric"] == metric) & agg["mean"].notna()]
+    out_cols = [*METHOD_COLUMNS, "size_mode", "size", "mean_rank", "n_datasets", "n_methods"]
+    if sub.empty:
+        return pd.DataFrame(columns=out_cols)
+    within = [c for c in group_columns(sub) if c not in METHOD_COLUMNS]
+    sub = sub.copy()
+    sub["rank"] = sub.groupby(within, dropna=False)["mean"].rank(
+        ascending=not higher_is_better(metric), method="average"
+    )
+    sub["n_methods"] = sub.groupby(within, dropna=False)["mean"].transform("count")
+    keys = [*METHOD_COLUMNS, "size_mode", "size"]
+    out = (
+        sub.groupby(keys, dropna=False)
+        .agg(
+            mean_rank=("rank", "mean"),
+            n_datasets=("dataset", "nunique"),
+            n_methods=("n_methods", "max"),
+        )
+        .reset_index()
+        .sort_values(["size_mode", "size", "mean_rank"], kind="stable")
+        .reset_index(drop=True)
+    )
+    return out[out_cols]
+
+
+def rank_table(ranks: pd.DataFrame) -> pd.DataFrame:
+    """Pivot :func:`mean_ranks` into a table: one row per method, one column per size, plus the
+    mean over sizes (``overall``); rows sorted by ``overall``, best first. The index holds method
+    labels (see :func:`method_label`)."""
+    import pandas as pd
+
+    if ranks.empty:
+        return pd.DataFrame()
+    ranks = ranks.assign(
+        method=[
+            method_label(f, h, r)
+            for f, h, r in zip(ranks["featurizer"], ranks["head"], ranks["resampling"], strict=True)
+        ]
+    )
+    table = ranks.pivot_table(index="method", columns="size", values="mean_rank", aggfunc="mean")
+    table.columns = [int(c) for c in table.columns]
+    table["overall"] = table.mean(axis=1)
+    return table.sort_values("overall", kind="stable")

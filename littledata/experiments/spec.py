@@ -1,0 +1,463 @@
+"""The experiment spec: which datasets, featurizers, heads, sizes and seeds a benchmark runs.
+
+A spec is a TOML file (every key optional; missing keys take the defaults below)::
+
+    name = "my-bench"
+    datasets = ["sst2", "trec"]          # names, or selectors: "all", "task:single-label", ...
+    exclude_datasets = []                # names removed after the selectors are expanded
+    featurizers = ["minilm", "glove50", "tfidf"]
+    heads = ["logreg", "knn", "centroid"]
+    sizes = [20, 50, 100, 200, 500, 1000] # total training rows ...
+    # per_class_sizes = [8, 16, 32, 64]   # ... or rows per class (not both)
+    seeds = 5                            # a count (seeds 0..4) or a list of seeds
+    resampling = ["none"]                # none | oversample | class_weight
+    train_pool_cap = 3000                # rows of the train split sizes are drawn from (0: all)
+    test_cap = 1000                      # rows of the test split evaluated on (0: all)
+    cap_seed = 0                         # seed of the stratified caps
+    n_jobs = 0                           # worker processes (0: all cores)
+    metrics = ["accuracy", "macro_f1"]   # shown by `results` and the report; the first ranks
+    baseline = true                      # add tfidf + logreg to every dataset and size
+
+:func:`load_spec` reads a file (or the packaged ``default``/``quick`` specs), applies command-line
+overrides and validates every key: an error names the key, says what is allowed and suggests the
+closest key for a misspelled one. Names (datasets, featurizers, heads) are checked against their
+registries when the runner plans the grid (:func:`resolve_datasets` here for datasets).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from littledata.errors import ConfigError
+
+__all__ = [
+    "BASELINE",
+    "KNOWN_METRICS",
+    "LOWER_IS_BETTER",
+    "RESAMPLING",
+    "ExperimentSpec",
+    "load_spec",
+    "parse_overrides",
+    "resolve_datasets",
+    "spec_to_toml",
+]
+
+RESAMPLING = ("none", "oversample", "class_weight")
+"""Ways to handle class imbalance in the training sample."""
+
+BASELINE = ("tfidf", "logreg")
+"""The featurizer and head of the baseline added to every dataset and size (``baseline = true``)."""
+
+KNOWN_METRICS = (
+    "accuracy",
+    "macro_f1",
+    "mcc",
+    "roc_auc",
+    "log_loss",
+    "ece",
+    "brier",
+    "train_accuracy",
+    "fit_seconds",
+    "predict_seconds",
+)
+"""Metrics every trial stores (the spec's ``metrics`` picks which ones are shown)."""
+
+LOWER_IS_BETTER = frozenset({"log_loss", "ece", "brier", "fit_seconds", "predict_seconds"})
+
+PACKAGED_SPECS = ("default", "quick")
+
+DATASET_SELECTORS = {
+    "all": None,
+    "task:single-label": "single-label",
+    "task:multi-label": "multi-label",
+    "task:sentence-pair": "sentence-pair",
+    "task:sequence-labeling": "sequence-labeling",
+}
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A validated experiment spec (see the module docstring for each key).
+
+    ``sizes`` and ``per_class_sizes``: exactly one is non-empty. ``train_pool_cap`` and
+    ``test_cap`` are ``None`` for no cap. ``n_jobs`` is ``0`` for all cores.
+    """
+
+    name: str = "custom"
+    description: str = ""
+    datasets: tuple[str, ...] = ("task:single-label",)
+    exclude_datasets: tuple[str, ...] = ()
+    featurizers: tuple[str, ...] = ("minilm", "glove50", "tfidf")
+    heads: tuple[str, ...] = ("logreg", "knn", "centroid")
+    sizes: tuple[int, ...] = (20, 50, 100, 200, 500, 1000)
+    per_class_sizes: tuple[int, ...] = ()
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    resampling: tuple[str, ...] = ("none",)
+    train_pool_cap: int | None = 3000
+    test_cap: int | None = 1000
+    cap_seed: int = 0
+    n_jobs: int = 0
+    metrics: tuple[str, ...] = ("accuracy", "macro_f1")
+    baseline: bool = True
+    source: str = field(default="", compare=False)
+    """Where the spec came from (a path or ``packaged:<name>``); not part of the experiment."""
+
+    @property
+    def primary_metric(self) -> str:
+        """The metric that ranks featurizer × head combinations."""
+        return self.metrics[0]
+
+    def workers(self) -> int:
+        """The number of worker processes to use (``n_jobs``, or all usable cores for 0)."""
+        if self.n_jobs > 0:
+            return self.n_jobs
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the spec as plain JSON-able data (the form recorded with a run)."""
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, tuple):
+                out[key] = list(value)
+        return out
+
+
+SPEC_KEYS = tuple(f.name for f in fields(ExperimentSpec) if f.name != "source")
+
+_KEY_HELP = {
+    "name": "a string",
+    "description": "a string",
+    "datasets": "a dataset name, a selector (all, task:single-label, task:multi-label, "
+    "task:sentence-pair, task:sequence-labeling) or a list of them",
+    "exclude_datasets": "a list of dataset names",
+    "featurizers": "a featurizer name (minilm, glove50, tfidf, ...) or a list of them",
+    "heads": "a head name (logreg, knn, centroid, ...) or a list of them",
+    "sizes": "a list of positive integers (total training rows), e.g. [20, 50, 100]",
+    "per_class_sizes": "a list of positive integers (training rows per class), e.g. [8, 16, 32]",
+    "seeds": "a positive integer N (seeds 0..N-1) or a list of distinct non-negative integers",
+    "resampling": f"one of {', '.join(RESAMPLING)} or a list of them",
+    "train_pool_cap": 'a positive integer, or 0 / false / "none" for no cap',
+    "test_cap": 'a positive integer, or 0 / false / "none" for no cap',
+    "cap_seed": "a non-negative integer",
+    "n_jobs": "a positive integer, or 0 (or -1) for all cores",
+    "metrics": f"a list of metric names from: {', '.join(KNOWN_METRICS)}",
+    "baseline": "true or false",
+}
+
+
+def _bad(key: str, value: Any, why: str = "") -> ConfigError:
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    msg = f"Spec key {key!r} has an invalid value {shown}"
+    msg += f": {why}" if why else ""
+    msg += "" if msg.endswith(("?", ".")) else "."
+    return ConfigError(f"{msg} Allowed: {_KEY_HELP[key]}.")
+
+
+def _suggest(item: str, choices: Sequence[str]) -> str:
+    starts = [c for c in choices if c.startswith(item.lower())]
+    close = starts[:1] or difflib.get_close_matches(item, choices, n=1)
+    return f"did you mean {close[0]!r}?" if close else f"{item!r} is not one of them"
+
+
+def _unknown_key(key: str) -> ConfigError:
+    close = difflib.get_close_matches(key, SPEC_KEYS, n=3, cutoff=0.5)
+    msg = f"Unknown spec key {key!r}."
+    if close:
+        msg += f" Did you mean: {', '.join(close)}?"
+    return ConfigError(f"{msg} Valid keys: {', '.join(SPEC_KEYS)}.")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _str_list(key: str, value: Any, allow_empty: bool = False) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items):
+        raise _bad(key, value)
+    items = [v.strip() for v in items]
+    if any(not v for v in items):
+        raise _bad(key, value, "names cannot be empty")
+    if not items and not allow_empty:
+        raise _bad(key, value, "the list is empty")
+    return tuple(dict.fromkeys(items))  # de-duplicated, order kept
+
+
+def _int_list(key: str, value: Any, minimum: int) -> tuple[int, ...]:
+    if _is_int(value):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise _bad(key, value)
+    if not all(_is_int(v) for v in value):
+        raise _bad(key, value, "every entry must be an integer")
+    low = [v for v in value if v < minimum]
+    if low:
+        raise _bad(key, value, f"{low[0]} is below {minimum}")
+    return tuple(sorted(set(value)))
+
+
+def _cap(key: str, value: Any) -> int | None:
+    if value is False or value is None or (isinstance(value, str) and value.lower() == "none"):
+        return None
+    if not _is_int(value) or value < 0:
+        raise _bad(key, value)
+    return value or None
+
+
+def _validate(raw: Mapping[str, Any], source: str) -> ExperimentSpec:
+    for key in raw:
+        if key not in SPEC_KEYS:
+            raise _unknown_key(key)
+    values: dict[str, Any] = {"source": source}
+    for key, value in raw.items():
+        if key in ("name", "description"):
+            if not isinstance(value, str):
+                raise _bad(key, value)
+            values[key] = value
+        elif key in ("datasets", "featurizers", "heads"):
+            values[key] = _str_list(key, value)
+        elif key == "exclude_datasets":
+            values[key] = _str_list(key, value, allow_empty=True)
+        elif key in ("sizes", "per_class_sizes"):
+            values[key] = _int_list(key, value, minimum=1)
+        elif key == "seeds":
+            if _is_int(value):
+                if value < 1:
+                    raise _bad(key, value, "at least one seed is needed")
+                values[key] = tuple(range(value))
+            else:
+                if isinstance(value, (list, tuple)) and len(set(value)) != len(value):
+                    raise _bad(key, value, "seeds repeat")
+                values[key] = _int_list(key, value, minimum=0)
+        elif key == "resampling":
+            items = _str_list(key, value)
+            for item in items:
+                if item not in RESAMPLING:
+                    raise _bad(key, value, _suggest(item, RESAMPLING))
+            values[key] = items
+        elif key in ("train_pool_cap", "test_cap"):
+            values[key] = _cap(key, value)
+        elif key == "cap_seed":
+            if not _is_int(value) or value < 0:
+                raise _bad(key, value)
+            values[key] = value
+        elif key == "n_jobs":
+            if not _is_int(value) or value < -1:
+                raise _bad(key, value)
+            values[key] = max(value, 0)
+        elif key == "metrics":
+            items = _str_list(key, value)
+            for item in items:
+                if item not in KNOWN_METRICS:
+                    raise _bad(key, value, _suggest(item, KNOWN_METRICS))
+            values[key] = items
+        elif key == "baseline":
+            if not isinstance(value, bool):
+                raise _bad(key, value)
+            values[key] = value
+    if "sizes" in raw and "per_class_sizes" in raw:
+        raise ConfigError(
+            "Spec keys 'sizes' and 'per_class_sizes' are both set; give one: 'sizes' for total "
+            "training rows or 'per_class_sizes' for rows per class."
+        )
+    if "per_class_sizes" in raw:
+        values["sizes"] = ()
+    return ExperimentSpec(**values)
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """Parse command-line ``KEY=VALUE`` overrides into spec values.
+
+    A value is read as TOML when it can be (``seeds=3``, ``baseline=false``,
+    ``sizes=[20, 50]``); otherwise a comma-separated value becomes a list (``sizes=20,50``,
+    ``datasets=sst2,trec``) and anything else a string. Dashes in keys count as underscores.
+
+    >>> parse_overrides(["sizes=20,50", "datasets=sst2", "seeds=3", "test-cap=none"])
+    {'sizes': [20, 50], 'datasets': 'sst2', 'seeds': 3, 'test_cap': 'none'}
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise ConfigError(
+                f"Override {item!r} is not KEY=VALUE (e.g. sizes=20,50 or datasets=sst2,trec). "
+                f"Valid keys: {', '.join(SPEC_KEYS)}."
+            )
+        out[key] = _parse_value(text.strip())
+    return out
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        pass
+    if "," in text:
+        return [_parse_value(part.strip()) for part in text.split(",") if part.strip()]
+    return text
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"Spec file {str(path)!r} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Spec file {str(path)!r} is not valid TOML: {exc}.") from None
+
+
+def packaged_spec_text(name: str) -> str:
+    """Return the TOML text of a packaged spec (``default`` or ``quick``)."""
+    if name not in PACKAGED_SPECS:
+        from littledata.errors import unknown_name
+
+        raise unknown_name("packaged spec", name, PACKAGED_SPECS)
+    return resources.files("littledata.experiments").joinpath(f"{name}.toml").read_text("utf-8")
+
+
+def load_spec(
+    path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    packaged: str = "default",
+) -> ExperimentSpec:
+    """Read, override and validate an experiment spec.
+
+    Parameters
+    ----------
+    path: a TOML spec file; ``None`` reads the packaged spec named by ``packaged``.
+    overrides: key → value pairs that replace the file's values (e.g. from the command line;
+        see :func:`parse_overrides`). Setting ``sizes`` drops the file's ``per_class_sizes`` and
+        the other way round.
+    packaged: ``"default"`` (the full benchmark) or ``"quick"``.
+
+    Raises
+    ------
+    ConfigError: a key is unknown or a value is not allowed (the message names the key).
+
+    Examples
+    --------
+    >>> spec = load_spec(overrides={"datasets": "sst2", "seeds": 2})
+    >>> spec.datasets, spec.seeds
+    (('sst2',), (0, 1))
+    """
+    if path is None:
+        raw = tomllib.loads(packaged_spec_text(packaged))
+        source = f"packaged:{packaged}"
+    else:
+        raw = _read_toml(Path(path))
+        source = str(path)
+    raw = dict(raw)
+    for key, value in (overrides or {}).items():
+        key = key.replace("-", "_")
+        if key == "sizes":
+            raw.pop("per_class_sizes", None)
+        elif key == "per_class_sizes":
+            raw.pop("sizes", None)
+        raw[key] = value
+    return _validate(raw, source)
+
+
+def with_overrides(spec: ExperimentSpec, overrides: Mapping[str, Any]) -> ExperimentSpec:
+    """Return ``spec`` with ``overrides`` applied and validated again."""
+    raw: dict[str, Any] = {k: v for k, v in spec.to_dict().items() if k != "source"}
+    if not raw["per_class_sizes"]:
+        raw.pop("per_class_sizes")
+    else:
+        raw.pop("sizes")
+    for cap in ("train_pool_cap", "test_cap"):
+        if raw[cap] is None:
+            raw[cap] = 0
+    for key, value in overrides.items():
+        key = key.replace("-", "_")
+        if key == "sizes":
+            raw.pop("per_class_sizes", None)
+        elif key == "per_class_sizes":
+            raw.pop("sizes", None)
+        raw[key] = value
+    return replace(_validate(raw, spec.source), source=spec.source)
+
+
+def spec_to_toml(spec: ExperimentSpec) -> str:
+    """Return the spec as TOML text that :func:`load_spec` reads back to the same spec."""
+    lines = []
+    for key in SPEC_KEYS:
+        value = getattr(spec, key)
+        if key == "sizes" and spec.per_class_sizes:
+            continue
+        if key == "per_class_sizes" and not spec.per_class_sizes:
+            continue
+        if key in ("train_pool_cap", "test_cap") and value is None:
+            value = 0
+        lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{escaped}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def resolve_datasets(spec: ExperimentSpec, registry: Mapping[str, Any] | None = None) -> list[str]:
+    """Expand the spec's dataset names and selectors into registered dataset names.
+
+    ``registry`` maps names to objects with a ``task`` attribute (default: the dataset registry).
+    Selectors expand in name order; ``exclude_datasets`` is removed afterwards.
+
+    Raises
+    ------
+    ConfigError: an entry is neither a selector nor a registered dataset (with suggestions).
+    """
+    if registry is None:
+        from littledata.datasets.registry import list_specs
+
+        registry = {s.name: s for s in list_specs()}
+    names: list[str] = []
+    for entry in spec.datasets:
+        if entry in DATASET_SELECTORS:
+            task = DATASET_SELECTORS[entry]
+            names += [n for n in sorted(registry) if task is None or str(registry[n].task) == task]
+        elif entry in registry:
+            names.append(entry)
+        else:
+            raise _unknown_dataset("datasets", entry, registry)
+    for entry in spec.exclude_datasets:
+        if entry not in registry:
+            raise _unknown_dataset("exclude_datasets", entry, registry)
+    excluded = set(spec.exclude_datasets)
+    out = [n for n in dict.fromkeys(names) if n not in excluded]
+    if not out:
+        raise ConfigError(
+            f"Spec key 'datasets' ({list(spec.datasets)}) minus 'exclude_datasets' selects no "
+            "dataset. Name at least one dataset (`littledata datasets list` shows them)."
+        )
+    return out
+
+
+def _unknown_dataset(key: str, entry: str, registry: Mapping[str, Any]) -> ConfigError:
+    from littledata.errors import unknown_name
+
+    choices = list(registry) + (list(DATASET_SELECTORS) if key == "datasets" else [])
+    return ConfigError(f"Spec key {key!r}: {unknown_name('dataset', entry, choices)}")

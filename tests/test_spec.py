@@ -1,0 +1,219 @@
+"""The experiment spec: TOML reading, overrides, validation messages, impossible combinations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from littledata.errors import ConfigError
+from littledata.experiments.runner import DatasetInfo, FeaturizerInfo, HeadSupport, plan_grid
+from littledata.experiments.spec import (
+    ExperimentSpec,
+    load_spec,
+    parse_overrides,
+    resolve_datasets,
+    spec_to_toml,
+    with_overrides,
+)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "spec.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_packaged_specs_load_with_the_documented_defaults() -> None:
+    spec = load_spec()
+    assert spec.source == "packaged:default"
+    assert spec.datasets == ("task:single-label",)
+    assert spec.featurizers == ("minilm", "glove50", "tfidf")
+    assert spec.heads == ("logreg", "knn", "centroid")
+    assert spec.sizes == (20, 50, 100, 200, 500, 1000)
+    assert spec.seeds == (0, 1, 2, 3, 4)
+    assert spec.train_pool_cap and spec.test_cap
+    quick = load_spec(packaged="quick")
+    assert len(quick.seeds) == 3 and 1 < len(quick.datasets) <= 4
+
+
+def test_file_values_and_overrides(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        'datasets = ["sst2", "trec"]\nper_class_sizes = [8, 16]\nseeds = [3, 1]\n'
+        'resampling = "oversample"\ntest_cap = 0\nn_jobs = -1\n',
+    )
+    spec = load_spec(path)
+    assert spec.datasets == ("sst2", "trec")
+    assert spec.per_class_sizes == (8, 16) and spec.sizes == ()
+    assert spec.seeds == (1, 3)
+    assert spec.resampling == ("oversample",)
+    assert spec.test_cap is None
+    assert spec.n_jobs == 0 and spec.workers() >= 1
+    # a command-line size list replaces the file's per-class sizes
+    spec2 = load_spec(path, parse_overrides(["sizes=20,50", "seeds=2", "heads=knn"]))
+    assert spec2.sizes == (20, 50) and spec2.per_class_sizes == ()
+    assert spec2.seeds == (0, 1) and spec2.heads == ("knn",)
+    assert with_overrides(spec2, {"n_jobs": 3}).n_jobs == 3
+
+
+def test_spec_round_trips_through_toml(tmp_path: Path) -> None:
+    spec = load_spec(overrides={"per_class_sizes": [8], "test_cap": "none", "name": 'a "q"'})
+    again = load_spec(_write(tmp_path, spec_to_toml(spec)))
+    assert again == spec
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("sizez = [20]", r"Unknown spec key 'sizez'\. Did you mean: sizes"),
+        ("datasets = 3", r"'datasets' has an invalid value 3\. Allowed: a dataset name"),
+        ("sizes = [20, 0]", r"'sizes' .*0 is below 1\. Allowed: a list of positive integers"),
+        ("sizes = [20.5]", r"'sizes' .*every entry must be an integer"),
+        ("seeds = 0", r"'seeds' .*at least one seed"),
+        ("seeds = [1, 1]", r"'seeds' .*seeds repeat"),
+        ('resampling = "oversampel"', r"'resampling' .*did you mean 'oversample'\?"),
+        ('metrics = ["acc"]', r"'metrics' .*did you mean 'accuracy'\?.*Allowed: a list of metric"),
+        ("test_cap = -5", r"'test_cap' has an invalid value -5\. Allowed: a positive integer"),
+        ('baseline = "yes"', r"'baseline' .*Allowed: true or false"),
+        ("n_jobs = -3", r"'n_jobs' .*Allowed: a positive integer, or 0"),
+        ("sizes = [20]\nper_class_sizes = [8]", r"'sizes' and 'per_class_sizes' are both set"),
+        ('heads = ["knn", ""]', r"'heads' .*names cannot be empty"),
+        ("datasets = [", r"not valid TOML"),
+    ],
+)
+def test_validation_errors_name_the_key_and_what_is_allowed(
+    tmp_path: Path, text: str, pattern: str
+) -> None:
+    with pytest.raises(ConfigError, match=pattern):
+        load_spec(_write(tmp_path, text))
+
+
+def test_missing_file_and_bad_override() -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_spec("/no/such/spec.toml")
+    with pytest.raises(ConfigError, match="not KEY=VALUE"):
+        parse_overrides(["sizes"])
+    with pytest.raises(ConfigError, match=r"Unknown spec key 'seed'\. Did you mean: seeds"):
+        load_spec(overrides=parse_overrides(["seed=3"]))
+
+
+def test_parse_overrides_types() -> None:
+    assert parse_overrides(["baseline=false", "sizes=[1, 2]", "name=x y", "test-cap=0"]) == {
+        "baseline": False,
+        "sizes": [1, 2],
+        "name": "x y",
+        "test_cap": 0,
+    }
+
+
+REGISTRY = {
+    "a": SimpleNamespace(task="single-label"),
+    "b": SimpleNamespace(task="single-label"),
+    "pairs": SimpleNamespace(task="sentence-pair"),
+    "ner": SimpleNamespace(task="sequence-labeling"),
+}
+
+
+def test_dataset_selectors_and_exclusions() -> None:
+    spec = load_spec(overrides={"datasets": "task:single-label"})
+    assert resolve_datasets(spec, REGISTRY) == ["a", "b"]
+    spec = load_spec(overrides={"datasets": ["ner", "all"], "exclude_datasets": ["b"]})
+    assert resolve_datasets(spec, REGISTRY) == ["ner", "a", "pairs"]
+    with pytest.raises(ConfigError, match=r"'datasets': Unknown dataset 'single-label'.*"):
+        resolve_datasets(load_spec(overrides={"datasets": "single-label"}), REGISTRY)
+    with pytest.raises(ConfigError, match="Did you mean: task:single-label"):
+        resolve_datasets(load_spec(overrides={"datasets": "single-label"}), REGISTRY)
+    with pytest.raises(ConfigError, match="selects no dataset"):
+        resolve_datasets(
+            load_spec(overrides={"datasets": "a", "exclude_datasets": ["a"]}), REGISTRY
+        )
+    with pytest.raises(ConfigError, match="'exclude_datasets'"):
+        resolve_datasets(load_spec(overrides={"exclude_datasets": ["zzz"]}), REGISTRY)
+
+
+FEATURIZERS = {
+    "dense": FeaturizerInfo("dense", "dense", "fp-dense"),
+    "layers": FeaturizerInfo("layers", "layers", "fp-layers"),
+    "tfidf": FeaturizerInfo("tfidf", "text", "fp-tfidf"),
+}
+HEADS = {
+    "logreg": HeadSupport("logreg", inputs=("dense", "text")),
+    "knn": HeadSupport("knn", inputs=("dense", "text"), class_weight=False),
+    "layermix": HeadSupport("layermix", inputs=("layers",)),
+}
+
+
+def _plan(**overrides: object) -> tuple[list, list]:
+    spec = load_spec(overrides={"seeds": 2, **overrides})
+    datasets = [
+        DatasetInfo("small", "single-label", n_classes=2, pool_size=300, fingerprint="d1"),
+        DatasetInfo("many", "single-label", n_classes=60, pool_size=2000, fingerprint="d2"),
+        DatasetInfo("pairs", "sentence-pair", n_classes=3, pool_size=500, fingerprint="d3"),
+    ]
+    return plan_grid(spec, datasets, FEATURIZERS, HEADS)
+
+
+def test_impossible_combinations_are_skipped_with_a_reason() -> None:
+    trials, skips = _plan(featurizers=["dense", "layers"], heads=["logreg", "knn", "layermix"])
+    reasons = {(s.dataset, s.featurizer, s.head, s.size): s.reason for s in skips}
+    # sentence pairs with a one-text head: explained once per featurizer x head, for every size
+    assert "sentence-pair" in reasons[("pairs", "dense", "logreg", None)]
+    assert "predicts one label per text" in reasons[("pairs", "dense", "logreg", None)]
+    # layer-wise features with a head that does not take them, and the other way round
+    assert "layer-wise features" in reasons[("small", "layers", "logreg", None)]
+    assert "takes only layer-wise" in reasons[("small", "dense", "layermix", None)]
+    # sizes below the number of classes or above the train pool
+    assert "smaller than the 60 classes" in reasons[("many", "dense", "logreg", 20)]
+    assert "smaller than the 60 classes" in reasons[("many", "dense", "logreg", 50)]
+    assert "larger than the 300 rows in the train pool" in reasons[("small", "dense", "knn", 500)]
+    assert ("many", "dense", "logreg", 100) not in reasons
+    # nothing impossible is planned; everything possible is, once per seed
+    planned = {
+        (t.config["dataset"], t.config["featurizer"], t.config["head"], t.config["size"])
+        for t in trials
+    }
+    assert not any(d == "pairs" for d, *_ in planned)
+    assert ("small", "layers", "layermix", 200) in planned
+    assert ("many", "dense", "knn", 1000) in planned
+    # 4 possible methods (dense+logreg, dense+knn, layers+layermix and the tfidf+logreg
+    # baseline) x 2 datasets x 4 sizes each ('small': 20..200, 'many': 100..1000) x 2 seeds
+    assert len({t.key for t in trials}) == len(trials) == 4 * 2 * 4 * 2
+
+
+def test_baseline_is_added_once_and_can_be_turned_off() -> None:
+    trials, _ = _plan(featurizers=["dense"], heads=["knn"])
+    methods = {(t.config["featurizer"], t.config["head"]) for t in trials}
+    assert methods == {("dense", "knn"), ("tfidf", "logreg")}
+    trials, _ = _plan(featurizers=["dense"], heads=["knn"], baseline=False)
+    assert {(t.config["featurizer"], t.config["head"]) for t in trials} == {("dense", "knn")}
+
+
+def test_class_weight_needs_a_head_that_takes_it_and_per_class_sizes() -> None:
+    trials, skips = _plan(
+        featurizers=["dense"], heads=["knn"], resampling=["none", "class_weight"], baseline=False
+    )
+    assert any("no class_weight option" in s.reason for s in skips)
+    assert {t.config["resampling"] for t in trials} == {"none"}
+    trials, skips = _plan(featurizers=["dense"], heads=["logreg"], per_class_sizes=[8, 64])
+    sizes = {(t.config["dataset"], t.config["size"]) for t in trials}
+    assert ("small", 64) in sizes and ("many", 8) in sizes
+    assert all(t.config["size_mode"] == "per_class" for t in trials)
+    assert any("64 per class x 60 classes" in s.reason for s in skips)
+
+
+def test_trial_keys_depend_on_fingerprints_and_caps() -> None:
+    base, _ = _plan(featurizers=["dense"], heads=["logreg"], baseline=False)
+    capped, _ = _plan(featurizers=["dense"], heads=["logreg"], baseline=False, test_cap=10)
+    assert {t.key for t in base}.isdisjoint({t.key for t in capped})
+    again, _ = _plan(featurizers=["dense"], heads=["logreg"], baseline=False)
+    assert [t.key for t in again] == [t.key for t in base]
+    assert all(t.config["featurizer_fingerprint"] == "fp-dense" for t in base)
+
+
+def test_spec_defaults_match_the_dataclass() -> None:
+    # the packaged default spec only differs from the dataclass defaults where it says so
+    spec = load_spec()
+    assert spec.metrics == ExperimentSpec().metrics
+    assert spec.primary_metric == "accuracy"
