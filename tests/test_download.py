@@ -299,6 +299,15 @@ def test_upstream_http_download_and_skip(fake: Fake, home: Path, upstream: _Serv
     assert sum(upstream.hits.values()) == 2
 
 
+def test_empty_mirror_means_upstream(
+    fake: Fake, home: Path, server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(dl.UPSTREAM_ENV, server.url)
+    monkeypatch.setenv("LITTLEDATA_MIRROR", str(fake.mirror))
+    results = dl.download("fake-dl", mirror="")
+    assert {r.source.startswith(server.url + "/acme/") for r in results} == {True}
+
+
 def test_url_mirror(fake: Fake, home: Path, server: _Server) -> None:
     results = dl.download("fake-dl", mirror=server.url + "/mirror/")
     assert {r.status for r in results} == {"fetched"}

@@ -34,7 +34,7 @@ MirrorOption = Annotated[
         "--mirror",
         help="Take the files from a local folder or base URL laid out like "
         "<mirror>/<dataset folder>/<file> (e.g. ../shared/datasets) instead of upstream. "
-        "Default: $LITTLEDATA_MIRROR.",
+        "Default: $LITTLEDATA_MIRROR; --mirror '' forces upstream.",
         show_default=False,
     ),
 ]
@@ -315,7 +315,7 @@ def download_command(
             "Name at least one dataset to download, or pass --all "
             "(`littledata datasets list` shows the names)."
         )
-    source = mirror or config.default_mirror()
+    source = config.default_mirror() if mirror is None else (mirror.strip() or None)
     console = _console()
     console.print(
         f"Downloading into {datasets_root()} from "

@@ -187,7 +187,12 @@ def _write_verified(chunks: Iterable[bytes], target: Path, remote: RemoteFile, s
     desc = f"{target.parent.name}/{target.name}"
     with (
         progress.bar(
-            total=remote.size or None, desc=desc, unit="B", unit_scale=True, unit_divisor=1024
+            total=remote.size or None,
+            desc=desc,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            leave=False,
         ) as pbar,
         io.atomic_open(target, "wb") as fh,
     ):
@@ -370,8 +375,9 @@ def download(
     names: registered dataset names (or specs); ``None`` means every registered dataset. All names
         are checked before anything is fetched, so a typo fails fast with suggestions.
     mirror: a local folder or http(s) base URL laid out like ``<mirror>/<folder>/<filename>``
-        (e.g. ``../shared/datasets``). Defaults to ``$LITTLEDATA_MIRROR``; without one, files come
-        from upstream (``$LITTLEDATA_UPSTREAM_URL`` or raw.githubusercontent.com).
+        (e.g. ``../shared/datasets``). Defaults to ``$LITTLEDATA_MIRROR``; without one (or with
+        ``mirror=""``), files come from upstream (``$LITTLEDATA_UPSTREAM_URL`` or
+        raw.githubusercontent.com).
     force: fetch every file again even when a verified copy is present.
     retries: network retries per file (a checksum mismatch is never retried).
 
@@ -395,18 +401,18 @@ def download(
     specs = _resolve(names)
     if mirror is None:
         mirror = config.default_mirror()
-    results: list[FetchResult] = []
-    seen: set[tuple[str, str]] = set()
+    elif not os.fspath(mirror).strip():
+        mirror = None  # an empty mirror means upstream, even when $LITTLEDATA_MIRROR is set
+    todo: dict[tuple[str, str], RemoteFile] = {}
     for spec in specs:
         for remote in spec.files:
-            key = (spec.folder, remote.filename)
-            if key in seen:
-                continue
-            seen.add(key)
-            results.append(
-                fetch_file(spec.folder, remote, mirror=mirror, force=force, retries=retries)
-            )
-    return results
+            todo.setdefault((spec.folder, remote.filename), remote)
+    return [
+        fetch_file(folder, remote, mirror=mirror, force=force, retries=retries)
+        for (folder, _), remote in progress.track(
+            todo.items(), total=len(todo), desc="files", unit="file"
+        )
+    ]
 
 
 def ensure_downloaded(
