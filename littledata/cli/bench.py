@@ -1,5 +1,244 @@
-"""Commands: bench (see littledata.cli)."""
+"""Commands: bench, results, report (see littledata.cli and docs/benchmark.md).
+
+Thin wrappers: ``bench`` calls :func:`littledata.experiments.runner.run_benchmark` and then
+:func:`littledata.report.write_report`; ``results`` prints :func:`littledata.experiments.results.
+aggregate` as tables; ``report`` writes the HTML report from the store.
+"""
 
 from __future__ import annotations
 
-from littledata.cli.app import app  # noqa: F401
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from littledata.cli.app import app
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="SQLAlchemy URL of the results store (default: SQLite in the data home).",
+        show_default=False,
+    ),
+]  # fmt: skip
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="Folder for the report (default: <data home>/reports/bench).",
+        show_default=False,
+    ),
+]  # fmt: skip
+
+
+_OVERRIDES_HELP = (
+    "Spec overrides as KEY=VALUE, e.g. datasets=sst2,trec sizes=20,50 seeds=3 "
+    "train_pool_cap=1000 (any spec key; see docs/benchmark.md)."
+)
+
+
+def _split(value: str | None) -> list[str] | None:
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _console() -> Console:
+    import os
+    import sys
+
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(highlight=False, soft_wrap=False, width=width)
+
+
+@app.command()
+def bench(
+    overrides: Annotated[
+        list[str] | None, typer.Argument(help=_OVERRIDES_HELP, show_default=False)
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="The quick spec: 3 datasets, 3 seeds (minutes).")
+    ] = False,
+    spec_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            help="A TOML spec file (default: the packaged default spec).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    datasets: Annotated[
+        str | None,
+        typer.Option(
+            "--datasets",
+            help="Comma-separated dataset names or selectors (all, task:single-label, ...).",
+            show_default=False,
+        ),
+    ] = None,
+    featurizers: Annotated[
+        str | None, typer.Option("--featurizers", help="Comma-separated featurizers.")
+    ] = None,
+    heads: Annotated[str | None, typer.Option("--heads", help="Comma-separated heads.")] = None,
+    seeds: Annotated[int | None, typer.Option("--seeds", help="Number of seeds.")] = None,
+    mirror: Annotated[
+        str | None,
+        typer.Option(
+            "--mirror",
+            help="Folder or base URL to fetch dataset files from (default: $LITTLEDATA_MIRROR).",
+            show_default=False,
+        ),
+    ] = None,
+    out: OutOption = None,
+    db: DbOption = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Worker processes (default: the spec's n_jobs; 0 = all cores).",
+            show_default=False,
+        ),
+    ] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Run the trials only.")] = False,
+) -> None:
+    """Run a benchmark spec (default: the full default benchmark), then write the report.
+
+    Trials already in the results store are skipped, so an interrupted run resumes where it
+    stopped.
+    """
+    from littledata.errors import ConfigError
+    from littledata.experiments.runner import run_benchmark
+    from littledata.experiments.spec import load_spec, parse_overrides
+    from littledata.experiments.store import ResultsStore
+
+    if quick and spec_file is not None:
+        raise ConfigError("--quick and --spec both name a spec; give one of them.")
+    values = parse_overrides(overrides or [])
+    for key, flag in (("datasets", datasets), ("featurizers", featurizers), ("heads", heads)):
+        if flag is not None:
+            values[key] = _split(flag)
+    if seeds is not None:
+        values["seeds"] = seeds
+    if jobs is not None:
+        values["n_jobs"] = jobs
+    spec = load_spec(spec_file, values, packaged="quick" if quick else "default")
+    store = ResultsStore(db)
+    typer.echo(f"Benchmark {spec.name!r} ({spec.source}); results go to {store.url}", err=True)
+    summary = run_benchmark(spec, store=store, mirror=mirror)
+    for line in summary.lines():
+        typer.echo(line)
+    if not no_report:
+        from littledata.report import write_report
+
+        path = write_report(store, out, keys=summary.keys, metrics=spec.metrics)
+        typer.echo(f"Report: {path}")
+
+
+@app.command()
+def results(
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dataset", "-d", help="Only this dataset (repeat for several).", show_default=False
+        ),
+    ] = None,
+    metric: Annotated[
+        str | None,
+        typer.Option(
+            "--metric",
+            "-m",
+            help="Metric to show (default: the latest run's first metric, usually accuracy).",
+            show_default=False,
+        ),
+    ] = None,
+    featurizer: Annotated[
+        list[str] | None,
+        typer.Option("--featurizer", help="Only this featurizer.", show_default=False),
+    ] = None,
+    head: Annotated[
+        list[str] | None, typer.Option("--head", help="Only this head.", show_default=False)
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Print mean ± std over seeds per training size for each featurizer × head."""
+    from rich.table import Table
+
+    from littledata.errors import LittleDataError, unknown_name
+    from littledata.experiments.results import aggregate, method_label
+    from littledata.experiments.store import ResultsStore
+
+    store = ResultsStore(db)
+    filters = {}
+    if dataset:
+        filters["dataset"] = list(dataset)
+    if featurizer:
+        filters["featurizer"] = list(featurizer)
+    if head:
+        filters["head"] = list(head)
+    frame = store.frame("bench", **filters)
+    if frame.empty:
+        everything = store.frame("bench")
+        if everything.empty:
+            raise LittleDataError(
+                f"The results store {store.url} holds no benchmark results yet. Run "
+                "`littledata bench --quick` (or `littledata bench`) first."
+            )
+        for column, wanted in filters.items():
+            for name in wanted:
+                if name not in set(everything[column]):
+                    raise unknown_name(f"{column} with results", name, set(everything[column]))
+        raise LittleDataError("No stored results match these filters together.")
+    if metric is None:
+        runs = [r for r in store.runs("bench") if r["summary"] is not None]
+        metric = runs[-1]["spec"].get("metrics", ["accuracy"])[0] if runs else "accuracy"
+    if metric not in set(frame["metric"]):
+        raise unknown_name("metric", metric, set(frame["metric"]))
+    agg = aggregate(frame, [metric])
+    console = _console()
+    for name in sorted(agg["dataset"].unique()):
+        sub = agg[agg["dataset"] == name]
+        for mode in sorted(sub["size_mode"].unique()):
+            part = sub[sub["size_mode"] == mode]
+            sizes = sorted(part["size"].unique())
+            n_max = int(part["n"].max())
+            unit = " per class" if mode == "per_class" else ""
+            table = Table(
+                title=f"{name}: {metric}, mean ± std over {n_max} seeds "
+                f"(columns: training rows{unit}; (n=k): fewer seeds)",
+                title_justify="left",
+            )
+            table.add_column("featurizer + head", no_wrap=True)
+            for size in sizes:
+                table.add_column(str(int(size)), justify="right", no_wrap=True)
+            for (feat, hd, res), grp in part.groupby(["featurizer", "head", "resampling"]):
+                by = grp.set_index("size")
+                cells = []
+                for size in sizes:
+                    if size not in by.index:
+                        cells.append("–")
+                        continue
+                    r = by.loc[size]
+                    std = "–" if r["std"] != r["std"] else f"{r['std']:.3f}"
+                    fewer = "" if int(r["n"]) == n_max else f" (n={int(r['n'])})"
+                    cells.append(f"{r['mean']:.3f} ± {std}{fewer}")
+                table.add_row(method_label(feat, hd, res), *cells)
+            console.print(table)
+
+
+@app.command()
+def report(
+    out: OutOption = None,
+    db: DbOption = None,
+    all_trials: Annotated[
+        bool, typer.Option("--all", help="Report every stored trial, not only the latest run's.")
+    ] = False,
+) -> None:
+    """Write the HTML report (learning curves, rank table, spec, caps, versions) and its figures."""
+    from littledata.experiments.store import ResultsStore
+    from littledata.report import write_report
+
+    path = write_report(ResultsStore(db), out, all_trials=all_trials)
+    typer.echo(f"Report: {path}")

@@ -1,0 +1,457 @@
+"""The benchmark report: a self-contained HTML page plus PNG and SVG figures.
+
+:func:`write_report` reads the results store and writes into ``out_dir``:
+
+- ``report.html``: readable offline (figures embedded as base64 PNG, inline CSS, no scripts):
+  the overall ranking of featurizer × head by mean rank across datasets at each size, one learning
+  curve figure per dataset (mean ± std over seeds, the tf-idf baseline on every plot), an
+  active-learning section when the store holds active-learning runs, skipped and failed trials,
+  and at the bottom the exact spec, caps and library versions;
+- ``curves_<dataset>.png`` / ``.svg`` per dataset and ``ranks.png`` / ``.svg``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+import logging
+import re
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from littledata.errors import LittleDataError
+from littledata.experiments.results import aggregate, mean_ranks, method_label, rank_table
+from littledata.experiments.spec import BASELINE, ExperimentSpec, spec_to_toml
+from littledata.experiments.store import ResultsStore
+from littledata.report.figures import (
+    METRIC_NAMES,
+    learning_curve_figure,
+    rank_figure,
+    save_figure,
+    style_for,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+__all__ = ["REPORT_FILE", "default_report_dir", "write_report"]
+
+REPORT_FILE = "report.html"
+DEFAULT_METRICS = ("accuracy", "macro_f1")
+
+
+def default_report_dir() -> Path:
+    """``<data home>/reports/bench``: where reports go unless told otherwise."""
+    from littledata.config import subdir
+
+    return subdir("reports") / "bench"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def _latest_run(store: ResultsStore) -> dict[str, Any] | None:
+    finished = [r for r in store.runs("bench") if r["summary"] is not None]
+    return finished[-1] if finished else None
+
+
+def _spec_from_dict(data: dict[str, Any]) -> ExperimentSpec | None:
+    try:
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return ExperimentSpec(**values)
+    except TypeError:
+        return None
+
+
+def write_report(
+    store: ResultsStore | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    keys: Collection[str] | None = None,
+    all_trials: bool = False,
+    metrics: Sequence[str] | None = None,
+) -> Path:
+    """Write the benchmark report and return the path of its HTML page.
+
+    Parameters
+    ----------
+    store: the results store (default: the one in the data home).
+    out_dir: the folder to write into (default :func:`default_report_dir`).
+    keys: report exactly these trials. By default the trials of the latest finished run of
+        ``littledata bench`` (or every stored trial when there is no run record).
+    all_trials: report every benchmark trial in the store.
+    metrics: the metrics to draw (default: the run's spec ``metrics``); the first one ranks.
+
+    Raises
+    ------
+    LittleDataError: the store holds no benchmark or active-learning results.
+    """
+    store = store or ResultsStore()
+    out = Path(out_dir) if out_dir is not None else default_report_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    run = _latest_run(store)
+    spec = _spec_from_dict(run["spec"]) if run else None
+    if keys is None and not all_trials and run is not None:
+        keys = run["summary"].get("keys")
+    frame = store.frame("bench")
+    if keys is not None and not frame.empty:
+        frame = frame[frame["key"].isin(set(keys))]
+    metrics = list(metrics or (spec.metrics if spec else DEFAULT_METRICS))
+    active = _active_frame(store)
+    if frame.empty and (active is None or active.empty):
+        raise LittleDataError(
+            f"The results store {store.url} holds no benchmark results to report. Run "
+            "`littledata bench` (or `littledata bench --quick`) first, or pass --db for another "
+            "store."
+        )
+
+    parts: list[str] = []
+    toc: list[tuple[str, str]] = []
+    figures: list[Path] = []
+    if not frame.empty:
+        parts += _bench_sections(frame, metrics, run, out, toc, figures)
+    if active is not None and not active.empty:
+        parts.append(_active_section(active, out))
+        toc.append(("active", "Active learning"))
+    parts.append(_problems_section(store, run, keys))
+    toc.append(("problems", "Skipped and failed"))
+    parts.append(_provenance_section(store, frame, run, spec))
+    toc.append(("provenance", "Spec, caps and versions"))
+
+    n_trials = frame["key"].nunique() if not frame.empty else 0
+    header = (
+        f"<p class='meta'>Generated {html.escape(_now())} from <code>{html.escape(store.url)}"
+        f"</code>: {n_trials} benchmark trials"
+        + (f", {frame['dataset'].nunique()} datasets" if n_trials else "")
+        + (f" (spec <b>{html.escape(spec.name)}</b>)" if spec else "")
+        + ".</p>"
+    )
+    nav = "<nav><b>Contents</b><ul>" + "".join(
+        f"<li><a href='#{a}'>{html.escape(t)}</a></li>" for a, t in toc
+    )
+    nav += "</ul></nav>"
+    page = _PAGE.format(
+        style=_STYLE, body=header + nav + "\n".join(parts), title="littledata benchmark report"
+    )
+    from littledata.io import atomic_write_text
+
+    path = out / REPORT_FILE
+    atomic_write_text(path, page)
+    log.info("report written to %s (%d figures)", path, len(figures))
+    return path
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _active_frame(store: ResultsStore) -> pd.DataFrame | None:
+    try:
+        return store.frame("active")
+    except Exception as exc:  # the active-learning rows are optional; never lose the report
+        log.warning("could not read active-learning results: %s", exc)
+        return None
+
+
+def _active_section(active: pd.DataFrame, out: Path) -> str:
+    try:
+        from littledata.report.active import render_active_section
+    except ImportError:
+        body = "<p>The store holds active-learning runs, but this littledata has no renderer.</p>"
+    else:
+        try:
+            body = render_active_section(active, out)
+        except Exception as exc:
+            log.warning("the active-learning section failed: %s", exc)
+            body = f"<p>The active-learning section could not be drawn: {html.escape(str(exc))}</p>"
+    return f"<section id='active'><h2>Active learning</h2>{body}</section>"
+
+
+def _img(png: bytes, svg_name: str, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f"<figure><img src='data:image/png;base64,{data}' alt='{html.escape(alt)}'>"
+        f"<figcaption><a href='{html.escape(svg_name)}'>SVG</a> · "
+        f"<a href='{html.escape(svg_name[:-4])}.png'>PNG</a></figcaption></figure>"
+    )
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    return "–" if value != value else f"{value:.{digits}f}"  # NaN check without numpy
+
+
+def _bench_sections(
+    frame: pd.DataFrame,
+    metrics: list[str],
+    run: dict[str, Any] | None,
+    out: Path,
+    toc: list[tuple[str, str]],
+    figures: list[Path],
+) -> list[str]:
+    agg = aggregate(frame)
+    primary = metrics[0]
+    featurizers = sorted(agg["featurizer"].unique())
+    heads = sorted(agg["head"].unique())
+    styles = style_for(featurizers, heads)
+    caps = (run or {}).get("summary", {}).get("caps", {}) if run else {}
+    sections = []
+
+    # overall ranking
+    rank_html = []
+    for mode in sorted(agg["size_mode"].unique()):
+        ranks = mean_ranks(agg[agg["size_mode"] == mode], primary)
+        table = rank_table(ranks)
+        if table.empty:
+            continue
+        stem = "ranks" if mode == "total" else f"ranks_{mode}"
+        fig = rank_figure(table, primary, per_class=mode == "per_class")
+        png_path, svg_path, png = save_figure(fig, out, stem)
+        figures += [png_path, svg_path]
+        n_ds = ranks.groupby("size")["n_datasets"].max()
+        rank_html.append(_rank_table_html(table, n_ds, mode))
+        rank_html.append(_img(png, svg_path.name, f"mean rank by {primary}"))
+    sections.append(
+        "<section id='ranking'><h2>Overall ranking</h2>"
+        f"<p>Each featurizer × head is ranked within every dataset and training size by its mean "
+        f"{html.escape(METRIC_NAMES.get(primary, primary))} over seeds (1 = best, ties share "
+        "the average rank); the table shows the mean of those ranks across datasets. Rows are "
+        "sorted by the mean over sizes.</p>" + "".join(rank_html) + "</section>"
+    )
+    toc.append(("ranking", "Overall ranking"))
+
+    # learning curves per dataset
+    items = []
+    datasets = sorted(agg["dataset"].unique())
+    for dataset in datasets:
+        sub = agg[agg["dataset"] == dataset]
+        rows = frame[frame["dataset"] == dataset]
+        subtitle = _subtitle(rows, caps.get(dataset))
+        fig = learning_curve_figure(
+            sub, dataset, metrics[:3], styles, baseline=BASELINE, subtitle=subtitle
+        )
+        png_path, svg_path, png = save_figure(fig, out, f"curves_{_slug(dataset)}")
+        figures += [png_path, svg_path]
+        anchor = f"ds-{_slug(dataset)}"
+        items.append(
+            f"<article id='{anchor}'><h3>{html.escape(dataset)}</h3>"
+            + _img(png, svg_path.name, f"learning curves of {dataset}")
+            + "<details><summary>mean ± std table</summary>"
+            + _mean_std_html(sub, primary)
+            + "</details></article>"
+        )
+    links = " · ".join(f"<a href='#ds-{_slug(d)}'>{html.escape(d)}</a>" for d in datasets)
+    sections.append(
+        "<section id='curves'><h2>Learning curves</h2>"
+        "<p>Mean over seeds (line) ± one standard deviation (band); the tf-idf + logistic "
+        "regression baseline is the thick black dashed line. Training rows are drawn from the "
+        f"capped train pool only; scores are on the capped test split.</p><p>{links}</p>"
+        + "".join(items)
+        + "</section>"
+    )
+    toc.append(("curves", "Learning curves"))
+    return sections
+
+
+def _subtitle(rows: pd.DataFrame, caps: dict[str, int] | None) -> str:
+    parts = []
+    if "n_classes" in rows and rows["n_classes"].notna().any():
+        parts.append(f"{int(rows['n_classes'].dropna().iloc[0])} classes")
+    if caps:
+        parts.append(f"train pool {caps['pool']} rows, test {caps['test']} rows")
+    elif "train_pool_cap" in rows:
+        pool, test = rows["train_pool_cap"].iloc[0], rows["test_cap"].iloc[0]
+        parts.append(f"train pool cap {pool or 'none'}, test cap {test or 'none'}")
+    if "seed" in rows:
+        parts.append(f"{rows['seed'].nunique()} seeds")
+    return " · ".join(parts)
+
+
+def _rank_table_html(table: pd.DataFrame, n_datasets: pd.Series, mode: str) -> str:
+    import numpy as np
+
+    unit = "rows per class" if mode == "per_class" else "training rows"
+    cols = list(table.columns)
+    best = {c: np.nanmin(table[c].to_numpy(dtype=float)) for c in cols}
+    head = "".join(
+        f"<th>{c}<br><small>{int(n_datasets.get(c, 0))} datasets</small></th>"
+        if c != "overall"
+        else "<th>mean over sizes</th>"
+        for c in cols
+    )
+    body = []
+    for method, row in table.iterrows():
+        cells = []
+        for c in cols:
+            v = float(row[c])
+            cls = " class='best'" if v == best[c] else ""
+            cells.append(f"<td{cls}>{_fmt(v, 2)}</td>")
+        body.append(f"<tr><th class='row'>{html.escape(str(method))}</th>{''.join(cells)}</tr>")
+    return (
+        f"<table class='ranks'><caption>Mean rank ({unit}; bold: best in the column)</caption>"
+        f"<tr><th>featurizer + head</th>{head}</tr>{''.join(body)}</table>"
+    )
+
+
+def _mean_std_html(sub: pd.DataFrame, metric: str) -> str:
+    rows = sub[sub["metric"] == metric]
+    if rows.empty:
+        return "<p>No values.</p>"
+    sizes = sorted(rows["size"].unique())
+    out = [f"<table><tr><th>{html.escape(METRIC_NAMES.get(metric, metric))}</th>"]
+    out += [f"<th>{int(s)}</th>" for s in sizes]
+    out.append("</tr>")
+    for (feat, head, res), grp in rows.groupby(["featurizer", "head", "resampling"]):
+        by = grp.set_index("size")
+        cells = []
+        for s in sizes:
+            if s in by.index:
+                r = by.loc[s]
+                cells.append(
+                    f"<td>{_fmt(r['mean'])} ± {_fmt(r['std'])} <small>n={r['n']}</small></td>"
+                )
+            else:
+                cells.append("<td>–</td>")
+        out.append(f"<tr><th class='row'>{html.escape(method_label(feat, head, res))}</th>")
+        out.append("".join(cells) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _problems_section(
+    store: ResultsStore, run: dict[str, Any] | None, keys: Collection[str] | None
+) -> str:
+    parts = ["<section id='problems'><h2>Skipped and failed</h2>"]
+    skipped = (run or {}).get("summary", {}).get("skipped", []) if run else []
+    if skipped:
+        parts.append(
+            "<p>Combinations the latest run explained and skipped:</p><table><tr><th>dataset</th>"
+            "<th>featurizer + head</th><th>size</th><th>reason</th></tr>"
+        )
+        for s in skipped:
+            size = "all" if s.get("size") is None else s["size"]
+            parts.append(
+                f"<tr><td>{html.escape(s['dataset'])}</td>"
+                f"<td>{html.escape(s['featurizer'])} + {html.escape(s['head'])}</td>"
+                f"<td>{size}</td><td>{html.escape(s['reason'])}</td></tr>"
+            )
+        parts.append("</table>")
+    else:
+        parts.append("<p>No combination was skipped.</p>")
+    failures = store.failures("bench")
+    if keys is not None and not failures.empty:
+        failures = failures[failures["key"].isin(set(keys))]
+    if failures.empty:
+        parts.append("<p>No trial failed.</p>")
+    else:
+        parts.append(
+            f"<p>{len(failures)} trials failed (they are retried by the next run):</p>"
+            "<table><tr><th>dataset</th><th>featurizer + head</th><th>size</th><th>seed</th>"
+            "<th>error</th></tr>"
+        )
+        for _, f in failures.head(100).iterrows():
+            parts.append(
+                f"<tr><td>{html.escape(str(f.get('dataset', '')))}</td>"
+                f"<td>{html.escape(str(f.get('featurizer', '')))} + "
+                f"{html.escape(str(f.get('head', '')))}</td><td>{f.get('size', '')}</td>"
+                f"<td>{f.get('seed', '')}</td><td><code>{html.escape(str(f['message']))}</code>"
+                "</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _provenance_section(
+    store: ResultsStore,
+    frame: pd.DataFrame,
+    run: dict[str, Any] | None,
+    spec: ExperimentSpec | None,
+) -> str:
+    parts = ["<section id='provenance'><h2>Spec, caps and versions</h2>"]
+    if spec is not None and run is not None:
+        parts.append(
+            f"<h3>Spec</h3><p>Run {run['id']} (source <code>{html.escape(spec.source or '?')}"
+            f"</code>), started {run['started']:%Y-%m-%d %H:%M} UTC.</p>"
+            f"<pre>{html.escape(spec_to_toml(spec))}</pre>"
+        )
+        summary = run["summary"] or {}
+        if summary:
+            parts.append(
+                "<p>That run: "
+                f"{summary.get('planned', 0)} trials planned, {summary.get('run', 0)} run, "
+                f"{summary.get('already_stored', 0)} already stored, {summary.get('failed', 0)} "
+                f"failed; features {summary.get('feature_seconds', 0):.0f} s, trials "
+                f"{summary.get('trial_seconds', 0):.0f} s on {summary.get('workers', '?')} "
+                f"worker(s), total {summary.get('total_seconds', 0):.0f} s.</p>"
+            )
+        caps = summary.get("caps", {})
+        if caps:
+            parts.append(
+                "<h3>Caps</h3><p>Training rows are drawn from a seeded, stratified train pool of "
+                f"at most {spec.train_pool_cap or 'all'} rows of each train split; every trial "
+                f"is scored on a seeded, stratified sample of at most {spec.test_cap or 'all'} "
+                f"rows of the test split (cap seed {spec.cap_seed}).</p>"
+                "<table><tr><th>dataset</th><th>train pool rows</th><th>test rows</th></tr>"
+            )
+            for name, c in sorted(caps.items()):
+                parts.append(
+                    f"<tr><td>{html.escape(name)}</td><td>{c['pool']}</td><td>{c['test']}</td></tr>"
+                )
+            parts.append("</table>")
+    else:
+        parts.append("<p>No run record in the store (trials were stored without a spec).</p>")
+    if not frame.empty:
+        trials = store.trials("bench")
+        trials = trials[trials["key"].isin(set(frame["key"]))]
+        counts: dict[str, int] = {}
+        for versions in trials["versions"]:
+            text = json.dumps(versions, sort_keys=True)
+            counts[text] = counts.get(text, 0) + 1
+        parts.append("<h3>Library versions</h3>")
+        for text, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+            versions = json.loads(text)
+            cells = "".join(
+                f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+                for k, v in sorted(versions.items())
+            )
+            parts.append(f"<table><caption>{n} trials</caption>{cells}</table>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto;
+  max-width: 1200px; padding: 1em 2em; color: #222; line-height: 1.45; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em;
+  margin-top: 2em; } h3 { margin-bottom: 0.3em; }
+.meta { color: #555; } nav ul { columns: 2; } code, pre { font-size: 0.9em; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.88em; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.55em; text-align: right; }
+th.row, td:first-child { text-align: left; } caption { text-align: left; color: #555; }
+td.best { font-weight: bold; background: #e7f5e7; }
+figure { margin: 0.5em 0; } figure img { max-width: 100%; height: auto; }
+figcaption { font-size: 0.8em; color: #666; } details { margin-bottom: 1.5em; }
+article { margin-bottom: 1.2em; }
+"""
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>{style}</style>
+</head>
+<body>
+<h1>{title}</h1>
+{body}
+</body>
+</html>
+"""
