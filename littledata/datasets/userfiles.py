@@ -179,6 +179,8 @@ def _is_missing(value: Any) -> bool:
 
 def _as_text(value: Any) -> str | None:
     """A cell as a string (``None`` when missing); whole floats lose their ``.0``."""
+    if type(value) is str:  # the common case, first
+        return value
     if _is_missing(value):
         return None
     if isinstance(value, str):
