@@ -1,0 +1,319 @@
+"""Query strategies on small synthetic problems whose right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from littledata.active.strategies import (
+    STRATEGIES,
+    QueryStrategy,
+    Subsample,
+    get_strategy,
+    list_strategies,
+)
+from littledata.errors import ConfigError, DataFormatError, UnknownNameError
+
+ALL = sorted(STRATEGIES)
+
+
+class FixedProba:
+    """A stand-in 'model' whose probabilities are given row by row (to check the formulas)."""
+
+    def __init__(self, proba: np.ndarray) -> None:
+        self.proba = np.asarray(proba, dtype=float)
+        self.classes_ = np.arange(self.proba.shape[1])
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.proba[np.asarray(X[:, 0], dtype=int)]
+
+
+def _line_problem() -> tuple[np.ndarray, LogisticRegression, np.ndarray, np.ndarray]:
+    """61 points on a line from -3 to 3; labeled ends; the boundary is at 0."""
+    x = np.round(np.linspace(-3, 3, 61), 6)
+    X = np.stack([x, np.zeros_like(x)], axis=1)
+    labeled = np.array([0, 1, 59, 60])
+    model = LogisticRegression().fit(X[labeled], [0, 0, 1, 1])
+    unlabeled = np.setdiff1d(np.arange(61), labeled)
+    return X, model, labeled, unlabeled
+
+
+@pytest.mark.parametrize("name", ["least-confidence", "margin", "entropy"])
+def test_uncertainty_picks_points_nearest_the_boundary(name: str) -> None:
+    X, model, labeled, unlabeled = _line_problem()
+    picked = get_strategy(name).query(model, X, labeled, unlabeled, [0, 0, 1, 1], 3, seed=0)
+    assert sorted(np.round(X[picked, 0], 6).tolist()) == [-0.1, 0.0, 0.1]
+    assert picked[0] == 30  # x = 0 exactly: the most uncertain of all
+
+
+def test_uncertainty_formulas_differ_as_expected() -> None:
+    # A: [.5,.5,0]  B: [.45,.275,.275]  C: [.6,.2,.2]
+    proba = np.array([[0.5, 0.5, 0.0], [0.45, 0.275, 0.275], [0.6, 0.2, 0.2]])
+    X = np.arange(3, dtype=float)[:, None]
+    model = FixedProba(proba)
+    order = {
+        name: get_strategy(name).query(model, X, [], [0, 1, 2], [], 3, seed=0).tolist()
+        for name in ("least-confidence", "margin", "entropy")
+    }
+    assert order == {
+        "least-confidence": [1, 0, 2],  # 1 - max p: .55 > .5 > .4
+        "margin": [0, 1, 2],  # top-2 gap: 0 < .175 < .4
+        "entropy": [1, 2, 0],  # 1.07 > 0.95 > 0.69
+    }
+
+
+def test_margin_tie_break_is_seeded_and_never_skips_a_better_point() -> None:
+    proba = np.array([[0.5, 0.5]] * 6 + [[0.9, 0.1]] * 4)
+    X = np.arange(10, dtype=float)[:, None]
+    model = FixedProba(proba)
+    runs = {
+        s: get_strategy("margin").query(model, X, [], np.arange(10), [], 4, seed=s).tolist()
+        for s in range(5)
+    }
+    assert (
+        runs[0] == get_strategy("margin").query(model, X, [], np.arange(10), [], 4, seed=0).tolist()
+    )
+    assert all(set(r) <= set(range(6)) for r in runs.values())  # ties all beat the 0.9 rows
+    assert len({tuple(r) for r in runs.values()}) > 1  # the seed decides among equal margins
+
+
+def test_kcenter_covers_far_clusters_first() -> None:
+    rng = np.random.default_rng(0)
+    near = rng.normal(0, 0.3, size=(30, 2))
+    mid = rng.normal(0, 0.3, size=(5, 2)) + np.array([10, 0])
+    far = rng.normal(0, 0.3, size=(5, 2)) + np.array([0, 30])
+    X = np.vstack([near, mid, far])
+    labeled = np.arange(10)  # ten rows of the near cluster
+    unlabeled = np.arange(10, 40)
+    picked = get_strategy("kcenter").query(None, X, labeled, unlabeled, np.zeros(10), 3, seed=0)
+    assert 35 <= picked[0] < 40  # the farthest cluster first
+    assert 30 <= picked[1] < 35  # then the middle one
+    assert picked[2] < 30 or picked[2] >= 30  # a third pick exists and is valid
+    # with no labels at all, three picks land in three different clusters
+    picked = get_strategy("kcenter").query(None, X, [], np.arange(40), [], 3, seed=1)
+    assert {0 if i < 30 else 1 if i < 35 else 2 for i in picked} == {0, 1, 2}
+
+
+def _boundary_with_a_clump() -> tuple[np.ndarray, LogisticRegression, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x2 = np.linspace(-20, 20, 9)
+    lab0 = np.stack([np.full(9, -5.0), x2], axis=1)
+    lab1 = np.stack([np.full(9, 5.0), x2], axis=1)
+    # 30 near-duplicates next to the boundary (all on one side, so one pseudo-label)
+    clump = rng.normal(0, 1e-3, size=(30, 2)) + np.array([0.2, 5.0])
+    spread = np.array([[0.5, 10], [0.5, -10], [-0.5, 20], [-0.5, -20], [0.4, 0], [-0.4, 15]])
+    confident = np.stack([np.full(10, 30.0) * np.sign(np.arange(10) - 4.5), np.zeros(10)], 1)
+    X = np.vstack([lab0, lab1, clump, spread, confident])
+    labeled = np.arange(18)
+    model = LogisticRegression().fit(X[labeled], [0] * 9 + [1] * 9)
+    return X, model, labeled, np.arange(18, len(X))
+
+
+def test_badge_batch_spans_the_boundary_instead_of_near_duplicates() -> None:
+    X, model, labeled, unlabeled = _boundary_with_a_clump()
+    y = [0] * 9 + [1] * 9
+    clump = set(range(18, 48))
+    confident = set(range(54, 64))
+    margin = get_strategy("margin").query(model, X, labeled, unlabeled, y, 5, seed=0)
+    assert set(margin.tolist()) <= clump  # margin alone takes 5 near-duplicates
+    for seed in range(5):
+        badge = get_strategy("badge").query(model, X, labeled, unlabeled, y, 5, seed=seed)
+        assert len(set(badge.tolist()) & clump) <= 1  # at most one of the duplicates
+        assert len(set(badge.tolist()) & confident) <= 1  # near-zero gradients: one at most
+
+
+def test_committee_picks_disputed_points() -> None:
+    rng = np.random.default_rng(0)
+    lab = np.vstack([rng.normal([-1, 0], 1.0, size=(40, 2)), rng.normal([1, 0], 1.0, size=(40, 2))])
+    y = np.repeat([0, 1], 40)
+    disputed = np.stack([np.linspace(-0.2, 0.2, 10), rng.normal(0, 1, 10)], axis=1)
+    settled = np.stack([np.r_[np.full(15, -4.0), np.full(15, 4.0)], rng.normal(0, 1, 30)], 1)
+    X = np.vstack([lab, disputed, settled])
+    model = LogisticRegression().fit(lab, y)
+    unlabeled = np.arange(80, 120)
+    for disagreement in ("kl", "vote"):
+        strat = get_strategy("committee", n_members=7, disagreement=disagreement)
+        picked = strat.query(model, X, np.arange(80), unlabeled, y, 5, seed=0)
+        assert set(picked.tolist()) <= set(range(80, 90)), disagreement
+
+
+def test_committee_vote_works_without_probabilities_but_kl_does_not() -> None:
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(-1, 1, (30, 2)), rng.normal(1, 1, (30, 2))])
+    y = np.repeat([0, 1], 20)
+    labeled = np.r_[0:20, 30:50]
+    unlabeled = np.r_[20:30, 50:60]
+    svm = LinearSVC().fit(X[labeled], y)
+    picked = get_strategy("committee", disagreement="vote").query(
+        svm, X, labeled, unlabeled, y, 3, seed=0
+    )
+    assert len(set(picked.tolist()) & set(unlabeled.tolist())) == 3
+    with pytest.raises(ConfigError, match="predict_proba"):
+        get_strategy("committee").query(svm, X, labeled, unlabeled, y, 3, seed=0)
+
+
+def _pocket_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Class = sign(x1), except in a pocket (x3 = 5) where it is flipped: a linear head is
+    confidently wrong there; elsewhere it is right, and uncertain only near x1 = 0."""
+    rng = np.random.default_rng(0)
+
+    def block(n: int, lo: float, hi: float, x3: float) -> np.ndarray:
+        x1 = rng.uniform(lo, hi, n) * rng.choice([-1, 1], n)
+        return np.stack([x1, rng.normal(0, 1, n), np.full(n, x3) + rng.normal(0, 0.1, n)], 1)
+
+    lab_normal, lab_pocket = block(60, 1, 4, 0), block(12, 1, 4, 5)
+    pool_pocket, pool_boundary, pool_far = (
+        block(30, 1, 4, 5),
+        block(30, 0.05, 0.5, 0),
+        block(30, 2, 4, 0),
+    )
+    X = np.vstack([lab_normal, lab_pocket, pool_pocket, pool_boundary, pool_far])
+    y_lab = np.r_[(lab_normal[:, 0] > 0).astype(int), (lab_pocket[:, 0] < 0).astype(int)]
+    labeled = np.arange(72)
+    pocket = np.arange(72, 102)
+    unlabeled = np.arange(72, len(X))
+    return X, y_lab, labeled, unlabeled, pocket
+
+
+def test_active_transfer_ranks_the_region_where_the_head_is_wrong_first() -> None:
+    X, y, labeled, unlabeled, pocket = _pocket_problem()
+    model = LogisticRegression().fit(X[labeled], y)
+    assert (model.predict(X[labeled][60:]) != y[60:]).mean() > 0.7  # wrong in the pocket
+    picked = get_strategy("active-transfer").query(model, X, labeled, unlabeled, y, 10, seed=0)
+    assert len(set(picked.tolist()) & set(pocket.tolist())) >= 9
+    margin = get_strategy("margin").query(model, X, labeled, unlabeled, y, 10, seed=0)
+    assert not set(margin.tolist()) & set(pocket.tolist())  # margin looks at the boundary
+
+
+def test_active_transfer_falls_back_to_margin_when_nothing_is_wrong() -> None:
+    X, model, labeled, unlabeled = _line_problem()
+    y = [0, 0, 1, 1]
+    at = get_strategy("active-transfer", n_folds=2).query(
+        model, X, labeled, unlabeled, y, 4, seed=3
+    )
+    mg = get_strategy("margin").query(model, X, labeled, unlabeled, y, 4, seed=3)
+    assert sorted(at.tolist()) == sorted(mg.tolist())
+
+
+def test_cold_start_picks_one_representative_per_cluster() -> None:
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10], [5, 20]], dtype=float)
+    sizes = [40, 30, 20, 15, 10]
+    X = np.vstack([rng.normal(c, 0.5, size=(s, 2)) for c, s in zip(centres, sizes, strict=True)])
+    cluster = np.repeat(np.arange(5), sizes)
+    picked = get_strategy("cold-start").query(None, X, [], np.arange(len(X)), [], 5, seed=0)
+    assert sorted(cluster[picked].tolist()) == [0, 1, 2, 3, 4]
+    assert cluster[picked[0]] == 0  # the largest cluster's representative first
+    for i in picked:  # representative: closer to its cluster's centre than most members
+        members = X[cluster == cluster[i]]
+        d = np.linalg.norm(members - members.mean(axis=0), axis=1)
+        assert np.linalg.norm(X[i] - members.mean(axis=0)) <= np.quantile(d, 0.25)
+
+
+def test_random_is_seeded_and_distinct() -> None:
+    X = np.zeros((100, 2))
+    unlabeled = np.arange(10, 100)
+    a = get_strategy("random").query(None, X, np.arange(10), unlabeled, np.zeros(10), 20, seed=5)
+    b = get_strategy("random").query(None, X, np.arange(10), unlabeled, np.zeros(10), 20, seed=5)
+    c = get_strategy("random").query(None, X, np.arange(10), unlabeled, np.zeros(10), 20, seed=6)
+    assert a.tolist() == b.tolist() != c.tolist()
+    assert len(set(a.tolist())) == 20 and a.min() >= 10
+
+
+def test_subsample_scores_only_a_seeded_subset() -> None:
+    X, model, labeled, unlabeled = _line_problem()
+    y = [0, 0, 1, 1]
+    inner = get_strategy("margin")
+    big = Subsample("margin", size=1000)  # larger than the pool: same as the inner strategy
+    assert (
+        big.query(model, X, labeled, unlabeled, y, 3, seed=4).tolist()
+        == inner.query(model, X, labeled, unlabeled, y, 3, seed=4).tolist()
+    )
+    small = get_strategy("subsample", base="margin", size=10)
+    picked = small.query(model, X, labeled, unlabeled, y, 3, seed=4)
+    rng = np.random.default_rng(4)
+    subset = np.sort(rng.choice(unlabeled, size=10, replace=False))
+    assert set(picked.tolist()) <= set(subset.tolist())
+    assert (
+        picked.tolist() == inner._query(model, X, labeled, subset, np.asarray(y), 3, rng).tolist()
+    )
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_strategy_keeps_the_contract(name: str) -> None:
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(m, 1, size=(40, 4)) for m in (-2, 0, 2)])
+    y_all = np.repeat([0, 1, 2], 40)
+    labeled = np.r_[0:5, 40:45, 80:85]
+    unlabeled = np.setdiff1d(np.arange(120), labeled)
+    model = LogisticRegression().fit(X[labeled], y_all[labeled])
+    strat = get_strategy(name)
+    a = strat.query(model, X, labeled, unlabeled, y_all[labeled], 7, seed=11)
+    b = strat.query(model, X, labeled, unlabeled, y_all[labeled], 7, seed=11)
+    assert a.dtype == np.int64 and len(a) == 7 and len(set(a.tolist())) == 7
+    assert not set(a.tolist()) & set(labeled.tolist())
+    assert a.tolist() == b.tolist()  # same seed, same batch
+    assert get_strategy(strat.spec()["name"], **strat.spec()["params"]) == strat
+
+
+def test_registry_names_aliases_and_listing() -> None:
+    assert {
+        "random",
+        "least-confidence",
+        "margin",
+        "entropy",
+        "committee",
+        "kcenter",
+        "badge",
+        "active-transfer",
+        "cold-start",
+        "subsample",
+    } <= set(STRATEGIES)
+    assert isinstance(get_strategy("Least_Confidence"), QueryStrategy)
+    assert get_strategy("qbc").name == "committee"
+    assert get_strategy("coreset").name == "kcenter"
+    infos = {i.name: i for i in list_strategies()}
+    assert infos["margin"].category == "uncertainty" and infos["margin"].needs_proba
+    assert infos["badge"].category == "hybrid" and infos["kcenter"].needs_model is False
+    assert all(i.description for i in infos.values())
+
+
+def test_bad_names_and_parameters() -> None:
+    with pytest.raises(UnknownNameError, match="Did you mean: margin"):
+        get_strategy("margn")
+    with pytest.raises(ConfigError, match="n_members"):
+        get_strategy("margin", n_members=3)
+    with pytest.raises(ConfigError, match="'kl' or 'vote'"):
+        get_strategy("committee", disagreement="max")
+
+
+def test_bad_query_inputs() -> None:
+    X, model, labeled, unlabeled = _line_problem()
+    y = [0, 0, 1, 1]
+    margin = get_strategy("margin")
+    with pytest.raises(ConfigError, match="at least 1"):
+        margin.query(model, X, labeled, unlabeled, y, 0)
+    with pytest.raises(ConfigError, match="only 57 unlabeled"):
+        margin.query(model, X, labeled, unlabeled, y, 58)
+    with pytest.raises(DataFormatError, match="both"):
+        margin.query(model, X, labeled, np.r_[unlabeled, 0], y, 2)
+    with pytest.raises(DataFormatError, match="outside"):
+        margin.query(model, X, labeled, [61], y, 1)
+    with pytest.raises(DataFormatError, match="labels"):
+        margin.query(model, X, labeled, unlabeled, [0, 1], 1)
+    with pytest.raises(ConfigError, match="needs the current model"):
+        margin.query(None, X, labeled, unlabeled, y, 1)
+    with pytest.raises(DataFormatError, match="2-D"):
+        margin.query(model, X[:, 0], labeled, unlabeled, y, 1)
+
+
+@pytest.mark.parametrize(
+    "name", ["least-confidence", "margin", "entropy", "badge", "active-transfer"]
+)
+def test_probability_strategies_reject_a_head_without_predict_proba(name: str) -> None:
+    X, _, labeled, unlabeled = _line_problem()
+    svm = LinearSVC().fit(X[labeled], [0, 0, 1, 1])
+    with pytest.raises(ConfigError, match="no predict_proba"):
+        get_strategy(name).query(svm, X, labeled, unlabeled, [0, 0, 1, 1], 2)
