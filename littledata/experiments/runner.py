@@ -265,9 +265,8 @@ def _size_problem(ds: DatasetInfo, size: int, per_class: bool) -> str:
 def _sample(y_pool: np.ndarray, size: int, size_mode: str, seed: int) -> np.ndarray:
     from littledata.experiments.sampling import sample_train_indices
 
-    if size_mode == "per_class":
-        return np.asarray(sample_train_indices(y_pool, per_class=size, seed=seed))
-    return np.asarray(sample_train_indices(y_pool, size=size, seed=seed))
+    per_class = size_mode == "per_class"
+    return np.asarray(sample_train_indices(y_pool, size, seed, per_class=per_class))
 
 
 def _oversample(y: np.ndarray, seed: int) -> np.ndarray:

@@ -1,0 +1,214 @@
+"""Aggregation by hand, ranks, and the HTML report with its figures."""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from littledata.errors import LittleDataError
+from littledata.experiments.results import aggregate, mean_ranks, rank_table
+from littledata.experiments.spec import load_spec
+from littledata.experiments.store import Measurement, ResultsStore, trial_key
+from littledata.report import write_report
+
+
+def _rows(dataset: str, featurizer: str, head: str, size: int, values: list[float]) -> list[dict]:
+    return [
+        {
+            "dataset": dataset,
+            "featurizer": featurizer,
+            "head": head,
+            "size": size,
+            "seed": seed,
+            "metric": "accuracy",
+            "value": v,
+        }
+        for seed, v in enumerate(values)
+    ]
+
+
+def test_aggregate_by_hand() -> None:
+    frame = pd.DataFrame(
+        _rows("d1", "f", "logreg", 20, [0.5, 0.7, 0.9])
+        + _rows("d1", "f", "logreg", 50, [0.8])
+        + _rows("d1", "f", "knn", 20, [0.6, 0.6, float("nan")])
+        + [{**r, "metric": "log_loss"} for r in _rows("d1", "f", "knn", 20, [1.0, 3.0])]
+    )
+    agg = aggregate(frame)
+    row = agg[(agg["head"] == "logreg") & (agg["size"] == 20)].iloc[0]
+    assert row["mean"] == pytest.approx(0.7)
+    assert row["std"] == pytest.approx(0.2)  # sample std of 0.5, 0.7, 0.9
+    assert row["sem"] == pytest.approx(0.2 / math.sqrt(3))
+    assert row["n"] == 3
+    assert row["resampling"] == "none" and row["size_mode"] == "total"
+    single = agg[(agg["head"] == "logreg") & (agg["size"] == 50)].iloc[0]
+    assert single["mean"] == pytest.approx(0.8) and math.isnan(single["std"]) and single["n"] == 1
+    knn = agg[(agg["head"] == "knn") & (agg["metric"] == "accuracy")].iloc[0]
+    assert knn["n"] == 2 and knn["mean"] == pytest.approx(0.6) and knn["std"] == pytest.approx(0)
+    loss = agg[agg["metric"] == "log_loss"].iloc[0]
+    assert loss["mean"] == pytest.approx(2.0) and loss["std"] == pytest.approx(math.sqrt(2))
+    assert set(aggregate(frame, ["log_loss"])["metric"]) == {"log_loss"}
+
+
+def test_mean_ranks_by_hand() -> None:
+    # at size 20: d1 ranks A=1, B=2, C=3; d2 ranks B=1, A=2.5, C=2.5 (tie) -> A 1.75, B 1.5, C 2.75
+    frame = pd.DataFrame(
+        _rows("d1", "f", "A", 20, [0.9, 0.9])
+        + _rows("d1", "f", "B", 20, [0.8, 0.8])
+        + _rows("d1", "f", "C", 20, [0.1, 0.3])
+        + _rows("d2", "f", "A", 20, [0.5])
+        + _rows("d2", "f", "B", 20, [0.7])
+        + _rows("d2", "f", "C", 20, [0.5])
+        + _rows("d1", "f", "A", 50, [0.2])
+        + _rows("d1", "f", "C", 50, [0.4])
+    )
+    ranks = mean_ranks(aggregate(frame), "accuracy")
+    at20 = ranks[ranks["size"] == 20].set_index("head")
+    assert at20.loc["A", "mean_rank"] == pytest.approx(1.75)
+    assert at20.loc["B", "mean_rank"] == pytest.approx(1.5)
+    assert at20.loc["C", "mean_rank"] == pytest.approx(2.75)
+    assert at20.loc["A", "n_datasets"] == 2 and at20.loc["A", "n_methods"] == 3
+    assert list(at20.index) == ["B", "A", "C"]  # sorted best first
+    at50 = ranks[ranks["size"] == 50].set_index("head")
+    assert at50.loc["C", "mean_rank"] == 1 and at50.loc["A", "mean_rank"] == 2
+    assert at50.loc["C", "n_datasets"] == 1
+    # lower is better for losses: the order flips
+    loss = frame.assign(metric="log_loss")
+    loss_ranks = mean_ranks(aggregate(loss), "log_loss")
+    assert loss_ranks[loss_ranks["size"] == 20].set_index("head").loc["C", "mean_rank"] == 1.25
+    table = rank_table(ranks)
+    assert list(table.columns) == [20, 50, "overall"]
+    assert table.loc["f + C", "overall"] == pytest.approx((2.75 + 1) / 2)
+    assert table.index[0] == "f + B"  # B only ran at size 20, where it ranks 1.5
+
+
+def _fill_store(store: ResultsStore, datasets: dict[str, int]) -> list[str]:
+    """Made-up results: 2 featurizers x 2 heads + the baseline, 3 sizes, 3 seeds."""
+    rng = np.random.default_rng(0)
+    keys = []
+    methods = [("glove50", "knn"), ("glove50", "centroid"), ("minilm", "knn"), ("tfidf", "logreg")]
+    for dataset, n_classes in datasets.items():
+        for featurizer, head in methods:
+            for size in (20, 50, 100):
+                for seed in range(3):
+                    config = {
+                        "dataset": dataset,
+                        "n_classes": n_classes,
+                        "featurizer": featurizer,
+                        "head": head,
+                        "resampling": "none",
+                        "size_mode": "total",
+                        "size": size,
+                        "seed": seed,
+                        "train_pool_cap": 500,
+                        "test_cap": 200,
+                    }
+                    acc = 0.5 + 0.1 * np.log10(size) + rng.normal(0, 0.02)
+                    key = trial_key(config)
+                    keys.append(key)
+                    store.add_trial(
+                        kind="bench",
+                        key=key,
+                        config=config,
+                        measurements=[Measurement("accuracy", acc), Measurement("macro_f1", acc)],
+                    )
+    return keys
+
+
+def test_report_has_one_figure_per_dataset_and_the_rank_table(tmp_path: Path) -> None:
+    store = ResultsStore("sqlite://")
+    keys = _fill_store(store, {"alpha": 2, "beta set": 3})
+    spec = load_spec(overrides={"datasets": ["alpha", "beta set"], "seeds": 3})
+    run = store.start_run("bench", spec.to_dict())
+    skipped = [
+        {
+            "dataset": "alpha",
+            "featurizer": "x",
+            "head": "y",
+            "size": None,
+            "reason": "because <reasons>",
+        }
+    ]
+    store.finish_run(
+        run, {"keys": keys, "caps": {"alpha": {"pool": 500, "test": 200}}, "skipped": skipped}
+    )
+    path = write_report(store, tmp_path / "out")
+    assert path == tmp_path / "out" / "report.html"
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    for stem in ("curves_alpha", "curves_beta_set", "ranks"):
+        assert {f"{stem}.png", f"{stem}.svg"} <= names
+        assert (tmp_path / "out" / f"{stem}.png").read_bytes()[:4] == b"\x89PNG"
+        assert b"<svg" in (tmp_path / "out" / f"{stem}.svg").read_bytes()[:2000]
+    page = path.read_text(encoding="utf-8")
+    # self-contained: 3 embedded figures, no external resources
+    assert len(re.findall(r"<img src='data:image/png;base64,", page)) == 3
+    assert not re.search(r"(src|href)=['\"]https?://", page)
+    assert "<script" not in page and "<link" not in page
+    # rank table rows and dataset sections
+    assert "<table class='ranks'>" in page
+    for label in ("minilm + knn", "glove50 + centroid", "tfidf + logreg"):
+        assert label in page
+    assert "id='ds-alpha'" in page and "id='ds-beta_set'" in page
+    # the exact spec, caps and versions at the bottom (escaped)
+    bottom = page[page.index("id='provenance'") :]
+    assert "datasets = [&quot;alpha&quot;, &quot;beta set&quot;]" in bottom
+    assert "train_pool_cap = " in bottom and "<td>alpha</td><td>500</td><td>200</td>" in bottom
+    assert "scikit-learn" in bottom and "numpy" in bottom
+    assert "because &lt;reasons&gt;" in page
+
+
+def test_report_defaults_to_the_latest_run_and_all_includes_everything(tmp_path: Path) -> None:
+    store = ResultsStore("sqlite://")
+    keys = _fill_store(store, {"alpha": 2, "beta": 2})
+    alpha_keys = [k for k in keys if k in set(store.frame("bench", dataset="alpha")["key"])]
+    run = store.start_run("bench", load_spec(overrides={"datasets": "alpha"}).to_dict())
+    store.finish_run(run, {"keys": alpha_keys})
+    page = write_report(store, tmp_path / "a").read_text(encoding="utf-8")
+    assert "id='ds-alpha'" in page and "id='ds-beta'" not in page
+    page = write_report(store, tmp_path / "b", all_trials=True).read_text(encoding="utf-8")
+    assert "id='ds-beta'" in page
+
+
+def test_active_section_is_rendered_when_present_and_optional(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ResultsStore("sqlite://")
+    _fill_store(store, {"alpha": 2})
+    config = {"dataset": "alpha", "strategy": "margin", "seed": 0}
+    store.add_trial(
+        kind="active",
+        key=trial_key(config),
+        config=config,
+        measurements=[Measurement("accuracy", 0.7, x=20)],
+    )
+    seen = {}
+
+    def render(frame: pd.DataFrame, out_dir: Path) -> str:
+        seen["rows"] = len(frame)
+        seen["dir"] = out_dir
+        return "<p>ACTIVE-FRAGMENT</p>"
+
+    fake = types.ModuleType("littledata.report.active")
+    fake.render_active_section = render  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "littledata.report.active", fake)
+    page = write_report(store, tmp_path / "r", all_trials=True).read_text(encoding="utf-8")
+    assert "ACTIVE-FRAGMENT" in page and seen == {"rows": 1, "dir": tmp_path / "r"}
+
+    def broken(frame: pd.DataFrame, out_dir: Path) -> str:
+        raise RuntimeError("no curves")
+
+    fake.render_active_section = broken  # type: ignore[attr-defined]
+    page = write_report(store, tmp_path / "r", all_trials=True).read_text(encoding="utf-8")
+    assert "could not be drawn: no curves" in page and "id='ds-alpha'" in page
+
+
+def test_empty_store_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(LittleDataError, match="holds no benchmark results"):
+        write_report(ResultsStore("sqlite://"), tmp_path)
