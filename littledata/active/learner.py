@@ -1,0 +1,680 @@
+"""The active learner: a pool of unlabeled texts, a head, a query strategy, and the labels so far.
+
+:class:`ActiveLearner` drives the loop a person (or the labeling page, or the simulation) runs::
+
+    learner = ActiveLearner.from_texts(texts, classes=["ham", "spam"], featurizer="minilm")
+    idx = learner.query(10)              # which pool rows to label next
+    learner.teach(idx, ["ham", ...])     # their labels
+    learner.model                        # the head refit on every label so far
+    learner.save("session.json")         # labels + history as JSON; resume with load()
+
+Features are computed once (through the feature cache when the pool is texts); each round only
+refits the head on the labeled rows and scores the pool, which takes well under a second with a
+logistic-regression head.
+
+Until the labels hold two classes, no head can be fit: :attr:`ActiveLearner.model` is then a
+prior (:class:`sklearn.dummy.DummyClassifier`) and :meth:`ActiveLearner.query` uses the
+``cold_start`` strategy (a diverse, representative batch) for strategies that need a model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import json
+import logging
+import time
+from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from littledata.active.strategies import QueryStrategy, _check_n, get_strategy
+from littledata.errors import ConfigError, DataFormatError, LittleDataError
+from littledata.io import atomic_write_json
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FORMAT", "ActiveLearner"]
+
+FORMAT = "littledata-active-learner"
+FORMAT_VERSION = 1
+_SAFE_HEAD_MODULES = ("sklearn.", "littledata.")
+
+
+def _features_digest(features: np.ndarray) -> str:
+    arr = np.ascontiguousarray(features)
+    digest = hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode())
+    digest.update(memoryview(arr.reshape(-1)).cast("B"))
+    return digest.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+class ActiveLearner:
+    """Pool-based active learning over a fixed pool of examples.
+
+    Parameters
+    ----------
+    featurizer: a featurizer name (``"minilm"``, ``"glove50"``, a sentence-transformers id, ...),
+        a featurizer object, or ``None`` when ``features`` are given directly.
+    head: a head name for :func:`littledata.heads.make_head` (``"logreg"``, ``"svm"``, ``"knn"``,
+        ``"centroid"``, ``"mlp"``) or an unfitted scikit-learn classifier (cloned for every fit).
+    strategy: a strategy name or object (see :mod:`littledata.active.strategies`).
+    texts: the unlabeled pool as texts (featurized once, through the feature cache).
+    features: the pool as a precomputed ``(n, d)`` matrix (instead of, or as well as, texts).
+    classes: the label set; every taught label must be one of them (strings or integers).
+    seed: the seed of every random choice; round ``r`` uses ``numpy.random.default_rng([seed, r])``,
+        so a resumed session asks the same next query.
+    cold_start: strategy for batches before two classes are labeled (default ``"cold-start"``).
+    head_params, strategy_params, featurizer_options: passed to the factories.
+
+    Attributes
+    ----------
+    history: one dict per :meth:`query` call: ``round``, ``n_labeled`` (labels so far), ``queried``
+        (indices), ``strategy`` (the one used), ``fit_seconds``, ``query_seconds``, ``time`` (UTC).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.random.default_rng(0).normal(size=(100, 5))
+    >>> al = ActiveLearner(None, LogisticRegression(), "margin", features=X, classes=["a", "b"])
+    >>> first = al.query(4)          # no labels yet: a cold-start batch
+    >>> al.teach(first, ["a", "b", "a", "b"])
+    >>> len(al.query(5)), al.n_labeled
+    (5, 4)
+    """
+
+    def __init__(
+        self,
+        featurizer: str | Any | None = "minilm",
+        head: str | Any = "logreg",
+        strategy: str | QueryStrategy = "margin",
+        *,
+        texts: Sequence[str] | None = None,
+        features: np.ndarray | None = None,
+        classes: Sequence[Hashable] | None = None,
+        seed: int = 0,
+        cold_start: str | QueryStrategy = "cold-start",
+        head_params: Mapping[str, Any] | None = None,
+        strategy_params: Mapping[str, Any] | None = None,
+        featurizer_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        if classes is None:
+            raise ConfigError(
+                "ActiveLearner needs the label set: pass classes=[...] (every label a person may "
+                "give), or use ActiveLearner.from_dataset(...) which reads it from the dataset."
+            )
+        self.classes: list[Any] = [_jsonable(c) for c in classes]
+        if len(self.classes) < 2:
+            raise ConfigError(f"classes needs at least two labels, got {self.classes}.")
+        if len(set(self.classes)) != len(self.classes):
+            raise ConfigError(f"classes holds a label twice: {self.classes}.")
+        for c in self.classes:
+            if not isinstance(c, (str, int)) or isinstance(c, bool):
+                raise ConfigError(
+                    f"Labels must be strings or integers (saved as JSON), got {c!r} "
+                    f"({type(c).__name__})."
+                )
+        self._code = {c: i for i, c in enumerate(self.classes)}
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ConfigError(f"seed must be an integer, got {seed!r}.")
+        self.seed = int(seed)
+        self.head = head
+        self.head_params = dict(head_params or {})
+        if not isinstance(head, str) and self.head_params:
+            raise ConfigError("head_params go with a head name; set them on the estimator instead.")
+        self.strategy = get_strategy(strategy, **dict(strategy_params or {}))
+        self.cold_start = get_strategy(cold_start)
+        if self.cold_start.needs_model:
+            raise ConfigError(
+                f"cold_start must work without a model (cold-start, kcenter, random); "
+                f"{self.cold_start.name!r} needs one."
+            )
+        self.featurizer_options = dict(featurizer_options or {})
+        self.featurizer = featurizer
+        self.texts: list[str] | None = None if texts is None else [str(t) for t in texts]
+        self._pool_source: dict[str, Any] = {}
+        if features is None:
+            if self.texts is None:
+                raise ConfigError("Give the pool: texts=[...] or features=<(n, d) matrix>.")
+            if featurizer is None:
+                raise ConfigError("Texts need a featurizer to turn them into features.")
+            features = self._featurize(self.texts)
+            self._pool_source = {"source": "texts"}
+        else:
+            self._pool_source = {"source": "features"}
+        if not hasattr(features, "shape") or len(features.shape) != 2:
+            raise DataFormatError(
+                f"The pool features must be a 2-D (n, d) matrix, got shape "
+                f"{getattr(features, 'shape', None)}; active learning needs a dense featurizer."
+            )
+        if self.texts is not None and len(self.texts) != features.shape[0]:
+            raise DataFormatError(
+                f"{len(self.texts)} texts but {features.shape[0]} feature rows; give one per text."
+            )
+        if features.shape[0] < 2:
+            raise DataFormatError("The pool needs at least two examples.")
+        self.features: np.ndarray = features
+        self._is_labeled = np.zeros(self.n_pool, dtype=bool)
+        self._labeled: list[int] = []
+        self._y: list[int] = []
+        self._label_round: list[int] = []
+        self.history: list[dict[str, Any]] = []
+        self.round = 0
+        self._model: Any = None
+        self._model_n = -1
+        self._fit_seconds = 0.0
+        self._text_index: dict[str, list[int]] | None = None
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: Sequence[str],
+        classes: Sequence[Hashable],
+        *,
+        featurizer: str | Any = "minilm",
+        head: str | Any = "logreg",
+        strategy: str | QueryStrategy = "margin",
+        **kwargs: Any,
+    ) -> ActiveLearner:
+        """Start a session over a user's unlabeled ``texts`` with the label set ``classes``."""
+        return cls(featurizer, head, strategy, texts=texts, classes=classes, **kwargs)
+
+    @classmethod
+    def from_dataset(
+        cls,
+        name: str,
+        *,
+        split: str | None = None,
+        featurizer: str | Any = "minilm",
+        head: str | Any = "logreg",
+        strategy: str | QueryStrategy = "margin",
+        mirror: str | None = None,
+        **kwargs: Any,
+    ) -> ActiveLearner:
+        """Start a session over a registry dataset's split (the train split by default), its
+        labels hidden; the label set is the dataset's label names."""
+        from littledata.active.simulate import load_single_label
+
+        ds = load_single_label(name, mirror=mirror)
+        split_name = split or ds.train_split
+        part = ds[split_name]
+        learner = cls(
+            featurizer, head, strategy, texts=part.texts, classes=ds.label_names, **kwargs
+        )
+        learner._pool_source = {"source": "dataset", "dataset": name, "split": split_name}
+        return learner
+
+    def _get_featurizer(self) -> Any:
+        if not isinstance(self.featurizer, str):
+            return self.featurizer
+        from littledata.features import get_featurizer
+
+        return get_featurizer(self.featurizer, **self.featurizer_options)
+
+    def _featurize(self, texts: list[str]) -> np.ndarray:
+        from littledata.features import featurize
+
+        fz = self._get_featurizer()
+        if getattr(fz, "kind", "dense") != "dense":
+            raise ConfigError(
+                f"Active learning needs a dense featurizer (one vector per text); "
+                f"{getattr(fz, 'name', fz)!r} is {fz.kind!r}."
+            )
+        self.featurizer = fz
+        return featurize(texts, fz)
+
+    # -- state ----------------------------------------------------------------------------------
+
+    @property
+    def n_pool(self) -> int:
+        """Number of examples in the pool."""
+        return int(self.features.shape[0])
+
+    @property
+    def n_labeled(self) -> int:
+        """Number of labeled examples."""
+        return len(self._labeled)
+
+    @property
+    def labeled_indices(self) -> np.ndarray:
+        """Labeled pool rows, in the order they were taught."""
+        return np.asarray(self._labeled, dtype=np.int64)
+
+    @property
+    def unlabeled_indices(self) -> np.ndarray:
+        """Pool rows without a label, ascending."""
+        return np.flatnonzero(~self._is_labeled)
+
+    @property
+    def labels(self) -> list[Any]:
+        """The labels of :attr:`labeled_indices` (values from :attr:`classes`)."""
+        return [self.classes[c] for c in self._y]
+
+    @property
+    def label_codes(self) -> np.ndarray:
+        """The labels of :attr:`labeled_indices` as indices into :attr:`classes`."""
+        return np.asarray(self._y, dtype=np.int64)
+
+    def _new_head(self) -> Any:
+        if isinstance(self.head, str):
+            from littledata.heads import make_head
+
+            return make_head(self.head, random_state=self.seed, **self.head_params)
+        from sklearn.base import clone
+
+        return clone(self.head)
+
+    def fit(self) -> Any:
+        """Fit the head on every label so far (if they changed) and return it."""
+        if self._model is not None and self._model_n == self.n_labeled:
+            return self._model
+        if self.n_labeled == 0:
+            raise ConfigError("No labels yet: teach() some examples before asking for the model.")
+        X = np.asarray(self.features[self.labeled_indices])
+        y = self.label_codes
+        start = time.perf_counter()
+        if len(np.unique(y)) < 2:
+            from sklearn.dummy import DummyClassifier
+
+            model = DummyClassifier(strategy="prior").fit(X, y)
+        else:
+            model = self._new_head().fit(X, y)
+        self._fit_seconds = time.perf_counter() - start
+        self._model, self._model_n = model, self.n_labeled
+        return model
+
+    @property
+    def model(self) -> Any:
+        """The current head, fitted on every label so far (a prior until two classes are seen)."""
+        return self.fit()
+
+    def predict_proba(self, features: np.ndarray | None = None) -> np.ndarray:
+        """Class probabilities over :attr:`classes` (columns in that order; 0 for classes not
+        labeled yet) for ``features`` (default: the whole pool)."""
+        X = self.features if features is None else features
+        model = self.model
+        out = np.zeros((X.shape[0], len(self.classes)))
+        out[:, np.asarray(model.classes_, dtype=np.int64)] = model.predict_proba(np.asarray(X))
+        return out
+
+    def predict(self, features: np.ndarray | None = None) -> list[Any]:
+        """Predicted labels (values from :attr:`classes`) for ``features`` (default: the pool)."""
+        X = self.features if features is None else features
+        codes = np.asarray(self.model.predict(np.asarray(X)), dtype=np.int64)
+        return [self.classes[c] for c in codes]
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def query(
+        self, n: int, *, strategy: str | QueryStrategy | None = None, return_texts: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, list[str]]:
+        """Choose the next ``n`` pool rows to label.
+
+        Parameters
+        ----------
+        n: batch size, at least 1 and at most the number of unlabeled rows.
+        strategy: use this strategy for this round instead of the learner's own.
+        return_texts: also return the chosen texts (pools given as texts only).
+
+        Returns
+        -------
+        The indices (``int64``, most wanted first), or ``(indices, texts)``.
+        """
+        unlabeled = self.unlabeled_indices
+        if len(unlabeled) == 0:
+            raise ConfigError("Every example in the pool is labeled; there is nothing to query.")
+        n = _check_n(n, len(unlabeled))
+        chosen_strategy = self.strategy if strategy is None else get_strategy(strategy)
+        n_classes = len(set(self._y))
+        if chosen_strategy.needs_model and n_classes < 2:
+            log.info(
+                "%d class(es) labeled so far: using %r instead of %r until two are",
+                n_classes,
+                self.cold_start.name,
+                chosen_strategy.name,
+            )
+            chosen_strategy = self.cold_start
+        fit_seconds = 0.0
+        model = None
+        if chosen_strategy.needs_model:
+            refit = self._model is None or self._model_n != self.n_labeled
+            model = self.fit()
+            fit_seconds = self._fit_seconds if refit else 0.0
+        start = time.perf_counter()
+        rng = np.random.default_rng([self.seed, self.round])
+        indices = chosen_strategy.query(
+            model,
+            self.features,
+            self.labeled_indices,
+            unlabeled,
+            self.label_codes,
+            n,
+            seed=rng,
+        )
+        query_seconds = time.perf_counter() - start
+        self.history.append(
+            {
+                "round": self.round,
+                "n_labeled": self.n_labeled,
+                "queried": [int(i) for i in indices],
+                "strategy": chosen_strategy.name,
+                "fit_seconds": round(fit_seconds, 6),
+                "query_seconds": round(query_seconds, 6),
+                "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+        )
+        self.round += 1
+        if return_texts:
+            if self.texts is None:
+                raise ConfigError("This pool was given as features only; it has no texts.")
+            return indices, [self.texts[i] for i in indices]
+        return indices
+
+    def _resolve(self, items: Sequence[Any]) -> list[int]:
+        out: list[int] = []
+        for item in items:
+            if isinstance(item, str):
+                if self.texts is None:
+                    raise DataFormatError(
+                        "This pool was given as features only; teach by row index, not by text."
+                    )
+                if self._text_index is None:
+                    self._text_index = {}
+                    for i, t in enumerate(self.texts):
+                        self._text_index.setdefault(t, []).append(i)
+                rows = self._text_index.get(item)
+                if not rows:
+                    raise DataFormatError(
+                        f"The text {item[:60]!r} is not in the pool; teach texts from the pool "
+                        "(or their row indices)."
+                    )
+                free = [r for r in rows if not self._is_labeled[r] and r not in out]
+                out.append(free[0] if free else rows[0])
+            elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+                i = int(item)
+                if not 0 <= i < self.n_pool:
+                    raise DataFormatError(
+                        f"Index {i} is outside the pool (rows 0..{self.n_pool - 1})."
+                    )
+                out.append(i)
+            else:
+                raise DataFormatError(
+                    f"teach() takes pool row indices or pool texts, got {item!r} "
+                    f"({type(item).__name__})."
+                )
+        return out
+
+    def _codes(self, labels: Sequence[Any]) -> list[int]:
+        codes = []
+        for label in labels:
+            label = _jsonable(label)
+            try:
+                codes.append(self._code[label])
+            except (KeyError, TypeError):
+                raise DataFormatError(
+                    f"Label {label!r} is not in the label set {self.classes}; use one of them "
+                    "(or start a learner whose classes include it)."
+                ) from None
+        return codes
+
+    @staticmethod
+    def _as_list(items: Any) -> list[Any]:
+        if isinstance(items, (str, int, np.integer)):
+            return [items]
+        return list(items)
+
+    def teach(self, indices_or_texts: Any, labels: Any) -> None:
+        """Record the labels of pool rows (given by index or by text).
+
+        The whole batch is checked before anything is recorded. Raises a
+        :class:`~littledata.errors.LittleDataError` for an empty batch, a length mismatch, a
+        label outside :attr:`classes`, an index outside the pool, a text not in the pool, or a row
+        that is already labeled (or given twice in the batch; use :meth:`relabel` to correct a
+        label).
+        """
+        items = self._as_list(indices_or_texts)
+        values = [labels] if isinstance(labels, (str, int, np.integer)) else list(labels)
+        if not items:
+            raise ConfigError("Nothing to teach: the batch is empty (batch size 0).")
+        if len(items) != len(values):
+            raise DataFormatError(
+                f"{len(items)} examples but {len(values)} labels; give one label per example."
+            )
+        rows = self._resolve(items)
+        codes = self._codes(values)
+        seen: set[int] = set()
+        for r in rows:
+            if self._is_labeled[r]:
+                old = self.classes[self._y[self._labeled.index(r)]]
+                raise DataFormatError(
+                    f"Example {r} is already labeled ({old!r}); each example is taught once. "
+                    "Use relabel() to change a label."
+                )
+            if r in seen:
+                raise DataFormatError(f"Example {r} appears twice in this batch; teach it once.")
+            seen.add(r)
+        for r, c in zip(rows, codes, strict=True):
+            self._labeled.append(r)
+            self._y.append(c)
+            self._label_round.append(self.round - 1)
+            self._is_labeled[r] = True
+
+    def relabel(self, indices_or_texts: Any, labels: Any) -> None:
+        """Change the labels of examples already taught (a person's correction)."""
+        items = self._as_list(indices_or_texts)
+        values = [labels] if isinstance(labels, (str, int, np.integer)) else list(labels)
+        if len(items) != len(values):
+            raise DataFormatError(f"{len(items)} examples but {len(values)} labels.")
+        rows = self._resolve(items)
+        codes = self._codes(values)
+        for r in rows:
+            if not self._is_labeled[r]:
+                raise DataFormatError(f"Example {r} is not labeled yet; use teach() for it.")
+        position = {r: k for k, r in enumerate(self._labeled)}
+        for r, c in zip(rows, codes, strict=True):
+            self._y[position[r]] = c
+        self._model = None
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def _head_spec(self) -> dict[str, Any]:
+        if isinstance(self.head, str):
+            return {"name": self.head, "params": self.head_params}
+        cls = type(self.head)
+        params = {k: _jsonable(v) for k, v in self.head.get_params(deep=False).items()}
+        try:
+            json.dumps(params)
+        except TypeError:
+            params = None  # type: ignore[assignment]
+        return {"estimator": f"{cls.__module__}.{cls.__qualname__}", "params": params}
+
+    def _featurizer_spec(self) -> dict[str, Any] | None:
+        fz = self.featurizer
+        if fz is None:
+            return None
+        if isinstance(fz, str):
+            return {"name": fz, "options": self.featurizer_options, "fingerprint": None}
+        return {
+            "name": getattr(fz, "name", None),
+            "options": self.featurizer_options,
+            "fingerprint": getattr(fz, "fingerprint", None),
+        }
+
+    def state(self, *, include_texts: bool = True) -> dict[str, Any]:
+        """The JSON-able session state that :meth:`save` writes."""
+        pool: dict[str, Any] = {**self._pool_source, "n": self.n_pool}
+        if self.texts is not None:
+            from littledata.datasets.base import texts_fingerprint
+
+            pool["texts_fingerprint"] = texts_fingerprint(self.texts)
+            if include_texts and pool["source"] == "texts":
+                pool["texts"] = self.texts
+        if pool["source"] == "features":
+            pool["features_sha256"] = _features_digest(self.features)
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "featurizer": self._featurizer_spec(),
+            "head": self._head_spec(),
+            "strategy": self.strategy.spec(),
+            "cold_start": self.cold_start.spec(),
+            "seed": self.seed,
+            "classes": self.classes,
+            "pool": pool,
+            "round": self.round,
+            "labeled": [
+                [int(i), self.classes[c], int(r)]
+                for i, c, r in zip(self._labeled, self._y, self._label_round, strict=True)
+            ],
+            "history": self.history,
+        }
+
+    def save(self, path: str | Path, *, include_texts: bool = True) -> Path:
+        """Write the session (labels, history, settings; the pool's texts unless it came from a
+        registry dataset or ``include_texts=False``) as JSON, atomically. No features, no model:
+        :meth:`load` reads the features back from the feature cache and refits the head."""
+        path = Path(path)
+        atomic_write_json(path, self.state(include_texts=include_texts))
+        return path
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        texts: Sequence[str] | None = None,
+        features: np.ndarray | None = None,
+        head: Any = None,
+        mirror: str | None = None,
+    ) -> ActiveLearner:
+        """Resume a session written by :meth:`save`.
+
+        The pool comes back from the saved texts (or ``texts``), from the registry dataset, or
+        from ``features`` for a features-only pool; features are read through the feature cache
+        (computed again only when the cache lost them) and checked against the saved
+        fingerprints. ``head`` overrides the saved head (needed when the head was an estimator
+        that is not from scikit-learn or littledata).
+        """
+        path = Path(path)
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DataFormatError(f"No saved session at {path}.") from None
+        except json.JSONDecodeError as exc:
+            raise DataFormatError(f"{path} is not a saved session (invalid JSON: {exc}).") from None
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise DataFormatError(f"{path} is not an ActiveLearner session file.")
+        if state.get("version", 0) > FORMAT_VERSION:
+            raise DataFormatError(
+                f"{path} was written by a newer littledata (format {state['version']}); upgrade."
+            )
+        pool = state["pool"]
+        fz_spec = state.get("featurizer")
+        featurizer = None
+        options: dict[str, Any] = {}
+        if fz_spec:
+            featurizer, options = fz_spec.get("name"), dict(fz_spec.get("options") or {})
+        head_obj = head if head is not None else cls._head_from_spec(state["head"])
+        kwargs: dict[str, Any] = {
+            "classes": state["classes"],
+            "seed": state["seed"],
+            "cold_start": get_strategy(
+                state["cold_start"]["name"], **state["cold_start"]["params"]
+            ),
+            "featurizer_options": options,
+        }
+        if isinstance(head_obj, str):
+            kwargs["head_params"] = state["head"].get("params") or {}
+        strategy = get_strategy(state["strategy"]["name"], **state["strategy"]["params"])
+        source = pool.get("source")
+        if source == "dataset" and texts is None and features is None:
+            from littledata.active.simulate import load_single_label
+
+            ds = load_single_label(pool["dataset"], mirror=mirror)
+            texts = ds[pool["split"]].texts
+        elif texts is None and "texts" in pool:
+            texts = pool["texts"]
+        if features is not None:
+            learner = cls(featurizer, head_obj, strategy, features=features, texts=texts, **kwargs)
+            if source == "features" and _features_digest(features) != pool.get("features_sha256"):
+                raise DataFormatError(
+                    "These features are not the ones the session was saved with (sha256 differs)."
+                )
+        elif texts is not None:
+            if featurizer is None:
+                raise DataFormatError(f"{path} names no featurizer; pass features=... to load().")
+            learner = cls(featurizer, head_obj, strategy, texts=texts, **kwargs)
+        else:
+            raise ConfigError(
+                f"{path} holds no texts (it was saved from a features-only pool or without "
+                "texts); pass texts=... or features=... to load()."
+            )
+        learner._pool_source = {
+            k: v for k, v in pool.items() if k in ("source", "dataset", "split")
+        }
+        if learner.n_pool != pool["n"]:
+            raise DataFormatError(
+                f"The pool has {learner.n_pool} examples; the session was saved with {pool['n']}."
+            )
+        if learner.texts is not None and pool.get("texts_fingerprint"):
+            from littledata.datasets.base import texts_fingerprint
+
+            if texts_fingerprint(learner.texts) != pool["texts_fingerprint"]:
+                raise DataFormatError(
+                    "The pool's texts differ from the ones the session was saved with."
+                )
+        saved_fp = (fz_spec or {}).get("fingerprint")
+        now_fp = getattr(learner.featurizer, "fingerprint", None)
+        if saved_fp and now_fp and saved_fp != now_fp:
+            raise DataFormatError(
+                f"The featurizer {fz_spec['name']!r} now has fingerprint {now_fp[:12]}…, the "
+                f"session was saved with {saved_fp[:12]}…; its features would differ."
+            )
+        for row, label, rnd in state["labeled"]:
+            learner._labeled.append(int(row))
+            learner._y.append(learner._codes([label])[0])
+            learner._label_round.append(int(rnd))
+            learner._is_labeled[int(row)] = True
+        learner.history = list(state.get("history", []))
+        learner.round = int(state.get("round", len(learner.history)))
+        return learner
+
+    @staticmethod
+    def _head_from_spec(spec: Mapping[str, Any]) -> Any:
+        if "name" in spec:
+            return spec["name"]
+        target = str(spec.get("estimator", ""))
+        if not target.startswith(_SAFE_HEAD_MODULES) or spec.get("params") is None:
+            raise ConfigError(
+                f"The session's head {target!r} cannot be rebuilt from JSON; pass head=... to "
+                "load() (an unfitted estimator)."
+            )
+        module, _, name = target.rpartition(".")
+        try:
+            cls = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise LittleDataError(f"Cannot import the saved head {target!r}: {exc}") from None
+        return cls(**spec["params"])
+
+    def __repr__(self) -> str:
+        fz = (
+            self.featurizer
+            if isinstance(self.featurizer, str)
+            else getattr(self.featurizer, "name", None)
+        )
+        head = self.head if isinstance(self.head, str) else type(self.head).__name__
+        return (
+            f"ActiveLearner(featurizer={fz!r}, head={head!r}, strategy={self.strategy.name!r}, "
+            f"pool={self.n_pool}, labeled={self.n_labeled}, classes={len(self.classes)})"
+        )

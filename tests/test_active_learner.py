@@ -1,0 +1,212 @@
+"""ActiveLearner: the loop, bad inputs, and save / resume."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from littledata.active import ActiveLearner
+from littledata.active.strategies import STRATEGIES
+from littledata.errors import ConfigError, DataFormatError, LittleDataError
+
+
+def _pool(n_per: int = 60, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0, 0, 0, 0], [3, 0, 0, 0], [0, 3, 0, 0]], dtype=float)
+    X = np.vstack([rng.normal(c, 1.0, size=(n_per, 4)) for c in centres])
+    y = np.repeat(np.arange(3), n_per)
+    return X, y
+
+
+CLASSES = ["red", "green", "blue"]
+
+
+def _learner(strategy: str = "margin", seed: int = 0, **kw: object) -> ActiveLearner:
+    X, _ = _pool()
+    return ActiveLearner(
+        None,
+        LogisticRegression(max_iter=200),
+        strategy,
+        features=X,
+        classes=CLASSES,
+        seed=seed,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _run(learner: ActiveLearner, y: np.ndarray, rounds: int, batch: int) -> list[list[int]]:
+    batches = []
+    for _ in range(rounds):
+        unlabeled_before = set(learner.unlabeled_indices.tolist())
+        idx = learner.query(batch)
+        assert set(idx.tolist()) <= unlabeled_before  # never a labeled index
+        batches.append(idx.tolist())
+        learner.teach(idx, [CLASSES[c] for c in y[idx]])
+    return batches
+
+
+@pytest.mark.parametrize("strategy", sorted(set(STRATEGIES) - {"subsample"}))
+def test_the_loop_never_queries_a_labeled_index(strategy: str) -> None:
+    _X, y = _pool()
+    learner = _learner(strategy)
+    batches = _run(learner, y, rounds=6, batch=7)
+    flat = [i for b in batches for i in b]
+    assert len(flat) == len(set(flat)) == learner.n_labeled == 42
+    assert set(learner.labeled_indices.tolist()) == set(flat)
+    assert not set(learner.unlabeled_indices.tolist()) & set(flat)
+
+
+def test_cold_start_until_two_classes_then_the_strategy() -> None:
+    _X, y = _pool()
+    learner = _learner("margin")
+    first = learner.query(5)
+    assert learner.history[0]["strategy"] == "cold-start"
+    learner.teach(first[:1], [CLASSES[y[first[0]]]])  # one class only so far
+    learner.query(3)
+    assert learner.history[1]["strategy"] == "cold-start"
+    both = [i for i in range(len(y)) if y[i] != y[first[0]]][:1]
+    learner.teach(both, [CLASSES[y[both[0]]]])
+    learner.query(3)
+    assert learner.history[2]["strategy"] == "margin"
+    assert learner.history[2]["n_labeled"] == 2
+    assert {"round", "queried", "fit_seconds", "query_seconds", "time"} <= set(learner.history[2])
+
+
+def test_model_and_probabilities_follow_the_labels() -> None:
+    X, y = _pool()
+    learner = _learner("random")
+    _run(learner, y, rounds=4, batch=15)
+    model = learner.model
+    assert model is learner.model  # not refit without new labels
+    proba = learner.predict_proba(X[:10])
+    assert proba.shape == (10, 3) and np.allclose(proba.sum(axis=1), 1.0)
+    acc = np.mean(np.array(learner.predict()) == np.array(CLASSES)[y])
+    assert acc > 0.8
+    idx = learner.query(5)
+    learner.teach(idx, [CLASSES[c] for c in y[idx]])
+    assert learner.model is not model  # refit after teaching
+
+
+def test_same_seed_same_queries_and_different_seed_differs() -> None:
+    _X, y = _pool()
+    a = _run(_learner("badge", seed=3), y, rounds=4, batch=5)
+    b = _run(_learner("badge", seed=3), y, rounds=4, batch=5)
+    c = _run(_learner("badge", seed=4), y, rounds=4, batch=5)
+    assert a == b
+    assert a != c
+
+
+def test_teach_by_text_and_relabel() -> None:
+    X, y = _pool(n_per=4)
+    texts = [f"text {i}" for i in range(len(y))]
+    learner = ActiveLearner(
+        None, LogisticRegression(), "margin", texts=texts, features=X, classes=CLASSES
+    )
+    idx, shown = learner.query(3, return_texts=True)  # type: ignore[misc]
+    assert shown == [texts[i] for i in idx]
+    learner.teach(shown, ["red", "green", "blue"])
+    assert learner.labeled_indices.tolist() == idx.tolist()
+    learner.relabel(int(idx[0]), "blue")
+    assert learner.labels[0] == "blue"
+    with pytest.raises(DataFormatError, match="not in the pool"):
+        learner.teach(["no such text"], ["red"])
+    with pytest.raises(DataFormatError, match="not labeled yet"):
+        learner.relabel(int(learner.unlabeled_indices[0]), "red")
+
+
+def test_bad_inputs_raise_clear_errors() -> None:
+    X, _y = _pool()
+    learner = _learner()
+    idx = learner.query(4)
+    with pytest.raises(DataFormatError, match=r"Label 'purple' is not in the label set"):
+        learner.teach(idx, ["red", "green", "purple", "blue"])
+    assert learner.n_labeled == 0  # a bad batch records nothing
+    learner.teach(idx, ["red", "green", "blue", "red"])
+    with pytest.raises(DataFormatError, match="already labeled"):
+        learner.teach(idx[:1], ["red"])
+    free = learner.unlabeled_indices[:1]
+    with pytest.raises(DataFormatError, match="twice in this batch"):
+        learner.teach([free[0], free[0]], ["red", "red"])
+    with pytest.raises(ConfigError, match="at least 1"):
+        learner.query(0)
+    with pytest.raises(ConfigError, match="empty"):
+        learner.teach([], [])
+    with pytest.raises(ConfigError, match=r"only 176 unlabeled"):
+        learner.query(177)
+    with pytest.raises(DataFormatError, match="outside the pool"):
+        learner.teach([999], ["red"])
+    with pytest.raises(DataFormatError, match="2 examples but 1 labels"):
+        learner.teach([*free.tolist(), int(learner.unlabeled_indices[1])], ["red"])
+    with pytest.raises(DataFormatError, match="features only"):
+        learner.teach(["some text"], ["red"])
+    with pytest.raises(ConfigError, match="label set"):
+        ActiveLearner(None, LogisticRegression(), features=X)
+    with pytest.raises(ConfigError, match="at least two"):
+        ActiveLearner(None, LogisticRegression(), features=X, classes=["only"])
+    with pytest.raises(ConfigError, match="Give the pool"):
+        ActiveLearner("minilm", classes=CLASSES)
+    with pytest.raises(DataFormatError, match="2-D"):
+        ActiveLearner(None, LogisticRegression(), features=X[:, 0], classes=CLASSES)
+
+
+def test_a_head_without_probabilities_gets_a_clear_error() -> None:
+    X, y = _pool()
+    learner = ActiveLearner(None, LinearSVC(), "entropy", features=X, classes=CLASSES)
+    first = learner.query(9)  # cold start needs no model
+    learner.teach(first, [CLASSES[c] for c in y[first]])
+    with pytest.raises(ConfigError, match="needs class probabilities"):
+        learner.query(5)
+    ok = ActiveLearner(None, LinearSVC(), "kcenter", features=X, classes=CLASSES)
+    ok.teach(first, [CLASSES[c] for c in y[first]])
+    assert len(ok.query(5)) == 5
+
+
+def test_everything_labeled_then_nothing_to_query() -> None:
+    X, y = _pool(n_per=3)
+    learner = ActiveLearner(None, LogisticRegression(), "margin", features=X, classes=CLASSES)
+    learner.teach(np.arange(9), [CLASSES[c] for c in y])
+    with pytest.raises(LittleDataError, match="nothing to query"):
+        learner.query(1)
+
+
+def test_save_and_resume_gives_the_same_next_query(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = _pool()
+    learner = _learner("committee", seed=7)
+    _run(learner, y, rounds=3, batch=6)
+    path = learner.save(tmp_path / "session.json")
+    state = json.loads(path.read_text())
+    assert state["format"] == "littledata-active-learner"
+    assert len(state["labeled"]) == 18 and len(state["history"]) == 3
+    assert state["head"]["estimator"].endswith("LogisticRegression")
+    assert not list(tmp_path.glob(".*tmp"))  # atomic write left no temporary file
+
+    resumed = ActiveLearner.load(path, features=X)
+    assert resumed.labeled_indices.tolist() == learner.labeled_indices.tolist()
+    assert resumed.labels == learner.labels
+    assert resumed.history == learner.history
+    assert resumed.strategy == learner.strategy
+    expected = learner.query(6)
+    assert resumed.query(6).tolist() == expected.tolist()
+    np.testing.assert_allclose(resumed.predict_proba(X[:5]), learner.predict_proba(X[:5]))
+
+    with pytest.raises(DataFormatError, match="sha256"):
+        ActiveLearner.load(path, features=X + 1.0)
+    with pytest.raises(ConfigError, match="no texts"):
+        ActiveLearner.load(path)
+
+
+def test_load_rejects_files_that_are_not_sessions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(DataFormatError, match="invalid JSON"):
+        ActiveLearner.load(bad)
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(DataFormatError, match="not an ActiveLearner session"):
+        ActiveLearner.load(other)
+    with pytest.raises(DataFormatError, match="No saved session"):
+        ActiveLearner.load(tmp_path / "missing.json")
