@@ -108,3 +108,28 @@ def test_dataset_unknown_split_suggests() -> None:
     assert ds.num_labels == 2
     with pytest.raises(UnknownNameError, match="Did you mean: test"):
         ds["tets"]
+
+
+def test_missing_role_split_is_a_clear_error() -> None:
+    from littledata.errors import DataFormatError
+
+    ds = Dataset(
+        name="mine.csv",
+        task=Task.SINGLE_LABEL,
+        label_names=["a"],
+        splits={"train": Split(["x"], np.array([0]))},
+    )
+    with pytest.raises(DataFormatError, match="no test split .*split_column"):
+        _ = ds.test
+
+
+def test_remote_file_url_and_archive_marker() -> None:
+    from littledata.datasets.base import RemoteFile
+
+    plain = RemoteFile("o/r", "Datasets/a b/c.txt", "abc", "0" * 64, 1, "c.txt")
+    assert plain.url == "https://raw.githubusercontent.com/o/r/abc/Datasets/a%20b/c.txt"
+    assert not plain.is_archive
+    archive = RemoteFile(
+        "o/r", "data/20ng/ (git archive of subtree: x/)", "abc", "0" * 64, 1, "x.tar.gz"
+    )
+    assert archive.is_archive

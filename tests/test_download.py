@@ -425,3 +425,19 @@ def test_real_spec_over_http(
         results = dl.download("trec")
         assert {r.status for r in results} == {"fetched"}
         assert sum(srv.hits.values()) == len(spec.files)
+
+
+def test_archive_file_needs_a_mirror(monkeypatch: pytest.MonkeyPatch) -> None:
+    """newsgroups20's tar is a git archive of an upstream folder: upstream has no such file."""
+    from littledata.datasets.download import upstream_url
+    from littledata.datasets.registry import get_spec
+
+    (remote,) = get_spec("newsgroups20").files
+    assert remote.is_archive
+    with pytest.raises(DownloadError, match=r"git archive of the folder data/20ng/.*--mirror"):
+        upstream_url(remote)
+    # Every other registered file has a real upstream address.
+    from littledata.datasets.registry import list_specs
+
+    others = [f for s in list_specs() for f in s.files if f is not remote]
+    assert others and not any(f.is_archive for f in others)

@@ -21,6 +21,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
@@ -118,12 +119,23 @@ class Dataset:
     @property
     def train(self) -> Split:
         """The split benchmarks draw training rows from."""
-        return self.splits[self.train_split]
+        return self._role_split("train", self.train_split)
 
     @property
     def test(self) -> Split:
         """The split benchmarks evaluate on."""
-        return self.splits[self.test_split]
+        return self._role_split("test", self.test_split)
+
+    def _role_split(self, role: str, split: str) -> Split:
+        if split not in self.splits:
+            from littledata.errors import DataFormatError
+
+            raise DataFormatError(
+                f"Dataset {self.name!r} has no {role} split ({split!r}); it has: "
+                f"{', '.join(self.splits)}. For your own file, add a split column with "
+                f"train/test values (split_column=...), or split the data before loading."
+            )
+        return self.splits[split]
 
     @property
     def num_labels(self) -> int:
@@ -151,8 +163,18 @@ class RemoteFile:
 
     @property
     def url(self) -> str:
-        """The upstream address of the file's bytes."""
-        return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}/{self.path}"
+        """The upstream address of the file's bytes (path characters percent-encoded)."""
+        return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}/{quote(self.path)}"
+
+    @property
+    def is_archive(self) -> bool:
+        """Whether the file is a ``git archive`` of an upstream folder rather than an upstream file.
+
+        Upstream serves no single file with such bytes (GitHub's archives are not byte-stable), so
+        only a mirror can provide it; the mirror's ``SOURCE.tsv`` marks these paths
+        ``"<folder>/ (git archive of subtree: ...)"``.
+        """
+        return "(git archive" in self.path
 
 
 Parser = Callable[[Mapping[str, Path]], dict[str, Split]]

@@ -97,7 +97,19 @@ def upstream_base() -> str:
 
 
 def upstream_url(remote: RemoteFile) -> str:
-    """Return the address of ``remote``'s bytes upstream (honours ``$LITTLEDATA_UPSTREAM_URL``)."""
+    """Return the address of ``remote``'s bytes upstream (honours ``$LITTLEDATA_UPSTREAM_URL``).
+
+    Raises :class:`DownloadError` for a file that only a mirror can provide (a ``git archive`` of
+    an upstream folder, see :attr:`RemoteFile.is_archive`).
+    """
+    if remote.is_archive:
+        folder = remote.path.split(" (", 1)[0]
+        raise DownloadError(
+            f"{remote.filename} is a git archive of the folder {folder} in "
+            f"{remote.repo}@{remote.commit[:12]}; upstream serves no single file with these bytes "
+            f"(sha256 {remote.sha256}). Download it from a mirror instead: --mirror DIR_OR_URL "
+            f"(or $LITTLEDATA_MIRROR) naming a folder laid out like <mirror>/<dataset>/<file>."
+        )
     base = upstream_base()
     if base == DEFAULT_UPSTREAM:
         return remote.url
