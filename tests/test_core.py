@@ -119,7 +119,7 @@ def test_missing_role_split_is_a_clear_error() -> None:
         label_names=["a"],
         splits={"train": Split(["x"], np.array([0]))},
     )
-    with pytest.raises(DataFormatError, match="no test split .*split_column"):
+    with pytest.raises(DataFormatError, match=r"no test split .*split_column"):
         _ = ds.test
 
 
