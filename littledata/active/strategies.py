@@ -91,6 +91,8 @@ class QueryStrategy:
 
     name: ClassVar[str] = ""
     category: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    """One line for listings."""
     needs_model: ClassVar[bool] = True
     needs_proba: ClassVar[bool] = False
 
@@ -282,8 +284,10 @@ def list_strategies() -> list[StrategyInfo]:
     out = []
     for name in sorted(STRATEGIES):
         cls = STRATEGIES[name]
-        doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-        out.append(StrategyInfo(name, cls.category, cls.needs_model, cls.needs_proba, doc, cls))
+        doc = cls.summary or " ".join((cls.__doc__ or "").split("\n\n")[0].split())
+        needs_model = cls.needs_model if isinstance(cls.needs_model, bool) else False
+        needs_proba = cls.needs_proba if isinstance(cls.needs_proba, bool) else False
+        out.append(StrategyInfo(name, cls.category, needs_model, needs_proba, doc, cls))
     return out
 
 
@@ -392,6 +396,8 @@ def _min_sq_dist(X: np.ndarray, C: np.ndarray, chunk: int = 4096) -> np.ndarray:
 class RandomSampling(QueryStrategy):
     """Uniform random sampling from the pool: the baseline every other strategy must beat."""
 
+    summary = "Uniform random rows: the baseline."
+
     needs_model = False
 
     def _query(self, model, features, labeled, unlabeled, y, n, rng):  # type: ignore[no-untyped-def]
@@ -418,6 +424,8 @@ class LeastConfidence(_Uncertainty):
     """Least confidence: the rows whose most likely class has the lowest probability (1 - max p);
     uncertainty sampling of Lewis & Gale (1994)."""
 
+    summary = "Lowest top-class probability (Lewis & Gale 1994)."
+
     def scores(self, proba: np.ndarray) -> np.ndarray:
         return 1.0 - proba.max(axis=1)
 
@@ -427,6 +435,8 @@ class MarginSampling(_Uncertainty):
     """Smallest margin: the rows with the smallest gap between the two most likely classes
     (Scheffer et al. 2001). Equal margins are ordered by a seeded random permutation."""
 
+    summary = "Smallest gap between the two most likely classes (Scheffer et al. 2001)."
+
     def scores(self, proba: np.ndarray) -> np.ndarray:
         return -_margin(proba)
 
@@ -434,6 +444,8 @@ class MarginSampling(_Uncertainty):
 @register_strategy("entropy", category="uncertainty")
 class EntropySampling(_Uncertainty):
     """Maximum entropy of the predicted class distribution."""
+
+    summary = "Highest entropy of the predicted class distribution."
 
     def scores(self, proba: np.ndarray) -> np.ndarray:
         return _entropy(proba)
@@ -474,6 +486,8 @@ class Committee(QueryStrategy):
         the members' hard votes; any head). Vote-entropy ties are broken by the entropy of the
         mean distribution when the head has probabilities, then by a seeded permutation.
     """
+
+    summary = "Most disagreement in a bootstrap committee of heads (vote entropy or KL)."
 
     needs_proba = True
 
@@ -535,6 +549,8 @@ class KCenterGreedy(QueryStrategy):
     (Euclidean, on the features) from every labeled or already chosen row. With no labeled rows
     the first pick is a seeded random candidate."""
 
+    summary = "Greedy k-center core-set: farthest from everything labeled (no model)."
+
     needs_model = False
 
     def _query(self, model, features, labeled, unlabeled, y, n, rng):  # type: ignore[no-untyped-def]
@@ -575,6 +591,8 @@ class Badge(QueryStrategy):
     computed from the factors (||g_i - g_j||² = |a_i|²|x_i|² + |a_j|²|x_j|² - 2 (a_i·a_j)(x_i·x_j)),
     so the K×d embedding is never materialised (fast with 150 classes).
     """
+
+    summary = "BADGE: k-means++ on gradient embeddings; uncertain and diverse batches."
 
     needs_proba = True
 
@@ -626,6 +644,8 @@ class ActiveTransfer(QueryStrategy):
     n_folds: cross-fitting folds.
     C: inverse regularisation of the error model.
     """
+
+    summary = "A learned error model ranks the pool by the head's predicted mistakes."
 
     needs_proba = True
 
@@ -699,6 +719,8 @@ class ColdStart(QueryStrategy):
     n_init: k-means restarts.
     """
 
+    summary = "No labels needed: the example nearest each k-means centre."
+
     needs_model = False
 
     def __init__(self, max_fit: int = 10000, n_init: int = 3) -> None:
@@ -750,6 +772,8 @@ class Subsample(QueryStrategy):
     base_params: parameters for ``base`` when it is given by name (``get_strategy`` also
         passes any other keyword to ``base``).
     """
+
+    summary = "Runs another strategy on a seeded random subset of a large pool."
 
     def __init__(
         self,

@@ -1,5 +1,201 @@
-"""Commands: active (see littledata.cli)."""
+"""Commands: ``active simulate`` and ``active strategies`` (see littledata.cli).
+
+Thin wrappers around :mod:`littledata.active`: ``simulate`` runs
+:func:`littledata.active.simulate.simulate`, stores every run in the results store and prints the
+per-strategy label-efficiency table; ``strategies`` lists the registered query strategies.
+"""
 
 from __future__ import annotations
 
-from littledata.cli.app import app  # noqa: F401
+import math
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from littledata.cli.app import app
+from littledata.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+active_app = typer.Typer(
+    help="Active learning: which examples to label next, and how many labels that saves.",
+    no_args_is_help=True,
+)
+app.add_typer(active_app, name="active")
+
+# Strategies that "all" expands to: everything that ranks a pool with labels (no wrapper, and
+# cold start is the first batch, not a strategy for later rounds).
+_NOT_IN_ALL = ("subsample", "cold-start")
+
+
+def _console() -> Console:
+    import os
+    import sys
+
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(highlight=False, soft_wrap=False, width=width)
+
+
+def _strategy_names(values: list[str]) -> list[str]:
+    from littledata.active.strategies import STRATEGIES, get_strategy
+
+    names: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part == "all":
+                names += [n for n in sorted(STRATEGIES) if n not in _NOT_IN_ALL]
+            else:
+                names.append(get_strategy(part).name)
+    unique = list(dict.fromkeys(names))
+    if not unique:
+        raise ConfigError("Name at least one strategy with --strategy (see 'active strategies').")
+    return unique
+
+
+def _pm(mean: float, std: float) -> str:
+    return "–" if math.isnan(mean) else f"{mean:.3f} ± {std:.3f}"
+
+
+def summary_table(summary: pd.DataFrame, title: str = "") -> object:
+    """A rich table of :func:`littledata.active.simulate.summarize`'s output."""
+    from rich.table import Table
+
+    table = Table(title=title or None, title_justify="left")
+    for name, justify in (
+        ("strategy", "left"),
+        ("seeds", "right"),
+        ("AULC", "right"),
+        ("acc. at budget", "right"),
+        ("labels to 95%", "right"),
+        ("stop at (seeds)", "right"),
+        ("acc. at stop", "right"),
+        ("s / batch", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    best = summary["aulc"].max()
+    for _, r in summary.sort_values("aulc", ascending=False).iterrows():
+        l95 = "not reached" if math.isnan(r["labels_to_95"]) else f"{r['labels_to_95']:.0f}"
+        stop = f"{r['stop_labels']:.0f} ({int(r['stopped'])})" if r["stopped"] else "– (0)"
+        aulc = _pm(r["aulc"], r["aulc_std"])
+        table.add_row(
+            str(r["strategy"]),
+            str(int(r["seeds"])),
+            f"[bold]{aulc}[/]" if r["aulc"] == best else aulc,
+            _pm(r["accuracy_at_budget"], r["accuracy_at_budget_std"]),
+            l95,
+            stop,
+            "–" if math.isnan(r["stop_accuracy"]) else f"{r['stop_accuracy']:.3f}",
+            "–" if math.isnan(r["seconds_per_query"]) else f"{r['seconds_per_query']:.2f}",
+        )
+    return table
+
+
+@active_app.command("simulate")
+def simulate_command(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="A registered dataset.")],
+    strategy: Annotated[
+        list[str],
+        typer.Option(
+            "--strategy",
+            "-s",
+            help="Strategies to compare (repeat the option or separate by commas; 'all' for "
+            "every ranking strategy).",
+        ),
+    ] = ["random", "margin"],  # noqa: B006 (typer reads the default, never mutates it)
+    init: Annotated[int, typer.Option(help="Labels before the first query.")] = 20,
+    init_strategy: Annotated[
+        str, typer.Option(help="How the first labels are chosen: random or cold-start.")
+    ] = "random",
+    batch: Annotated[int, typer.Option(help="Labels per query.")] = 10,
+    budget: Annotated[int, typer.Option(help="Stop at this many labels.")] = 500,
+    seeds: Annotated[int, typer.Option(help="Runs per strategy (seeds 0..N-1).")] = 5,
+    featurizer: Annotated[str, typer.Option(help="Featurizer name.")] = "minilm",
+    head: Annotated[str, typer.Option(help="Head name.")] = "logreg",
+    pool_cap: Annotated[int, typer.Option(help="At most this many pool rows (seeded).")] = 20000,
+    test_cap: Annotated[int, typer.Option(help="At most this many test rows (seeded).")] = 2000,
+    subsample: Annotated[
+        int | None, typer.Option(help="Score at most this many pool rows per query (speed).")
+    ] = None,
+    stop_threshold: Annotated[
+        float, typer.Option(help="Stopping criterion: mean kappa to reach.")
+    ] = 0.99,
+    stop_window: Annotated[int, typer.Option(help="Stopping criterion: rounds averaged.")] = 3,
+    mirror: Annotated[
+        str | None,
+        typer.Option(help="Local folder or base URL of a dataset mirror.", show_default=False),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Results store URL (default: the data home's results.sqlite)."),
+    ] = None,
+) -> None:
+    """Simulate active learning on a labeled dataset and print each strategy's label efficiency.
+
+    The train split is the pool with its labels hidden; every run (strategy x seed) is stored in
+    the results store (kind 'active'); runs already stored are not run again.
+    """
+    from littledata.active.simulate import simulate
+    from littledata.experiments.store import ResultsStore
+
+    names = _strategy_names(strategy)
+    store = ResultsStore(db)
+    result = simulate(
+        dataset,
+        names,
+        featurizer=featurizer,
+        head=head,
+        init=init,
+        init_strategy=init_strategy,
+        batch=batch,
+        budget=budget,
+        seeds=seeds,
+        pool_cap=pool_cap,
+        test_cap=test_cap,
+        subsample=subsample,
+        stop_threshold=stop_threshold,
+        stop_window=stop_window,
+        store=store,
+        mirror=mirror,
+    )
+    console = _console()
+    summary = result.summary
+    title = f"{dataset} · {featurizer} + {head} · init {init} ({init_strategy}) · batch {batch}"
+    console.print(summary_table(summary, title))
+    if len(summary):
+        ref = summary["reference_accuracy"].iloc[0]
+        console.print(
+            f"Whole training split (capped at {pool_cap:,}): accuracy {ref:.3f}; labels to 95% "
+            f"is the first point where the mean curve reaches {0.95 * ref:.3f}."
+        )
+    console.print(
+        f"{result.ran} run(s) simulated, {result.skipped} already stored; store: {store.url}"
+    )
+
+
+@active_app.command("strategies")
+def strategies_command() -> None:
+    """List the query strategies: name, kind, what they need, and what they do."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from littledata.active.strategies import list_strategies
+
+    table = Table()
+    table.add_column("strategy")
+    table.add_column("kind")
+    table.add_column("needs")
+    table.add_column("what it does", overflow="fold")
+    for info in list_strategies():
+        if info.category == "wrapper":
+            needs = "as its base"
+        else:
+            needs = "probabilities" if info.needs_proba else "a model" if info.needs_model else "–"
+        table.add_row(info.name, info.category, needs, escape(info.description))
+    _console().print(table)

@@ -1,0 +1,234 @@
+"""Simulated active learning: the loop, the store, the label-efficiency numbers, stopping."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from littledata.active.simulate import (
+    ActiveTask,
+    _scores,
+    aulc,
+    labels_to_reach,
+    learning_curves,
+    run_trial,
+    simulate,
+    summarize,
+)
+from littledata.active.stopping import StabilizingPredictions, agreement_kappa
+from littledata.errors import ConfigError
+from littledata.experiments.store import ResultsStore
+
+
+def _task(n_pool: int = 600, n_test: int = 300, seed: int = 0) -> ActiveTask:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 2.5, size=(4, 8))
+    y = rng.integers(0, 4, n_pool + n_test)
+    X = centres[y] + rng.normal(0, 1.5, size=(len(y), 8))
+    return ActiveTask.from_arrays(
+        X[:n_pool], y[:n_pool], X[n_pool:], y[n_pool:], ["a", "b", "c", "d"], dataset="synthetic"
+    )
+
+
+HEAD = LogisticRegression(max_iter=300)
+
+
+# -- numbers against hand-computed curves --------------------------------------------------------
+
+
+def test_aulc_by_hand() -> None:
+    # trapezoids: 10*(.5+.6)/2 + 10*(.6+.8)/2 + 20*(.8+.8)/2 = 5.5 + 7 + 16 = 28.5 over 40 labels
+    assert aulc([20, 30, 40, 60], [0.5, 0.6, 0.8, 0.8]) == pytest.approx(28.5 / 40)
+    assert aulc([60, 20, 40, 30], [0.8, 0.5, 0.8, 0.6]) == pytest.approx(28.5 / 40)  # unsorted
+    assert aulc([20, 40], [1.0, 1.0]) == 1.0
+    assert aulc([20], [0.7]) == 0.7
+    assert math.isnan(aulc([], []))
+
+
+def test_labels_to_reach_by_hand() -> None:
+    x, y = [20, 30, 40, 50], [0.50, 0.72, 0.69, 0.80]
+    assert labels_to_reach(x, y, 0.70) == 30
+    assert labels_to_reach(x, y, 0.75) == 50
+    assert math.isnan(labels_to_reach(x, y, 0.9))
+
+
+def _hand_frame() -> pd.DataFrame:
+    """Two strategies, two seeds each, curves at 10/20/30 labels; reference accuracy 0.80."""
+    curves = {
+        ("random", 0): [0.50, 0.60, 0.70],
+        ("random", 1): [0.40, 0.60, 0.74],
+        ("margin", 0): [0.50, 0.78, 0.80],
+        ("margin", 1): [0.40, 0.74, 0.80],
+    }
+    rows = []
+    for (strategy, seed), acc in curves.items():
+        key = f"{strategy}-{seed}"
+        base = {
+            "key": key,
+            "role": "run",
+            "dataset": "d",
+            "featurizer": "f",
+            "head": "h",
+            "init_strategy": "random",
+            "init": 10,
+            "batch": 10,
+            "budget": 30,
+            "strategy": strategy,
+            "seed": seed,
+        }
+        for x, a in zip([10, 20, 30], acc, strict=True):
+            rows.append({**base, "metric": "accuracy", "x": x, "value": a})
+            rows.append({**base, "metric": "round_seconds", "x": x, "value": 0.1})
+        rows.append({**base, "metric": "reference_accuracy", "x": None, "value": 0.80})
+        stopped = strategy == "margin"
+        rows.append({**base, "metric": "stopped", "x": None, "value": float(stopped)})
+        rows.append(
+            {
+                **base,
+                "metric": "stop_labels",
+                "x": None,
+                "value": 20.0 + 10 * seed if stopped else math.nan,
+            }
+        )
+        rows.append(
+            {
+                **base,
+                "metric": "stop_accuracy",
+                "x": None,
+                "value": acc[1 + seed] if stopped else math.nan,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["x"] = frame["x"].astype(float)
+    return frame
+
+
+def test_summarize_against_hand_computed_numbers() -> None:
+    s = summarize(_hand_frame()).set_index("strategy")
+    # random: per-seed AULC = (10*(.5+.6)/2 + 10*(.6+.7)/2)/20 = .6 ; (.5+.67)/2... by hand:
+    r0 = (10 * 0.55 + 10 * 0.65) / 20  # 0.60
+    r1 = (10 * 0.50 + 10 * 0.67) / 20  # 0.585
+    assert s.loc["random", "aulc"] == pytest.approx((r0 + r1) / 2)
+    assert s.loc["random", "aulc_std"] == pytest.approx(abs(r0 - r1) / 2)
+    assert s.loc["random", "accuracy_at_budget"] == pytest.approx(0.72)
+    # 95% of 0.80 = 0.76: the mean random curve (.45, .60, .72) never gets there
+    assert math.isnan(s.loc["random", "labels_to_95"])
+    # the mean margin curve (.45, .76, .80) reaches 0.76 at 20 labels
+    assert s.loc["margin", "labels_to_95"] == 20
+    assert s.loc["margin", "reference_accuracy"] == 0.80
+    assert s.loc["margin", "stopped"] == 2 and s.loc["random", "stopped"] == 0
+    assert s.loc["margin", "stop_labels"] == 25.0
+    assert s.loc["margin", "stop_accuracy"] == pytest.approx((0.78 + 0.80) / 2)
+    assert s.loc["margin", "seconds_per_query"] == pytest.approx(0.1)
+    assert s.loc["margin", "seeds"] == 2
+    curves = learning_curves(_hand_frame()).set_index(["strategy", "x"])
+    assert curves.loc[("margin", 20.0), "mean"] == pytest.approx(0.76)
+    assert curves.loc[("margin", 20.0), "std"] == pytest.approx(0.02)
+
+
+def test_stopping_criterion_window_and_threshold() -> None:
+    a, b = np.array([0, 1, 1, 0]), np.array([0, 1, 1, 1])
+    assert agreement_kappa(a, a) == 1.0
+    assert agreement_kappa(np.zeros(5), np.zeros(5)) == 1.0  # both constant: identical
+    assert agreement_kappa(a, b) == pytest.approx(0.5)  # p_o=.75, p_e=.5
+    sp = StabilizingPredictions(threshold=0.9, window=3)
+    for p in (a, b, b, b):
+        sp.update(p)
+    assert not sp.stopped  # mean of (.5, 1, 1) < .9
+    sp.update(b)
+    assert sp.stopped and sp.stopped_at == 4
+    with pytest.raises(ConfigError):
+        StabilizingPredictions(threshold=1.5)
+
+
+def test_scores_match_compute_metrics() -> None:
+    from littledata.experiments.metrics import compute_metrics
+
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(5), size=200)
+    y = rng.integers(0, 5, 200)
+    ours = _scores(y, proba)
+    theirs = compute_metrics(y, proba, np.arange(5))
+    assert ours["accuracy"] == pytest.approx(theirs["accuracy"])
+    assert ours["macro_f1"] == pytest.approx(theirs["macro_f1"])
+
+
+# -- the loop -------------------------------------------------------------------------------------
+
+
+def test_run_trial_curve_reproducibility_and_no_repeats() -> None:
+    task = _task()
+    kw = {"head": HEAD, "seed": 3, "init": 12, "batch": 8, "budget": 60}
+    a = run_trial(task, "margin", **kw)
+    b = run_trial(task, "margin", **kw)
+    assert a.labels == [12, 20, 28, 36, 44, 52, 60]
+    assert a.accuracy == b.accuracy and a.queried == b.queried  # same seed, same run
+    assert len(a.queried) == len(set(a.queried)) == 60  # no row queried twice
+    assert a.accuracy[-1] > a.accuracy[0]  # labels help on this problem
+    c = run_trial(task, "margin", **{**kw, "seed": 4})
+    assert c.queried != a.queried
+
+
+def test_stop_point_is_recorded_where_the_criterion_fires() -> None:
+    task = _task()
+    res = run_trial(
+        task, "random", head=HEAD, init=10, batch=10, budget=120, stop_threshold=0.8, stop_window=2
+    )
+    assert not math.isnan(res.stop_labels)
+    i = res.labels.index(int(res.stop_labels))
+    assert res.stop_accuracy == res.accuracy[i]
+    assert np.mean(res.stop_kappa[i - 1 : i + 1]) >= 0.8
+    assert i == 2 or np.mean(res.stop_kappa[i - 2 : i]) < 0.8  # the first round that met it
+
+
+def test_cold_start_init_labels_every_cluster() -> None:
+    task = _task()
+    res = run_trial(
+        task, "margin", head=HEAD, init=8, init_strategy="cold-start", batch=8, budget=16
+    )
+    assert len(set(task.y_pool[res.queried[:8]].tolist())) == 4
+
+
+def test_bad_simulation_settings() -> None:
+    task = _task(n_pool=100)
+    with pytest.raises(ConfigError, match="larger than the pool"):
+        run_trial(task, "margin", head=HEAD, budget=101)
+    with pytest.raises(ConfigError, match="batch size must be at least 1"):
+        run_trial(task, "margin", head=HEAD, batch=0, budget=50)
+    with pytest.raises(ConfigError, match="smaller than the initial"):
+        run_trial(task, "margin", head=HEAD, init=30, budget=20)
+    with pytest.raises(ConfigError, match="init_strategy"):
+        run_trial(task, "margin", head=HEAD, init_strategy="clusters", budget=50)
+    with pytest.raises(ConfigError, match="larger than the pool"):
+        simulate(task, ["random"], head=HEAD, budget=500, seeds=1)
+
+
+def test_simulate_stores_one_trial_per_run_and_skips_them_next_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = ResultsStore(f"sqlite:///{tmp_path / 'results.sqlite'}")
+    task = _task()
+    kw = {"head": HEAD, "init": 10, "batch": 10, "budget": 50, "seeds": 2, "store": store}
+    res = simulate(task, ["random", "margin", "badge"], **kw)
+    assert (res.ran, res.skipped) == (6, 0)
+    trials = store.trials("active")
+    assert (trials["role"] == "run").sum() == 6 and (trials["role"] == "reference").sum() == 1
+    runs = store.frame("active", role="run")
+    assert set(runs["strategy"]) == {"random", "margin", "badge"}
+    acc = runs[runs["metric"] == "accuracy"]
+    assert sorted(acc["x"].unique().tolist()) == [10, 20, 30, 40, 50]
+    assert {"macro_f1", "stop_kappa", "round_seconds", "aulc", "reference_accuracy"} <= set(
+        runs["metric"]
+    )
+    summary = res.summary.set_index("strategy")
+    assert list(summary["seeds"]) == [2, 2, 2]
+    ref = runs.loc[runs["metric"] == "reference_accuracy", "value"].iloc[0]
+    assert summary.loc["margin", "reference_accuracy"] == ref > 0.5
+    # second call: everything is already stored, nothing runs, same summary
+    again = simulate(task, ["random", "margin", "badge"], **kw)
+    assert (again.ran, again.skipped) == (0, 6)
+    pd.testing.assert_frame_equal(
+        again.summary.reset_index(drop=True), res.summary.reset_index(drop=True), check_dtype=False
+    )
