@@ -360,9 +360,9 @@ def predict_proba(model: Any, X: np.ndarray, strategy: str) -> np.ndarray:
 
 
 def _entropy(p: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), 0.0)
-    return -(p * logs).sum(axis=1)
+    from scipy.special import entr  # -p log p, 0 at p = 0
+
+    return entr(p).sum(axis=1)
 
 
 def _margin(p: np.ndarray) -> np.ndarray:
@@ -521,14 +521,10 @@ class Committee(QueryStrategy):
             else:
                 votes.append(np.searchsorted(classes, member.predict(X_pool)))
         if self.disagreement == "kl":
-            P = np.stack(probas)  # (members, pool, classes)
-            mean = P.mean(axis=0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(
-                    P > 0, np.log(np.where(P > 0, P, 1.0) / np.maximum(mean, 1e-300)), 0
-                )
-            scores = (P * ratio).sum(axis=2).mean(axis=0)
-            return top_n(unlabeled, scores, n, rng)
+            # mean_m KL(P_m || M) with M the mean distribution equals H(M) - mean_m H(P_m)
+            mean = np.mean(probas, axis=0)
+            scores = _entropy(mean) - np.mean([_entropy(p) for p in probas], axis=0)
+            return top_n(unlabeled, np.maximum(scores, 0.0), n, rng)
         V = np.stack(votes)  # (members, pool)
         counts = np.zeros((len(unlabeled), len(classes)))
         for v in V:
@@ -626,9 +622,10 @@ class Badge(QueryStrategy):
 
 @register_strategy("active-transfer", category="hybrid")
 class ActiveTransfer(QueryStrategy):
-    """Active transfer for uncertainty (after Munro 2021, "Human-in-the-Loop Machine Learning",
-    ch. 5): a small model learns where the current head is wrong and the pool is ranked by its
-    predicted probability of an error.
+    """Active transfer learning for uncertainty sampling (after R. Munro 2021, "Human-in-the-Loop
+    Machine Learning", Manning): a small model learns where the current head is wrong and the
+    pool is ranked by its predicted probability of an error. (Konyushkova et al. 2017, "Learning
+    Active Learning from Data", learn a query strategy from data in a related way.)
 
     How the held-out rows are chosen: every labeled row is held out once, by stratified k-fold
     cross-fitting (``n_folds`` folds, fewer when a class has fewer rows): a copy of the head is
