@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from littledata.active import ActiveLearner
-from littledata.active.strategies import STRATEGIES
+from littledata.active.strategies import STRATEGIES, get_strategy
 from littledata.errors import ConfigError, DataFormatError, LittleDataError
 
 
@@ -155,14 +155,13 @@ def test_bad_inputs_raise_clear_errors() -> None:
 
 def test_a_head_without_probabilities_gets_a_clear_error() -> None:
     X, y = _pool()
-    learner = ActiveLearner(None, LinearSVC(), "entropy", features=X, classes=CLASSES)
-    first = learner.query(9)  # cold start needs no model
-    learner.teach(first, [CLASSES[c] for c in y[first]])
-    with pytest.raises(ConfigError, match="needs class probabilities"):
-        learner.query(5)
-    ok = ActiveLearner(None, LinearSVC(), "kcenter", features=X, classes=CLASSES)
-    ok.teach(first, [CLASSES[c] for c in y[first]])
-    assert len(ok.query(5)) == 5
+    with pytest.raises(ConfigError, match=r"needs class probabilities.*LinearSVC"):
+        ActiveLearner(None, LinearSVC(), "entropy", features=X, classes=CLASSES)
+    first = np.r_[0:3, 60:63, 120:123]
+    for strategy in ("kcenter", "random", get_strategy("committee", disagreement="vote")):
+        ok = ActiveLearner(None, LinearSVC(), strategy, features=X, classes=CLASSES)
+        ok.teach(first, [CLASSES[c] for c in y[first]])
+        assert len(ok.query(5)) == 5
 
 
 def test_everything_labeled_then_nothing_to_query() -> None:

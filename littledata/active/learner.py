@@ -107,6 +107,8 @@ class ActiveLearner:
         strategy_params: Mapping[str, Any] | None = None,
         featurizer_options: Mapping[str, Any] | None = None,
     ) -> None:
+        if texts is None and features is None:
+            raise ConfigError("Give the pool: texts=[...] or features=<(n, d) matrix>.")
         if classes is None:
             raise ConfigError(
                 "ActiveLearner needs the label set: pass classes=[...] (every label a person may "
@@ -138,13 +140,20 @@ class ActiveLearner:
                 f"cold_start must work without a model (cold-start, kcenter, random); "
                 f"{self.cold_start.name!r} needs one."
             )
+        probe = self._new_head()  # an unknown head name fails here, before any work
+        if self.strategy.needs_proba and not hasattr(probe, "predict_proba"):
+            raise ConfigError(
+                f"Strategy {self.strategy.name!r} needs class probabilities, but the head "
+                f"{type(probe).__name__} has no predict_proba. Use a head that has them (logreg, "
+                "mlp, knn, centroid), wrap it in sklearn.calibration.CalibratedClassifierCV, or "
+                "choose a strategy that needs none (random, kcenter, cold-start, committee with "
+                "disagreement='vote')."
+            )
         self.featurizer_options = dict(featurizer_options or {})
         self.featurizer = featurizer
         self.texts: list[str] | None = None if texts is None else [str(t) for t in texts]
         self._pool_source: dict[str, Any] = {}
         if features is None:
-            if self.texts is None:
-                raise ConfigError("Give the pool: texts=[...] or features=<(n, d) matrix>.")
             if featurizer is None:
                 raise ConfigError("Texts need a featurizer to turn them into features.")
             features = self._featurize(self.texts)

@@ -500,6 +500,7 @@ class Committee(QueryStrategy):
             raise ConfigError(f"A committee needs at least 2 members, got {n_members}.")
         self.n_members = int(n_members)
         self.disagreement = disagreement
+        self.needs_proba = disagreement == "kl"  # type: ignore[misc]
 
     def _query(self, model, features, labeled, unlabeled, y, n, rng):  # type: ignore[no-untyped-def]
         from sklearn.base import clone
