@@ -1,5 +1,164 @@
-"""Commands: features (see littledata.cli)."""
+"""Commands: ``featurize``, ``featurizers``, ``cache ls`` and ``cache clear`` (see littledata.cli).
+
+Thin wrappers around :mod:`littledata.features`; heavy libraries load inside the commands.
+"""
 
 from __future__ import annotations
 
-from littledata.cli.app import app  # noqa: F401
+import time
+from typing import Annotated, Any
+
+import typer
+
+from littledata.cli.app import app
+
+cache_app = typer.Typer(help="Inspect and clear the on-disk feature cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+def _console() -> Any:
+    """A rich console on stdout; 160 columns wide when stdout is a pipe and $COLUMNS is unset."""
+    import os
+    import sys
+
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(highlight=False, soft_wrap=False, width=width)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"  # pragma: no cover
+
+
+@app.command("featurize")
+def featurize_command(
+    datasets: Annotated[list[str], typer.Argument(help="Registered dataset names or data files.")],
+    featurizer: Annotated[
+        list[str],
+        typer.Option(
+            "--featurizer",
+            "-f",
+            help="Featurizer name, sentence-transformers id or folder (repeatable). "
+            "See `littledata featurizers`.",
+        ),
+    ] = ["minilm"],  # noqa: B006  (typer needs a literal default)
+    split: Annotated[
+        list[str] | None, typer.Option("--split", "-s", help="Only these splits (repeatable).")
+    ] = None,
+    mirror: Annotated[
+        str | None,
+        typer.Option(
+            "--mirror",
+            help="Fetch dataset files from this local folder or base URL (default: "
+            "$LITTLEDATA_MIRROR).",
+            show_default=False,
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Encoder batch size (default: per model).")
+    ] = None,
+) -> None:
+    """Compute and cache the features of every split of DATASETS with each FEATURIZER.
+
+    A second run finds everything in the cache and does no encoder work.
+    """
+    from littledata.datasets.base import texts_fingerprint
+    from littledata.datasets.loading import load_dataset
+    from littledata.features import cache as feature_cache
+    from littledata.features import featurize, get_featurizer
+
+    featurizers = [get_featurizer(name) for name in featurizer]
+    for ds_name in datasets:
+        ds = load_dataset(ds_name, mirror=mirror)
+        for fz in featurizers:
+            if fz.kind == "text":
+                typer.echo(f"{ds.name} · {fz.name}: raw texts, nothing to compute or cache")
+                continue
+            for split_name in split or list(ds.splits):
+                sp = ds[split_name]
+                columns = [("texts", sp.texts)]
+                if sp.text_pairs is not None:
+                    columns.append(("text_pairs", sp.text_pairs))
+                for column, texts in columns:
+                    key = feature_cache.entry_key(fz.fingerprint, texts_fingerprint(texts))
+                    cached = (feature_cache.cache_dir() / f"{key}.json").exists()
+                    label = f"{ds.name}/{split_name}" + ("/pairs" if column == "text_pairs" else "")
+                    start = time.perf_counter()
+                    x = featurize(texts, fz, batch_size=batch_size, label=label)
+                    took = time.perf_counter() - start
+                    how = "cached" if cached and took < 5 else f"computed in {took:.1f} s"
+                    rate = f", {len(texts) / took:,.0f} texts/s" if not cached and took > 0 else ""
+                    typer.echo(
+                        f"{label} · {fz.name}: {' x '.join(map(str, x.shape))} ({how}{rate})"
+                    )
+
+
+@app.command("featurizers")
+def featurizers_command() -> None:
+    """List the registered featurizers (name, kind, dimension, what it is, what it needs)."""
+    from rich.table import Table
+
+    from littledata.features import FEATURIZERS
+
+    table = Table("name", "kind", "dim", "description", "needs", box=None, show_edge=False)
+    for name in sorted(FEATURIZERS):
+        info = FEATURIZERS[name]
+        alias = f" (alias: {', '.join(info.aliases)})" if info.aliases else ""
+        table.add_row(
+            name + alias, info.kind, str(info.dim or "-"), info.description, info.requires or "-"
+        )
+    _console().print(table)
+
+
+@cache_app.command("ls")
+def cache_ls() -> None:
+    """List cached features: featurizer, dataset/split (texts fingerprint), shape, size, date."""
+    from rich.table import Table
+
+    from littledata.features import cache as feature_cache
+
+    entries = feature_cache.entries()
+    console = _console()
+    if not entries:
+        console.print(f"The feature cache is empty ({feature_cache.cache_dir()}).")
+        return
+    table = Table(
+        "featurizer", "dataset / texts", "shape", "size", "created", box=None, show_edge=False
+    )
+    total = 0
+    for e in entries:
+        what = f"{e.label} ({e.texts_fingerprint[:12]})" if e.label else e.texts_fingerprint[:12]
+        table.add_row(
+            f"{e.featurizer} ({e.fingerprint[:8]})",
+            what,
+            " x ".join(map(str, e.shape)),
+            _size(e.bytes),
+            e.created.replace("T", " ")[:16],
+        )
+        total += e.bytes
+    console.print(table)
+    console.print(f"{len(entries)} entries, {_size(total)} in {feature_cache.cache_dir()}")
+
+
+@cache_app.command("clear")
+def cache_clear(
+    featurizer: Annotated[
+        str | None,
+        typer.Option(
+            "--featurizer",
+            "-f",
+            help="Only this featurizer's entries (its name, or a fingerprint prefix of 8+ chars).",
+        ),
+    ] = None,
+) -> None:
+    """Delete cached features (all, or one featurizer's)."""
+    from littledata.features import cache as feature_cache
+
+    removed, freed = feature_cache.clear(featurizer)
+    which = f" of {featurizer}" if featurizer else ""
+    typer.echo(f"Removed {removed} cache entries{which} ({_size(freed)}).")
