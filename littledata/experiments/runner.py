@@ -269,19 +269,6 @@ def _sample(y_pool: np.ndarray, size: int, size_mode: str, seed: int) -> np.ndar
     return np.asarray(sample_train_indices(y_pool, size, seed, per_class=per_class))
 
 
-def _oversample(y: np.ndarray, seed: int) -> np.ndarray:
-    """Positions into ``y`` that repeat the rows of smaller classes (drawn with replacement,
-    seeded) until every class has as many rows as the largest."""
-    rng = np.random.default_rng(seed)
-    classes, counts = np.unique(y, return_counts=True)
-    extra = [
-        rng.choice(np.flatnonzero(y == c), size=counts.max() - n, replace=True)
-        for c, n in zip(classes, counts, strict=True)
-        if n < counts.max()
-    ]
-    return np.concatenate([np.arange(len(y)), *extra]) if extra else np.arange(len(y))
-
-
 def _take(x: Any, idx: np.ndarray) -> Any:
     if isinstance(x, list):
         return [x[i] for i in idx]
@@ -327,11 +314,8 @@ def run_trial(
 
     y_pool = np.asarray(y_pool)
     idx = _sample(y_pool, size, size_mode, seed)
-    if resampling == "oversample":
-        idx = idx[_oversample(y_pool[idx], seed)]
     x_train, y_train = _take(x_pool, idx), y_pool[idx]
-    params: dict[str, Any] = {"class_weight": "balanced"} if resampling == "class_weight" else {}
-    model = make_head(head, input_kind=input_kind, random_state=seed, **params)
+    model = make_head(head, input_kind=input_kind, random_state=seed, resampling=resampling)
     start = time.perf_counter()
     model.fit(x_train, y_train)
     fit_seconds = time.perf_counter() - start
@@ -344,7 +328,7 @@ def run_trial(
     out["train_accuracy"] = float(np.mean(np.asarray(train_pred) == y_train))
     out["fit_seconds"] = fit_seconds
     out["predict_seconds"] = predict_seconds
-    out["n_train"] = float(len(np.unique(idx)))
+    out["n_train"] = float(len(idx))
     return out
 
 
@@ -495,15 +479,11 @@ def _head_support(name: str) -> HeadSupport:
     info = HEADS[name]
     inputs = tuple(getattr(info, "inputs", ("dense", "text")))
     tasks = tuple(str(t) for t in getattr(info, "tasks", (SINGLE_LABEL,)))
-    factory = getattr(info, "factory", None)
-    weight = getattr(info, "class_weight", None)
-    if weight is None:
-        import inspect
-
-        try:
-            weight = "class_weight" in inspect.signature(factory).parameters  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            weight = False
+    try:  # does the head take class weights? (cheap: builds an unfitted estimator)
+        info.factory(random_state=0, class_weight="balanced")
+        weight = True
+    except (LittleDataError, TypeError, ValueError):
+        weight = False
     return HeadSupport(name=name, inputs=inputs, tasks=tasks, class_weight=bool(weight))
 
 
