@@ -456,3 +456,14 @@ def test_cli_featurize_then_cached_then_ls_and_clear(
     cleared = runner.invoke(app, ["cache", "clear", "--featurizer", "glove50"])
     assert "Removed 1 cache entries of glove50" in cleared.output
     assert "empty" in runner.invoke(app, ["cache", "ls"]).output
+
+
+def test_cli_featurizers_lists_the_registry() -> None:
+    from typer.testing import CliRunner
+
+    from littledata.cli import app
+
+    result = CliRunner().invoke(app, ["featurizers"])
+    assert result.exit_code == 0
+    for name in ("minilm", "minilm-int8", "minilm-layers", "glove50", "tfidf", "mpnet"):
+        assert name in result.output

@@ -85,14 +85,16 @@ def featurize_command(
                 if sp.text_pairs is not None:
                     columns.append(("text_pairs", sp.text_pairs))
                 for column, texts in columns:
-                    key = feature_cache.entry_key(fz.fingerprint, texts_fingerprint(texts))
-                    cached = (feature_cache.cache_dir() / f"{key}.json").exists()
                     label = f"{ds.name}/{split_name}" + ("/pairs" if column == "text_pairs" else "")
                     start = time.perf_counter()
-                    x = featurize(texts, fz, batch_size=batch_size, label=label)
-                    took = time.perf_counter() - start
-                    how = "cached" if cached and took < 5 else f"computed in {took:.1f} s"
-                    rate = f", {len(texts) / took:,.0f} texts/s" if not cached and took > 0 else ""
+                    shape = feature_cache.output_shape(fz, len(texts))
+                    x = feature_cache.load(fz.fingerprint, texts_fingerprint(texts), shape)
+                    how, rate = "cached", ""
+                    if x is None:
+                        x = featurize(texts, fz, batch_size=batch_size, label=label)
+                        took = time.perf_counter() - start
+                        how = f"computed in {took:.1f} s"
+                        rate = f", {len(texts) / max(took, 1e-9):,.0f} texts/s"
                     typer.echo(
                         f"{label} · {fz.name}: {' x '.join(map(str, x.shape))} ({how}{rate})"
                     )

@@ -136,7 +136,7 @@ def featurize(
             return fz.transform(texts, batch_size=batch_size)
         return np.asarray(fz.transform(texts), dtype=np.float32)
     texts_fp = texts_fingerprint(texts)
-    shape = feature_cache._output_shape(fz, len(texts))
+    shape = feature_cache.output_shape(fz, len(texts))
     hit = feature_cache.load(fz.fingerprint, texts_fp, shape)
     if hit is not None:
         logger.info("Feature cache hit: %s on %d texts", fz.name, len(texts))

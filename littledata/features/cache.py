@@ -144,7 +144,7 @@ def store(
     fp = featurizer.fingerprint
     directory = cache_dir()
     stem = directory / entry_key(fp, texts_fp)
-    shape = _output_shape(featurizer, len(texts))
+    shape = output_shape(featurizer, len(texts))
     fd, tmp_name = tempfile.mkstemp(prefix=f".{stem.name}.", suffix=".npy.tmp", dir=directory)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -190,7 +190,8 @@ def store(
     return arr
 
 
-def _output_shape(featurizer: Featurizer, n: int) -> tuple[int, ...]:
+def output_shape(featurizer: Featurizer, n: int) -> tuple[int, ...]:
+    """Shape of ``featurizer``'s features for ``n`` texts (what a cache entry must hold)."""
     if isinstance(featurizer, BaseFeaturizer):
         return featurizer.output_shape(n)
     if featurizer.kind == "layers":
