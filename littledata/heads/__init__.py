@@ -1,0 +1,254 @@
+"""Target models ("heads"): scikit-learn classifiers fitted on features of a few labeled rows.
+
+Pick one by name with :func:`make_head`; :data:`HEADS` lists them (see ``docs/heads.md`` for which
+to pick and why). ``logreg`` on a frozen sentence encoder's features is the recommended recipe.
+
+>>> from littledata.heads import make_head
+>>> head = make_head("logreg", random_state=0)
+>>> text_head = make_head("logreg", input_kind="text")  # tf-idf pipeline on raw texts
+>>> sorted(HEADS)[:3]
+['centroid', 'knn', 'layermix']
+
+Every head: ``predict_proba`` rows sum to 1 and are never one-hot by construction; ``classes_``
+is sorted and ``predict(X) == classes_[argmax(predict_proba(X))]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from littledata.errors import ConfigError, unknown_name
+from littledata.heads.logreg import CVLogisticRegression
+from littledata.heads.neighbors import CosineCentroid, CosineKNN
+from littledata.heads.resampling import RESAMPLINGS, RandomOversampler
+from littledata.heads.svm import CalibratedLinearSVM
+from littledata.heads.torch_heads import LayerMix, TorchMLP
+
+__all__ = [
+    "HEADS",
+    "INPUT_KINDS",
+    "RESAMPLINGS",
+    "CVLogisticRegression",
+    "CalibratedLinearSVM",
+    "CosineCentroid",
+    "CosineKNN",
+    "HeadInfo",
+    "LayerMix",
+    "RandomOversampler",
+    "TorchMLP",
+    "list_heads",
+    "make_head",
+    "make_tfidf_vectorizer",
+    "register_head",
+]
+
+#: What a head can be fed: float (n, d) features, (n, L, d) layer-wise features, or raw texts.
+INPUT_KINDS: tuple[str, ...] = ("dense", "layers", "text")
+
+
+@dataclass(frozen=True)
+class HeadInfo:
+    """A registered head: its name, a factory, the input kinds it accepts and a description.
+
+    ``factory(random_state=..., **params)`` returns an unfitted estimator for dense / layer input
+    (:func:`make_head` adds the resampling wrapper and the text pipeline).
+    """
+
+    name: str
+    factory: Callable[..., BaseEstimator]
+    inputs: frozenset[str]
+    description: str
+
+
+HEADS: dict[str, HeadInfo] = {}
+
+
+def register_head(
+    name: str, *, inputs: Iterable[str], description: str
+) -> Callable[[Callable[..., BaseEstimator]], Callable[..., BaseEstimator]]:
+    """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`."""
+    kinds = frozenset(inputs)
+    bad = kinds - set(INPUT_KINDS)
+    if bad:
+        raise ValueError(f"unknown input kinds {sorted(bad)}; allowed: {INPUT_KINDS}")
+
+    def decorate(factory: Callable[..., BaseEstimator]) -> Callable[..., BaseEstimator]:
+        HEADS[name] = HeadInfo(name, factory, kinds, description)
+        return factory
+
+    return decorate
+
+
+def list_heads() -> list[HeadInfo]:
+    """All registered heads, sorted by name."""
+    return [HEADS[name] for name in sorted(HEADS)]
+
+
+def _build(cls: type, params: dict[str, Any], **fixed: Any) -> BaseEstimator:
+    """``cls(**fixed, **params)``, with a ConfigError naming the valid parameters on a typo."""
+    valid = set(cls().get_params())
+    bad = sorted(set(params) - valid)
+    if bad:
+        raise ConfigError(
+            f"{cls.__name__} has no parameter {', '.join(map(repr, bad))}; "
+            f"valid parameters: {', '.join(sorted(valid))}"
+        )
+    return cls(**{**{k: v for k, v in fixed.items() if k in valid}, **params})
+
+
+@register_head(
+    "logreg",
+    inputs={"dense", "text"},
+    description="multinomial L2 logistic regression (L-BFGS), C by inner CV (recommended)",
+)
+def _logreg(random_state: int = 0, **params: Any) -> BaseEstimator:
+    return _build(CVLogisticRegression, params, random_state=random_state)
+
+
+@register_head(
+    "logreg-default",
+    inputs={"dense", "text"},
+    description="sklearn LogisticRegression() at default settings (the comparison baseline)",
+)
+def _logreg_default(random_state: int = 0, **params: Any) -> BaseEstimator:
+    from sklearn.linear_model import LogisticRegression
+
+    return _build(LogisticRegression, params, random_state=random_state)
+
+
+@register_head(
+    "svm",
+    inputs={"dense", "text"},
+    description="linear SVM, C by inner CV, Platt-calibrated probabilities",
+)
+def _svm(random_state: int = 0, **params: Any) -> BaseEstimator:
+    return _build(CalibratedLinearSVM, params, random_state=random_state)
+
+
+@register_head(
+    "knn",
+    inputs={"dense", "text"},
+    description="k nearest neighbours by cosine similarity, smoothed weighted votes",
+)
+def _knn(random_state: int = 0, **params: Any) -> BaseEstimator:
+    return _build(CosineKNN, params)
+
+
+@register_head(
+    "centroid",
+    inputs={"dense", "text"},
+    description="nearest class mean by cosine similarity, fitted softmax temperature",
+)
+def _centroid(random_state: int = 0, **params: Any) -> BaseEstimator:
+    return _build(CosineCentroid, params)
+
+
+@register_head(
+    "mlp",
+    inputs={"dense", "text"},
+    description="one-hidden-layer perceptron with dropout and early stopping (torch, CPU)",
+)
+def _mlp(random_state: int = 0, **params: Any) -> BaseEstimator:
+    return _build(TorchMLP, params, random_state=random_state)
+
+
+@register_head(
+    "layermix",
+    inputs={"layers"},
+    description="learned softmax mix of an encoder's layers + linear classifier (torch)",
+)
+def _layermix(random_state: int = 0, **params: Any) -> BaseEstimator:
+    return _build(LayerMix, params, random_state=random_state)
+
+
+def make_tfidf_vectorizer() -> Any:
+    """The tf-idf vectorizer of ``input_kind="text"`` heads.
+
+    Lowercased, accents stripped, unigrams and bigrams of scikit-learn's default word tokens
+    (2+ word characters), every term kept (``min_df=1``: with 20 training rows nothing else
+    would be left), sublinear term frequency (``1 + log tf``), smoothed idf, rows L2-normalized,
+    float32. It is fitted on the training rows only (it is the first step of the head's
+    pipeline), so test texts never shape the vocabulary or the idf weights.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        lowercase=True,
+        strip_accents="unicode",
+        ngram_range=(1, 2),
+        min_df=1,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+
+
+def make_head(
+    name: str,
+    *,
+    input_kind: str = "dense",
+    random_state: int = 0,
+    resampling: str = "none",
+    **params: Any,
+) -> BaseEstimator:
+    """Build an unfitted head by name.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`HEADS` (``logreg``, ``logreg-default``, ``svm``, ``knn``, ``centroid``,
+        ``mlp``, ``layermix``).
+    input_kind : {"dense", "layers", "text"}, default="dense"
+        ``"dense"``: float (n, d) features (scipy sparse too). ``"layers"``: (n, L, d) layer-wise
+        features (only heads that accept them, i.e. ``layermix``). ``"text"``: raw texts as a
+        1-D array of strings; the head becomes ``Pipeline([("tfidf", make_tfidf_vectorizer()),
+        ("head", head)])``.
+    random_state : int, default=0
+        Seed of everything random in the head (folds, initialisation, oversampling).
+    resampling : {"none", "oversample", "class_weight"}, default="none"
+        ``"oversample"``: wrap the head in :class:`RandomOversampler` (after the tf-idf step for
+        text). ``"class_weight"``: ``class_weight="balanced"`` on the head (unless ``params``
+        sets ``class_weight``).
+    **params
+        Parameters of the head's estimator (see its class docstring).
+
+    Returns
+    -------
+    sklearn estimator (unfitted)
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown head, input kind or resampling name (with suggestions).
+    ConfigError
+        The head does not accept ``input_kind``, or a parameter name is not the head's.
+    """
+    if name not in HEADS:
+        raise unknown_name("head", name, HEADS)
+    if input_kind not in INPUT_KINDS:
+        raise unknown_name("input kind", input_kind, INPUT_KINDS)
+    if resampling not in RESAMPLINGS:
+        raise unknown_name("resampling option", resampling, RESAMPLINGS)
+    info = HEADS[name]
+    if input_kind not in info.inputs:
+        takers = sorted(h.name for h in HEADS.values() if input_kind in h.inputs)
+        raise ConfigError(
+            f"head {name!r} does not accept input kind {input_kind!r} (it accepts "
+            f"{', '.join(sorted(info.inputs))}); heads that accept {input_kind!r}: "
+            f"{', '.join(takers)}"
+        )
+    params = dict(params)
+    if resampling == "class_weight":
+        params.setdefault("class_weight", "balanced")
+    head = info.factory(random_state=random_state, **params)
+    if resampling == "oversample":
+        head = RandomOversampler(head, random_state=random_state)
+    if input_kind == "text":
+        from sklearn.pipeline import Pipeline
+
+        head = Pipeline([("tfidf", make_tfidf_vectorizer()), ("head", head)])
+    return head

@@ -1,0 +1,189 @@
+"""Helpers shared by the heads: input checks, label encoding, softmax, class weights."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from littledata.errors import ConfigError, DataFormatError
+
+#: Smallest probability a head reports: keeps rows off exact 0 / 1 when logits differ by more
+#: than float64's exp range (about 745), so no row is ever one-hot.
+PROBA_FLOOR = 1e-12
+
+
+def floor_proba(p: np.ndarray) -> np.ndarray:
+    """Raise probabilities below :data:`PROBA_FLOOR` to it and renormalize the rows."""
+    p = np.maximum(np.asarray(p, dtype=np.float64), PROBA_FLOOR)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64 (max subtracted first), floored at :data:`PROBA_FLOOR`."""
+    z = np.asarray(z, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return floor_proba(z)
+
+
+def check_fit_input(
+    est: Any, X: Any, y: Any, *, accept_sparse: bool = True, allow_nd: bool = False
+) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Validate ``X, y`` for ``fit``; set ``classes_``; return ``(X, y_index, classes)``.
+
+    ``X`` comes back as float32 (float64 input is kept as float64) CSR or a dense array; ``y`` must
+    be 1-D with at least two classes (a :class:`~littledata.errors.DataFormatError` says so
+    otherwise). ``classes_`` is sorted (``np.unique``), and ``y_index`` holds positions into it.
+    """
+    X, y = validate_data(
+        est,
+        X,
+        y,
+        accept_sparse="csr" if accept_sparse else False,
+        dtype=[np.float32, np.float64],
+        allow_nd=allow_nd,
+        y_numeric=False,
+    )
+    check_classification_targets(y)
+    classes, y_index = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise DataFormatError(
+            f"{type(est).__name__} needs at least 2 classes in y to fit; got 1 class "
+            f"({classes[0]!r}). Sample training rows so that every class is present."
+        )
+    est.classes_ = classes
+    return X, y_index.astype(np.int64), classes
+
+
+def check_predict_input(est: Any, X: Any, *, accept_sparse: bool = True, allow_nd: bool = False):
+    """Validate ``X`` for prediction against what ``fit`` saw (same number of features)."""
+    return validate_data(
+        est,
+        X,
+        reset=False,
+        accept_sparse="csr" if accept_sparse else False,
+        dtype=[np.float32, np.float64],
+        allow_nd=allow_nd,
+    )
+
+
+def combined_sample_weight(
+    y_index: np.ndarray, class_weight: Any, sample_weight: Any, X: Any
+) -> np.ndarray:
+    """Per-row weights: ``class_weight`` (None, "balanced" or a dict) times ``sample_weight``.
+
+    A dict must be keyed by class *position* (see :func:`class_weight_by_index`).
+    The weights are rescaled to mean 1, so a loss averaged over rows keeps its scale.
+    """
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    if class_weight is not None:
+        sw = sw * compute_sample_weight(class_weight, y_index)
+    total = sw.sum()
+    if total <= 0:
+        raise DataFormatError("sample weights sum to zero; give at least one row a weight > 0")
+    return sw * (len(sw) / total)
+
+
+def class_weight_by_index(class_weight: Any, classes: np.ndarray) -> Any:
+    """Translate a ``{label: weight}`` dict to ``{position: weight}``; other values pass through."""
+    if isinstance(class_weight, dict):
+        unknown = [c for c in class_weight if c not in set(classes.tolist())]
+        if unknown:
+            raise DataFormatError(
+                f"class_weight names classes that are not in y: {unknown!r}; "
+                f"classes are {classes.tolist()!r}"
+            )
+        lookup = {c: i for i, c in enumerate(classes.tolist())}
+        return {lookup[c]: float(w) for c, w in class_weight.items()}
+    return class_weight
+
+
+def is_sparse(X: Any) -> bool:
+    """Whether ``X`` is a scipy sparse matrix or array."""
+    return sp.issparse(X)
+
+
+SCALINGS = ("global", "features", "none")
+
+
+def check_scaling(scaling: str) -> None:
+    """Raise a ConfigError unless ``scaling`` is one of :data:`SCALINGS`."""
+    if scaling not in SCALINGS:
+        raise ConfigError(f"scaling must be one of {', '.join(SCALINGS)}; got {scaling!r}")
+
+
+def fit_scaling(X: Any, scaling: str = "global") -> tuple[np.ndarray, np.ndarray]:
+    """Statistics to scale features: ``(mean, scale)`` with ``X_scaled = (X - mean) / scale``.
+
+    ``"global"`` centers dense features and divides all of them by one factor so that their total
+    variance equals the number of features ``d`` (relative scales kept; robust with 2 rows, where
+    per-feature variances are meaningless). ``"features"`` divides each feature by its own
+    standard deviation (zero-variance features are left as they are). ``"none"`` does nothing.
+    Sparse input is never centered (that would densify it): one factor gives its rows the mean
+    squared norm ``d``.
+    """
+    check_scaling(scaling)
+    n, d = X.shape
+    mean, scale = np.zeros(d), np.ones(d)
+    if scaling == "none":
+        return mean, scale
+    if is_sparse(X):
+        sq = float(X.multiply(X).sum()) / n
+        if sq > 0:
+            scale[:] = np.sqrt(sq / d)
+        return mean, scale
+    X64 = np.asarray(X, dtype=np.float64)
+    mean = X64.mean(axis=0)
+    var = X64.var(axis=0)
+    if scaling == "features":
+        scale = np.sqrt(var)
+        scale[scale < 1e-12 * max(1.0, float(np.abs(mean).max(initial=0.0)))] = 1.0
+    else:
+        total = float(var.sum())
+        if total > 0:
+            scale[:] = np.sqrt(total / d)
+    return mean, scale
+
+
+def apply_scaling(X: Any, mean: np.ndarray, scale: np.ndarray) -> Any:
+    """``(X - mean) / scale`` as float32 (sparse input: only scaled; its mean is always 0)."""
+    if is_sparse(X):
+        return sp.csr_matrix(X.multiply(1.0 / scale[None, :]), dtype=np.float32)
+    return ((np.asarray(X, dtype=np.float64) - mean) / scale).astype(np.float32)
+
+
+def cv_plan(y_index: np.ndarray, cv: int, min_rows: int) -> tuple[int, np.ndarray]:
+    """How many folds an inner cross-validation can use (0: none) and which rows it can validate.
+
+    Rows of classes with a single row cannot be validated; they join every training fold. CV needs
+    at least two classes with 2+ rows and at least ``min_rows`` rows that can be validated.
+    """
+    counts = np.bincount(y_index)
+    can_validate = counts[y_index] >= 2
+    n_folds = int(min(cv, counts.max()))
+    if n_folds < 2 or np.count_nonzero(counts >= 2) < 2 or can_validate.sum() < min_rows:
+        return 0, can_validate
+    return n_folds, can_validate
+
+
+def cv_splits(
+    y_index: np.ndarray, n_folds: int, can_validate: np.ndarray, random_state: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds over the rows that can be validated; the others are in every train part."""
+    from sklearn.model_selection import StratifiedKFold
+
+    rows = np.flatnonzero(can_validate)
+    always_train = np.flatnonzero(~can_validate)
+    skf = StratifiedKFold(n_folds, shuffle=True, random_state=random_state)
+    with warnings.catch_warnings():
+        # classes with fewer rows than folds are fine: they still reach every training part
+        warnings.filterwarnings("ignore", message="The least populated class")
+        splits = list(skf.split(rows, y_index[rows]))
+    return [(np.sort(np.concatenate([rows[tr], always_train])), rows[va]) for tr, va in splits]

@@ -1,0 +1,302 @@
+"""``logreg``: L2 multinomial logistic regression with C chosen by inner cross-validation.
+
+The recommended head for small labeled sets on top of a frozen encoder. See ``docs/heads.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from littledata.errors import ConfigError
+from littledata.heads._base import (
+    apply_scaling,
+    check_fit_input,
+    check_predict_input,
+    check_scaling,
+    class_weight_by_index,
+    combined_sample_weight,
+    cv_plan,
+    cv_splits,
+    fit_scaling,
+    softmax,
+)
+from littledata.heads._multinomial import Design, MultinomialProblem, gram, log_loss_rows
+
+log = logging.getLogger(__name__)
+
+#: The C grid searched by default (on standardized features; see ``standardize``).
+DEFAULT_CS: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
+#: C used when there are too few rows for cross-validation.
+DEFAULT_FALLBACK_C = 1.0
+# relative-decrease stopping rules of L-BFGS: looser on the fold fits, which only rank the Cs
+_FOLD_FTOL = 1e-5
+_FINAL_FTOL = 1e-8
+
+
+class CVLogisticRegression(ClassifierMixin, BaseEstimator):
+    """Multinomial L2 logistic regression (L-BFGS) whose strength C is chosen by inner CV.
+
+    ``fit`` standardizes dense features (mean 0, variance 1, statistics from the training rows),
+    then walks a log grid of C values from strong to weak regularization. At each C it fits one
+    model per stratified fold, each warm-started from that fold's solution at the previous C, and
+    scores the held-out rows (mean cross-entropy by default). The walk stops early once the score
+    has been worse than the best one for ``patience`` grid points in a row, which skips the slow,
+    barely regularized end of the grid when it cannot win. Finally one model is fitted on all rows
+    at the chosen ``C_``, warm-started from the mean of the fold solutions.
+
+    With too few rows for cross-validation (the smallest class has fewer than 2 rows, or there are
+    fewer than ``min_cv_rows`` rows) the model is fitted at ``fallback_C``; ``cv_used_`` is then
+    False and an INFO message is logged.
+
+    The objective is scikit-learn's (``C * sum_i w_i * loss_i + ||W||^2 / 2`` with a softmax over
+    all classes, intercept not penalised), so ``C`` means the same as in
+    ``sklearn.linear_model.LogisticRegression`` *on the standardized features*.
+
+    Parameters
+    ----------
+    Cs : sequence of float, default=(0.001, 0.01, 0.1, 1, 10, 100)
+        The grid of inverse regularization strengths, searched in increasing order.
+    cv : int, default=5
+        Number of stratified folds (reduced to the size of the smallest class when that is smaller).
+    scoring : {"log_loss", "accuracy"}, default="log_loss"
+        Held-out score used to pick C. Log loss is smoother than accuracy on tiny folds; ties go to
+        the larger C.
+    standardize : bool, default=True
+        Standardize dense features before fitting (the learned ``coef_`` and ``intercept_`` are
+        mapped back to the raw feature space, so prediction needs no scaler). Sparse input (e.g.
+        tf-idf, whose rows are already L2-normalized) is never centered or scaled.
+    class_weight : None, "balanced" or dict, default=None
+        Weights the loss per class (``"balanced"``: inversely proportional to class frequency).
+    fallback_C : float, default=1.0
+        C used when cross-validation is not possible.
+    min_cv_rows : int, default=10
+        Fewer training rows than this means no cross-validation.
+    patience : int or None, default=2
+        Stop walking the grid after this many consecutive points worse than the best (None: walk
+        the whole grid).
+    tol : float, default=1e-4
+        Gradient tolerance of L-BFGS for the final fit (the fold fits use ``10 * tol``).
+    max_iter : int, default=300
+        L-BFGS iteration cap per fit (the fold fits use half of it per grid point).
+    random_state : int, default=0
+        Seed of the fold split.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted class labels; column ``j`` of ``predict_proba`` is ``classes_[j]``.
+    coef_ : ndarray of shape (n_classes, n_features)
+        Weights on the raw (unstandardized) features, one row per class (also for 2 classes).
+    intercept_ : ndarray of shape (n_classes,)
+    C_ : float
+        The chosen (or fallback) C.
+    cv_used_ : bool
+        Whether C was chosen by cross-validation.
+    cv_scores_ : ndarray of shape (len(Cs),)
+        Mean held-out score per grid point (log loss: lower is better; accuracy: higher is better);
+        NaN where the walk stopped before reaching it or when no CV was run.
+    n_folds_ : int
+        Folds used (0 without CV).
+    n_iter_ : int
+        L-BFGS iterations of the final fit.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from littledata.heads.logreg import CVLogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(-2, 1, (20, 3)), rng.normal(2, 1, (20, 3))]
+    >>> y = np.array(["neg"] * 20 + ["pos"] * 20)
+    >>> clf = CVLogisticRegression().fit(X, y)
+    >>> clf.predict([[-2, -2, -2], [2, 2, 2]]).tolist()
+    ['neg', 'pos']
+    >>> bool(clf.cv_used_)
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        Cs: Sequence[float] = DEFAULT_CS,
+        cv: int = 3,
+        scoring: str = "log_loss",
+        scaling: str = "global",
+        class_weight: Any = None,
+        fallback_C: float = DEFAULT_FALLBACK_C,
+        min_cv_rows: int = 10,
+        patience: int | None = 1,
+        selection: str = "best",
+        tol: float = 1e-4,
+        max_iter: int = 300,
+        random_state: int = 0,
+    ) -> None:
+        self.Cs = Cs
+        self.cv = cv
+        self.scoring = scoring
+        self.scaling = scaling
+        self.class_weight = class_weight
+        self.fallback_C = fallback_C
+        self.min_cv_rows = min_cv_rows
+        self.patience = patience
+        self.selection = selection
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _check_params(self) -> np.ndarray:
+        Cs = np.sort(np.asarray(self.Cs, dtype=np.float64).ravel())
+        if Cs.size == 0 or not np.all(Cs > 0):
+            raise ConfigError(f"Cs must be a non-empty list of positive numbers; got {self.Cs!r}")
+        if self.scoring not in ("log_loss", "accuracy"):
+            raise ConfigError(f"scoring must be 'log_loss' or 'accuracy'; got {self.scoring!r}")
+        check_scaling(self.scaling)
+        if self.selection not in ("best", "1se"):
+            raise ConfigError(f"selection must be 'best' or '1se'; got {self.selection!r}")
+        if int(self.cv) < 2:
+            raise ConfigError(f"cv must be an integer >= 2; got {self.cv!r}")
+        if not self.fallback_C > 0:
+            raise ConfigError(f"fallback_C must be > 0; got {self.fallback_C!r}")
+        return Cs
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CVLogisticRegression:
+        """Fit on ``X`` (dense or sparse, (n, d)) and labels ``y``; returns ``self``."""
+        Cs = self._check_params()
+        X, y_idx, classes = check_fit_input(self, X, y)
+        k = len(classes)
+        sw = combined_sample_weight(
+            y_idx, class_weight_by_index(self.class_weight, classes), sample_weight, X
+        )
+        mean, scale = fit_scaling(X, self.scaling)
+        Xs = apply_scaling(X, mean, scale)
+        # more features than rows: solve in the rows' basis (same solution, fewer parameters)
+        K = gram(Xs) if Xs.shape[1] > Xs.shape[0] else None
+
+        n_folds, can_validate = cv_plan(y_idx, self.cv, self.min_cv_rows)
+        self.Cs_ = Cs
+        self.cv_scores_ = np.full(len(Cs), np.nan)
+        self.n_folds_ = n_folds
+        self.cv_used_ = n_folds > 0
+        w0 = None
+        if self.cv_used_:
+            splits = cv_splits(y_idx, n_folds, can_validate, self.random_state)
+            C, w0 = self._select_C(Xs, K, y_idx, k, sw, Cs, splits)
+        else:
+            C = float(self.fallback_C)
+            log.info(
+                "logreg: %d rows, %d of %d classes with 2 or more rows: too few for "
+                "cross-validation; using the fallback C=%g",
+                len(y_idx),
+                np.count_nonzero(np.bincount(y_idx) >= 2),
+                k,
+                C,
+            )
+        full = Design(Xs, np.arange(len(y_idx)), K)
+        problem = MultinomialProblem(full.Z, y_idx, k, sw)
+        if w0 is not None:  # the mean fold solution, moved into this design's basis
+            W0, b0 = w0
+            w0 = np.concatenate([full.from_primal(W0).ravel(), b0])
+        w, self.n_iter_ = problem.fit(
+            C, w0, gtol=self.tol, ftol=_FINAL_FTOL, max_iter=self.max_iter
+        )
+        Wz, b = problem.unpack(w)
+        W = full.to_primal(Wz)
+        # map back to raw features: z = ((x - mean) / scale) W + b = x (W / scale) + (b - ...)
+        W_raw = W / scale[:, None]
+        self.coef_ = np.ascontiguousarray(W_raw.T)
+        self.intercept_ = b - mean @ W_raw
+        self.C_ = float(C)
+        return self
+
+    def _select_C(
+        self,
+        X: Any,
+        K: np.ndarray | None,
+        y_idx: np.ndarray,
+        k: int,
+        sw: np.ndarray,
+        Cs: np.ndarray,
+        splits: list[tuple[np.ndarray, np.ndarray]],
+    ) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
+        folds = []
+        for tr, va in splits:
+            design = Design(X, tr, K)
+            problem = MultinomialProblem(design.Z, y_idx[tr], k, sw[tr])
+            folds.append((design, problem, design.other(va), y_idx[va], sw[va]))
+        ws: list[np.ndarray | None] = [None] * len(splits)
+        sign = 1.0 if self.scoring == "log_loss" else -1.0  # minimise sign * score
+        history: list[tuple[float, float, list[np.ndarray]]] = []  # (score, SE, fold solutions)
+        best_i, since_best = -1, 0
+        for i, C in enumerate(Cs):
+            values, weights = [], []
+            for f, (_, prob, Xv, yv, swv) in enumerate(folds):
+                ws[f], _ = prob.fit(
+                    C, ws[f], gtol=self.tol, ftol=_FOLD_FTOL, max_iter=self.max_iter
+                )
+                Z = prob.logits(ws[f], Xv)
+                if self.scoring == "log_loss":
+                    values.append(log_loss_rows(Z, yv))
+                else:
+                    values.append((Z.argmax(axis=1) == yv).astype(np.float64))
+                weights.append(swv)
+            v, w = np.concatenate(values), np.concatenate(weights)
+            score = float(np.dot(w, v) / w.sum())
+            # standard error of the weighted mean (Kish effective sample size)
+            n_eff = w.sum() ** 2 / float(np.dot(w, w))
+            se = float(np.sqrt(np.dot(w, (v - score) ** 2) / w.sum() / max(n_eff - 1, 1.0)))
+            self.cv_scores_[i] = score
+            history.append((sign * score, se, [x.copy() for x in ws]))  # type: ignore[union-attr]
+            # a larger C must do strictly better (beyond float noise): ties keep the smaller C
+            if best_i < 0 or sign * score < history[best_i][0] - 1e-9 * abs(history[best_i][0]):
+                best_i, since_best = i, 0
+            else:
+                since_best += 1
+                if self.patience is not None and since_best >= self.patience:
+                    break
+        chosen = best_i
+        if self.selection == "1se":
+            limit = history[best_i][0] + history[best_i][1]
+            chosen = next(i for i, h in enumerate(history) if h[0] <= limit)
+        best_ws = history[chosen][2]
+        self.cv_best_C_ = float(Cs[best_i])
+        # average the fold solutions on the features (their bases differ) to warm-start the refit
+        W0 = np.mean(
+            [
+                fold[0].to_primal(fold[1].unpack(w)[0])
+                for fold, w in zip(folds, best_ws, strict=True)
+            ],
+            axis=0,
+        )
+        b0 = np.mean([fold[1].unpack(w)[1] for fold, w in zip(folds, best_ws, strict=True)], axis=0)
+        return float(Cs[chosen]), (W0, b0)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Class logits, shape (n, n_classes); for 2 classes the logit difference, shape (n,)."""
+        check_is_fitted(self)
+        X = check_predict_input(self, X)
+        Z = np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_
+        if len(self.classes_) == 2:
+            return Z[:, 1] - Z[:, 0]
+        return Z
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n, n_classes), columns in ``classes_`` order."""
+        check_is_fitted(self)
+        X = check_predict_input(self, X)
+        return softmax(np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``classes_[argmax(predict_proba(X))]``."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,213 @@
+"""``svm``: a linear support vector machine with C by inner CV and calibrated probabilities."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+from littledata.errors import ConfigError
+from littledata.heads._base import (
+    apply_scaling,
+    check_fit_input,
+    check_predict_input,
+    check_scaling,
+    cv_plan,
+    cv_splits,
+    fit_scaling,
+    floor_proba,
+    softmax,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SVM_CS: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0)
+
+
+class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
+    """Linear SVM (``sklearn.svm.LinearSVC``, squared hinge, L2) with calibrated probabilities.
+
+    ``fit`` scales the features like ``logreg`` (see ``scaling``), picks ``C`` from ``Cs`` by
+    stratified inner cross-validation on held-out accuracy (ties keep the smaller ``C``; rows of
+    single-row classes stay in every training part), then makes probabilities:
+
+    - when every class has at least 2 rows (and there are at least ``min_cv_rows`` rows):
+      Platt scaling, i.e. ``sklearn.calibration.CalibratedClassifierCV(method="sigmoid",
+      ensemble=False)``: a sigmoid per class fitted on out-of-fold decision values, then the
+      per-class probabilities normalized to sum to 1; the SVM itself is refitted on all rows;
+    - otherwise (too few rows to hold any out): the softmax of the SVM's per-class decision
+      values (for two classes, the sigmoid of the decision value), temperature 1. Decision values
+      are in margin units, so a row on the margin (value 1 vs -1) gets about 0.88.
+      ``calibrated_`` is then False.
+
+    Parameters
+    ----------
+    Cs : sequence of float, default=(0.001, 0.01, 0.1, 1, 10)
+    cv : int, default=3
+        Inner folds (for choosing C and for the calibration).
+    scaling : {"global", "features", "none"}, default="global"
+        Feature scaling before the SVM (see ``littledata.heads._base.fit_scaling``).
+    class_weight : None, "balanced" or dict, default=None
+    fallback_C : float, default=0.1
+        C without cross-validation.
+    min_cv_rows : int, default=10
+    max_iter : int, default=2000
+        liblinear iteration cap (not converging only logs a DEBUG message).
+    random_state : int, default=0
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    C_ : float
+    cv_used_ : bool
+        Whether C was chosen by cross-validation (otherwise ``C_ = fallback_C``).
+    calibrated_ : bool
+        Whether probabilities come from Platt scaling (True) or the softmax fallback (False).
+    cv_scores_ : ndarray of shape (len(Cs),)
+        Mean held-out accuracy per C (NaN without CV).
+    n_iter_ : int
+        liblinear iterations of the final SVM fit.
+    estimator_ : LinearSVC or CalibratedClassifierCV
+        The fitted model on scaled features.
+    mean_, scale_ : ndarray of shape (n_features,)
+        The feature scaling.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from littledata.heads.svm import CalibratedLinearSVM
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(-2, 1, (20, 3)), rng.normal(2, 1, (20, 3))]
+    >>> svm = CalibratedLinearSVM().fit(X, [0] * 20 + [1] * 20)
+    >>> svm.predict([[-2, -2, -2]]).tolist(), bool(svm.calibrated_)
+    ([0], True)
+    """
+
+    def __init__(
+        self,
+        *,
+        Cs: Sequence[float] = DEFAULT_SVM_CS,
+        cv: int = 3,
+        scaling: str = "global",
+        class_weight: Any = None,
+        fallback_C: float = 0.1,
+        min_cv_rows: int = 10,
+        max_iter: int = 2000,
+        random_state: int = 0,
+    ) -> None:
+        self.Cs = Cs
+        self.cv = cv
+        self.scaling = scaling
+        self.class_weight = class_weight
+        self.fallback_C = fallback_C
+        self.min_cv_rows = min_cv_rows
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _svc(self, C: float) -> LinearSVC:
+        return LinearSVC(
+            C=C,
+            class_weight=self.class_weight,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+        )
+
+    def fit(self, X: Any, y: Any) -> CalibratedLinearSVM:
+        """Fit on ``X`` (dense or sparse) and labels ``y``; returns ``self``."""
+        Cs = np.sort(np.asarray(self.Cs, dtype=np.float64).ravel())
+        if Cs.size == 0 or not np.all(Cs > 0):
+            raise ConfigError(f"Cs must be a non-empty list of positive numbers; got {self.Cs!r}")
+        if int(self.cv) < 2:
+            raise ConfigError(f"cv must be an integer >= 2; got {self.cv!r}")
+        check_scaling(self.scaling)
+        X, y_idx, _ = check_fit_input(self, X, y)
+        self.mean_, self.scale_ = fit_scaling(X, self.scaling)
+        Xs = apply_scaling(X, self.mean_, self.scale_)
+        n_folds, can_validate = cv_plan(y_idx, self.cv, self.min_cv_rows)
+        self.cv_used_ = n_folds > 0
+        self.cv_scores_ = np.full(len(Cs), np.nan)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            if self.cv_used_:
+                splits = cv_splits(y_idx, n_folds, can_validate, self.random_state)
+                for i, C in enumerate(Cs):
+                    hits = 0
+                    for tr, va in splits:
+                        svc = self._svc(C).fit(Xs[tr], y_idx[tr])
+                        hits += int(np.sum(svc.predict(Xs[va]) == y_idx[va]))
+                    self.cv_scores_[i] = hits / sum(len(va) for _, va in splits)
+                self.C_ = float(Cs[int(np.argmax(self.cv_scores_))])  # first max: smaller C
+            else:
+                self.C_ = float(self.fallback_C)
+                log.info("svm: too few rows for cross-validation; using C=%g", self.C_)
+            counts = np.bincount(y_idx)
+            self.calibrated_ = bool(counts.min() >= 2 and len(y_idx) >= self.min_cv_rows)
+            if self.calibrated_:
+                folds = int(min(self.cv, counts.min()))
+                self.estimator_ = CalibratedClassifierCV(
+                    self._svc(self.C_),
+                    method="sigmoid",
+                    cv=StratifiedKFold(folds, shuffle=True, random_state=self.random_state),
+                    ensemble=False,
+                ).fit(Xs, y_idx)
+            else:
+                self.estimator_ = self._svc(self.C_).fit(Xs, y_idx)
+        final = (
+            self.estimator_.calibrated_classifiers_[0].estimator
+            if self.calibrated_
+            else self.estimator_
+        )
+        self.n_iter_ = int(final.n_iter_)
+        for w in caught:
+            if issubclass(w.category, ConvergenceWarning):
+                log.debug("svm: %s", w.message)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return self
+
+    def svm_decision(self, X: Any) -> np.ndarray:
+        """The SVM's raw decision values (n, n_classes); for 2 classes shape (n,).
+
+        (Not named ``decision_function`` on purpose: ``predict`` follows the calibrated
+        probabilities, whose argmax can differ from the raw decision values' on a few rows.)
+        """
+        check_is_fitted(self)
+        Xs = apply_scaling(check_predict_input(self, X), self.mean_, self.scale_)
+        # with ensemble=False the calibrated model wraps one SVM fitted on all rows
+        svc = (
+            self.estimator_.calibrated_classifiers_[0].estimator
+            if self.calibrated_
+            else self.estimator_
+        )
+        return svc.decision_function(Xs)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (Platt-calibrated, or the softmax fallback), (n, n_classes)."""
+        check_is_fitted(self)
+        if self.calibrated_:
+            Xs = apply_scaling(check_predict_input(self, X), self.mean_, self.scale_)
+            return floor_proba(self.estimator_.predict_proba(Xs))
+        d = self.svm_decision(X)
+        if d.ndim == 1:
+            d = np.column_stack([np.zeros_like(d), d])
+        return softmax(d)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``classes_[argmax(predict_proba(X))]``."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
