@@ -157,8 +157,9 @@ class BaseFeaturizer(ABC):
         texts: the texts; a non-string entry raises :class:`DataFormatError` naming its row.
         out: optional preallocated float32 array of :meth:`output_shape` (e.g. a memory-mapped
             ``.npy``) to write the result into batch by batch; returned.
-        batch_size: texts per encoder batch (``None``: the featurizer's default). Does not change
-            the result beyond float rounding, so it is not part of the fingerprint.
+        batch_size: texts (windows) per encoder batch (``None``: the featurizer's default;
+            transformer encoders then batch by a token budget). Does not change the result
+            beyond float rounding, so it is not part of the fingerprint.
 
         Returns
         -------

@@ -192,11 +192,12 @@ class TransformerFeaturizer(EncoderFeaturizer):
     long_texts: ``"window"`` (default) or ``"truncate"``.
     window_overlap: tokens shared by consecutive windows (default 32).
     normalize: L2-normalise the output (default: as the model does for ``"dense"``, no for layers).
-    batch_size: windows per forward pass (default 32); not part of the fingerprint.
+    batch_size: windows per forward pass (default: as many as fit in ``batch_tokens``).
+    batch_tokens: padded tokens per forward pass when ``batch_size`` is not given (default 2048
+        per torch thread).
+        Neither is part of the fingerprint.
     num_threads: torch intra-op threads (default: torch's choice, one per core).
     """
-
-    default_batch_size = 32
 
     def __init__(
         self,
@@ -209,6 +210,7 @@ class TransformerFeaturizer(EncoderFeaturizer):
         window_overlap: int = 32,
         normalize: bool | None = None,
         batch_size: int | None = None,
+        batch_tokens: int | None = None,
         num_threads: int | None = None,
     ) -> None:
         path = Path(path)
@@ -223,11 +225,18 @@ class TransformerFeaturizer(EncoderFeaturizer):
             window_overlap=window_overlap,
             normalize=normalize,
             batch_size=batch_size,
+            batch_tokens=batch_tokens,
         )
         self.path = path
         self.num_threads = num_threads
         self._model: Any = None
         self._use_token_types = False
+
+    def default_batch_tokens(self) -> int:
+        """2048 padded tokens per torch thread (see :mod:`littledata.features.encoder`)."""
+        import torch
+
+        return 2048 * max(1, torch.get_num_threads())
 
     def _load(self) -> None:
         if self._model is not None:
