@@ -86,8 +86,8 @@ def _expected_failures(est):
 
 @parametrize_with_checks(
     [
-        CVLogisticRegression(Cs=(0.1, 10.0)),  # short grids keep the checks fast
-        CalibratedLinearSVM(Cs=(0.1, 1.0)),
+        CVLogisticRegression(Cs=(0.1, 10.0), cv=2, max_iter=50),  # small settings: fast checks
+        CalibratedLinearSVM(Cs=(0.1, 1.0), cv=2, max_iter=200),
         CosineKNN(),
         CosineCentroid(),
         TorchMLP(max_epochs=15, hidden=16, lr=0.03, batch_size=512, patience=3),
@@ -298,3 +298,12 @@ def test_text_oversampling_resamples_after_tfidf():
     tfidf = clf.named_steps["tfidf"]
     assert len(tfidf.vocabulary_) == 4
     assert tfidf.idf_[tfidf.vocabulary_["good"]] == pytest.approx(np.log(11 / 9) + 1)
+
+
+def test_importing_heads_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, littledata.heads; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # torch loads inside mlp / layermix fit only

@@ -24,6 +24,7 @@ from littledata.heads._base import (
     cv_plan,
     cv_splits,
     fit_scaling,
+    is_sparse,
     softmax,
 )
 from littledata.heads._multinomial import Design, MultinomialProblem, gram, log_loss_rows
@@ -39,51 +40,81 @@ _FOLD_FTOL = 1e-5
 _FINAL_FTOL = 1e-8
 
 
+def _row_basis_is_cheaper(X: Any, k: int) -> bool:
+    """Whether to solve in the rows' basis (see ``Design``) rather than on the features.
+
+    A rough cost model of one C path (about 100 loss evaluations; constants measured on one
+    core): on the features, each evaluation costs the products with X plus L-BFGS-B's own work,
+    about 150 ns per parameter; in the rows' basis, an eigendecomposition per fold (n^3) plus
+    dense n x r products and r * k parameters.
+    """
+    n, d = X.shape
+    if d <= n:
+        return False
+    nnz = X.nnz if is_sparse(X) else n * d
+    per_mac = 2e-9 if is_sparse(X) else 1e-10
+    features = 100 * (4 * nnz * k * per_mac + d * k * 150e-9)
+    rows = 3e-10 * 2 * n**3 + 100 * (4 * n * n * k * 1e-10 + n * k * 150e-9)
+    return rows < features
+
+
+_ROW_BASIS = _row_basis_is_cheaper
+
+
 class CVLogisticRegression(ClassifierMixin, BaseEstimator):
     """Multinomial L2 logistic regression (L-BFGS) whose strength C is chosen by inner CV.
 
-    ``fit`` standardizes dense features (mean 0, variance 1, statistics from the training rows),
-    then walks a log grid of C values from strong to weak regularization. At each C it fits one
-    model per stratified fold, each warm-started from that fold's solution at the previous C, and
-    scores the held-out rows (mean cross-entropy by default). The walk stops early once the score
-    has been worse than the best one for ``patience`` grid points in a row, which skips the slow,
-    barely regularized end of the grid when it cannot win. Finally one model is fitted on all rows
-    at the chosen ``C_``, warm-started from the mean of the fold solutions.
+    ``fit`` scales the features (``scaling``; statistics from the training rows), then walks the
+    grid ``Cs`` from strong to weak regularization. At each C it fits one model per stratified
+    fold, each warm-started from that fold's solution at the previous C, and scores the held-out
+    rows (mean log loss by default). The walk stops once ``patience`` grid points in a row have
+    scored worse than the best one, which skips the slow, barely regularized end of the grid when
+    it cannot win. Finally one model is fitted on all rows at the chosen ``C_``, warm-started from
+    the mean of the fold solutions.
 
-    With too few rows for cross-validation (the smallest class has fewer than 2 rows, or there are
-    fewer than ``min_cv_rows`` rows) the model is fitted at ``fallback_C``; ``cv_used_`` is then
-    False and an INFO message is logged.
+    Rows of classes with a single row cannot be held out; they join every training fold.
+    Cross-validation needs at least two classes with 2+ rows and ``min_cv_rows`` rows that can be
+    held out; otherwise the model is fitted at ``fallback_C``, ``cv_used_`` is False and an INFO
+    message is logged.
 
-    The objective is scikit-learn's (``C * sum_i w_i * loss_i + ||W||^2 / 2`` with a softmax over
-    all classes, intercept not penalised), so ``C`` means the same as in
-    ``sklearn.linear_model.LogisticRegression`` *on the standardized features*.
+    The objective is scikit-learn's (``C * sum_i w_i * loss_i + ||W||^2 / 2``, intercept not
+    penalised; for two classes the two-vector softmax is rescaled to the binary model), so ``C``
+    means what it means in ``sklearn.linear_model.LogisticRegression`` *on the scaled features*.
+    When there are more features than rows and it is estimated to be faster, the same problem is
+    solved exactly in the span of the training rows (see ``littledata.heads._multinomial.Design``).
 
     Parameters
     ----------
-    Cs : sequence of float, default=(0.001, 0.01, 0.1, 1, 10, 100)
-        The grid of inverse regularization strengths, searched in increasing order.
-    cv : int, default=5
-        Number of stratified folds (reduced to the size of the smallest class when that is smaller).
+    Cs : sequence of float, default=(0.01, 0.1, 1, 10, 100, 1000)
+        Grid of inverse regularization strengths, walked in increasing order.
+    cv : int, default=3
+        Number of stratified folds (fewer if even the largest class has fewer rows).
     scoring : {"log_loss", "accuracy"}, default="log_loss"
-        Held-out score used to pick C. Log loss is smoother than accuracy on tiny folds; ties go to
-        the larger C.
-    standardize : bool, default=True
-        Standardize dense features before fitting (the learned ``coef_`` and ``intercept_`` are
-        mapped back to the raw feature space, so prediction needs no scaler). Sparse input (e.g.
-        tf-idf, whose rows are already L2-normalized) is never centered or scaled.
+        Held-out score that picks C. Log loss is smooth on tiny folds; accuracy picked
+        overconfident models in our tests.
+    scaling : {"global", "features", "none"}, default="global"
+        ``"global"``: center dense features and divide them all by one factor (total variance =
+        number of features); ``"features"``: standardize each feature; ``"none"``. Sparse input is
+        only multiplied by one factor (rows get mean squared norm = number of features). See
+        ``littledata.heads._base.fit_scaling``. ``coef_`` / ``intercept_`` are mapped back to the
+        raw features, so prediction needs no scaler.
     class_weight : None, "balanced" or dict, default=None
         Weights the loss per class (``"balanced"``: inversely proportional to class frequency).
     fallback_C : float, default=1.0
-        C used when cross-validation is not possible.
+        C when cross-validation is not possible.
     min_cv_rows : int, default=10
-        Fewer training rows than this means no cross-validation.
-    patience : int or None, default=2
+        Fewer rows that can be held out than this: no cross-validation.
+    patience : int or None, default=1
         Stop walking the grid after this many consecutive points worse than the best (None: walk
         the whole grid).
+    selection : {"best", "1se"}, default="best"
+        ``"best"``: the best-scoring C (ties keep the smaller C). ``"1se"``: the smallest C whose
+        score is within one standard error of the best (more regularization).
     tol : float, default=1e-4
-        Gradient tolerance of L-BFGS for the final fit (the fold fits use ``10 * tol``).
+        L-BFGS gradient tolerance (fold fits and the final fit; the fold fits also stop when the
+        objective improves by less than 1e-5 relative, the final fit 1e-8).
     max_iter : int, default=300
-        L-BFGS iteration cap per fit (the fold fits use half of it per grid point).
+        L-BFGS iteration cap per fit.
     random_state : int, default=0
         Seed of the fold split.
 
@@ -92,7 +123,7 @@ class CVLogisticRegression(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_classes,)
         Sorted class labels; column ``j`` of ``predict_proba`` is ``classes_[j]``.
     coef_ : ndarray of shape (n_classes, n_features)
-        Weights on the raw (unstandardized) features, one row per class (also for 2 classes).
+        Weights on the raw (unscaled) features, one row per class (also for 2 classes).
     intercept_ : ndarray of shape (n_classes,)
     C_ : float
         The chosen (or fallback) C.
@@ -101,6 +132,10 @@ class CVLogisticRegression(ClassifierMixin, BaseEstimator):
     cv_scores_ : ndarray of shape (len(Cs),)
         Mean held-out score per grid point (log loss: lower is better; accuracy: higher is better);
         NaN where the walk stopped before reaching it or when no CV was run.
+    cv_best_C_ : float
+        The best-scoring C (differs from ``C_`` only with ``selection="1se"``; NaN without CV).
+    Cs_ : ndarray
+        The sorted grid.
     n_folds_ : int
         Folds used (0 without CV).
     n_iter_ : int
@@ -176,7 +211,7 @@ class CVLogisticRegression(ClassifierMixin, BaseEstimator):
         mean, scale = fit_scaling(X, self.scaling)
         Xs = apply_scaling(X, mean, scale)
         # more features than rows: solve in the rows' basis (same solution, fewer parameters)
-        K = gram(Xs) if Xs.shape[1] > Xs.shape[0] else None
+        K = gram(Xs) if _ROW_BASIS(Xs, k) else None
 
         n_folds, can_validate = cv_plan(y_idx, self.cv, self.min_cv_rows)
         self.Cs_ = Cs
@@ -189,6 +224,7 @@ class CVLogisticRegression(ClassifierMixin, BaseEstimator):
             C, w0 = self._select_C(Xs, K, y_idx, k, sw, Cs, splits)
         else:
             C = float(self.fallback_C)
+            self.cv_best_C_ = float("nan")
             log.info(
                 "logreg: %d rows, %d of %d classes with 2 or more rows: too few for "
                 "cross-validation; using the fallback C=%g",

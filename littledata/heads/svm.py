@@ -30,7 +30,7 @@ from littledata.heads._base import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SVM_CS: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0)
+DEFAULT_SVM_CS: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0)
 
 
 class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
@@ -38,7 +38,9 @@ class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
 
     ``fit`` scales the features like ``logreg`` (see ``scaling``), picks ``C`` from ``Cs`` by
     stratified inner cross-validation on held-out accuracy (ties keep the smaller ``C``; rows of
-    single-row classes stay in every training part), then makes probabilities:
+    single-row classes stay in every training part), then makes probabilities. It is
+    one-vs-rest, so slow with many classes (tens of seconds for 151 classes x 1000 rows on one
+    core; prefer ``logreg`` there). Probabilities:
 
     - when every class has at least 2 rows (and there are at least ``min_cv_rows`` rows):
       Platt scaling, i.e. ``sklearn.calibration.CalibratedClassifierCV(method="sigmoid",
@@ -51,7 +53,9 @@ class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    Cs : sequence of float, default=(0.001, 0.01, 0.1, 1, 10)
+    Cs : sequence of float, default=(0.001, 0.01, 0.1, 1)
+        Walked upwards; the walk stops at the first C whose held-out accuracy is below the best
+        so far (larger C values take liblinear longer).
     cv : int, default=3
         Inner folds (for choosing C and for the calibration).
     scaling : {"global", "features", "none"}, default="global"
@@ -60,8 +64,11 @@ class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
     fallback_C : float, default=0.1
         C without cross-validation.
     min_cv_rows : int, default=10
-    max_iter : int, default=2000
+    max_iter : int, default=500
         liblinear iteration cap (not converging only logs a DEBUG message).
+    dual : bool or "auto", default=True
+        liblinear's dual solver; it was faster than the primal one (``"auto"`` picks primal
+        when rows outnumber features) on 1000 x 384 embeddings in our measurements.
     random_state : int, default=0
 
     Attributes
@@ -102,7 +109,8 @@ class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
         class_weight: Any = None,
         fallback_C: float = 0.1,
         min_cv_rows: int = 10,
-        max_iter: int = 2000,
+        max_iter: int = 500,
+        dual: Any = True,
         random_state: int = 0,
     ) -> None:
         self.Cs = Cs
@@ -112,11 +120,13 @@ class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
         self.fallback_C = fallback_C
         self.min_cv_rows = min_cv_rows
         self.max_iter = max_iter
+        self.dual = dual
         self.random_state = random_state
 
     def _svc(self, C: float) -> LinearSVC:
         return LinearSVC(
             C=C,
+            dual=self.dual,
             class_weight=self.class_weight,
             max_iter=self.max_iter,
             random_state=self.random_state,
@@ -138,6 +148,7 @@ class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
         self.cv_scores_ = np.full(len(Cs), np.nan)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
+            warnings.filterwarnings("ignore", message="The number of unique classes is greater")
             if self.cv_used_:
                 splits = cv_splits(y_idx, n_folds, can_validate, self.random_state)
                 for i, C in enumerate(Cs):
@@ -146,7 +157,10 @@ class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
                         svc = self._svc(C).fit(Xs[tr], y_idx[tr])
                         hits += int(np.sum(svc.predict(Xs[va]) == y_idx[va]))
                     self.cv_scores_[i] = hits / sum(len(va) for _, va in splits)
-                self.C_ = float(Cs[int(np.argmax(self.cv_scores_))])  # first max: smaller C
+                    if i and self.cv_scores_[i] < np.nanmax(self.cv_scores_[:i]):
+                        break  # worse than a smaller C: larger ones (slower to fit) are skipped
+                # first maximum: ties keep the smaller C
+                self.C_ = float(Cs[int(np.nanargmax(self.cv_scores_))])
             else:
                 self.C_ = float(self.fallback_C)
                 log.info("svm: too few rows for cross-validation; using C=%g", self.C_)

@@ -69,6 +69,7 @@ def _train(
     sw: np.ndarray,
     decay_params: list[Any],
     other_params: list[Any],
+    extra_groups: list[dict[str, Any]] | None = None,
 ) -> None:
     """Train ``module`` in place; sets ``n_epochs_``, ``early_stopped_``, ``best_val_loss_``."""
     import torch
@@ -80,6 +81,7 @@ def _train(
         [
             {"params": decay_params, "weight_decay": est.weight_decay},
             {"params": other_params, "weight_decay": 0.0},
+            *(extra_groups or []),
         ],
         lr=est.lr,
     )
@@ -169,9 +171,9 @@ class TorchMLP(ClassifierMixin, BaseEstimator):
     lr : float, default=1e-3
     weight_decay : float, default=1e-3
         AdamW decoupled weight decay on the two weight matrices (not the biases).
-    batch_size : int, default=32
+    batch_size : int, default=64
     max_epochs : int, default=200
-    patience : int, default=10
+    patience : int, default=5
         Epochs without a better held-out log loss before stopping.
     validation_fraction : float, default=0.1
     min_es_rows : int, default=20
@@ -215,9 +217,9 @@ class TorchMLP(ClassifierMixin, BaseEstimator):
         dropout: float = 0.5,
         lr: float = 1e-3,
         weight_decay: float = 1e-3,
-        batch_size: int = 32,
+        batch_size: int = 64,
         max_epochs: int = 200,
-        patience: int = 10,
+        patience: int = 5,
         validation_fraction: float = 0.1,
         min_es_rows: int = 20,
         scaling: str = "global",
@@ -358,6 +360,10 @@ class LayerMix(ClassifierMixin, BaseEstimator):
     dropout : float, default=0.1
         Dropout on the mixed vector during training.
     lr : float, default=5e-3
+        Learning rate of the linear layer.
+    mix_lr : float, default=5e-2
+        Learning rate of the mixing logits and ``gamma`` (higher, so the mix moves away from
+        uniform within the few epochs early stopping allows).
     weight_decay : float, default=1e-2
     batch_size : int, default=32
     max_epochs : int, default=200
@@ -405,6 +411,7 @@ class LayerMix(ClassifierMixin, BaseEstimator):
         *,
         dropout: float = 0.1,
         lr: float = 5e-3,
+        mix_lr: float = 5e-2,
         weight_decay: float = 1e-2,
         batch_size: int = 32,
         max_epochs: int = 200,
@@ -417,6 +424,7 @@ class LayerMix(ClassifierMixin, BaseEstimator):
     ) -> None:
         self.dropout = dropout
         self.lr = lr
+        self.mix_lr = mix_lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -470,7 +478,8 @@ class LayerMix(ClassifierMixin, BaseEstimator):
                 y_idx,
                 sw,
                 [linear.weight],
-                [linear.bias, mix, gamma],
+                [linear.bias],
+                [{"params": [mix, gamma], "lr": self.mix_lr, "weight_decay": 0.0}],
             )
         self.layer_weights_ = torch.softmax(mix.detach(), 0).numpy().astype(np.float64)
         self.gamma_ = float(gamma.detach())
