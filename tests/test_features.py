@@ -492,3 +492,22 @@ def test_batches_follow_the_token_budget_or_a_fixed_size() -> None:
     assert len(batches[0]) == 3 and max(map(len, batches)) > 50  # long: few, short: many
     fixed = list(fz._batches(order, lengths, 7))
     assert [len(b) for b in fixed[:-1]] == [7] * (len(fixed) - 1)
+
+
+def test_hub_ids_of_packaged_models_resolve_to_the_packaged_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    by_id = get_featurizer("sentence-transformers/all-MiniLM-L6-v2")
+    assert by_id.fingerprint == get_featurizer("minilm").fingerprint  # same cache entries
+
+
+def test_unreachable_hub_model_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+
+    from littledata.errors import DownloadError
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # never the network
+    with pytest.raises(DownloadError, match="Could not get the model 'no-such-org/no-such-model'"):
+        get_featurizer("no-such-org/no-such-model")
