@@ -546,3 +546,30 @@ def test_spacy_featurizer_with_a_stand_in_spacy(monkeypatch: pytest.MonkeyPatch)
     assert x.shape == (4, 300) and fz.dim == 300
     assert (x[0] == 2).all() and (x[2] == 1).all()
     assert not x[1].any() and not x[3].any()
+
+
+def test_mpnet_is_rebuilt_once_from_its_split_zip(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import zipfile
+
+    from littledata.features import transformer
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("all-mpnet-base-v2/config.json", '{"hidden_size": 768}')
+        zf.writestr("all-mpnet-base-v2/model.safetensors", b"\x01" * 5000)
+    data = buf.getvalue()
+    size = -(-len(data) // 5)
+    parts = []
+    for k in range(5):
+        part = tmp_path / f"all-mpnet-base-v2.zip.00{k + 1}"
+        part.write_bytes(data[k * size : (k + 1) * size])
+        parts.append(part)
+    monkeypatch.setattr(transformer, "_mpnet_parts", lambda: parts)
+    folder = transformer._mpnet_path()
+    assert folder is not None and (folder / "model.safetensors").read_bytes() == b"\x01" * 5000
+    assert folder.is_relative_to(home / "models")
+    parts[0].unlink()  # rebuilt once: the parts are not read again
+    assert transformer._mpnet_path() == folder
