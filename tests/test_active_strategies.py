@@ -317,3 +317,18 @@ def test_probability_strategies_reject_a_head_without_predict_proba(name: str) -
     svm = LinearSVC().fit(X[labeled], [0, 0, 1, 1])
     with pytest.raises(ConfigError, match="no predict_proba"):
         get_strategy(name).query(svm, X, labeled, unlabeled, [0, 0, 1, 1], 2)
+
+
+def test_member_clone_reuses_the_c_a_cv_head_chose() -> None:
+    from littledata.active.strategies import member_clone
+    from littledata.heads import make_head
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5))
+    y = (X[:, 0] + 0.3 * rng.normal(size=120) > 0).astype(int)
+    head = make_head("logreg").fit(X, y)
+    assert head.cv_used_
+    copy = member_clone(head).fit(X, y)
+    assert not copy.cv_used_ and copy.C_ == head.C_  # one plain fit at the chosen C
+    plain = member_clone(LogisticRegression(C=3.0))
+    assert plain.get_params() == LogisticRegression(C=3.0).get_params()

@@ -454,6 +454,24 @@ class EntropySampling(_Uncertainty):
 # -- disagreement -----------------------------------------------------------------------------
 
 
+def member_clone(model: Any) -> Any:
+    """An unfitted copy of ``model`` for committee members and cross-fitting.
+
+    A head that tunes its regularisation by inner cross-validation (littledata's ``logreg``:
+    fitted attribute ``C_``, parameters ``fallback_C`` and ``min_cv_rows``) is copied with that
+    search switched off and the C it chose, so each copy costs one plain fit instead of a grid
+    search. Any other estimator is a plain :func:`sklearn.base.clone`.
+    """
+    from sklearn.base import clone
+
+    copy = clone(model)
+    params = copy.get_params(deep=False)
+    chosen = getattr(model, "C_", None)
+    if chosen is not None and "fallback_C" in params and "min_cv_rows" in params:
+        copy.set_params(fallback_C=float(chosen), min_cv_rows=2**31 - 1)
+    return copy
+
+
 def _stratified_bootstrap(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Resample each class's rows with replacement (every class keeps its count)."""
     parts = []
@@ -476,7 +494,8 @@ def _proba_full(model: Any, X: np.ndarray, classes: np.ndarray, strategy: str) -
 class Committee(QueryStrategy):
     """Query by committee: a bootstrap ensemble of the head (each member fit on a stratified
     bootstrap resample of the labeled rows) and the rows its members disagree on most
-    (Seung et al. 1992; McCallum & Nigam 1998).
+    (Seung et al. 1992; McCallum & Nigam 1998). Members of a head that tunes C by inner
+    cross-validation reuse the C it chose (:func:`member_clone`): one plain fit per member.
 
     Parameters
     ----------
@@ -503,8 +522,6 @@ class Committee(QueryStrategy):
         self.needs_proba = disagreement == "kl"  # type: ignore[misc]
 
     def _query(self, model, features, labeled, unlabeled, y, n, rng):  # type: ignore[no-untyped-def]
-        from sklearn.base import clone
-
         classes = np.unique(y)
         X_lab = np.asarray(features[labeled])
         X_pool = np.asarray(features[unlabeled])
@@ -514,7 +531,7 @@ class Committee(QueryStrategy):
         probas, votes = [], []
         for _ in range(self.n_members):
             rows = _stratified_bootstrap(y, rng)
-            member = clone(model).fit(X_lab[rows], y[rows])
+            member = member_clone(model).fit(X_lab[rows], y[rows])
             if has_proba:
                 p = _proba_full(member, X_pool, classes, self.name)
                 probas.append(p)
@@ -629,11 +646,12 @@ class ActiveTransfer(QueryStrategy):
     Active Learning from Data", learn a query strategy from data in a related way.)
 
     How the held-out rows are chosen: every labeled row is held out once, by stratified k-fold
-    cross-fitting (``n_folds`` folds, fewer when a class has fewer rows): a copy of the head is
-    fit on the other folds and its prediction on the held-out fold is marked right or wrong. No
-    label is set aside for this. The error model is a class-balanced logistic regression on the
-    standardised features plus three uncertainty features of the fold model's probabilities
-    (max probability, margin, entropy); on the pool it reads the current head's probabilities.
+    cross-fitting (``n_folds`` folds, fewer when a class has fewer rows): a copy of the head
+    (:func:`member_clone`) is fit on the other folds and its prediction on the held-out fold is
+    marked right or wrong. No label is set aside for this. The error model is a class-balanced
+    logistic regression on the standardised features plus three uncertainty features of the
+    fold model's probabilities (max probability, margin, entropy); on the pool it reads the
+    current head's probabilities.
     When the out-of-fold predictions hold fewer than two right or two wrong rows (nothing to
     learn), the strategy falls back to margin sampling.
 
@@ -658,7 +676,6 @@ class ActiveTransfer(QueryStrategy):
         return np.hstack([X, P.max(axis=1)[:, None], _margin(P)[:, None], _entropy(P)[:, None]])
 
     def _query(self, model, features, labeled, unlabeled, y, n, rng):  # type: ignore[no-untyped-def]
-        from sklearn.base import clone
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import KFold, StratifiedKFold
         from sklearn.preprocessing import StandardScaler
@@ -680,7 +697,7 @@ class ActiveTransfer(QueryStrategy):
             for train, test in folds:
                 if len(np.unique(y[train])) < 2:
                     continue
-                member = clone(model).fit(X_lab[train], y[train])
+                member = member_clone(model).fit(X_lab[train], y[train])
                 P_oof[test] = _proba_full(member, X_lab[test], classes, self.name)
                 wrong[test] = (classes[P_oof[test].argmax(axis=1)] != y[test]).astype(int)
         done = wrong >= 0
