@@ -87,11 +87,17 @@ def main() -> None:
 
     torch.set_num_threads(1)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
     lines = [
         "# Head fit times (one CPU thread)",
         "",
         f"- date: {datetime.datetime.now().isoformat(timespec='minutes')}",
-        f"- machine: {platform.node()} · {platform.processor() or platform.machine()} · "
+        f"- machine: {platform.node()} · {cpu} · "
         f"{os.cpu_count()} logical CPUs · load average at start {load:.2f}",
         f"- python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}",
         "- command: `python benchmarks/heads_speed.py"
