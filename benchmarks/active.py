@@ -94,13 +94,52 @@ def machine_lines() -> list[str]:
 # -- part 1: label efficiency ---------------------------------------------------------------------
 
 
-def label_efficiency(args: argparse.Namespace, store: Any) -> tuple[list[str], list[str]]:
-    """Run the simulations; return (verdict lines, detail lines) of markdown."""
-    import pandas as pd
+def _simulate_one(name: str, args: argparse.Namespace) -> tuple[Any, float]:
+    """Simulate every strategy and seed on one dataset (in this process or a worker)."""
+    from threadpoolctl import threadpool_limits
 
-    from littledata.active.simulate import learning_curves, simulate
-    from littledata.active.strategies import get_strategy
+    from littledata.active.simulate import simulate
+    from littledata.experiments.store import ResultsStore
     from littledata.progress import show_progress
+
+    start = time.perf_counter()
+    with threadpool_limits(args.threads), show_progress(not args.no_progress):
+        res = simulate(
+            name,
+            args.strategies,
+            featurizer=args.featurizer,
+            head=args.head,
+            init=args.init,
+            batch=args.batch,
+            budget=args.budget,
+            seeds=args.seeds,
+            pool_cap=args.pool_cap,
+            test_cap=args.test_cap,
+            store=ResultsStore(args.db),
+        )
+    return res, time.perf_counter() - start
+
+
+def run_simulations(args: argparse.Namespace) -> dict[str, tuple[Any, float]]:
+    """Every dataset's simulation; with ``--jobs N`` the features are computed first, one
+    dataset at a time, then N datasets are simulated at once in worker processes."""
+    if args.jobs <= 1:
+        return {name: _simulate_one(name, args) for name in args.datasets}
+    from concurrent.futures import ProcessPoolExecutor
+
+    from littledata.active.simulate import prepare_task
+
+    for name in args.datasets:  # fill the feature cache without two encoders at once
+        prepare_task(name, args.featurizer, pool_cap=args.pool_cap, test_cap=args.test_cap)
+    with ProcessPoolExecutor(args.jobs) as pool:
+        futures = {name: pool.submit(_simulate_one, name, args) for name in args.datasets}
+        return {name: f.result() for name, f in futures.items()}
+
+
+def label_efficiency(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """Run the simulations; return (verdict lines, detail lines) of markdown."""
+    from littledata.active.simulate import learning_curves
+    from littledata.active.strategies import get_strategy
 
     verdict = [
         "| dataset | classes | pool | random: acc. at budget | best uncertainty/hybrid "
@@ -109,23 +148,9 @@ def label_efficiency(args: argparse.Namespace, store: Any) -> tuple[list[str], l
     ]
     details: list[str] = []
     passed = total = 0
+    results = run_simulations(args)
     for name in args.datasets:
-        start = time.perf_counter()
-        with show_progress(not args.no_progress):
-            res = simulate(
-                name,
-                args.strategies,
-                featurizer=args.featurizer,
-                head=args.head,
-                init=args.init,
-                batch=args.batch,
-                budget=args.budget,
-                seeds=args.seeds,
-                pool_cap=args.pool_cap,
-                test_cap=args.test_cap,
-                store=store,
-            )
-        seconds = time.perf_counter() - start
+        res, seconds = results[name]
         s = res.summary.set_index("strategy")
         curves = learning_curves(res.frame)
         n_classes = _n_classes(name)
@@ -175,7 +200,6 @@ def label_efficiency(args: argparse.Namespace, store: Any) -> tuple[list[str], l
                 f"| {stop} | {acc_stop} | {r['seconds_per_query']:.2f} |"
             )
         details.append("")
-        pd.set_option("display.width", 200)
     verdict += [
         "",
         f"The best uncertainty/disagreement/hybrid strategy needs at most half the budget "
@@ -310,6 +334,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip-efficiency", action="store_true")
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--threads", type=int, default=None, help="BLAS/OpenMP threads (default: all)")
+    p.add_argument(
+        "--jobs", type=int, default=1, help="datasets simulated at once (worker processes)"
+    )
     p.add_argument("--db", default=None, help="results store URL (default: the data home's)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "active.md")
     p.add_argument("--no-progress", action="store_true")
@@ -335,8 +362,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from threadpoolctl import threadpool_limits
 
-    from littledata.experiments.store import ResultsStore
-
     cli_args = sys.argv[1:] if argv is None else argv
     header = [
         "# Active learning: label efficiency and query speed",
@@ -344,15 +369,14 @@ def main(argv: list[str] | None = None) -> int:
         *machine_lines(),
         f"- command: `python benchmarks/active.py {' '.join(cli_args)}`",
         f"- features: {args.featurizer}; head: {args.head}; BLAS threads: "
-        f"{args.threads or 'library default'}",
+        f"{args.threads or 'library default'}; datasets at once: {args.jobs}",
         "",
     ]
     started = time.perf_counter()
     body: list[str] = []
     with threadpool_limits(args.threads):
         if not args.skip_efficiency:
-            store = ResultsStore(args.db)
-            verdict, details = label_efficiency(args, store)
+            verdict, details = label_efficiency(args)
             body += [
                 "## Label efficiency",
                 "",
