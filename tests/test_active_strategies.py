@@ -146,12 +146,10 @@ def test_committee_vote_works_without_probabilities_but_kl_does_not() -> None:
     labeled = np.r_[0:20, 30:50]
     unlabeled = np.r_[20:30, 50:60]
     svm = LinearSVC().fit(X[labeled], y)
-    picked = get_strategy("committee", disagreement="vote").query(
-        svm, X, labeled, unlabeled, y, 3, seed=0
-    )
+    picked = get_strategy("committee").query(svm, X, labeled, unlabeled, y, 3, seed=0)
     assert len(set(picked.tolist()) & set(unlabeled.tolist())) == 3
     with pytest.raises(ConfigError, match="predict_proba"):
-        get_strategy("committee").query(svm, X, labeled, unlabeled, y, 3, seed=0)
+        get_strategy("committee", disagreement="kl").query(svm, X, labeled, unlabeled, y, 3, seed=0)
 
 
 def _pocket_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -256,7 +256,7 @@ def get_strategy(name: str | QueryStrategy, **params: Any) -> QueryStrategy:
     Examples
     --------
     >>> get_strategy("committee", n_members=3)
-    Committee(n_members=3, disagreement='kl')
+    Committee(n_members=3, disagreement='vote')
     """
     if isinstance(name, QueryStrategy):
         if params:
@@ -500,17 +500,21 @@ class Committee(QueryStrategy):
     Parameters
     ----------
     n_members: committee size.
-    disagreement: ``"kl"`` (mean Kullback-Leibler divergence of each member's class
-        distribution from the committee's mean; needs predict_proba) or ``"vote"`` (entropy of
-        the members' hard votes; any head). Vote-entropy ties are broken by the entropy of the
-        mean distribution when the head has probabilities, then by a seeded permutation.
+    disagreement: ``"vote"`` (default: the entropy of the members' hard votes, Dagan & Engelson
+        1995; any head; ties are broken by the entropy of the members' mean distribution when
+        the head has probabilities, then by a seeded permutation) or ``"kl"`` (mean
+        Kullback-Leibler divergence of each member's distribution from the committee's mean,
+        McCallum & Nigam 1998; needs predict_proba). Vote is the default because KL did much
+        worse in our simulations with the CV-tuned logreg head (clinc150, glove50, 200 labels:
+        accuracy 0.08 with KL, 0.25 with vote, 0.24 random), its weakly regularised members
+        disagreeing most far from the data.
     """
 
-    summary = "Most disagreement in a bootstrap committee of heads (vote entropy or KL)."
+    summary = "Most disagreement in a bootstrap committee of heads (vote entropy, or KL)."
 
-    needs_proba = True
+    needs_proba = False  # True with disagreement='kl'
 
-    def __init__(self, n_members: int = 5, disagreement: str = "kl") -> None:
+    def __init__(self, n_members: int = 5, disagreement: str = "vote") -> None:
         if disagreement not in ("kl", "vote"):
             raise ConfigError(
                 f"Committee disagreement must be 'kl' or 'vote', got {disagreement!r}."
