@@ -20,7 +20,7 @@
 A trial samples its training rows from the pool (:func:`littledata.experiments.sampling.
 sample_train_indices`), fits the head, calls ``predict_proba`` on the capped test rows and stores
 :func:`~littledata.experiments.metrics.compute_metrics` plus ``fit_seconds``, ``predict_seconds``,
-``train_accuracy`` and ``n_train``.
+``train_accuracy``, ``n_train`` and ``trial_seconds``.
 """
 
 from __future__ import annotations
@@ -307,11 +307,13 @@ def run_trial(
     Returns
     -------
     ``{metric: value}``: the metrics of :func:`~littledata.experiments.metrics.compute_metrics`
-    plus ``fit_seconds``, ``predict_seconds``, ``train_accuracy`` and ``n_train``.
+    plus ``fit_seconds``, ``predict_seconds``, ``train_accuracy``, ``n_train`` and
+    ``trial_seconds`` (the whole trial: sampling, fit, predictions and metrics).
     """
     from littledata.experiments.metrics import compute_metrics
     from littledata.heads import make_head
 
+    start_trial = time.perf_counter()
     y_pool = np.asarray(y_pool)
     idx = _sample(y_pool, size, size_mode, seed)
     x_train, y_train = _take(x_pool, idx), y_pool[idx]
@@ -329,6 +331,7 @@ def run_trial(
     out["fit_seconds"] = fit_seconds
     out["predict_seconds"] = predict_seconds
     out["n_train"] = float(len(idx))
+    out["trial_seconds"] = time.perf_counter() - start_trial
     return out
 
 

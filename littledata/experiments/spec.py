@@ -66,10 +66,14 @@ KNOWN_METRICS = (
     "train_accuracy",
     "fit_seconds",
     "predict_seconds",
+    "trial_seconds",
+    "n_train",
 )
 """Metrics every trial stores (the spec's ``metrics`` picks which ones are shown)."""
 
-LOWER_IS_BETTER = frozenset({"log_loss", "ece", "brier", "fit_seconds", "predict_seconds"})
+LOWER_IS_BETTER = frozenset(
+    {"log_loss", "ece", "brier", "fit_seconds", "predict_seconds", "trial_seconds"}
+)
 
 PACKAGED_SPECS = ("default", "quick")
 

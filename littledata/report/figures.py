@@ -29,6 +29,8 @@ METRIC_NAMES = {
     "train_accuracy": "training-set accuracy",
     "fit_seconds": "fit seconds",
     "predict_seconds": "predict seconds",
+    "trial_seconds": "trial seconds",
+    "n_train": "training rows",
 }
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
@@ -163,6 +165,8 @@ def rank_figure(table: pd.DataFrame, metric: str, per_class: bool = False) -> Fi
         for j in range(n_cols):
             if np.isfinite(values[i, j]):
                 ax.text(j, i, f"{values[i, j]:.1f}", ha="center", va="center", fontsize=8.5)
+    if n_cols > 1 and str(table.columns[-1]) == "overall":
+        ax.axvline(n_cols - 1.5, color="white", linewidth=4)  # sizes | mean over sizes
     unit = "training rows per class" if per_class else "training rows"
     ax.set_xlabel(f"{unit} (and the mean over sizes)")
     ax.set_title(
