@@ -96,14 +96,12 @@ def machine_lines() -> list[str]:
 
 def _simulate_one(name: str, args: argparse.Namespace) -> tuple[Any, float]:
     """Simulate every strategy and seed on one dataset (in this process or a worker)."""
-    from threadpoolctl import threadpool_limits
-
     from littledata.active.simulate import simulate
     from littledata.experiments.store import ResultsStore
     from littledata.progress import show_progress
 
     start = time.perf_counter()
-    with threadpool_limits(args.threads), show_progress(not args.no_progress):
+    with show_progress(not args.no_progress):
         res = simulate(
             name,
             args.strategies,
@@ -116,6 +114,7 @@ def _simulate_one(name: str, args: argparse.Namespace) -> tuple[Any, float]:
             pool_cap=args.pool_cap,
             test_cap=args.test_cap,
             store=ResultsStore(args.db),
+            threads=args.threads,
         )
     return res, time.perf_counter() - start
 
@@ -243,6 +242,7 @@ def time_strategies(
     n_labeled: int,
     batch: int,
     repeats: int,
+    threads: int | None = 1,
 ) -> dict[str, dict[str, float]]:
     """Median seconds to refit the head on ``n_labeled`` rows and choose ``batch`` more."""
     from littledata.active import ActiveLearner
@@ -253,7 +253,9 @@ def time_strategies(
     for name in strategies:
         fits, queries = [], []
         for r in range(repeats + 1):  # the first repeat warms caches and is dropped
-            learner = ActiveLearner(None, head, name, features=X, classes=classes, seed=r)
+            learner = ActiveLearner(
+                None, head, name, features=X, classes=classes, seed=r, threads=threads
+            )
             learner.teach(labeled, y[labeled].tolist())
             t0 = time.perf_counter()
             learner.fit()
@@ -278,7 +280,14 @@ def speed(args: argparse.Namespace) -> list[str]:
     for name in args.speed_datasets:
         X, y = speed_pool(name, args.featurizer, args.speed_pool)
         t = time_strategies(
-            X, y, list(args.speed_strategies), args.head, args.speed_labeled, 10, args.repeats
+            X,
+            y,
+            list(args.speed_strategies),
+            args.head,
+            args.speed_labeled,
+            10,
+            args.repeats,
+            args.threads,
         )
         base = t.get("margin", {}).get("total", math.nan)
         lines += [
@@ -333,7 +342,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--skip-efficiency", action="store_true")
     p.add_argument("--skip-speed", action="store_true")
-    p.add_argument("--threads", type=int, default=None, help="BLAS/OpenMP threads (default: all)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS/OpenMP threads while fitting and querying (0: the libraries' default)",
+    )
     p.add_argument(
         "--jobs", type=int, default=1, help="datasets simulated at once (worker processes)"
     )
@@ -346,6 +360,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="development check: sst2 only, glove50, 2 seeds, budget 100, speed on a 5,000 pool",
     )
     args = p.parse_args(argv)
+    args.threads = args.threads or None
     if args.quick:
         args.datasets = ["sst2"] if args.datasets == list(DEFAULT_DATASETS) else args.datasets
         args.featurizer = "glove50" if args.featurizer == "minilm" else args.featurizer
@@ -360,56 +375,53 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from threadpoolctl import threadpool_limits
-
     cli_args = sys.argv[1:] if argv is None else argv
     header = [
         "# Active learning: label efficiency and query speed",
         "",
         *machine_lines(),
         f"- command: `python benchmarks/active.py {' '.join(cli_args)}`",
-        f"- features: {args.featurizer}; head: {args.head}; BLAS threads: "
-        f"{args.threads or 'library default'}; datasets at once: {args.jobs}",
+        f"- features: {args.featurizer}; head: {args.head}; BLAS threads while fitting and "
+        f"querying: {args.threads or 'library default'}; datasets at once: {args.jobs}",
         "",
     ]
     started = time.perf_counter()
     body: list[str] = []
-    with threadpool_limits(args.threads):
-        if not args.skip_efficiency:
-            verdict, details = label_efficiency(args)
-            body += [
-                "## Label efficiency",
-                "",
-                f"Settings: {args.init} random initial labels, batches of {args.batch}, budget "
-                f"{args.budget}, seeds 0..{args.seeds - 1}, pool = train split capped at "
-                f"{args.pool_cap:,} (seeded), test split capped at {args.test_cap:,} (seeded). "
-                "Strategies: " + ", ".join(args.strategies) + ". 'Best uncertainty/hybrid' is "
-                "the uncertainty, disagreement (committee) or hybrid (badge, active-transfer) "
-                "strategy whose seed-averaged curve first reaches random sampling's seed-averaged "
-                "accuracy at the budget.",
-                "",
-                *verdict,
-                "",
-                "Per dataset (AULC: mean accuracy over the label range, trapezoid rule; labels "
-                "to 95%: first point where the mean curve reaches 95% of the head trained on the "
-                "whole pool; stop: where the stabilizing-predictions criterion fired, kappa ≥ 0.99 "
-                "averaged over 3 rounds; s / batch: median seconds to refit and choose a batch "
-                "during the simulation):",
-                "",
-                *details,
-            ]
-        if not args.skip_speed:
-            body += [
-                "## Speed: choosing the next batch",
-                "",
-                f"Median of {args.repeats} runs (after one warm-up) of refitting the {args.head} "
-                f"head on {args.speed_labeled} labels plus choosing 10 examples from the rest of "
-                f"the pool, all strategies measured side by side in this process (target: ≤ 1 s "
-                "for the uncertainty strategies). Pool: all splits of the dataset pooled, then a "
-                "seeded sample.",
-                "",
-                *speed(args),
-            ]
+    if not args.skip_efficiency:
+        verdict, details = label_efficiency(args)
+        body += [
+            "## Label efficiency",
+            "",
+            f"Settings: {args.init} random initial labels, batches of {args.batch}, budget "
+            f"{args.budget}, seeds 0..{args.seeds - 1}, pool = train split capped at "
+            f"{args.pool_cap:,} (seeded), test split capped at {args.test_cap:,} (seeded). "
+            "Strategies: " + ", ".join(args.strategies) + ". 'Best uncertainty/hybrid' is "
+            "the uncertainty, disagreement (committee) or hybrid (badge, active-transfer) "
+            "strategy whose seed-averaged curve first reaches random sampling's seed-averaged "
+            "accuracy at the budget.",
+            "",
+            *verdict,
+            "",
+            "Per dataset (AULC: mean accuracy over the label range, trapezoid rule; labels "
+            "to 95%: first point where the mean curve reaches 95% of the head trained on the "
+            "whole pool; stop: where the stabilizing-predictions criterion fired, kappa ≥ 0.99 "
+            "averaged over 3 rounds; s / batch: median seconds to refit and choose a batch "
+            "during the simulation):",
+            "",
+            *details,
+        ]
+    if not args.skip_speed:
+        body += [
+            "## Speed: choosing the next batch",
+            "",
+            f"Median of {args.repeats} runs (after one warm-up) of refitting the {args.head} "
+            f"head on {args.speed_labeled} labels plus choosing 10 examples from the rest of "
+            f"the pool, all strategies measured side by side in this process (target: ≤ 1 s "
+            "for the uncertainty strategies). Pool: all splits of the dataset pooled, then a "
+            "seeded sample.",
+            "",
+            *speed(args),
+        ]
     body.append(f"Total time: {time.perf_counter() - started:.0f} s.")
     text = "\n".join(header + body) + "\n"
     from littledata.io import atomic_write_text

@@ -209,3 +209,27 @@ def test_load_rejects_files_that_are_not_sessions(tmp_path) -> None:  # type: ig
         ActiveLearner.load(other)
     with pytest.raises(DataFormatError, match="No saved session"):
         ActiveLearner.load(tmp_path / "missing.json")
+
+
+class _ThreadProbe(LogisticRegression):
+    """Records the BLAS thread counts it ran under."""
+
+    def fit(self, X, y, sample_weight=None):  # type: ignore[no-untyped-def]
+        from threadpoolctl import threadpool_info
+
+        self.threads_seen_ = {i["num_threads"] for i in threadpool_info()}
+        return super().fit(X, y, sample_weight)
+
+
+def test_fits_run_single_threaded_by_default_and_the_limit_is_lifted_after() -> None:
+    from threadpoolctl import threadpool_info
+
+    X, _y = _pool()
+    before = [i["num_threads"] for i in threadpool_info()]
+    learner = ActiveLearner(None, _ThreadProbe(), "margin", features=X, classes=CLASSES)
+    learner.teach([0, 60, 120], ["red", "green", "blue"])
+    assert learner.model.threads_seen_ == {1}
+    assert [i["num_threads"] for i in threadpool_info()] == before
+    free = ActiveLearner(None, _ThreadProbe(), features=X, classes=CLASSES, threads=None)
+    free.teach([0, 60, 120], ["red", "green", "blue"])
+    assert free.model.threads_seen_ == set(before)

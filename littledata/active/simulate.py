@@ -314,12 +314,14 @@ def run_trial(
     stop_threshold: float = 0.99,
     stop_window: int = 3,
     subsample: int | None = None,
+    threads: int | None = 1,
 ) -> TrialResult:
     """Run one simulated active-learning loop on ``task`` (see the module docstring).
 
     ``init_strategy`` is ``"random"`` (a seeded uniform sample of ``init`` pool rows) or
     ``"cold-start"`` (the cold-start strategy's batch). ``subsample`` wraps the strategy in
-    :class:`~littledata.active.strategies.Subsample` with that size.
+    :class:`~littledata.active.strategies.Subsample` with that size. ``threads``: BLAS threads
+    (see :func:`littledata.active.learner.thread_limit`).
     """
     _check_loop(len(task.y_pool), init, batch, budget)
     if init_strategy not in ("random", "cold-start"):
@@ -335,6 +337,7 @@ def run_trial(
         classes=list(range(len(task.classes))),
         seed=seed,
         head_params=head_params,
+        threads=threads,
     )
     rng = np.random.default_rng([seed, 7919])
     stop_rows = rng.choice(
@@ -354,7 +357,7 @@ def run_trial(
         learner.fit()
         fit_seconds = time.perf_counter() - start
         scores = _scores(task.y_test, learner.predict_proba(task.X_test))
-        kappa = criterion.update(np.asarray(learner.model.predict(X_stop)))
+        kappa = criterion.update(np.asarray(learner.predict(X_stop)))
         res.labels.append(learner.n_labeled)
         res.accuracy.append(scores["accuracy"])
         res.macro_f1.append(scores["macro_f1"])
@@ -376,7 +379,10 @@ def run_trial(
 
 
 def reference_accuracy(
-    task: ActiveTask, head: str | Any = "logreg", head_params: Mapping[str, Any] | None = None
+    task: ActiveTask,
+    head: str | Any = "logreg",
+    head_params: Mapping[str, Any] | None = None,
+    threads: int | None = 1,
 ) -> float:
     """Accuracy on the (capped) test set of ``head`` trained on the whole (capped) pool."""
     learner = ActiveLearner(
@@ -386,6 +392,7 @@ def reference_accuracy(
         features=task.X_pool,
         classes=list(range(len(task.classes))),
         head_params=head_params,
+        threads=threads,
     )
     learner.teach(np.arange(len(task.y_pool)), task.y_pool)
     return _scores(task.y_test, learner.predict_proba(task.X_test))["accuracy"]
@@ -440,6 +447,7 @@ def simulate(
     subsample: int | None = None,
     store: ResultsStore | str | None = None,
     mirror: str | None = None,
+    threads: int | None = 1,
 ) -> SimulationResult:
     """Simulate active learning for each strategy and seed; store and summarize the curves.
 
@@ -456,6 +464,8 @@ def simulate(
     subsample: score at most this many pool rows per query (a seeded random subset).
     store: a :class:`ResultsStore` or its URL; ``None`` keeps the results in memory only.
         Runs whose configuration is already stored are not run again.
+    threads: BLAS threads while fitting and querying (see
+        :func:`littledata.active.learner.thread_limit`); not part of a run's configuration.
 
     Returns
     -------
@@ -514,7 +524,7 @@ def simulate(
         if len(hit):
             reference = float(hit["value"].iloc[0])
     if math.isnan(reference):
-        reference = reference_accuracy(task, head, head_params)
+        reference = reference_accuracy(task, head, head_params, threads)
         from littledata.experiments.store import Measurement
 
         ref_meas = [Measurement("accuracy", reference)]
@@ -563,6 +573,7 @@ def simulate(
             stop_threshold=stop_threshold,
             stop_window=stop_window,
             subsample=subsample,
+            threads=threads,
         )
         measurements = result.measurements(reference)
         if store is not None:

@@ -201,7 +201,9 @@ _INTRO = (
     "(capped) training split (dotted lines). <b>Stop</b>: where the stabilizing-predictions "
     "criterion (Bloodgood &amp; Vijay-Shanker 2009: Cohen's kappa between successive rounds' "
     "predictions on unlabeled stop-set examples) fired, averaged over the seeds in which it "
-    "fired. <b>Seconds / batch</b>: median time to refit the head and choose one batch.</p>"
+    "fired. <b>Seconds / batch</b>: median time to refit the head and choose one batch. In "
+    "two-class problems least-confidence, margin and entropy rank identically, so their curves "
+    "coincide.</p>"
 )
 
 
