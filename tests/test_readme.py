@@ -1,0 +1,39 @@
+"""The README's two set-up commands are what CI and users run: keep them true."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import REPO_ROOT
+
+
+def _readme_commands() -> list[str]:
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    first_block = re.search(r"```(?:bash|sh)?\n(.*?)```", text, re.S)
+    assert first_block, "README.md must open with a code block holding the two set-up commands"
+    lines = [ln.strip() for ln in first_block.group(1).splitlines()]
+    return [ln for ln in lines if ln and not ln.startswith("#")]
+
+
+def test_readme_opens_with_exactly_two_commands() -> None:
+    commands = _readme_commands()
+    assert len(commands) == 2, commands
+    main_job, tests = commands
+    assert "littledata bench" in main_job
+    assert "pytest" in tests
+    for command in commands:  # torch first, pinned to the CPU build
+        assert command.startswith("python -m pip install torch==2.13.0 && ")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert _readme_commands()[1] in ci.splitlines()
+
+
+def test_readme_dataset_table_lists_every_registered_dataset() -> None:
+    from littledata.datasets import list_specs
+
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([^`]+)` \|", text, re.M)
+    assert rows == [spec.name for spec in list_specs()]
+    assert len(rows) >= 28
