@@ -509,7 +509,7 @@ def _features(
         return str(path)
     from littledata.features import featurize
 
-    matrix = featurize(texts, fz, cache=True)
+    matrix = featurize(texts, fz, cache=True, label=tag.replace(".", "/"))
     filename = getattr(matrix, "filename", None)
     if filename and Path(filename).exists():
         return str(filename)
@@ -587,6 +587,9 @@ def run_benchmark(
     Returns
     -------
     RunSummary: trials run, skipped and failed, and timings.
+
+    Worker processes are started with ``spawn``, which imports the caller's main module again
+    in each worker: in a script, call this under ``if __name__ == "__main__":``.
 
     Examples
     --------

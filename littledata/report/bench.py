@@ -229,14 +229,15 @@ def _bench_sections(
     # learning curves per dataset
     items = []
     datasets = sorted(agg["dataset"].unique())
+    jobs = []
     for dataset in datasets:
         sub = agg[agg["dataset"] == dataset]
-        rows = frame[frame["dataset"] == dataset]
-        subtitle = _subtitle(rows, caps.get(dataset))
-        fig = learning_curve_figure(
-            sub, dataset, metrics[:3], styles, baseline=BASELINE, subtitle=subtitle
-        )
-        png_path, svg_path, png = save_figure(fig, out, f"curves_{_slug(dataset)}")
+        subtitle = _subtitle(frame[frame["dataset"] == dataset], caps.get(dataset))
+        jobs.append((sub, dataset, metrics[:3], styles, subtitle, out, f"curves_{_slug(dataset)}"))
+    for dataset, (png_path, svg_path, png) in zip(
+        datasets, (_render_curves(job) for job in jobs), strict=True
+    ):
+        sub = agg[agg["dataset"] == dataset]
         figures += [png_path, svg_path]
         anchor = f"ds-{_slug(dataset)}"
         items.append(
@@ -257,6 +258,13 @@ def _bench_sections(
     )
     toc.append(("curves", "Learning curves"))
     return sections
+
+
+def _render_curves(job: tuple[Any, ...]) -> tuple[Path, Path, bytes]:
+    """Draw and save one dataset's learning curves."""
+    sub, dataset, metrics, styles, subtitle, out, stem = job
+    fig = learning_curve_figure(sub, dataset, metrics, styles, baseline=BASELINE, subtitle=subtitle)
+    return save_figure(fig, out, stem)
 
 
 def _subtitle(rows: pd.DataFrame, caps: dict[str, int] | None) -> str:
