@@ -212,3 +212,35 @@ def test_active_section_is_rendered_when_present_and_optional(
 def test_empty_store_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LittleDataError, match="holds no benchmark results"):
         write_report(ResultsStore("sqlite://"), tmp_path)
+
+
+def test_results_and_report_commands(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from littledata.cli import app
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    store = ResultsStore(url)
+    _fill_store(store, {"alpha": 2, "beta": 3})
+    runner = CliRunner()
+    result = runner.invoke(app, ["results", "--db", url, "-d", "alpha"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert (
+        "alpha: accuracy, mean ± std over 3 seeds" in result.output and "beta" not in result.output
+    )
+    row = next(line for line in result.output.splitlines() if "minilm + knn" in line)
+    agg = aggregate(store.frame("bench", dataset="alpha", featurizer="minilm", head="knn"))
+    first = agg[(agg["metric"] == "accuracy") & (agg["size"] == 20)].iloc[0]
+    assert f"{first['mean']:.3f} ± {first['std']:.3f}" in row
+    result = runner.invoke(app, ["results", "--db", url, "-m", "macro_f1", "--head", "centroid"])
+    assert result.exit_code == 0 and "glove50 + centroid" in result.output
+    assert "minilm + knn" not in result.output
+    result = runner.invoke(app, ["results", "--db", url, "-d", "alpah"])
+    assert isinstance(result.exception, LittleDataError)
+    assert "Did you mean: alpha" in str(result.exception)
+    result = runner.invoke(app, ["results", "--db", url, "-m", "acc"])
+    assert "Did you mean: accuracy" in str(result.exception)
+    result = runner.invoke(app, ["report", "--db", url, "--out", str(tmp_path / "rep")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "rep" / "report.html").exists()
+    assert str(tmp_path / "rep" / "report.html") in result.output

@@ -217,3 +217,22 @@ def test_spec_defaults_match_the_dataclass() -> None:
     spec = load_spec()
     assert spec.metrics == ExperimentSpec().metrics
     assert spec.primary_metric == "accuracy"
+
+
+def test_bench_command_rejects_bad_specs_before_any_work(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from littledata.cli import app
+
+    runner = CliRunner()
+    db = ["--db", f"sqlite:///{tmp_path / 'r.sqlite'}"]
+    result = runner.invoke(app, ["bench", *db, "sizez=20"])
+    assert isinstance(result.exception, ConfigError) and "Did you mean: sizes" in str(
+        result.exception
+    )
+    result = runner.invoke(app, ["bench", "--quick", "--spec", str(_write(tmp_path, "")), *db])
+    assert isinstance(result.exception, ConfigError)
+    result = runner.invoke(app, ["bench", *db, "--datasets", "sst3"])
+    assert "Did you mean: sst2" in str(result.exception)
+    result = runner.invoke(app, ["bench", *db, "--datasets", "sst2", "--heads", "knnn"])
+    assert "Spec key 'heads'" in str(result.exception) and "knn" in str(result.exception)
