@@ -37,6 +37,7 @@ _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#
 _FIXED_COLORS = {"minilm": "#1f77b4", "glove50": "#e6820e", "tfidf": "#555555"}
 _HEAD_STYLES = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v"))
 BASELINE_COLOR = "#000000"
+_RESAMPLING_DASHES = {"oversample": (0, (1, 1)), "class_weight": (0, (4, 1, 1, 1, 1, 1))}
 
 
 def style_for(
@@ -120,6 +121,11 @@ def learning_curve_figure(
             if is_base:
                 style.update(color=BASELINE_COLOR, linestyle="--", marker="o")
                 label += " (baseline)"
+            elif resampling != "none":  # same colour and marker, hollow, its own dash pattern
+                style.update(
+                    linestyle=_RESAMPLING_DASHES.get(resampling, (0, (1, 1))),
+                    markerfacecolor="white",
+                )
             x = rows["size"].to_numpy(dtype=float)
             y = rows["mean"].to_numpy(dtype=float)
             sd = rows["std"].fillna(0.0).to_numpy(dtype=float)
