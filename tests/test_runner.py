@@ -234,6 +234,9 @@ def test_a_failing_trial_is_recorded_and_retried(
     monkeypatch.setattr(littledata.heads, "make_head", flaky)
     spec = load_spec(overrides={**GRID, "n_jobs": 1, "datasets": ["toy_a"]})
     store = ResultsStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    plan = run_benchmark(spec, store=store, loader=toy.toy, registry=toy.REGISTRY, dry_run=True)
+    assert plan.planned == 3 * 3 * 2 and plan.run == 0  # tfidf + knn, centroid, logreg (baseline)
+    assert store.completed_keys("bench") == set() and store.runs("bench") == []
     summary = run_benchmark(spec, store=store, loader=toy.toy, registry=toy.REGISTRY)
     n_centroid = 3 * 2
     assert summary.failed == n_centroid and summary.run == summary.planned - n_centroid

@@ -103,6 +103,10 @@ def bench(
         ),
     ] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Run the trials only.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Plan only: say what would run and what is skipped."),
+    ] = False,
 ) -> None:
     """Run a benchmark spec (default: the full default benchmark), then write the report.
 
@@ -127,7 +131,15 @@ def bench(
     spec = load_spec(spec_file, values, packaged="quick" if quick else "default")
     store = ResultsStore(db)
     typer.echo(f"Benchmark {spec.name!r} ({spec.source}); results go to {store.url}", err=True)
-    summary = run_benchmark(spec, store=store, mirror=mirror)
+    summary = run_benchmark(spec, store=store, mirror=mirror, dry_run=dry_run)
+    if dry_run:
+        typer.echo(
+            f"dry run: {summary.planned} trials planned, {summary.already_stored} already stored, "
+            f"{summary.planned - summary.already_stored} would run on {summary.workers} worker(s)"
+        )
+        for line in summary.lines()[3:]:
+            typer.echo(line)
+        return
     for line in summary.lines():
         typer.echo(line)
     if not no_report:

@@ -573,6 +573,7 @@ def run_benchmark(
     mirror: str | os.PathLike[str] | None = None,
     loader: Callable[[str], Any] | None = None,
     registry: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
 ) -> RunSummary:
     """Run every trial of ``spec`` that the store does not hold yet (see the module docstring).
 
@@ -583,6 +584,8 @@ def run_benchmark(
     mirror: a folder or base URL to fetch dataset files from (default ``$LITTLEDATA_MIRROR``).
     loader: ``name -> Dataset`` (default :func:`littledata.load_dataset`; tests pass their own).
     registry: ``name -> object with .task`` to expand dataset selectors (default: the registry).
+    dry_run: plan only (datasets are loaded and capped, nothing is featurized, run or stored):
+        the summary says how many trials would run and which combinations are skipped.
 
     Returns
     -------
@@ -648,6 +651,9 @@ def run_benchmark(
     done = store.completed_keys(KIND)
     pending = [t for t in trials if t.key not in done]
     summary.already_stored = summary.planned - len(pending)
+    if dry_run:
+        summary.total_seconds = time.perf_counter() - t_start
+        return summary
     run_id = store.start_run(KIND, spec.to_dict())
     log.info(
         "%d trials planned, %d already stored, %d to run", len(trials), summary.already_stored,
