@@ -233,3 +233,21 @@ def test_fits_run_single_threaded_by_default_and_the_limit_is_lifted_after() -> 
     free = ActiveLearner(None, _ThreadProbe(), features=X, classes=CLASSES, threads=None)
     free.teach([0, 60, 120], ["red", "green", "blue"])
     assert free.model.threads_seen_ == set(before)
+
+
+def test_logreg_searches_c_again_only_as_the_labels_grow_and_resume_keeps_that(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = _pool()
+    learner = ActiveLearner(None, "logreg", "margin", features=X, classes=CLASSES, seed=2)
+    first = np.r_[0:4, 60:64, 120:124]
+    learner.teach(first, [CLASSES[c] for c in y[first]])
+    _run(learner, y, rounds=6, batch=2)
+    tuned = [h["n_labeled"] for h in learner.history if h["head_tuned"]]
+    assert tuned == [12, 16, 20]  # 12 labels, then once they grew by 25%: 16 (>= 15), 20 (>= 20)
+    assert learner._tuned_C == learner.model.C_
+    path = learner.save(tmp_path / "s.json")
+    resumed = ActiveLearner.load(path, features=X)
+    assert resumed.query(4).tolist() == learner.query(4).tolist()
+    every = ActiveLearner(None, "logreg", features=X, classes=CLASSES, retune_growth=0)
+    every.teach(first, [CLASSES[c] for c in y[first]])
+    _run(every, y, rounds=3, batch=2)
+    assert all(h["head_tuned"] for h in every.history)

@@ -315,13 +315,15 @@ def run_trial(
     stop_window: int = 3,
     subsample: int | None = None,
     threads: int | None = 1,
+    retune_growth: float = 0.25,
 ) -> TrialResult:
     """Run one simulated active-learning loop on ``task`` (see the module docstring).
 
     ``init_strategy`` is ``"random"`` (a seeded uniform sample of ``init`` pool rows) or
     ``"cold-start"`` (the cold-start strategy's batch). ``subsample`` wraps the strategy in
     :class:`~littledata.active.strategies.Subsample` with that size. ``threads``: BLAS threads
-    (see :func:`littledata.active.learner.thread_limit`).
+    (see :func:`littledata.active.learner.thread_limit`). ``retune_growth``: see
+    :class:`~littledata.active.learner.ActiveLearner`.
     """
     _check_loop(len(task.y_pool), init, batch, budget)
     if init_strategy not in ("random", "cold-start"):
@@ -338,6 +340,7 @@ def run_trial(
         seed=seed,
         head_params=head_params,
         threads=threads,
+        retune_growth=retune_growth,
     )
     rng = np.random.default_rng([seed, 7919])
     stop_rows = rng.choice(
@@ -448,6 +451,7 @@ def simulate(
     store: ResultsStore | str | None = None,
     mirror: str | None = None,
     threads: int | None = 1,
+    retune_growth: float = 0.25,
 ) -> SimulationResult:
     """Simulate active learning for each strategy and seed; store and summarize the curves.
 
@@ -466,6 +470,8 @@ def simulate(
         Runs whose configuration is already stored are not run again.
     threads: BLAS threads while fitting and querying (see
         :func:`littledata.active.learner.thread_limit`); not part of a run's configuration.
+    retune_growth: how often a CV-tuned head searches its C again (see
+        :class:`~littledata.active.learner.ActiveLearner`); part of the configuration.
 
     Returns
     -------
@@ -552,6 +558,7 @@ def simulate(
             "stop_set_size": stop_set_size,
             "stop_threshold": stop_threshold,
             "stop_window": stop_window,
+            "retune_growth": retune_growth,
         }
         key = trial_key(config)
         keys.append(key)
@@ -574,6 +581,7 @@ def simulate(
             stop_window=stop_window,
             subsample=subsample,
             threads=threads,
+            retune_growth=retune_growth,
         )
         measurements = result.measurements(reference)
         if store is not None:
