@@ -133,3 +133,12 @@ def test_remote_file_url_and_archive_marker() -> None:
         "o/r", "data/20ng/ (git archive of subtree: x/)", "abc", "0" * 64, 1, "x.tar.gz"
     )
     assert archive.is_archive
+
+
+def test_atomic_writes_get_the_usual_file_mode(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        io.atomic_write_text(tmp_path / "report.html", "<html></html>")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o644

@@ -143,7 +143,6 @@ def write_report(
 
     path = out / REPORT_FILE
     atomic_write_text(path, page)
-    path.chmod(0o644)
     log.info("report written to %s (%d figures)", path, len(figures))
     return path
 

@@ -201,6 +201,4 @@ def save_figure(fig: Figure, out_dir: Path, stem: str, dpi: int = 110) -> tuple[
     png_path, svg_path = out_dir / f"{stem}.png", out_dir / f"{stem}.svg"
     atomic_write_bytes(png_path, png.getvalue())
     atomic_write_bytes(svg_path, svg.getvalue())
-    for path in (png_path, svg_path):
-        path.chmod(0o644)  # a report is meant to be shared; temporary files are created 0600
     return png_path, svg_path, png.getvalue()
