@@ -114,3 +114,28 @@ def test_bad_input():
         compute_metrics(Y[:0], P[:0], CLASSES)
     with pytest.raises(DataFormatError, match="NaN"):
         compute_metrics(Y, np.full_like(P, np.nan), CLASSES)
+
+
+@pytest.mark.parametrize("k", [2, 3, 6, 151])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fast_metrics_equal_scikit_learn(k: int, seed: int) -> None:
+    """The numpy formulations give scikit-learn's numbers, ties and unseen labels included."""
+    from sklearn.metrics import f1_score, matthews_corrcoef, roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    classes = np.array([f"c{j:03d}" for j in range(k)])
+    y = classes[rng.integers(0, k, n)]
+    y[:7] = "never-seen"  # labels the head never saw
+    logits = rng.normal(size=(n, k)).round(1)  # rounding makes ties in the rankings
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    got = compute_metrics(y, proba, classes)
+
+    pred = classes[proba.argmax(axis=1)]
+    assert got["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro", zero_division=0))
+    assert got["mcc"] == pytest.approx(matthews_corrcoef(y, pred))
+    aucs = [
+        roc_auc_score(y == c, proba[:, j]) for j, c in enumerate(classes) if 0 < (y == c).sum() < n
+    ]
+    assert got["roc_auc"] == pytest.approx(np.mean(aucs))
+    assert got["accuracy"] == pytest.approx(np.mean(pred == y))

@@ -40,11 +40,9 @@ accuracy, macro-F1 and MCC as an ordinary label that is never predicted.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import f1_score, matthews_corrcoef, roc_auc_score
 
 from littledata.errors import DataFormatError
 
@@ -128,6 +126,45 @@ def expected_calibration_error(
     return float(np.abs(acc_sum - conf_sum).sum() / n)
 
 
+def _macro_f1(cm: np.ndarray) -> float:
+    """Macro-F1 from a confusion matrix (rows true, columns predicted), as scikit-learn's
+    ``f1_score(average="macro", zero_division=0)``: labels with no true and no predicted row are
+    left out."""
+    tp = np.diag(cm)
+    true_n, pred_n = cm.sum(axis=1), cm.sum(axis=0)
+    denom = true_n + pred_n
+    present = denom > 0
+    f1 = 2 * tp[present] / denom[present]
+    return float(f1.mean())
+
+
+def _mcc(cm: np.ndarray) -> float:
+    """Multi-class Matthews correlation (Gorodkin 2004) from a confusion matrix; 0 when undefined,
+    as scikit-learn's ``matthews_corrcoef``."""
+    t, p = cm.sum(axis=1), cm.sum(axis=0)
+    c, s = np.trace(cm), cm.sum()
+    denom = np.sqrt((s * s - p @ p) * (s * s - t @ t))
+    return float((c * s - t @ p) / denom) if denom > 0 else 0.0
+
+
+def _macro_ovr_auc(idx: np.ndarray, proba: np.ndarray) -> float:
+    """Macro one-vs-rest ROC AUC by the Mann-Whitney rank statistic (ties count one half, the
+    same number ``roc_auc_score`` gives); classes without positive or negative rows left out."""
+    from scipy.stats import rankdata
+
+    n, k = proba.shape
+    n_pos = np.bincount(idx[idx >= 0], minlength=k).astype(np.float64)
+    n_neg = n - n_pos
+    defined = (n_pos > 0) & (n_neg > 0)
+    if not defined.any():
+        return float("nan")
+    ranks = rankdata(proba, axis=0)
+    rows = np.flatnonzero(idx >= 0)
+    rank_sum = np.bincount(idx[rows], weights=ranks[rows, idx[rows]], minlength=k)
+    u = rank_sum - n_pos * (n_pos + 1) / 2
+    return float(np.mean(u[defined] / (n_pos[defined] * n_neg[defined])))
+
+
 def compute_metrics(y_true: Any, proba: Any, classes: Any) -> dict[str, float]:
     """Accuracy, macro-F1, MCC, ROC AUC, log loss, ECE and Brier score of ``proba``.
 
@@ -157,29 +194,22 @@ def compute_metrics(y_true: Any, proba: Any, classes: Any) -> dict[str, float]:
     rows = np.arange(n)
     idx = _true_index(y_true, classes)
     seen = idx >= 0
-    pred = classes[proba.argmax(axis=1)]
+    pred_idx = proba.argmax(axis=1)
+    # Unseen labels get their own columns after the k known ones (never predicted).
+    extra = len(np.unique(y_true[~seen])) if not seen.all() else 0
+    if extra:
+        _, extra_idx = np.unique(y_true[~seen], return_inverse=True)
+        idx_all = idx.copy()
+        idx_all[~seen] = k + extra_idx
+    else:
+        idx_all = idx
+    m = k + extra
+    cm = np.bincount(idx_all * m + pred_idx, minlength=m * m).reshape(m, m).astype(np.float64)
 
-    # labels as strings only if the two label sets have different kinds (e.g. int vs str)
-    y_cmp, pred_cmp = y_true, pred
-    if y_true.dtype.kind != pred.dtype.kind and not (
-        y_true.dtype.kind in "iuf" and pred.dtype.kind in "iuf"
-    ):
-        y_cmp, pred_cmp = y_true.astype(str), pred.astype(str)
-
-    accuracy = float(np.mean(pred_cmp == y_cmp))
-    macro_f1 = float(f1_score(y_cmp, pred_cmp, average="macro", zero_division=0))
-    with warnings.catch_warnings():
-        # a single label in y_true and the predictions: MCC is 0, sklearn also warns
-        warnings.simplefilter("ignore", UserWarning)
-        mcc = float(matthews_corrcoef(y_cmp, pred_cmp))
-
-    aucs = []
-    for j in range(k):
-        positive = idx == j
-        n_pos = int(positive.sum())
-        if 0 < n_pos < n:
-            aucs.append(roc_auc_score(positive, proba[:, j]))
-    roc_auc = float(np.mean(aucs)) if aucs else float("nan")
+    accuracy = float(np.trace(cm) / n)
+    macro_f1 = _macro_f1(cm)
+    mcc = _mcc(cm)
+    roc_auc = _macro_ovr_auc(idx, proba)
 
     p_true = np.zeros(n)
     p_true[seen] = proba[rows[seen], idx[seen]]
