@@ -273,3 +273,28 @@ def test_samples_come_from_the_pool_and_are_reproducible() -> None:
     over = run_trial(x2, y2, x2_test, y2_test, resampling="oversample", **kw)
     assert over["n_train"] == 12  # distinct rows; oversampling only repeats them
     assert over["accuracy"] >= 0.85
+
+
+def test_a_dataset_that_cannot_be_loaded_is_skipped_not_fatal(script: Path, tmp_path: Path) -> None:
+    from littledata.errors import DownloadError
+    from littledata.experiments.runner import run_benchmark
+
+    toy = _module(script)
+
+    def loader(name: str) -> Any:
+        if name == "toy_b":
+            raise DownloadError("toy_b.tar is a git archive; use --mirror")
+        return toy.toy(name)
+
+    spec = load_spec(overrides={**GRID, "datasets": ["toy_a", "toy_b"]})
+    store = ResultsStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    plan = run_benchmark(spec, store=store, loader=loader, registry=toy.REGISTRY, dry_run=True)
+    assert plan.planned == 3 * 3 * 2  # toy_a only
+    (skip,) = [s for s in plan.skipped if s.dataset == "toy_b"]
+    assert "could not be loaded" in skip.reason and "--mirror" in skip.reason
+
+    def nothing_loads(name: str) -> Any:
+        raise DownloadError(f"{name} is unreachable")
+
+    with pytest.raises(DownloadError, match=r"No dataset of the spec could be loaded"):
+        run_benchmark(spec, store=store, loader=nothing_loads, registry=toy.REGISTRY, dry_run=True)

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from littledata.errors import ConfigError, LittleDataError
+from littledata.errors import ConfigError, DataFormatError, DownloadError, LittleDataError
 from littledata.experiments.spec import BASELINE, ExperimentSpec, resolve_datasets
 from littledata.experiments.store import Measurement, ResultsStore, trial_key
 
@@ -630,15 +630,28 @@ def run_benchmark(
     # Datasets no head can take are explained without loading them.
     prepared: dict[str, _Prepared] = {}
     infos: list[DatasetInfo] = []
+    unloadable: list[Skip] = []
     for name in progress.track(names, total=len(names), desc="datasets", unit="dataset"):
         if not any(tasks[name] in heads[h].tasks for h in heads):
             infos.append(DatasetInfo(name=name, task=tasks[name], n_classes=0))
             continue
-        prep = _prepare_dataset(name, spec, loader)
+        try:
+            prep = _prepare_dataset(name, spec, loader)
+        except (DownloadError, DataFormatError) as exc:
+            # One dataset that cannot be fetched or read does not sink the others' trials.
+            log.warning("skipped dataset %s: %s", name, exc)
+            unloadable.append(Skip(name, "*", "*", None, f"could not be loaded: {exc}"))
+            continue
         prepared[name] = prep
         infos.append(prep.info)
         summary.caps[name] = {"pool": prep.info.pool_size, "test": prep.info.test_size}
+    if unloadable and not prepared:
+        raise DownloadError(
+            "No dataset of the spec could be loaded:\n"
+            + "\n".join(f"- {s.dataset}: {s.reason}" for s in unloadable)
+        )
     trials, skips = plan_grid(spec, infos, featurizers, heads)
+    skips = unloadable + skips
     summary.skipped = skips
     summary.planned = len(trials)
     summary.keys = [t.key for t in trials]
