@@ -184,8 +184,8 @@ def label_efficiency(args: argparse.Namespace) -> tuple[list[str], list[str]]:
             f"{res.ran} runs simulated, {res.skipped} reused from the store, {seconds:.0f} s.",
             "",
             "| strategy | AULC | acc. at budget | labels to 95% of reference | stop at (seeds) "
-            "| acc. at stop | s / batch |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| acc. at stop | highest 3-round kappa | s / batch |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for strategy, r in s.sort_values("aulc", ascending=False).iterrows():
             l95 = "not reached" if math.isnan(r["labels_to_95"]) else f"{r['labels_to_95']:.0f}"
@@ -196,7 +196,8 @@ def label_efficiency(args: argparse.Namespace) -> tuple[list[str], list[str]]:
             details.append(
                 f"| {strategy} | {r['aulc']:.3f} ± {r['aulc_std']:.3f} "
                 f"| {r['accuracy_at_budget']:.3f} ± {r['accuracy_at_budget_std']:.3f} | {l95} "
-                f"| {stop} | {acc_stop} | {r['seconds_per_query']:.2f} |"
+                f"| {stop} | {acc_stop} | {r['stop_signal_max']:.3f} "
+                f"| {r['seconds_per_query']:.2f} |"
             )
         details.append("")
     verdict += [

@@ -83,6 +83,10 @@ def _hand_frame() -> pd.DataFrame:
         for x, a in zip([10, 20, 30], acc, strict=True):
             rows.append({**base, "metric": "accuracy", "x": x, "value": a})
             rows.append({**base, "metric": "round_seconds", "x": x, "value": 0.1})
+        if strategy == "margin":  # kappas: 3-round means 0.8 (seed 0) and 0.6 (seed 1)
+            kappas = [0.6, 0.9, 0.9] if seed == 0 else [0.3, 0.6, 0.9]
+            for x, k in zip([10, 20, 30], kappas, strict=True):
+                rows.append({**base, "metric": "stop_kappa", "x": x, "value": k})
         rows.append({**base, "metric": "reference_accuracy", "x": None, "value": 0.80})
         stopped = strategy == "margin"
         rows.append({**base, "metric": "stopped", "x": None, "value": float(stopped)})
@@ -125,6 +129,8 @@ def test_summarize_against_hand_computed_numbers() -> None:
     assert s.loc["margin", "stop_accuracy"] == pytest.approx((0.78 + 0.80) / 2)
     assert s.loc["margin", "seconds_per_query"] == pytest.approx(0.1)
     assert s.loc["margin", "seeds"] == 2
+    assert s.loc["margin", "stop_signal_max"] == pytest.approx(0.7)
+    assert math.isnan(s.loc["random", "stop_signal_max"])
     curves = learning_curves(_hand_frame()).set_index(["strategy", "x"])
     assert curves.loc[("margin", 20.0), "mean"] == pytest.approx(0.76)
     assert curves.loc[("margin", 20.0), "std"] == pytest.approx(0.02)

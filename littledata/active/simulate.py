@@ -640,7 +640,9 @@ def learning_curves(frame: pd.DataFrame, metric: str = "accuracy") -> pd.DataFra
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     """Per group and strategy: seeds, AULC, accuracy at the budget (mean and std over seeds),
     the reference accuracy, labels to reach 95% of it (on the seed-averaged curve), how many
-    seeds the stopping criterion fired in, the mean labels and accuracy where it fired, and the
+    seeds the stopping criterion fired in, the mean labels and accuracy where it fired, the
+    highest windowed mean kappa a run reached (``stop_signal_max``, mean over seeds: how close
+    a run that did not stop came to the threshold), and the
     median seconds to choose a batch (refitting the head + the query), ``seconds_per_query``."""
     import pandas as pd
 
@@ -658,6 +660,7 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         "stopped",
         "stop_labels",
         "stop_accuracy",
+        "stop_signal_max",
         "seconds_per_query",
     ]
     if runs.empty:
@@ -679,6 +682,12 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         stop_labels = part.loc[part["metric"] == "stop_labels", "value"].dropna()
         stop_acc = part.loc[part["metric"] == "stop_accuracy", "value"].dropna()
         qsec = part.loc[part["metric"] == "round_seconds", "value"]
+        signal_max = []
+        for _, run in part[part["metric"] == "stop_kappa"].groupby("key"):
+            window = int(run["stop_window"].iloc[0]) if "stop_window" in run else 3
+            rolled = run.sort_values("x")["value"].rolling(window).mean().max()
+            if not math.isnan(rolled):
+                signal_max.append(float(rolled))
         records.append(
             {
                 **dict(zip(cols, group if isinstance(group, tuple) else (group,), strict=True)),
@@ -696,6 +705,7 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
                 "stopped": int(stopped.sum()) if len(stopped) else 0,
                 "stop_labels": float(stop_labels.mean()) if len(stop_labels) else math.nan,
                 "stop_accuracy": float(stop_acc.mean()) if len(stop_acc) else math.nan,
+                "stop_signal_max": float(np.mean(signal_max)) if signal_max else math.nan,
                 "seconds_per_query": float(qsec.median()) if len(qsec) else math.nan,
             }
         )
