@@ -32,6 +32,7 @@ import datetime as dt
 import math
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -183,9 +184,10 @@ def label_efficiency(args: argparse.Namespace) -> tuple[list[str], list[str]]:
             f"whole pool): accuracy {float(s['reference_accuracy'].iloc[0]):.3f}; "
             f"{res.ran} runs simulated, {res.skipped} reused from the store, {seconds:.0f} s.",
             "",
-            "| strategy | AULC | acc. at budget | labels to 95% of reference | stop at (seeds) "
-            "| acc. at stop | highest 3-round kappa | s / batch |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| strategy | AULC | acc. at budget | macro-F1 AULC | macro-F1 at budget "
+            "| labels to 95% of reference | stop at (seeds) | acc. at stop "
+            "| highest 3-round kappa | s / batch |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for strategy, r in s.sort_values("aulc", ascending=False).iterrows():
             l95 = "not reached" if math.isnan(r["labels_to_95"]) else f"{r['labels_to_95']:.0f}"
@@ -195,7 +197,8 @@ def label_efficiency(args: argparse.Namespace) -> tuple[list[str], list[str]]:
             acc_stop = "–" if math.isnan(r["stop_accuracy"]) else f"{r['stop_accuracy']:.3f}"
             details.append(
                 f"| {strategy} | {r['aulc']:.3f} ± {r['aulc_std']:.3f} "
-                f"| {r['accuracy_at_budget']:.3f} ± {r['accuracy_at_budget_std']:.3f} | {l95} "
+                f"| {r['accuracy_at_budget']:.3f} ± {r['accuracy_at_budget_std']:.3f} "
+                f"| {r['macro_f1_aulc']:.3f} | {r['macro_f1_at_budget']:.3f} | {l95} "
                 f"| {stop} | {acc_stop} | {r['stop_signal_max']:.3f} "
                 f"| {r['seconds_per_query']:.2f} |"
             )
@@ -375,6 +378,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--db", default=None, help="results store URL (default: the data home's)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "active.md")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--note", default="", help="a line for the header (e.g. what this run is)")
     p.add_argument(
         "--quick",
         action="store_true",
@@ -401,9 +405,10 @@ def main(argv: list[str] | None = None) -> int:
         "# Active learning: label efficiency and query speed",
         "",
         *machine_lines(),
-        f"- command: `python benchmarks/active.py {' '.join(cli_args)}`",
+        f"- command: `python benchmarks/active.py {shlex.join(cli_args)}`",
         f"- features: {args.featurizer}; head: {args.head}; BLAS threads while fitting and "
         f"querying: {args.threads or 'library default'}; datasets at once: {args.jobs}",
+        *([f"- note: {args.note}"] if args.note else []),
         "",
     ]
     started = time.perf_counter()

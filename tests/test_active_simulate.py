@@ -83,6 +83,7 @@ def _hand_frame() -> pd.DataFrame:
         for x, a in zip([10, 20, 30], acc, strict=True):
             rows.append({**base, "metric": "accuracy", "x": x, "value": a})
             rows.append({**base, "metric": "round_seconds", "x": x, "value": 0.1})
+            rows.append({**base, "metric": "macro_f1", "x": x, "value": a / 2})
         if strategy == "margin":  # kappas: 3-round means 0.8 (seed 0) and 0.6 (seed 1)
             kappas = [0.6, 0.9, 0.9] if seed == 0 else [0.3, 0.6, 0.9]
             for x, k in zip([10, 20, 30], kappas, strict=True):
@@ -113,7 +114,7 @@ def _hand_frame() -> pd.DataFrame:
 
 def test_summarize_against_hand_computed_numbers() -> None:
     s = summarize(_hand_frame()).set_index("strategy")
-    # random: per-seed AULC = (10*(.5+.6)/2 + 10*(.6+.7)/2)/20 = .6 ; (.5+.67)/2... by hand:
+    # random, per seed: trapezoids over 10..30 labels divided by the range of 20 labels
     r0 = (10 * 0.55 + 10 * 0.65) / 20  # 0.60
     r1 = (10 * 0.50 + 10 * 0.67) / 20  # 0.585
     assert s.loc["random", "aulc"] == pytest.approx((r0 + r1) / 2)
@@ -130,6 +131,8 @@ def test_summarize_against_hand_computed_numbers() -> None:
     assert s.loc["margin", "seconds_per_query"] == pytest.approx(0.1)
     assert s.loc["margin", "seeds"] == 2
     assert s.loc["margin", "stop_signal_max"] == pytest.approx(0.7)
+    assert s.loc["random", "macro_f1_aulc"] == pytest.approx((r0 + r1) / 4)
+    assert s.loc["random", "macro_f1_at_budget"] == pytest.approx(0.36)
     assert math.isnan(s.loc["random", "stop_signal_max"])
     curves = learning_curves(_hand_frame()).set_index(["strategy", "x"])
     assert curves.loc[("margin", 20.0), "mean"] == pytest.approx(0.76)

@@ -639,6 +639,7 @@ def learning_curves(frame: pd.DataFrame, metric: str = "accuracy") -> pd.DataFra
 
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     """Per group and strategy: seeds, AULC, accuracy at the budget (mean and std over seeds),
+    the same two for macro-F1 (means; more telling than accuracy on imbalanced data),
     the reference accuracy, labels to reach 95% of it (on the seed-averaged curve), how many
     seeds the stopping criterion fired in, the mean labels and accuracy where it fired, the
     highest windowed mean kappa a run reached (``stop_signal_max``, mean over seeds: how close
@@ -655,6 +656,8 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         "aulc_std",
         "accuracy_at_budget",
         "accuracy_at_budget_std",
+        "macro_f1_aulc",
+        "macro_f1_at_budget",
         "reference_accuracy",
         "labels_to_95",
         "stopped",
@@ -675,6 +678,11 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         au = np.array([a for a, _ in per_seed])
         last = np.array([b for _, b in per_seed])
         mean_curve = acc.groupby("x")["value"].mean()
+        f1 = part[part["metric"] == "macro_f1"]
+        f1_runs = [
+            (aulc(r["x"], r["value"]), r.sort_values("x")["value"].iloc[-1])
+            for _, r in f1.groupby("key")
+        ]
         ref = part.loc[part["metric"] == "reference_accuracy", "value"]
         reference = float(ref.iloc[0]) if len(ref) else math.nan
         target = 0.95 * reference
@@ -696,6 +704,10 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
                 "aulc_std": float(au.std()) if len(au) else math.nan,
                 "accuracy_at_budget": float(last.mean()) if len(last) else math.nan,
                 "accuracy_at_budget_std": float(last.std()) if len(last) else math.nan,
+                "macro_f1_aulc": float(np.mean([a for a, _ in f1_runs])) if f1_runs else math.nan,
+                "macro_f1_at_budget": (
+                    float(np.mean([b for _, b in f1_runs])) if f1_runs else math.nan
+                ),
                 "reference_accuracy": reference,
                 "labels_to_95": (
                     labels_to_reach(mean_curve.index, mean_curve.values, target)
