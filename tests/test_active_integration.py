@@ -115,3 +115,18 @@ def test_cli_simulate_prints_the_summary_and_stores_the_runs(shared_datasets, tm
     assert len(ResultsStore(db).trials("active", role="run")) == 2
     bad = CliRunner().invoke(app, [*args[:-2], "--budget", "501", "--db", db])
     assert isinstance(bad.exception, ConfigError) and "larger than the pool" in str(bad.exception)
+
+
+def test_learner_on_a_registry_dataset_resumes_without_storing_its_texts(  # type: ignore[no-untyped-def]
+    shared_datasets, tmp_path
+):
+    learner = ActiveLearner.from_dataset("trec", featurizer="glove50", strategy="entropy", seed=3)
+    assert len(learner.classes) == 6 and learner.n_pool == 5452
+    idx = learner.query(12)
+    learner.teach(idx, [learner.classes[i % 6] for i in range(12)])
+    path = learner.save(tmp_path / "trec.json")
+    state = json.loads(path.read_text())
+    assert state["pool"]["source"] == "dataset" and "texts" not in state["pool"]
+    resumed = ActiveLearner.load(path)
+    assert resumed.n_pool == 5452 and resumed.labels == learner.labels
+    assert resumed.query(5).tolist() == learner.query(5).tolist()
