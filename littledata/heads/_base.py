@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -190,3 +191,21 @@ def cv_splits(
         warnings.filterwarnings("ignore", message="The least populated class")
         splits = list(skf.split(rows, y_index[rows]))
     return [(np.sort(np.concatenate([rows[tr], always_train])), rows[va]) for tr, va in splits]
+
+
+class ProbabilisticHead(ClassifierMixin, BaseEstimator):
+    """Base of the heads whose prediction is the most probable class.
+
+    Subclasses implement ``fit`` and ``predict_proba`` (columns in ``classes_`` order); ``predict``
+    is ``classes_[argmax(predict_proba(X))]``, so the two always agree. Sparse input is accepted.
+    """
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``classes_[argmax(predict_proba(X))]``."""
+        proba = self.predict_proba(X)  # type: ignore[attr-defined]
+        return self.classes_[np.argmax(proba, axis=1)]  # type: ignore[attr-defined]
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from littledata.errors import ConfigError
 from littledata.heads._base import (
+    ProbabilisticHead,
     apply_scaling,
     check_fit_input,
     check_predict_input,
@@ -61,7 +61,7 @@ def _row_basis_is_cheaper(X: Any, k: int) -> bool:
 _ROW_BASIS = _row_basis_is_cheaper
 
 
-class CVLogisticRegression(ClassifierMixin, BaseEstimator):
+class CVLogisticRegression(ProbabilisticHead):
     """Multinomial L2 logistic regression (L-BFGS) whose strength C is chosen by inner CV.
 
     ``fit`` scales the features (``scaling``; statistics from the training rows), then walks the
@@ -326,13 +326,3 @@ class CVLogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_predict_input(self, X)
         return softmax(np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """``classes_[argmax(predict_proba(X))]``."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags

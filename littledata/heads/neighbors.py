@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import normalize
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
 from littledata.errors import ConfigError
 from littledata.heads._base import (
+    ProbabilisticHead,
     check_fit_input,
     check_predict_input,
     class_weight_by_index,
@@ -45,7 +45,7 @@ def _class_weights(class_weight: Any, y_index: np.ndarray, classes: np.ndarray) 
     return compute_class_weight(cw, classes=np.arange(k), y=y_index)
 
 
-class CosineKNN(ClassifierMixin, BaseEstimator):
+class CosineKNN(ProbabilisticHead):
     """k nearest neighbours by cosine similarity, with similarity-weighted, smoothed votes.
 
     For a query row, the ``n_neighbors`` training rows with the highest cosine similarity ``s``
@@ -131,18 +131,8 @@ class CosineKNN(ClassifierMixin, BaseEstimator):
             )
         return out
 
-    def predict(self, X: Any) -> np.ndarray:
-        """``classes_[argmax(predict_proba(X))]``."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
-
-class CosineCentroid(ClassifierMixin, BaseEstimator):
+class CosineCentroid(ProbabilisticHead):
     """Nearest class mean by cosine similarity, with temperature-scaled softmax probabilities.
 
     Rows are L2-normalized; each class's centroid is the normalized mean of its rows. A query's
@@ -279,13 +269,3 @@ class CosineCentroid(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """``softmax(similarities / temperature_)``, shape (n, n_classes)."""
         return softmax(self.similarities(X) / self.temperature_)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """``classes_[argmax(predict_proba(X))]`` (the most similar centroid)."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags

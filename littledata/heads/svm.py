@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
@@ -17,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from littledata.errors import ConfigError
 from littledata.heads._base import (
+    ProbabilisticHead,
     apply_scaling,
     check_fit_input,
     check_predict_input,
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SVM_CS: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0)
 
 
-class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
+class CalibratedLinearSVM(ProbabilisticHead):
     """Linear SVM (``sklearn.svm.LinearSVC``, squared hinge, L2) with calibrated probabilities.
 
     ``fit`` scales the features like ``logreg`` (see ``scaling``), picks ``C`` from ``Cs`` by
@@ -215,13 +215,3 @@ class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
         if d.ndim == 1:
             d = np.column_stack([np.zeros_like(d), d])
         return softmax(d)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """``classes_[argmax(predict_proba(X))]``."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags

@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from littledata.errors import ConfigError, DataFormatError
 from littledata.heads._base import (
+    ProbabilisticHead,
     apply_scaling,
     check_fit_input,
     check_predict_input,
@@ -156,7 +156,7 @@ def _torch_rows(X: Any, idx: np.ndarray) -> Any:
     return torch.from_numpy(np.ascontiguousarray(part, dtype=np.float32))
 
 
-class TorchMLP(ClassifierMixin, BaseEstimator):
+class TorchMLP(ProbabilisticHead):
     """One-hidden-layer perceptron (ReLU, dropout) trained with AdamW and early stopping (torch).
 
     Features are scaled as ``scaling`` says (default: centered, one global factor), then
@@ -294,16 +294,6 @@ class TorchMLP(ClassifierMixin, BaseEstimator):
         hidden = np.maximum(np.asarray(Xs @ self.coefs_[0]) + self.intercepts_[0], 0.0)
         return softmax(hidden @ self.coefs_[1] + self.intercepts_[1])
 
-    def predict(self, X: Any) -> np.ndarray:
-        """``classes_[argmax(predict_proba(X))]``."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
 
 class _Wrap:
     """A tiny stand-in for ``torch.nn.Module`` around a forward function and its layers."""
@@ -344,7 +334,7 @@ def _flatten_layers(X: Any) -> tuple[Any, int]:
     return X, 1
 
 
-class LayerMix(ClassifierMixin, BaseEstimator):
+class LayerMix(ProbabilisticHead):
     """A learned softmax mix of layer-wise features, then a linear classifier (torch).
 
     Input: ``(n, L, d)`` layer-wise features (one pooled vector per encoder layer; a 2-D
@@ -500,13 +490,9 @@ class LayerMix(ClassifierMixin, BaseEstimator):
         h = self.gamma_ * np.einsum("l,nld->nd", self.layer_weights_, self._scaled(X3))
         return softmax(h @ self.coef_.T + self.intercept_)
 
-    def predict(self, X: Any) -> np.ndarray:
-        """``classes_[argmax(predict_proba(X))]``."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False  # (n, layers, dim) arrays only
         tags.input_tags.three_d_array = True
         tags.non_deterministic = False
         return tags
