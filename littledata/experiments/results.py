@@ -25,7 +25,14 @@ from littledata.experiments.spec import LOWER_IS_BETTER
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["METHOD_COLUMNS", "aggregate", "higher_is_better", "mean_ranks", "method_label"]
+__all__ = [
+    "METHOD_COLUMNS",
+    "aggregate",
+    "compare_heads",
+    "higher_is_better",
+    "mean_ranks",
+    "method_label",
+]
 
 METHOD_COLUMNS = ("featurizer", "head", "resampling")
 """The columns that together name one method (a featurizer × head, with its resampling)."""
@@ -151,3 +158,57 @@ def rank_table(ranks: pd.DataFrame) -> pd.DataFrame:
     table.columns = [int(c) for c in table.columns]
     table["overall"] = table.mean(axis=1)
     return table.sort_values("overall", kind="stable")
+
+
+def compare_heads(
+    frame: pd.DataFrame, head: str, baseline: str, metric: str = "accuracy"
+) -> pd.DataFrame:
+    """Paired comparison of two heads on the same features, training rows and test rows.
+
+    Trials of ``head`` and ``baseline`` are paired when they share dataset, featurizer,
+    resampling, size and seed (the training sample depends on the seed, not on the head). Per
+    (dataset, featurizer, resampling, size) the result holds both means, the mean paired
+    difference ``diff`` (``head`` minus ``baseline``, signed so that positive is better even for
+    lower-is-better metrics such as log loss), its standard error ``sem`` (sample standard deviation
+    of the paired differences over sqrt(n)), ``n`` pairs, and a ``verdict``: ``"win"`` when
+    ``diff > sem``, ``"loss"`` when ``diff < -sem``, else ``"tie"`` (within one standard error).
+    With one pair ``sem`` is NaN and the verdict follows the sign of ``diff`` ("tie" at 0).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({
+    ...     "dataset": "d", "featurizer": "f", "size": 20, "seed": [0, 1, 0, 1],
+    ...     "head": ["a", "a", "b", "b"], "metric": "accuracy", "value": [0.8, 0.9, 0.7, 0.7]})
+    >>> compare_heads(frame, "a", "b")[["diff", "verdict"]].round(3).to_dict("records")
+    [{'diff': 0.15, 'verdict': 'win'}]
+    """
+    import numpy as np
+    import pandas as pd
+
+    frame = _with_defaults(frame)
+    frame = frame[(frame["metric"] == metric) & frame["head"].isin([head, baseline])]
+    keys = ["dataset", "featurizer", "resampling", "size_mode", "size"]
+    wide = frame.pivot_table(
+        index=[*keys, "seed"], columns="head", values="value", aggfunc="first"
+    ).dropna()
+    columns = [*keys, "mean_head", "mean_baseline", "diff", "sem", "n", "verdict"]
+    if wide.empty or head not in wide or baseline not in wide:
+        return pd.DataFrame(columns=columns)
+    sign = 1.0 if higher_is_better(metric) else -1.0
+    wide = wide.assign(d=sign * (wide[head] - wide[baseline]))
+    grouped = wide.groupby(level=keys)
+    out = pd.DataFrame(
+        {
+            "mean_head": grouped[head].mean(),
+            "mean_baseline": grouped[baseline].mean(),
+            "diff": grouped["d"].mean(),
+            "sem": grouped["d"].std(ddof=1) / np.sqrt(grouped["d"].count()),
+            "n": grouped["d"].count(),
+        }
+    ).reset_index()
+    band = out["sem"].fillna(0.0)
+    out["verdict"] = np.where(
+        out["diff"] > band, "win", np.where(out["diff"] < -band, "loss", "tie")
+    )
+    return out[columns]
