@@ -1,5 +1,0 @@
-"""Commands: serve (see littledata.cli)."""
-
-from __future__ import annotations
-
-from littledata.cli.app import app  # noqa: F401
