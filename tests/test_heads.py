@@ -24,6 +24,7 @@ from littledata.heads import (
     list_heads,
     make_head,
 )
+from littledata.heads._base import fit_scaling
 
 # small, fast settings for the torch heads in tests
 FAST = {
@@ -199,7 +200,7 @@ def test_logreg_solver_matches_sklearn_at_the_same_C(n_classes, sparse, d):
         X = sp.random(len(y), d, density=0.1, random_state=0, format="csr") + sp.csr_matrix(
             np.eye(n_classes, d)[y]
         )
-    ours = CVLogisticRegression(Cs=[0.5], scaling="none", tol=1e-8).fit(X, y)
+    ours = CVLogisticRegression(Cs=[0.5], selection="best", scaling="none", tol=1e-8).fit(X, y)
     ref = LogisticRegression(C=0.5, tol=1e-10, max_iter=10_000).fit(X, y)
     # float32 arithmetic and a relative-decrease stop: agreement to ~1e-4, far below the ~0.1
     # a wrongly scaled penalty gives
@@ -208,12 +209,12 @@ def test_logreg_solver_matches_sklearn_at_the_same_C(n_classes, sparse, d):
 
 def test_logreg_picks_larger_C_on_easy_data_than_on_noisy_data():
     X, y = blobs(n_per_class=40, sep=8.0, d=20)
-    easy = CVLogisticRegression().fit(X, y)
+    easy = CVLogisticRegression(selection="best").fit(X, y)
     rng = np.random.default_rng(0)
-    noisy = CVLogisticRegression().fit(X, rng.permutation(y))  # labels carry no signal
+    noisy = CVLogisticRegression(selection="best").fit(X, rng.permutation(y))  # no signal
     assert easy.cv_used_ and noisy.cv_used_
     assert easy.C_ > noisy.C_
-    assert min(noisy.Cs_) == noisy.C_
+    assert noisy.C_ <= 1e-2  # the strong end of the grid
     assert np.isfinite(easy.cv_scores_).sum() >= 2
 
 
@@ -225,6 +226,38 @@ def test_logreg_falls_back_without_enough_rows(caplog):
     assert "fallback" in caplog.text
     assert np.all(np.isnan(clf.cv_scores_))
     np.testing.assert_array_equal(clf.predict(X), y)
+
+
+def test_logreg_prior_is_sklearn_default_C_on_the_raw_features():
+    X, y = blobs(n_per_class=3, n_classes=3, d=8)  # 9 rows: too few to cross-validate
+    for factor in (1.0, 0.1):
+        clf = CVLogisticRegression().fit(X * factor, y)
+        assert not clf.cv_used_
+        # x = scale * z, so C on the raw features is C * scale^2 on the scaled ones
+        _, scale = fit_scaling(X * factor, "global")
+        assert clf.C_ == clf.prior_C_ == pytest.approx(float(scale[0] ** 2))
+        ref = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(X * factor, y)
+        np.testing.assert_allclose(
+            clf.predict_proba(X * factor), ref.predict_proba(X * factor), atol=2e-3
+        )
+    raw = CVLogisticRegression(scaling="none", prior_C=3.0).fit(X, y)
+    assert raw.prior_C_ == raw.C_ == 3.0
+
+
+def test_logreg_keeps_the_prior_unless_cv_beats_it_clearly():
+    rng = np.random.default_rng(1)
+    X, _ = blobs(n_per_class=15, n_classes=3, d=10)
+    # labels without signal on small-valued features: the prior (strong) is as good as any C
+    noise = CVLogisticRegression().fit(X * 0.01, rng.permutation(np.repeat([0, 1, 2], 15)))
+    assert noise.cv_used_ and noise.prior_C_ == noise.C_
+    assert noise.prior_C_ in noise.Cs_
+    # separable classes on tiny features: C=1 on the raw scale underfits badly, CV must win
+    Xe, ye = blobs(n_per_class=30, n_classes=3, d=10, sep=4.0)
+    easy = CVLogisticRegression().fit(Xe * 1e-3, ye)
+    assert easy.cv_used_ and 100 * easy.prior_C_ < easy.C_
+    assert easy.cv_best_C_ == easy.C_
+    best = CVLogisticRegression(selection="best").fit(X, rng.permutation(np.repeat([0, 1, 2], 15)))
+    assert best.prior_C_ not in best.Cs_
 
 
 def test_logreg_single_row_classes_stay_in_training_folds():

@@ -140,6 +140,15 @@ def log_loss_rows(Z: np.ndarray, y_index: np.ndarray) -> np.ndarray:
     return lse - Z[np.arange(len(Z)), y_index]
 
 
+def brier_rows(Z: np.ndarray, y_index: np.ndarray) -> np.ndarray:
+    """Per-row Brier score (squared distance of ``softmax(Z)`` to the one-hot label)."""
+    Z = np.asarray(Z, dtype=np.float64)
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    P[np.arange(len(P)), y_index] -= 1.0
+    return np.einsum("ij,ij->i", P, P)
+
+
 class Design:
     """The rows of one fit, in the feature basis or, when that is cheaper, in the rows' own basis.
 

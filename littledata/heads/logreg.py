@@ -27,14 +27,26 @@ from littledata.heads._base import (
     is_sparse,
     softmax,
 )
-from littledata.heads._multinomial import Design, MultinomialProblem, gram, log_loss_rows
+from littledata.heads._multinomial import (
+    Design,
+    MultinomialProblem,
+    brier_rows,
+    gram,
+    log_loss_rows,
+)
 
 log = logging.getLogger(__name__)
 
-#: The C grid searched by default (on standardized features; see ``standardize``).
-DEFAULT_CS: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
-#: C used when there are too few rows for cross-validation.
-DEFAULT_FALLBACK_C = 1.0
+#: The C grid searched by default (on the scaled features; see ``scaling``): decades from 1e-4 to
+#: 1e3. Unit-norm sentence embeddings need the strong end (sklearn's C=1 on raw MiniLM features
+#: is about 0.002 on the scaled ones).
+DEFAULT_CS: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
+#: Held-out scores that can pick C (the first two: lower is better).
+SCORINGS: tuple[str, ...] = ("log_loss", "brier", "accuracy")
+#: The conventional strength, on the raw (unscaled) features: scikit-learn's default C.
+DEFAULT_PRIOR_C = 1.0
+#: The ways C can be picked from the cross-validation scores.
+SELECTIONS: tuple[str, ...] = ("prior", "best", "1se")
 # relative-decrease stopping rules of L-BFGS: looser on the fold fits, which only rank the Cs
 _FOLD_FTOL = 1e-5
 _FINAL_FTOL = 1e-8
@@ -61,21 +73,36 @@ def _row_basis_is_cheaper(X: Any, k: int) -> bool:
 _ROW_BASIS = _row_basis_is_cheaper
 
 
+def _weighted_mean_se(v: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Weighted mean of ``v`` and its standard error (Kish effective sample size)."""
+    mean = float(np.dot(w, v) / w.sum())
+    n_eff = w.sum() ** 2 / float(np.dot(w, w))
+    se = float(np.sqrt(np.dot(w, (v - mean) ** 2) / w.sum() / max(n_eff - 1, 1.0)))
+    return mean, se
+
+
 class CVLogisticRegression(ProbabilisticHead):
     """Multinomial L2 logistic regression (L-BFGS) whose strength C is chosen by inner CV.
 
     ``fit`` scales the features (``scaling``; statistics from the training rows), then walks the
     grid ``Cs`` from strong to weak regularization. At each C it fits one model per stratified
     fold, each warm-started from that fold's solution at the previous C, and scores the held-out
-    rows (mean log loss by default). The walk stops once ``patience`` grid points in a row have
+    rows (mean Brier score by default). The walk stops once ``patience`` grid points in a row have
     scored worse than the best one, which skips the slow, barely regularized end of the grid when
     it cannot win. Finally one model is fitted on all rows at the chosen ``C_``, warm-started from
     the mean of the fold solutions.
 
+    Choosing C by cross-validation on a few dozen rows is noisy, and a noisy choice costs accuracy.
+    So by default (``selection="prior"``) the grid also holds the conventional strength
+    ``prior_C`` (scikit-learn's ``C=1`` on the *raw* features, converted to the scaled ones), and
+    that C is kept unless the best C beats it on the held-out rows by more than one standard error
+    of their paired difference. With few rows the prior is kept; with more rows and features that
+    need another strength (tf-idf, unnormalized word vectors) the cross-validated C takes over.
+
     Rows of classes with a single row cannot be held out; they join every training fold.
     Cross-validation needs at least two classes with 2+ rows and ``min_cv_rows`` rows that can be
-    held out; otherwise the model is fitted at ``fallback_C``, ``cv_used_`` is False and an INFO
-    message is logged.
+    held out; otherwise the model is fitted at ``fallback_C`` (default: the prior),
+    ``cv_used_`` is False and an INFO message is logged.
 
     The objective is scikit-learn's (``C * sum_i w_i * loss_i + ||W||^2 / 2``, intercept not
     penalised; for two classes the two-vector softmax is rescaled to the binary model), so ``C``
@@ -85,13 +112,15 @@ class CVLogisticRegression(ProbabilisticHead):
 
     Parameters
     ----------
-    Cs : sequence of float, default=(0.01, 0.1, 1, 10, 100, 1000)
-        Grid of inverse regularization strengths, walked in increasing order.
+    Cs : sequence of float, default=DEFAULT_CS (decades from 1e-4 to 1e3)
+        Grid of inverse regularization strengths on the scaled features, walked in increasing
+        order.
     cv : int, default=3
         Number of stratified folds (fewer if even the largest class has fewer rows).
-    scoring : {"log_loss", "accuracy"}, default="log_loss"
-        Held-out score that picks C. Log loss is smooth on tiny folds; accuracy picked
-        overconfident models in our tests.
+    scoring : {"brier", "log_loss", "accuracy"}, default="brier"
+        Held-out score that picks C. Brier and log loss are smooth on tiny folds; accuracy picked
+        overconfident models in our tests, and Brier matched the test accuracy of well-chosen
+        strengths more closely than log loss (benchmarks/logreg_vs_default.py).
     scaling : {"global", "features", "none"}, default="global"
         ``"global"``: center dense features and divide them all by one factor (total variance =
         number of features); ``"features"``: standardize each feature; ``"none"``. Sparse input is
@@ -100,16 +129,19 @@ class CVLogisticRegression(ProbabilisticHead):
         raw features, so prediction needs no scaler.
     class_weight : None, "balanced" or dict, default=None
         Weights the loss per class (``"balanced"``: inversely proportional to class frequency).
-    fallback_C : float, default=1.0
-        C when cross-validation is not possible.
+    prior_C : float, default=1.0
+        The conventional strength, on the raw features, that ``selection="prior"`` prefers.
+    fallback_C : float or None, default=None
+        C on the scaled features when cross-validation is not possible (None: the prior).
     min_cv_rows : int, default=10
         Fewer rows that can be held out than this: no cross-validation.
     patience : int or None, default=1
         Stop walking the grid after this many consecutive points worse than the best (None: walk
-        the whole grid).
-    selection : {"best", "1se"}, default="best"
-        ``"best"``: the best-scoring C (ties keep the smaller C). ``"1se"``: the smallest C whose
-        score is within one standard error of the best (more regularization).
+        the whole grid). The walk always goes on at least to the prior.
+    selection : {"prior", "best", "1se"}, default="prior"
+        ``"prior"``: the prior C unless the best C is better by more than one paired standard
+        error. ``"best"``: the best-scoring C (ties keep the smaller C). ``"1se"``: the smallest C
+        whose score is within one standard error of the best (more regularization).
     tol : float, default=1e-4
         L-BFGS gradient tolerance (fold fits and the final fit; the fold fits also stop when the
         objective improves by less than 1e-5 relative, the final fit 1e-8).
@@ -126,16 +158,18 @@ class CVLogisticRegression(ProbabilisticHead):
         Weights on the raw (unscaled) features, one row per class (also for 2 classes).
     intercept_ : ndarray of shape (n_classes,)
     C_ : float
-        The chosen (or fallback) C.
+        The chosen (or fallback) C, on the scaled features.
+    prior_C_ : float
+        ``prior_C`` converted to the scaled features.
     cv_used_ : bool
         Whether C was chosen by cross-validation.
     cv_scores_ : ndarray of shape (len(Cs),)
-        Mean held-out score per grid point (log loss: lower is better; accuracy: higher is better);
-        NaN where the walk stopped before reaching it or when no CV was run.
+        Mean held-out score per point of ``Cs_`` (Brier and log loss: lower is better; accuracy:
+        higher is better); NaN where the walk stopped before reaching it or when no CV was run.
     cv_best_C_ : float
-        The best-scoring C (differs from ``C_`` only with ``selection="1se"``; NaN without CV).
+        The best-scoring C (``C_`` differs when the prior or the 1-SE rule won; NaN without CV).
     Cs_ : ndarray
-        The sorted grid.
+        The sorted grid (with ``selection="prior"``, ``Cs`` plus ``prior_C_``).
     n_folds_ : int
         Folds used (0 without CV).
     n_iter_ : int
@@ -161,13 +195,14 @@ class CVLogisticRegression(ProbabilisticHead):
         *,
         Cs: Sequence[float] = DEFAULT_CS,
         cv: int = 3,
-        scoring: str = "log_loss",
+        scoring: str = "brier",
         scaling: str = "global",
         class_weight: Any = None,
-        fallback_C: float = DEFAULT_FALLBACK_C,
+        prior_C: float = DEFAULT_PRIOR_C,
+        fallback_C: float | None = None,
         min_cv_rows: int = 10,
         patience: int | None = 1,
-        selection: str = "best",
+        selection: str = "prior",
         tol: float = 1e-4,
         max_iter: int = 300,
         random_state: int = 0,
@@ -177,6 +212,7 @@ class CVLogisticRegression(ProbabilisticHead):
         self.scoring = scoring
         self.scaling = scaling
         self.class_weight = class_weight
+        self.prior_C = prior_C
         self.fallback_C = fallback_C
         self.min_cv_rows = min_cv_rows
         self.patience = patience
@@ -189,15 +225,17 @@ class CVLogisticRegression(ProbabilisticHead):
         Cs = np.sort(np.asarray(self.Cs, dtype=np.float64).ravel())
         if Cs.size == 0 or not np.all(Cs > 0):
             raise ConfigError(f"Cs must be a non-empty list of positive numbers; got {self.Cs!r}")
-        if self.scoring not in ("log_loss", "accuracy"):
-            raise ConfigError(f"scoring must be 'log_loss' or 'accuracy'; got {self.scoring!r}")
+        if self.scoring not in SCORINGS:
+            raise ConfigError(f"scoring must be one of {SCORINGS}; got {self.scoring!r}")
         check_scaling(self.scaling)
-        if self.selection not in ("best", "1se"):
-            raise ConfigError(f"selection must be 'best' or '1se'; got {self.selection!r}")
+        if self.selection not in SELECTIONS:
+            raise ConfigError(f"selection must be one of {SELECTIONS}; got {self.selection!r}")
         if int(self.cv) < 2:
             raise ConfigError(f"cv must be an integer >= 2; got {self.cv!r}")
-        if not self.fallback_C > 0:
-            raise ConfigError(f"fallback_C must be > 0; got {self.fallback_C!r}")
+        if not self.prior_C > 0:
+            raise ConfigError(f"prior_C must be > 0; got {self.prior_C!r}")
+        if self.fallback_C is not None and not self.fallback_C > 0:
+            raise ConfigError(f"fallback_C must be > 0 or None; got {self.fallback_C!r}")
         return Cs
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CVLogisticRegression:
@@ -214,6 +252,12 @@ class CVLogisticRegression(ProbabilisticHead):
         K = gram(Xs) if _ROW_BASIS(Xs, k) else None
 
         n_folds, can_validate = cv_plan(y_idx, self.cv, self.min_cv_rows)
+        # prior_C on the raw features is prior_C * scale^2 on the scaled ones (x = scale * z)
+        self.prior_C_ = float(self.prior_C * np.mean(scale**2))
+        prior_i = -1
+        if self.selection == "prior":
+            Cs = np.unique(np.r_[Cs, self.prior_C_])
+            prior_i = int(np.searchsorted(Cs, self.prior_C_))
         self.Cs_ = Cs
         self.cv_scores_ = np.full(len(Cs), np.nan)
         self.n_folds_ = n_folds
@@ -221,9 +265,9 @@ class CVLogisticRegression(ProbabilisticHead):
         w0 = None
         if self.cv_used_:
             splits = cv_splits(y_idx, n_folds, can_validate, self.random_state)
-            C, w0 = self._select_C(Xs, K, y_idx, k, sw, Cs, splits)
+            C, w0 = self._select_C(Xs, K, y_idx, k, sw, Cs, splits, prior_i)
         else:
-            C = float(self.fallback_C)
+            C = self.prior_C_ if self.fallback_C is None else float(self.fallback_C)
             self.cv_best_C_ = float("nan")
             log.info(
                 "logreg: %d rows, %d of %d classes with 2 or more rows: too few for "
@@ -259,6 +303,7 @@ class CVLogisticRegression(ProbabilisticHead):
         sw: np.ndarray,
         Cs: np.ndarray,
         splits: list[tuple[np.ndarray, np.ndarray]],
+        prior_i: int = -1,
     ) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
         folds = []
         for tr, va in splits:
@@ -266,8 +311,9 @@ class CVLogisticRegression(ProbabilisticHead):
             problem = MultinomialProblem(design.Z, y_idx[tr], k, sw[tr])
             folds.append((design, problem, design.other(va), y_idx[va], sw[va]))
         ws: list[np.ndarray | None] = [None] * len(splits)
-        sign = 1.0 if self.scoring == "log_loss" else -1.0  # minimise sign * score
-        history: list[tuple[float, float, list[np.ndarray]]] = []  # (score, SE, fold solutions)
+        sign = -1.0 if self.scoring == "accuracy" else 1.0  # minimise sign * score
+        # per grid point: (score, its SE, per-row scores, fold solutions); scores are minimised
+        history: list[tuple[float, float, np.ndarray, list[np.ndarray]]] = []
         best_i, since_best = -1, 0
         for i, C in enumerate(Cs):
             values, weights = [], []
@@ -278,28 +324,34 @@ class CVLogisticRegression(ProbabilisticHead):
                 Z = prob.logits(ws[f], Xv)
                 if self.scoring == "log_loss":
                     values.append(log_loss_rows(Z, yv))
+                elif self.scoring == "brier":
+                    values.append(brier_rows(Z, yv))
                 else:
                     values.append((Z.argmax(axis=1) == yv).astype(np.float64))
                 weights.append(swv)
             v, w = np.concatenate(values), np.concatenate(weights)
-            score = float(np.dot(w, v) / w.sum())
-            # standard error of the weighted mean (Kish effective sample size)
-            n_eff = w.sum() ** 2 / float(np.dot(w, w))
-            se = float(np.sqrt(np.dot(w, (v - score) ** 2) / w.sum() / max(n_eff - 1, 1.0)))
+            score = _weighted_mean_se(v, w)[0]
+            se = _weighted_mean_se(v, w)[1]
             self.cv_scores_[i] = score
-            history.append((sign * score, se, [x.copy() for x in ws]))  # type: ignore[union-attr]
+            history.append((sign * score, se, sign * v, [x.copy() for x in ws]))  # type: ignore[union-attr]
             # a larger C must do strictly better (beyond float noise): ties keep the smaller C
             if best_i < 0 or sign * score < history[best_i][0] - 1e-9 * abs(history[best_i][0]):
                 best_i, since_best = i, 0
             else:
                 since_best += 1
-                if self.patience is not None and since_best >= self.patience:
+                # (the walk always reaches the prior, which "prior" selection needs)
+                if self.patience is not None and since_best >= self.patience and i >= prior_i:
                     break
         chosen = best_i
         if self.selection == "1se":
             limit = history[best_i][0] + history[best_i][1]
             chosen = next(i for i, h in enumerate(history) if h[0] <= limit)
-        best_ws = history[chosen][2]
+        elif self.selection == "prior":
+            # keep the prior unless the best C beats it by more than one paired standard error
+            mean_diff, se_diff = _weighted_mean_se(history[prior_i][2] - history[best_i][2], w)
+            if mean_diff <= se_diff:
+                chosen = prior_i
+        best_ws = history[chosen][3]
         self.cv_best_C_ = float(Cs[best_i])
         # average the fold solutions on the features (their bases differ) to warm-start the refit
         W0 = np.mean(
