@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from littledata.report.figures import save_figure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,25 +51,6 @@ def strategy_style(strategy: str, index: int = 0) -> dict[str, Any]:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
-
-
-def _save(fig: Figure, out_dir: Path, stem: str) -> tuple[Path, Path, bytes]:
-    import matplotlib
-
-    from littledata.io import atomic_write_bytes
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "littledata"}):
-        png = io.BytesIO()
-        fig.savefig(png, format="png", dpi=110)
-        svg = io.BytesIO()
-        fig.savefig(svg, format="svg", metadata={"Date": None})
-    png_path, svg_path = out_dir / f"{stem}.png", out_dir / f"{stem}.svg"
-    atomic_write_bytes(png_path, png.getvalue())
-    atomic_write_bytes(svg_path, svg.getvalue())
-    for path in (png_path, svg_path):
-        path.chmod(0o644)
-    return png_path, svg_path, png.getvalue()
 
 
 def _num(value: Any) -> str:
@@ -254,7 +236,7 @@ def render_active_section(frame: pd.DataFrame, out_dir: Path) -> str:
             extra += 1
             stem = f"{base_stem}_{extra}"
         used_stems.add(stem)
-        _, svg_path, png = _save(fig, out_dir, stem)
+        _, svg_path, png = save_figure(fig, out_dir, stem)
         data = base64.b64encode(png).decode("ascii")
         title = html.escape(_title(key))
         parts.append(
