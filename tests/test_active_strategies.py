@@ -90,7 +90,12 @@ def test_kcenter_covers_far_clusters_first() -> None:
     picked = get_strategy("kcenter").query(None, X, labeled, unlabeled, np.zeros(10), 3, seed=0)
     assert 35 <= picked[0] < 40  # the farthest cluster first
     assert 30 <= picked[1] < 35  # then the middle one
-    assert picked[2] < 30 or picked[2] >= 30  # a third pick exists and is valid
+    # the third pick is the candidate farthest from everything labeled or picked before it
+    covered = X[np.r_[labeled, picked[:2]]]
+    gap = {
+        i: np.min(np.linalg.norm(covered - X[i], axis=1)) for i in set(unlabeled) - {*picked[:2]}
+    }
+    assert picked[2] == max(gap, key=gap.__getitem__)
     # with no labels at all, three picks land in three different clusters
     picked = get_strategy("kcenter").query(None, X, [], np.arange(40), [], 3, seed=1)
     assert {0 if i < 30 else 1 if i < 35 else 2 for i in picked} == {0, 1, 2}
