@@ -125,6 +125,13 @@ def test_bad_inputs_raise_clear_errors() -> None:
     with pytest.raises(DataFormatError, match=r"Label 'purple' is not in the label set"):
         learner.teach(idx, ["red", "green", "purple", "blue"])
     assert learner.n_labeled == 0  # a bad batch records nothing
+    numbered = ActiveLearner(None, LogisticRegression(), features=X, classes=[0, 1, 2])
+    with pytest.raises(DataFormatError, match="Label True is not in the label set"):
+        numbered.teach([0], [True])  # True == 1 in Python, but it is not the label 1
+    with pytest.raises(DataFormatError, match="Label '1' is not in the label set"):
+        numbered.teach([0], ["1"])
+    numbered.teach([0, 1], [np.int64(1), 2])
+    assert numbered.labels == [1, 2]
     learner.teach(idx, ["red", "green", "blue", "red"])
     with pytest.raises(DataFormatError, match="already labeled"):
         learner.teach(idx[:1], ["red"])
@@ -157,6 +164,22 @@ def test_a_head_without_probabilities_gets_a_clear_error() -> None:
     X, y = _pool()
     with pytest.raises(ConfigError, match=r"needs class probabilities.*LinearSVC"):
         ActiveLearner(None, LinearSVC(), "entropy", features=X, classes=CLASSES)
+    with pytest.raises(ConfigError, match=r"needs class probabilities.*LinearSVC"):
+        ActiveLearner(
+            None,
+            LinearSVC(),
+            "subsample",
+            strategy_params={"base": "margin", "size": 50},
+            features=X,
+            classes=CLASSES,
+        )
+    plain = ActiveLearner(None, LinearSVC(), "random", features=X, classes=CLASSES)
+    plain.teach([0, 60, 120], ["red", "green", "blue"])
+    assert len(plain.predict(X[:4])) == 4
+    with pytest.raises(ConfigError, match="no predict_proba; use predict"):
+        plain.predict_proba(X[:4])
+    with pytest.raises(ConfigError, match="needs class probabilities"):
+        plain.query(3, strategy="margin")
     first = np.r_[0:3, 60:63, 120:123]
     for strategy in ("kcenter", "random", get_strategy("committee", disagreement="vote")):
         ok = ActiveLearner(None, LinearSVC(), strategy, features=X, classes=CLASSES)

@@ -38,7 +38,7 @@ from littledata.io import atomic_write_json
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FORMAT", "ActiveLearner"]
+__all__ = ["FORMAT", "ActiveLearner", "check_head_supports"]
 
 FORMAT = "littledata-active-learner"
 FORMAT_VERSION = 1
@@ -64,6 +64,19 @@ def thread_limit(threads: int | None) -> contextlib.AbstractContextManager[Any]:
 
         _CONTROLLER = ThreadpoolController()
     return _CONTROLLER.limit(limits=int(threads))  # type: ignore[no-any-return]
+
+
+def check_head_supports(strategy: QueryStrategy, head: Any) -> None:
+    """Raise a :class:`~littledata.errors.ConfigError` when ``strategy`` needs class
+    probabilities and ``head`` (an estimator, fitted or not) has no ``predict_proba``."""
+    if strategy.needs_proba and not hasattr(head, "predict_proba"):
+        raise ConfigError(
+            f"Strategy {strategy.name!r} needs class probabilities, but the head "
+            f"{type(head).__name__} has no predict_proba. Use a head that has them (logreg, "
+            "mlp, knn, centroid), wrap it in sklearn.calibration.CalibratedClassifierCV, or "
+            "choose a strategy that needs none (random, kcenter, cold-start, committee with "
+            "disagreement='vote')."
+        )
 
 
 def _features_digest(features: np.ndarray) -> str:
@@ -180,14 +193,7 @@ class ActiveLearner:
                 f"{self.cold_start.name!r} needs one."
             )
         probe = self._new_head()  # an unknown head name fails here, before any work
-        if self.strategy.needs_proba and not hasattr(probe, "predict_proba"):
-            raise ConfigError(
-                f"Strategy {self.strategy.name!r} needs class probabilities, but the head "
-                f"{type(probe).__name__} has no predict_proba. Use a head that has them (logreg, "
-                "mlp, knn, centroid), wrap it in sklearn.calibration.CalibratedClassifierCV, or "
-                "choose a strategy that needs none (random, kcenter, cold-start, committee with "
-                "disagreement='vote')."
-            )
+        check_head_supports(self.strategy, probe)
         self.featurizer_options = dict(featurizer_options or {})
         self.featurizer = featurizer
         self.texts: list[str] | None = None if texts is None else [str(t) for t in texts]
@@ -363,6 +369,11 @@ class ActiveLearner:
         labeled yet) for ``features`` (default: the whole pool)."""
         X = self.features if features is None else features
         model = self.model
+        if not hasattr(model, "predict_proba"):
+            raise ConfigError(
+                f"The head {type(model).__name__} has no predict_proba; use predict(), or a head "
+                "with probabilities (logreg, mlp, knn, centroid, svm)."
+            )
         out = np.zeros((X.shape[0], len(self.classes)))
         with thread_limit(self.threads):
             proba = model.predict_proba(np.asarray(X))
@@ -486,6 +497,8 @@ class ActiveLearner:
         for label in labels:
             label = _jsonable(label)
             try:
+                if isinstance(label, bool):  # True == 1 in Python; a label set holds no booleans
+                    raise KeyError(label)
                 codes.append(self._code[label])
             except (KeyError, TypeError):
                 raise DataFormatError(
