@@ -181,7 +181,8 @@ def label_efficiency(args: argparse.Namespace) -> tuple[list[str], list[str]]:
             "",
             f"{n_classes} classes, pool {pool:,} (train split, capped at {args.pool_cap:,}), "
             f"test {int(res.frame['test_size'].dropna().iloc[0]):,} rows; reference (head on the "
-            f"whole pool): accuracy {float(s['reference_accuracy'].iloc[0]):.3f}; "
+            f"whole training split, {res.reference_size or pool:,} rows): accuracy "
+            f"{float(s['reference_accuracy'].iloc[0]):.3f}; "
             f"{res.ran} runs simulated, {res.skipped} reused from the store, {seconds:.0f} s.",
             "",
             "| strategy | AULC | acc. at budget | macro-F1 AULC | macro-F1 at budget "
@@ -430,9 +431,9 @@ def main(argv: list[str] | None = None) -> int:
             "",
             "Per dataset (AULC: mean accuracy over the label range, trapezoid rule; labels "
             "to 95%: first point where the mean curve reaches 95% of the head trained on the "
-            "whole pool; stop: where the stabilizing-predictions criterion fired, kappa ≥ 0.99 "
-            "averaged over 3 rounds; s / batch: median seconds to refit and choose a batch "
-            "during the simulation):",
+            "whole training split; stop: where the stabilizing-predictions criterion fired, "
+            "kappa ≥ 0.99 averaged over 3 rounds; s / batch: median seconds to refit and choose "
+            "a batch during the simulation):",
             "",
             *details,
         ]

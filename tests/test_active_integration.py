@@ -10,10 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from littledata.active import ActiveLearner
+from littledata.active.learner import thread_limit
 from littledata.active.simulate import prepare_task, simulate
 from littledata.cli import app
 from littledata.errors import ConfigError
 from littledata.experiments.store import ResultsStore
+from littledata.heads import make_head
 
 TEXTS = [
     "the refund has not arrived yet",
@@ -78,6 +80,12 @@ def test_simulate_a_registry_dataset_into_a_temporary_store(shared_datasets, tmp
     assert 0.3 < s.loc["random", "reference_accuracy"] <= 1.0
     task = prepare_task("trec", "glove50", pool_cap=800, test_cap=200)
     assert len(task.y_pool) == 800 and task.X_pool.shape[1] == 50
+    # the reference head learns from the whole training split, not only the 800-row pool
+    assert task.reference_size == res.reference_size == 5452
+    with thread_limit(1):  # as the learner fits (the CV's choice of C can depend on threads)
+        head = make_head("logreg", random_state=0).fit(task.X_reference, task.y_reference)
+    want = float(np.mean(head.predict(task.X_test) == task.y_test))
+    assert s.loc["random", "reference_accuracy"] == pytest.approx(want)
     with pytest.raises(ConfigError, match="single-label"):
         prepare_task("msrp", "glove50")
 
@@ -99,7 +107,7 @@ def test_cli_simulate_prints_the_summary_and_stores_the_runs(shared_datasets, tm
         "30",
         "--seeds",
         "1",
-        "--featurizer",
+        "-f",
         "glove50",
         "--pool-cap",
         "500",
@@ -112,6 +120,7 @@ def test_cli_simulate_prints_the_summary_and_stores_the_runs(shared_datasets, tm
     assert result.exit_code == 0, result.output
     assert "entropy" in result.output and "AULC" in result.output
     assert "2 run(s) simulated" in result.output
+    assert "whole training split (5,452 rows)" in result.output
     assert len(ResultsStore(db).trials("active", role="run")) == 2
     bad = CliRunner().invoke(app, [*args[:-2], "--budget", "501", "--db", db])
     assert isinstance(bad.exception, ConfigError) and "larger than the pool" in str(bad.exception)

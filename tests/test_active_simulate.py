@@ -241,3 +241,85 @@ def test_simulate_stores_one_trial_per_run_and_skips_them_next_time(tmp_path) ->
     pd.testing.assert_frame_equal(
         again.summary.reset_index(drop=True), res.summary.reset_index(drop=True), check_dtype=False
     )
+
+
+def test_settings_are_checked_before_the_dataset_is_loaded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sklearn.svm import LinearSVC
+
+    import littledata.active.simulate as sim
+
+    def no_loading(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the dataset was loaded before the settings were checked")
+
+    monkeypatch.setattr(sim, "prepare_task", no_loading)
+    kw = {"head": HEAD, "featurizer": "glove50", "init": 10, "batch": 10, "budget": 100}
+    with pytest.raises(ConfigError, match="batch size must be at least 1"):
+        simulate("trec", ["random"], **{**kw, "batch": 0})
+    with pytest.raises(ConfigError, match=r"budget \(6000 labels\) is larger than the pool \(5452"):
+        simulate("trec", ["random"], **{**kw, "budget": 6000})
+    with pytest.raises(ConfigError, match=r"larger than the pool \(300"):
+        simulate("trec", ["random"], **{**kw, "budget": 301}, pool_cap=300)
+    with pytest.raises(ConfigError, match=r"needs class probabilities.*LinearSVC"):
+        simulate("trec", ["random", "margin"], **{**kw, "head": LinearSVC()})
+    with pytest.raises(ConfigError, match="needs class probabilities"):
+        simulate(
+            "trec",
+            ["committee"],
+            **{**kw, "head": LinearSVC()},
+            strategy_params={"committee": {"disagreement": "kl"}},
+        )
+    with pytest.raises(ConfigError, match="subsample size must be at least 1"):
+        simulate("trec", ["margin"], **kw, subsample=0)
+    with pytest.raises(ConfigError, match="stop set needs at least 1"):
+        simulate("trec", ["margin"], **kw, stop_set_size=0)
+    with pytest.raises(ConfigError, match="stopping threshold"):
+        simulate("trec", ["margin"], **kw, stop_threshold=0.0)
+    with pytest.raises(ConfigError, match="single-label"):
+        simulate("goemotions", ["margin"], **kw)
+
+
+def test_a_head_without_probabilities_is_evaluated_by_its_predictions() -> None:
+    from sklearn.svm import LinearSVC
+
+    task = _task(n_pool=300, n_test=200)
+    res = simulate(
+        task, ["random", "committee"], head=LinearSVC(), init=12, batch=12, budget=36, seeds=1
+    )
+    s = res.summary.set_index("strategy")
+    assert 0.5 < s.loc["random", "accuracy_at_budget"] <= 1.0
+    svm = LinearSVC().fit(task.X_pool, task.y_pool)
+    assert s.loc["committee", "reference_accuracy"] == pytest.approx(
+        np.mean(svm.predict(task.X_test) == task.y_test)
+    )
+
+
+def test_the_reference_is_the_whole_training_split_not_the_capped_pool(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    full = _task(n_pool=900, n_test=300, seed=2)
+    rows = np.random.default_rng(0).choice(900, size=60, replace=False)
+    capped = ActiveTask(
+        "synthetic",
+        "custom",
+        full.classes,
+        full.X_pool[rows],
+        full.y_pool[rows],
+        full.X_test,
+        full.y_test,
+        {"pool_size": 60, "test_size": 300},
+        X_reference=full.X_pool,
+        y_reference=full.y_pool,
+    )
+    on_all = LogisticRegression(max_iter=300).fit(full.X_pool, full.y_pool)
+    on_pool = LogisticRegression(max_iter=300).fit(capped.X_pool, capped.y_pool)
+    want = float(np.mean(on_all.predict(full.X_test) == full.y_test))
+    assert want != float(np.mean(on_pool.predict(full.X_test) == full.y_test))
+    store = ResultsStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    res = simulate(
+        capped, ["random"], head=HEAD, init=10, batch=10, budget=30, seeds=1, store=store
+    )
+    assert res.reference_size == 900
+    assert res.summary["reference_accuracy"].iloc[0] == pytest.approx(want)
+    ref = store.trials("active", role="reference")
+    assert list(ref["reference_size"]) == [900]
+    # an uncapped pool records no reference_size: keys of runs stored before it are unchanged
+    plain = simulate(full, ["random"], head=HEAD, init=10, batch=10, budget=30, seeds=1)
+    assert plain.reference_size == 900 and "reference_size" not in plain.frame.columns

@@ -13,8 +13,8 @@ Each (dataset, featurizer, head, strategy, seed, init, batch, budget, ...) run i
 ``role="run"``) with measurements ``accuracy``, ``macro_f1``, ``stop_kappa``, ``fit_seconds``,
 ``query_seconds`` at ``x`` = number of labels, and per run ``reference_accuracy``, ``aulc``,
 ``accuracy_at_budget``, ``stopped``, ``stop_labels``, ``stop_accuracy``. The reference (the same
-head trained on the whole capped pool) is computed once per dataset/featurizer/head and stored
-as its own trial (``role="reference"``).
+head trained on the whole training split, however the pool is capped) is computed once per
+dataset/featurizer/head and stored as its own trial (``role="reference"``).
 
 Label-efficiency summaries (:func:`summarize`), per strategy:
 
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from littledata.active.learner import ActiveLearner
+from littledata.active.learner import ActiveLearner, check_head_supports
 from littledata.active.stopping import StabilizingPredictions
 from littledata.active.strategies import get_strategy
 from littledata.errors import ConfigError
@@ -138,7 +138,9 @@ class ActiveTask:
     """A pool and a test set as features with their (hidden) labels.
 
     ``y_pool``/``y_test`` are indices into ``classes``. ``info`` holds what is recorded with
-    each trial (sizes, caps, cap seed).
+    each trial (sizes, caps, cap seed). ``X_reference``/``y_reference``: the rows the reference
+    head is trained on (the whole training split when the pool is a capped sample of it;
+    ``None``: the pool).
     """
 
     dataset: str
@@ -149,6 +151,13 @@ class ActiveTask:
     X_test: np.ndarray
     y_test: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
+    X_reference: np.ndarray | None = None
+    y_reference: np.ndarray | None = None
+
+    @property
+    def reference_size(self) -> int:
+        """How many rows the reference head is trained on."""
+        return len(self.y_pool if self.y_reference is None else self.y_reference)
 
     @classmethod
     def from_arrays(
@@ -190,7 +199,8 @@ def prepare_task(
     """Load a registry dataset and featurize its train (pool) and test splits.
 
     Whole splits are featurized (through the feature cache, shared with the benchmarks); then the
-    pool and the test set are capped by seeded random samples (``cap_seed``).
+    pool and the test set are capped by seeded random samples (``cap_seed``). The reference head
+    (labels to 95%) is trained on the whole training split, not only on the capped pool.
     """
     from littledata.features import featurize, get_featurizer
 
@@ -204,14 +214,17 @@ def prepare_task(
     train, test = ds.train, ds.test
     pool_rows = _cap(len(train), pool_cap, cap_seed)
     test_rows = _cap(len(test), test_cap, cap_seed + 1)
-    X_pool = np.asarray(featurize(train.texts, fz))[pool_rows]
+    X_train = np.asarray(featurize(train.texts, fz))
+    y_train = np.asarray(train.labels, dtype=np.int64)
+    X_pool = X_train[pool_rows]
     X_test = np.asarray(featurize(test.texts, fz))[test_rows]
+    capped = len(pool_rows) < len(train)
     return ActiveTask(
         dataset=ds.name,
         featurizer=featurizer,
         classes=list(ds.label_names),
         X_pool=X_pool,
-        y_pool=np.asarray(train.labels, dtype=np.int64)[pool_rows],
+        y_pool=y_train[pool_rows],
         X_test=X_test,
         y_test=np.asarray(test.labels, dtype=np.int64)[test_rows],
         info={
@@ -221,6 +234,8 @@ def prepare_task(
             "test_split_size": len(test),
             "featurizer_fingerprint": getattr(fz, "fingerprint", None),
         },
+        X_reference=X_train if capped else None,
+        y_reference=y_train if capped else None,
     )
 
 
@@ -239,6 +254,15 @@ def _scores(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:
         "accuracy": float(accuracy_score(y_true, pred)),
         "macro_f1": float(f1_score(y_true, pred, average="macro", zero_division=0)),
     }
+
+
+def _evaluate(learner: ActiveLearner, X: np.ndarray, y_true: np.ndarray) -> dict[str, float]:
+    """:func:`_scores` of the learner's model on ``X``; from its predictions when the head has no
+    ``predict_proba`` (accuracy and macro-F1 need only the predicted class)."""
+    if hasattr(learner.model, "predict_proba"):
+        return _scores(y_true, learner.predict_proba(X))
+    pred = np.asarray(learner.predict(X), dtype=np.int64)
+    return _scores(y_true, np.eye(len(learner.classes))[pred])
 
 
 @dataclass
@@ -281,7 +305,8 @@ class TrialResult:
         return out
 
 
-def _check_loop(n_pool: int, init: int, batch: int, budget: int) -> None:
+def _check_loop(n_pool: int | None, init: int, batch: int, budget: int) -> None:
+    """Check the loop's settings; the budget against the pool only when ``n_pool`` is known."""
     for name, value in (("init", init), ("batch", batch), ("budget", budget)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise ConfigError(f"{name} must be a whole number, got {value!r}.")
@@ -291,11 +316,21 @@ def _check_loop(n_pool: int, init: int, batch: int, budget: int) -> None:
         raise ConfigError(f"init (labels before the first query) must be at least 1, got {init}.")
     if budget < init:
         raise ConfigError(f"The budget ({budget}) is smaller than the initial labels ({init}).")
-    if budget > n_pool:
+    if n_pool is not None and budget > n_pool:
         raise ConfigError(
             f"The budget ({budget} labels) is larger than the pool ({n_pool} examples); "
             "lower --budget or raise the pool cap."
         )
+
+
+def _check_stopping(stop_set_size: int, stop_threshold: float, stop_window: int) -> None:
+    if isinstance(stop_set_size, bool) or not isinstance(stop_set_size, (int, np.integer)):
+        raise ConfigError(f"stop_set_size must be a whole number, got {stop_set_size!r}.")
+    if stop_set_size < 1:
+        raise ConfigError(
+            f"The stopping criterion's stop set needs at least 1 example, got {stop_set_size}."
+        )
+    StabilizingPredictions(stop_threshold, stop_window)  # checks threshold and window
 
 
 def run_trial(
@@ -326,10 +361,11 @@ def run_trial(
     :class:`~littledata.active.learner.ActiveLearner`.
     """
     _check_loop(len(task.y_pool), init, batch, budget)
+    _check_stopping(stop_set_size, stop_threshold, stop_window)
     if init_strategy not in ("random", "cold-start"):
         raise ConfigError(f"init_strategy must be 'random' or 'cold-start', got {init_strategy!r}.")
     strat = get_strategy(strategy, **dict(strategy_params or {}))
-    if subsample:
+    if subsample is not None:
         strat = get_strategy("subsample", base=strat, size=int(subsample))
     learner = ActiveLearner(
         None,
@@ -359,7 +395,7 @@ def run_trial(
         start = time.perf_counter()
         learner.fit()
         fit_seconds = time.perf_counter() - start
-        scores = _scores(task.y_test, learner.predict_proba(task.X_test))
+        scores = _evaluate(learner, task.X_test, task.y_test)
         kappa = criterion.update(np.asarray(learner.predict(X_stop)))
         res.labels.append(learner.n_labeled)
         res.accuracy.append(scores["accuracy"])
@@ -387,18 +423,22 @@ def reference_accuracy(
     head_params: Mapping[str, Any] | None = None,
     threads: int | None = 1,
 ) -> float:
-    """Accuracy on the (capped) test set of ``head`` trained on the whole (capped) pool."""
+    """Accuracy on the (capped) test set of ``head`` trained on the task's reference rows: the
+    whole training split (:attr:`ActiveTask.X_reference`), or the pool when the task has none."""
+    X, y = task.X_pool, task.y_pool
+    if task.X_reference is not None and task.y_reference is not None:
+        X, y = task.X_reference, task.y_reference
     learner = ActiveLearner(
         None,
         head,
         "random",
-        features=task.X_pool,
+        features=X,
         classes=list(range(len(task.classes))),
         head_params=head_params,
         threads=threads,
     )
-    learner.teach(np.arange(len(task.y_pool)), task.y_pool)
-    return _scores(task.y_test, learner.predict_proba(task.X_test))["accuracy"]
+    learner.teach(np.arange(len(y)), y)
+    return _evaluate(learner, task.X_test, task.y_test)["accuracy"]
 
 
 # -- many runs --------------------------------------------------------------------------------
@@ -420,6 +460,8 @@ class SimulationResult:
     summary: pd.DataFrame
     ran: int
     skipped: int
+    reference_size: int | None = None
+    """Rows the reference head was trained on (the whole training split)."""
 
 
 def _rows(key: str, config: Mapping[str, Any], measurements: Sequence[Measurement]) -> list[dict]:
@@ -491,7 +533,18 @@ def simulate(
         seed_list = [int(s) for s in seeds]
     if not strategies:
         raise ConfigError("Name at least one strategy.")
-    names = [get_strategy(s, **dict((strategy_params or {}).get(s, {}))).name for s in strategies]
+    built = [get_strategy(s, **dict((strategy_params or {}).get(s, {}))) for s in strategies]
+    names = [b.name for b in built]
+    # Settings a user can get wrong are checked before the dataset is loaded and featurized.
+    _check_loop(_known_pool_size(dataset, pool_cap), init, batch, budget)
+    _check_stopping(stop_set_size, stop_threshold, stop_window)
+    if init_strategy not in ("random", "cold-start"):
+        raise ConfigError(f"init_strategy must be 'random' or 'cold-start', got {init_strategy!r}.")
+    probe = _probe_head(head, head_params)
+    for strat in built:
+        if subsample is not None:
+            strat = get_strategy("subsample", base=strat, size=subsample)
+        check_head_supports(strat, probe)
     if isinstance(dataset, ActiveTask):
         task = dataset
     else:
@@ -517,6 +570,9 @@ def simulate(
         "pool_size": int(task.info.get("pool_size", len(task.y_pool))),
         "test_size": int(task.info.get("test_size", len(task.y_test))),
     }
+    if task.reference_size != base["pool_size"]:
+        # Only when the pool is capped: configurations stored before this field keep their keys.
+        base["reference_size"] = task.reference_size
     rows: list[dict[str, Any]] = []
     keys: list[str] = []
     done = store.completed_keys(KIND) if store is not None else set()
@@ -595,7 +651,46 @@ def simulate(
         frame = pd.DataFrame.from_records(rows)
         frame["x"] = frame["x"].astype("float64")
         frame["value"] = frame["value"].astype("float64")
-    return SimulationResult(frame=frame, summary=summarize(frame), ran=ran, skipped=skipped)
+    return SimulationResult(
+        frame=frame,
+        summary=summarize(frame),
+        ran=ran,
+        skipped=skipped,
+        reference_size=task.reference_size,
+    )
+
+
+def _known_pool_size(dataset: str | ActiveTask, pool_cap: int | None) -> int | None:
+    """The pool size, known without loading the data: a task's, or a registered dataset's
+    train split (from its spec) capped at ``pool_cap``; ``None`` for a user's file."""
+    if isinstance(dataset, ActiveTask):
+        return len(dataset.y_pool)
+    from littledata.datasets.base import Task
+    from littledata.datasets.registry import get_spec
+    from littledata.errors import UnknownNameError
+
+    try:
+        spec = get_spec(dataset)
+    except UnknownNameError:
+        return None  # a path to a user's file; load_dataset says what is wrong with it
+    if spec.task != Task.SINGLE_LABEL:
+        raise ConfigError(
+            f"Active learning here needs a single-label classification dataset; {spec.name!r} is "
+            f"{spec.task.value}."
+        )
+    n = spec.splits.get(spec.train_split)
+    if n is None:
+        return None
+    return n if pool_cap is None else min(n, pool_cap)
+
+
+def _probe_head(head: str | Any, head_params: Mapping[str, Any] | None) -> Any:
+    """An unfitted head, to check it before any work (an unknown name fails here)."""
+    if isinstance(head, str):
+        from littledata.heads import make_head
+
+        return make_head(head, **dict(head_params or {}))
+    return head
 
 
 def _measurement(metric: str, value: float, x: float | None = None) -> Measurement:

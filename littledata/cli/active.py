@@ -116,7 +116,9 @@ def simulate_command(
     batch: Annotated[int, typer.Option(help="Labels per query.")] = 10,
     budget: Annotated[int, typer.Option(help="Stop at this many labels.")] = 500,
     seeds: Annotated[int, typer.Option(help="Runs per strategy (seeds 0..N-1).")] = 5,
-    featurizer: Annotated[str, typer.Option(help="Featurizer name.")] = "minilm",
+    featurizer: Annotated[
+        str, typer.Option("--featurizer", "-f", help="Featurizer name.")
+    ] = "minilm",
     head: Annotated[str, typer.Option(help="Head name.")] = "logreg",
     pool_cap: Annotated[int, typer.Option(help="At most this many pool rows (seeded).")] = 20000,
     test_cap: Annotated[int, typer.Option(help="At most this many test rows (seeded).")] = 2000,
@@ -170,9 +172,10 @@ def simulate_command(
     console.print(summary_table(summary, title))
     if len(summary):
         ref = summary["reference_accuracy"].iloc[0]
+        rows = f" ({result.reference_size:,} rows)" if result.reference_size else ""
         console.print(
-            f"Whole training split (capped at {pool_cap:,}): accuracy {ref:.3f}; labels to 95% "
-            f"is the first point where the mean curve reaches {0.95 * ref:.3f}."
+            f"{head} on the whole training split{rows}: accuracy {ref:.3f}; labels to 95% is "
+            f"the first point where the mean curve reaches {0.95 * ref:.3f}."
         )
     console.print(
         f"{result.ran} run(s) simulated, {result.skipped} already stored; store: {store.url}"
