@@ -125,6 +125,17 @@ def test_jsonl_with_line_numbers(tmp_path: Path) -> None:
     assert ds.train.meta["row"] == [1, 3]
 
 
+def test_jsonl_keeps_unicode_line_separators_inside_texts(tmp_path: Path) -> None:
+    # json.dumps(..., ensure_ascii=False) writes U+2028, U+2029 and U+0085 unescaped; they are
+    # valid inside a JSON string and must not end the line. CRLF line ends work too.
+    texts = ["first\u2028second", "para\u2029graph", "next\x85line", "plain"]
+    lines = [json.dumps({"text": t, "label": "x"}, ensure_ascii=False) for t in texts]
+    path = _write(tmp_path / "u.jsonl", "\r\n".join(lines) + "\r\n")
+    ds = load_user_file(path)
+    assert ds.train.texts == texts
+    assert ds.train.meta["row"] == [1, 2, 3, 4]
+
+
 def test_json_array(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "d.json",
@@ -167,6 +178,15 @@ def test_conll_by_extension_and_by_format(tmp_path: Path) -> None:
     assert ds.train.meta["line"] == [3, 7]
     same = load_dataset(_write(tmp_path / "ner.txt", text), format="conll")
     assert same.train.tokens == ds.train.tokens
+
+
+def test_conll_columns_are_split_on_spaces_and_tabs_only(tmp_path: Path) -> None:
+    # A token may hold a no-break space or U+2028; only spaces and tabs separate the columns.
+    text = "10\u00a0000 B-NUM\nfoo\u2028bar\tO\n\nnext O\n"
+    ds = load_user_file(_write(tmp_path / "u.conll", text))
+    assert ds.train.tokens == [["10\u00a0000", "foo\u2028bar"], ["next"]]
+    assert ds.label_names == ["O", "B-NUM"]
+    assert ds.train.meta["line"] == [1, 4]
 
 
 def test_conll_line_without_tag(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ import json
 import logging
 import math
 import os
+import re
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -244,6 +245,20 @@ def _read_delimited(path: Path, sep: str, encoding: str) -> _Table:
     return _drop_blank_rows(table)
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FIELD_SEP = re.compile(r"[ \t]+")
+"""What separates the columns of a CoNLL line: spaces or tabs (not other Unicode spaces)."""
+
+
+def _lines(text: str) -> list[str]:
+    """Split on ``\\n``, ``\\r\\n`` or ``\\r`` only.
+
+    Not ``str.splitlines``: it also breaks at U+2028, U+2029, U+0085 and a few control characters,
+    which JSON strings and CoNLL tokens may hold unescaped.
+    """
+    return _LINE_BREAK.split(text)
+
+
 def _drop_blank_rows(table: _Table) -> _Table:
     keep = [
         i
@@ -266,7 +281,7 @@ def _read_jsonl(path: Path, encoding: str) -> _Table:
     text = _read_text(path, encoding)
     records: list[dict[str, Any]] = []
     numbers: list[int] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         try:
@@ -609,14 +624,14 @@ def _conll_dataset(
     text = _read_text(path, encoding)
     sentences: list[list[tuple[int, list[str]]]] = []
     current: list[tuple[int, list[str]]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
+    for lineno, line in enumerate(_lines(text), start=1):
+        stripped = line.strip(" \t")
         if not stripped or stripped.startswith("-DOCSTART-"):
             if current:
                 sentences.append(current)
                 current = []
             continue
-        current.append((lineno, stripped.split()))
+        current.append((lineno, _FIELD_SEP.split(stripped)))
     if current:
         sentences.append(current)
     if not sentences:
