@@ -116,6 +116,19 @@ def test_download_needs_names_or_all() -> None:
     assert result.returncode == 2 and "not both" in result.stderr
 
 
+def test_unusable_data_home_is_a_clear_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "home"
+    not_a_folder.write_text("a file, not a folder")
+    env = {"LITTLEDATA_HOME": str(not_a_folder)}
+    for args in (["datasets", "list"], ["download", "trec"]):
+        result = run_cli(*args, env=env)
+        assert result.returncode == 2, result.stderr
+        _no_traceback(result)
+        flat = " ".join(result.stderr.split())
+        assert f"Cannot use {not_a_folder} as littledata's data home" in flat
+        assert "$LITTLEDATA_HOME" in flat
+
+
 def _copy_dataset(shared: Path, mirror: Path, folder: str) -> Path:
     target = mirror / folder
     target.mkdir(parents=True)

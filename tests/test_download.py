@@ -6,7 +6,10 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -110,6 +113,7 @@ class _Server:
         self.root = root
         self.hits: Counter[str] = Counter()
         self.truncate: set[str] = set()  # paths answered with a full Content-Length, half a body
+        self.slow: set[str] = set()  # paths sent in 1 KB pieces, 50 ms apart
         server = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
@@ -128,6 +132,20 @@ class _Server:
                     self.end_headers()
                     self.wfile.write(data[: len(data) // 2])
                     self.wfile.flush()
+                    self.close_connection = True
+                    return
+                if self.path in server.slow:
+                    data = (server.root / self.path.lstrip("/")).read_bytes()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    try:
+                        for i in range(0, len(data), 1024):
+                            self.wfile.write(data[i : i + 1024])
+                            self.wfile.flush()
+                            time.sleep(0.05)
+                    except OSError:  # the client went away
+                        pass
                     self.close_connection = True
                     return
                 super().do_GET()
@@ -342,8 +360,64 @@ def test_download_breaking_halfway_leaves_nothing(
     assert upstream.url + _upstream_path(remote) in msg
     assert "broke off" in msg and f"of {remote.size} bytes" in msg
     assert "Nothing was kept" in msg and "--mirror" in msg
+    assert "(tried 2 times)" in msg
     assert upstream.hits[_upstream_path(remote)] == 2  # one retry
     assert _leftovers(home) == []  # no partial file, no temporary file, no record
+
+
+def test_download_killed_halfway_is_cleaned_up_by_the_next_run(
+    fake: Fake, home: Path, server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed mid-transfer (kill -9) cannot remove its temporary file; next run does."""
+    remote = fake.spec.files[0]
+    mirror = server.url + "/mirror"
+    server.slow.add(f"/mirror/{FOLDER}/{remote.filename}")
+    code = (
+        "import sys\n"
+        "from littledata.datasets.base import RemoteFile\n"
+        "from littledata.datasets.download import fetch_file\n"
+        f"remote = RemoteFile(*{tuple(vars(remote).values())!r})\n"
+        f"fetch_file({FOLDER!r}, remote, mirror={mirror!r})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ})
+    try:
+        deadline = time.monotonic() + 30
+        while not any(n.endswith(".tmp") for n in _leftovers(home)):
+            assert proc.poll() is None and time.monotonic() < deadline, "no transfer started"
+            time.sleep(0.05)
+        time.sleep(0.2)
+    finally:
+        proc.kill()
+        proc.wait()
+    (partial,) = [n for n in _leftovers(home) if n.endswith(".tmp")]
+    assert partial.startswith(f".{remote.filename}.")
+    assert remote.filename not in _leftovers(home)  # never a half-written file under its name
+    monkeypatch.setattr(dl, "PARTIAL_GRACE_S", 0.0)
+    server.slow.clear()
+    assert {r.status for r in dl.download("fake-dl", mirror=mirror)} == {"fetched"}
+    assert _leftovers(home) == sorted(
+        [*fake.contents, *(f".{f}.verified.json" for f in fake.contents)]
+    )
+
+
+def test_a_running_downloads_temporary_file_is_kept(fake: Fake, home: Path) -> None:
+    fcntl = pytest.importorskip("fcntl")
+    folder = home / "datasets" / FOLDER
+    folder.mkdir(parents=True)
+    target = folder / "data_train.tsv"
+    dead, alive, young = (
+        folder / f".data_train.tsv.{k}.tmp" for k in ("dead1234", "live1234", "new12345")
+    )
+    other = folder / ".data_train.tsv.bak.old12345.tmp"  # another file's temporary file
+    old = time.time() - 3600
+    for path in (dead, alive, young, other):
+        path.write_bytes(b"partial")
+        if path is not young:
+            os.utime(path, (old, old))
+    with open(alive, "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # what a running download holds
+        assert dl.remove_abandoned_partials(target) == [dead]
+    assert alive.exists() and young.exists() and other.exists() and not dead.exists()
 
 
 def test_http_404_names_url_and_suggests_mirror(fake: Fake, home: Path, upstream: _Server) -> None:
@@ -352,7 +426,7 @@ def test_http_404_names_url_and_suggests_mirror(fake: Fake, home: Path, upstream
     with pytest.raises(DownloadError) as info:
         dl.download("fake-dl")
     msg = str(info.value)
-    assert "HTTP 404" in msg
+    assert "HTTP 404" in msg and "tried" not in msg
     assert upstream.url + _upstream_path(remote) in msg
     assert "--mirror" in msg
     assert upstream.hits[_upstream_path(remote)] == 1  # a 404 is not retried
@@ -374,6 +448,37 @@ def test_network_failure_is_a_clear_error(
     assert f"http://127.0.0.1:{port}/{REPO}/{COMMIT}/" in msg
     assert "network error" in msg and "--mirror" in msg
     assert _leftovers(home) == []
+
+
+def test_files_only_a_mirror_has_come_last_from_upstream(
+    fake: Fake, home: Path, upstream: _Server
+) -> None:
+    """`download --all` from upstream fetches every other file before the archive's error."""
+    archive = RemoteFile(
+        REPO, "data/ (git archive of subtree: x/)", COMMIT, "0" * 64, 9, "x.tar.gz"
+    )
+    spec = DatasetSpec(**{**vars(fake.spec), "name": "fake-archive", "files": (archive,)})
+    DATASETS[spec.name] = spec
+    try:
+        with pytest.raises(DownloadError, match=r"x\.tar\.gz is a git archive"):
+            dl.download(["fake-archive", "fake-dl"])
+    finally:
+        DATASETS.pop(spec.name)
+    assert set(fake.contents) <= set(_leftovers(home))
+
+
+def test_progress_is_shown_only_when_turned_on(
+    fake: Fake, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from littledata import progress
+
+    dl.download("fake-dl", mirror=fake.mirror)
+    assert capsys.readouterr().err == ""  # library code is silent by default
+    with progress.show_progress():
+        dl.download("fake-dl", mirror=fake.mirror, force=True)
+    err = capsys.readouterr().err
+    assert "files: 100%" in err and "2/2" in err
+    assert f"{FOLDER}/data_train.tsv" in err  # the per-file byte bar
 
 
 def test_ensure_downloaded_and_load(fake: Fake, home: Path, upstream: _Server) -> None:

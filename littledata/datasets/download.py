@@ -10,9 +10,11 @@ such as ``../shared/datasets``. Each file comes from one of two sources:
 
 Every file is streamed into a temporary file in its target folder while its sha256 is computed; it
 is renamed into place only when the checksum matches the one the registry pins, so a crash, a broken
-connection or a tampered file never leaves a half-written or wrong file behind. A small JSON sidecar
-(``.<filename>.verified.json``: size, mtime, sha256) records each verification, so a second run
-skips a file without hashing it again as long as its size and modification time are unchanged.
+connection or a tampered file never leaves a half-written or wrong file behind. The writer holds a
+lock on its temporary file; a process that was killed (``kill -9``, SIGTERM, power loss) cannot
+remove its own, so the next fetch of that file removes every unlocked one it finds. A small JSON
+sidecar (``.<filename>.verified.json``: size, mtime, sha256) records each verification, so later
+runs skip a file without hashing it again as long as its size and modification time are unchanged.
 
 Examples
 --------
@@ -28,16 +30,23 @@ import hashlib
 import json
 import logging
 import os
+import re
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 from urllib.parse import quote, unquote, urlparse
 
 from littledata import config, io, progress
 from littledata.datasets.base import DatasetSpec, RemoteFile
-from littledata.errors import ChecksumError, DownloadError
+from littledata.errors import ChecksumError, ConfigError, DownloadError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +60,10 @@ CONNECT_TIMEOUT_S = 15.0
 READ_TIMEOUT_S = 60.0
 RETRY_BACKOFF_S = 1.0
 """Seconds to wait before the first retry of a failed transfer (doubled for each further retry)."""
+PARTIAL_GRACE_S = 5.0
+"""A temporary file younger than this is never removed (its writer may not hold its lock yet)."""
+PARTIAL_STALE_S = 24 * 3600.0
+"""Where file locks do not exist (Windows), a temporary file older than this counts as abandoned."""
 
 _MIRROR_HINT = (
     "If this machine has no internet access, take the files from a mirror instead: "
@@ -82,8 +95,18 @@ class FetchResult:
 
 
 def datasets_root() -> Path:
-    """Return ``data_home()/datasets`` (created if missing)."""
-    return config.subdir("datasets")
+    """Return ``data_home()/datasets`` (created if missing).
+
+    Raises :class:`ConfigError` when the data home cannot be used (a file, or not writable).
+    """
+    try:
+        return config.subdir("datasets")
+    except OSError as exc:
+        where = exc.filename or os.environ.get(config.HOME_ENV, "the data home")
+        raise ConfigError(
+            f"Cannot use {where} as littledata's data home: {exc.strerror or exc}. Set "
+            f"${config.HOME_ENV} to a folder you can write to (it is created if missing)."
+        ) from None
 
 
 def dataset_dir(spec: DatasetSpec) -> Path:
@@ -187,6 +210,89 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def _partial_file(target: Path) -> Iterator[BinaryIO]:
+    """Open a locked temporary file beside ``target``; on success fsync it and rename it into place.
+
+    Like :func:`littledata.io.atomic_open`, but the temporary file stays locked (``flock``) from its
+    creation until after the rename, so :func:`remove_abandoned_partials` can tell a live download
+    from one whose process was killed. On any exception the temporary file is removed.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.chmod(tmp, 0o666 & ~_umask())  # the mode a plain open() gives, not mkstemp's 0600
+        with os.fdopen(fd, "wb", closefd=False) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        _remove(Path(tmp))
+        raise
+    finally:
+        os.close(fd)  # releases the lock, after the rename
+
+
+def _partial_pattern(filename: str) -> re.Pattern[str]:
+    # mkstemp's random part is letters, digits and "_": never a dot, so "a" does not match "a.b"'s.
+    return re.compile(re.escape(f".{filename}.") + r"[A-Za-z0-9_]+\.tmp")
+
+
+def _abandoned(path: Path) -> bool:
+    """Whether the temporary file ``path`` belongs to no running download (and remove it if so)."""
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age < PARTIAL_GRACE_S:
+        return False
+    if fcntl is None:  # pragma: no cover - Windows
+        if age < PARTIAL_STALE_S:
+            return False
+        _remove(path)
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # a live download holds it
+        _remove(path)
+        return True
+    finally:
+        os.close(fd)
+
+
+def remove_abandoned_partials(target: Path) -> list[Path]:
+    """Remove the temporary files that interrupted downloads of ``target`` left beside it.
+
+    A download killed before it could clean up (``kill -9``, SIGTERM, a crash) leaves its hidden
+    ``.<filename>.<random>.tmp``. Files a running download still holds (locked) are kept.
+
+    Returns the paths removed.
+    """
+    pattern = _partial_pattern(target.name)
+    try:
+        candidates = [p for p in target.parent.iterdir() if pattern.fullmatch(p.name)]
+    except FileNotFoundError:
+        return []
+    removed = [p for p in candidates if _abandoned(p)]
+    for path in removed:
+        logger.info("Removed %s, left by an interrupted download", path)
+    return removed
+
+
 def _write_verified(chunks: Iterable[bytes], target: Path, remote: RemoteFile, source: str) -> int:
     """Stream ``chunks`` into ``target`` atomically; refuse them unless their sha256 matches.
 
@@ -206,7 +312,7 @@ def _write_verified(chunks: Iterable[bytes], target: Path, remote: RemoteFile, s
             unit_divisor=1024,
             leave=False,
         ) as pbar,
-        io.atomic_open(target, "wb") as fh,
+        _partial_file(target) as fh,
     ):
         for chunk in chunks:
             fh.write(chunk)
@@ -215,7 +321,7 @@ def _write_verified(chunks: Iterable[bytes], target: Path, remote: RemoteFile, s
             pbar.update(len(chunk))
         actual = digest.hexdigest()
         if actual != remote.sha256:
-            # Raising inside atomic_open removes the temporary file: the bytes are not kept.
+            # Raising inside _partial_file removes the temporary file: the bytes are not kept.
             size_note = (
                 f" It has {nbytes} bytes where {remote.size} were expected, so it is truncated or "
                 "altered."
@@ -267,8 +373,10 @@ def _fetch_url(url: str, remote: RemoteFile, target: Path, *, retries: int, hint
     headers = {"User-Agent": "littledata (dataset download)"}
     attempts = max(0, retries) + 1
     last: str = ""
+    tried = 0
     with httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client:
         for attempt in range(1, attempts + 1):
+            tried = attempt
             if attempt > 1:
                 wait = RETRY_BACKOFF_S * 2 ** (attempt - 2)
                 logger.warning("Retrying %s in %.1f s (%s)", url, wait, last)
@@ -302,7 +410,7 @@ def _fetch_url(url: str, remote: RemoteFile, target: Path, *, retries: int, hint
                     last = f"network error: {exc or type(exc).__name__}"
             except httpx.HTTPError as exc:
                 last = f"HTTP error: {exc or type(exc).__name__}"
-    tries = f" (tried {attempts} times)" if attempts > 1 else ""
+    tries = f" (tried {tried} times)" if tried > 1 else ""
     raise DownloadError(
         f"Could not download {target.parent.name}/{target.name} from {url}: {last}{tries}. "
         f"Nothing was kept. {hint}"
@@ -333,6 +441,7 @@ def fetch_file(
     FetchResult
     """
     target = datasets_root() / folder / remote.filename
+    remove_abandoned_partials(target)
     if not force and target.exists():
         if is_verified(target, remote):
             logger.debug("%s/%s is present and verified", folder, remote.filename)
@@ -396,7 +505,8 @@ def download(
     Returns
     -------
     list[FetchResult]
-        One entry per distinct file (datasets sharing a folder share files), in spec order.
+        One entry per distinct file (datasets sharing a folder share files), in spec order (from
+        upstream, files that only a mirror can provide are tried last).
 
     Raises
     ------
@@ -419,6 +529,10 @@ def download(
     for spec in specs:
         for remote in spec.files:
             todo.setdefault((spec.folder, remote.filename), remote)
+    if mirror is None:
+        # Files only a mirror can provide fail from upstream: fetch every other file first, so
+        # `download --all` gets all it can before it stops with that error.
+        todo = dict(sorted(todo.items(), key=lambda item: item[1].is_archive))
     return [
         fetch_file(folder, remote, mirror=mirror, force=force, retries=retries)
         for (folder, _), remote in progress.track(
@@ -450,5 +564,6 @@ __all__ = [
     "ensure_downloaded",
     "fetch_file",
     "is_verified",
+    "remove_abandoned_partials",
     "upstream_url",
 ]
