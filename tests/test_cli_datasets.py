@@ -313,3 +313,22 @@ def test_show_user_file_with_pairs_and_splits(tmp_path: Path) -> None:
     assert [(s["name"], s["size"]) for s in data["splits"]] == [("train", 2), ("test", 1)]
     assert data["splits"][0]["pair_words"]["max"] == 3
     assert data["splits"][1]["examples"] == {"yes": ["Kids play. ||| Children play."]}
+
+
+def test_show_prints_brackets_in_labels_splits_and_paths_as_they_are(tmp_path: Path) -> None:
+    """Labels, split names and paths come from the data: rich must not read them as markup."""
+    folder = tmp_path / "[red]exports"
+    folder.mkdir()
+    path = folder / "mine.csv"
+    path.write_text(
+        "text,label,split\ngood,[/b],train\nbad,[bold]neg,train\nok,[/b],[dev]\n",
+        encoding="utf-8",
+    )
+    args = ["datasets", "show", str(path), "--split-column", "split"]
+    result = run_cli(*args, env={"COLUMNS": "300"})
+    assert result.returncode == 0, result.stderr
+    _no_traceback(result)
+    assert f"Loaded from {path}" in result.stdout
+    assert "[bold]neg" in result.stdout and "[/b]" in result.stdout
+    assert "[dev] 1" in result.stdout  # the split name in the summary line
+    assert "  [/b]: good" in result.stdout  # an example under its label

@@ -66,6 +66,7 @@ def list_datasets(
     ] = False,
 ) -> None:
     """One row per registered dataset: name, task, #labels, split sizes, licence (no download)."""
+    from rich.markup import escape
     from rich.table import Table
 
     from littledata.datasets.download import dataset_dir
@@ -99,11 +100,11 @@ def list_datasets(
     table.add_column("local", justify="center", no_wrap=True)
     for row in rows:
         table.add_row(
-            row["name"],
+            escape(row["name"]),
             row["task"],
             str(row["labels"]),
             _sizes(row["splits"]),
-            row["license"],
+            escape(row["license"]),  # licences are quoted text: "[...]" is not markup
             "yes" if row["downloaded"] else "",
         )
     console = _console()
@@ -134,16 +135,21 @@ def _print_stats(
     max_labels: int,
     width: int,
 ) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from littledata.datasets.base import Task
 
-    console.print(f"[bold]{ds.name}[/]: {ds.description}" if ds.description else f"[bold]{ds.name}")
+    # Names, labels and split names come from the data (a user's file may have a label "[/b]"):
+    # they are escaped, never read as rich markup.
+    name = f"[bold]{escape(ds.name)}[/]"
+    console.print(f"{name}: {escape(ds.description)}" if ds.description else name)
     console.print(
         f"task {ds.task.value} · {ds.num_labels} labels · "
         + " · ".join(f"{s.name} {s.size:,}" for s in stats)
         + f" · train on '{ds.train_split}', test on "
-        + (f"'{ds.test_split}'" if ds.test_split in ds.splits else "(no test split)")
+        + (f"'{ds.test_split}'" if ds.test_split in ds.splits else "(no test split)"),
+        markup=False,
     )
     if ds.license:
         console.print(f"licence: {ds.license}", markup=False)
@@ -159,10 +165,11 @@ def _print_stats(
     dist = Table(title=f"Label distribution: {what}", title_justify="left")
     dist.add_column("label", overflow="fold")
     for s in stats:
-        dist.add_column(s.name, justify="right", no_wrap=True)
+        dist.add_column(escape(s.name), justify="right", no_wrap=True)
     for label in shown:
         dist.add_row(
-            label, *(f"{s.label_counts[label]:,} ({100 * s.share(label):.1f}%)" for s in stats)
+            escape(label),
+            *(f"{s.label_counts[label]:,} ({100 * s.share(label):.1f}%)" for s in stats),
         )
     if ds.task is Task.MULTI_LABEL:
         dist.add_row("(no label)", *(f"{s.unlabeled:,}" for s in stats))
@@ -178,18 +185,19 @@ def _print_stats(
     for col in ("split", "field", "unit", "p5", "p50", "p95", "max"):
         lengths.add_column(col, justify="left" if col in ("split", "field", "unit") else "right")
     for s in stats:
-        lengths.add_row(s.name, "text", unit, *_length_cells(s.words))
-        lengths.add_row(s.name, "text", "chars", *_length_cells(s.chars))
+        split = escape(s.name)
+        lengths.add_row(split, "text", unit, *_length_cells(s.words))
+        lengths.add_row(split, "text", "chars", *_length_cells(s.chars))
         if s.pair_words is not None and s.pair_chars is not None:
-            lengths.add_row(s.name, "text pair", "words", *_length_cells(s.pair_words))
-            lengths.add_row(s.name, "text pair", "chars", *_length_cells(s.pair_chars))
+            lengths.add_row(split, "text pair", "words", *_length_cells(s.pair_words))
+            lengths.add_row(split, "text pair", "chars", *_length_cells(s.pair_chars))
     console.print(lengths)
 
     chosen = next(s for s in stats if s.name == example_split)
-    console.print(f"[bold]Examples[/] (split '{chosen.name}'):")
+    console.print(f"[bold]Examples[/] (split '{escape(chosen.name)}'):")
     for label in shown:
         for text in chosen.examples.get(label, []):
-            console.print(f"  [cyan]{label}[/]: ", end="")
+            console.print(f"  [cyan]{escape(label)}[/]: ", end="")
             console.print(_one_line(text, width), markup=False)
 
 
