@@ -214,6 +214,31 @@ def test_model_digest_covers_weights_and_tokenizer(tmp_path: Path) -> None:
     assert model_digest(path) not in (d0, d1)
 
 
+def test_onnx_fingerprint_covers_its_file_and_the_borrowed_tokenizer(
+    home: Path, tmp_path: Path
+) -> None:
+    from littledata.features.onnx_int8 import OnnxFeaturizer
+
+    model_dir = _fake_model(tmp_path / "m")
+    (model_dir / "tokenizer.json").write_text('{"v": 1}')
+    onnx_file = tmp_path / "model.onnx"
+    onnx_file.write_bytes(b"onnx-1")
+
+    def fp(**options: Any) -> str:
+        return OnnxFeaturizer("x", onnx_file, model_dir, precision="int8", **options).fingerprint
+
+    base = fp()
+    assert fp(batch_size=3, num_threads=1) == base
+    assert fp(long_texts="truncate") != base
+    assert OnnxFeaturizer("x", onnx_file, model_dir, precision="fp32").fingerprint != base
+    (model_dir / "tokenizer.json").write_text('{"v": 2}')  # the tokenizer lives apart from the file
+    assert fp() != base
+    (model_dir / "tokenizer.json").write_text('{"v": 1}')
+    assert fp() == base
+    onnx_file.write_bytes(b"onnx-2")
+    assert fp() != base
+
+
 def test_static_fingerprints_are_stable() -> None:
     assert get_featurizer("glove50").fingerprint == get_featurizer("glove50").fingerprint
     assert CountingFeaturizer(1.0).fingerprint == CountingFeaturizer(1.0).fingerprint
@@ -247,6 +272,14 @@ def test_cache_round_trip(home: Path) -> None:
     # cache=False stores nothing
     featurize(["not stored"], fz, cache=False)
     assert len(feature_cache.entries()) == 3
+
+
+def test_cache_files_get_the_mode_a_plain_open_gives(home: Path) -> None:
+    featurize(TEXTS, CountingFeaturizer())
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in _entry_paths(home):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
 
 
 def _corrupt_data_byte(npy: Path, meta_path: Path) -> None:
@@ -285,6 +318,10 @@ def _drop_npy(npy: Path, meta_path: Path) -> None:
     npy.unlink()
 
 
+def _metadata_not_an_object(npy: Path, meta_path: Path) -> None:
+    meta_path.write_text("[1, 2]")
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -296,6 +333,7 @@ def _drop_npy(npy: Path, meta_path: Path) -> None:
         _garbled_metadata,
         _wrong_shape_metadata,
         _drop_npy,
+        _metadata_not_an_object,
     ],
 )
 def test_corrupt_entry_is_detected_and_recomputed(
@@ -351,6 +389,14 @@ def test_cache_clear_by_featurizer(home: Path) -> None:
     assert removed == 1 and freed > 0
     assert [e.featurizer for e in feature_cache.entries()] == ["counting"]
     assert feature_cache.clear()[0] == 1
+    assert feature_cache.entries() == []
+
+
+def test_cache_clear_by_alias(home: Path) -> None:
+    fz = CountingFeaturizer()
+    fz.name = "minilm"
+    featurize(TEXTS, fz)
+    assert feature_cache.clear("default")[0] == 1  # "default" is minilm's alias
     assert feature_cache.entries() == []
 
 
@@ -435,6 +481,101 @@ def test_long_text_is_split_into_overlapping_windows() -> None:
     assert wins_e == [[cls, sep], [cls, sep]]
 
 
+def _tokenizer_only_minilm(**options: Any) -> TransformerFeaturizer:
+    """A fresh minilm featurizer whose encoder is replaced by a stand-in (no model is loaded).
+
+    The stand-in pools each window into a vector filled with its token count (plus the layer
+    index for ``kind="layers"``), so how windows are combined can be checked exactly.
+    """
+    from littledata.features.transformer import from_pretrained
+
+    fz = from_pretrained("minilm", **options)
+    layers = fz.num_layers
+
+    def encode(input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        n = attention_mask.sum(1).astype(np.float32)
+        if fz.kind == "layers":
+            return np.broadcast_to(
+                (n[:, None] + np.arange(layers))[:, :, None], (len(n), layers, fz.dim)
+            ).copy()
+        return np.broadcast_to(n[:, None], (len(n), fz.dim)).copy()
+
+    fz._load = lambda: None  # type: ignore[method-assign]
+    fz._encode_windows = encode  # type: ignore[method-assign]
+    return fz
+
+
+def test_layer_features_of_a_long_text_are_token_weighted_per_layer() -> None:
+    fz = _tokenizer_only_minilm(kind="layers")
+    long_text = " ".join(f"w{i}" for i in range(400))
+    texts = ["short one", long_text, ""]
+    x = fz.transform(texts)
+    assert x.shape == (3, 7, 384) and fz.normalize is False
+    wins, owner = fz.windows(texts)
+    for i in range(3):
+        lengths = np.array([len(w) for w, o in zip(wins, owner, strict=True) if o == i], float)
+        for layer in range(7):  # sum of n * (n + layer) / sum of n, not normalised
+            expected = (lengths * (lengths + layer)).sum() / lengths.sum()
+            np.testing.assert_allclose(x[i, layer], expected, rtol=1e-6)
+    assert (owner == 1).sum() >= 3
+
+
+def _traced_peak(fn: Callable[[], Any]) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_cached_featurization_memory_does_not_grow_with_the_texts(home: Path) -> None:
+    """The output goes batch by batch into the memory-mapped cache file: no n-sized array."""
+
+    class Wide(CountingFeaturizer):
+        @property
+        def dim(self) -> int:
+            return 512
+
+        def _transform_into(self, texts: list[str], out: np.ndarray, *args: Any) -> None:
+            for b0 in range(0, len(texts), 256):
+                out[b0 : b0 + 256] = np.float32(len(texts[b0]))
+
+    featurize(["warm up", "the code paths"], Wide())  # first-use imports are not measured
+    small = [f"text {i}" for i in range(2000)]
+    large = [f"text {i}" for i in range(16000)]  # output 32 MB, in the file
+    peak_small = _traced_peak(lambda: featurize(small, Wide()))
+    peak_large = _traced_peak(lambda: featurize(large, Wide()))
+    assert peak_large < 1.5 * peak_small + 300_000, (peak_small, peak_large)
+    assert peak_large < 16000 * 512 * 4 / 8, peak_large  # the checksum reads 1 MB blocks
+
+
+def test_long_documents_are_tokenized_in_bounded_chunks(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Token ids of long texts are held one chunk of characters at a time, not all at once."""
+    from littledata.features import encoder
+
+    monkeypatch.setattr(encoder, "CHUNK_CHARS", 20_000)
+    fz = _tokenizer_only_minilm(normalize=False)
+    docs = [" ".join(f"w{i}" for i in range(150 + k % 90)) for k in range(240)]  # 1-3 windows
+    fz.windows(["warm up"])
+    peak_few = _traced_peak(lambda: featurize(docs[:60], fz))
+    peak_many = _traced_peak(lambda: featurize(docs, fz))
+    assert peak_many < 1.5 * peak_few, (peak_few, peak_many)
+    bounds = list(encoder.chunk_bounds(docs))
+    assert bounds[0][0] == 0 and bounds[-1][1] == 240 and len(bounds) > 10
+    assert [a for a, _ in bounds[1:]] == [b for _, b in bounds[:-1]]  # contiguous
+    assert all(sum(map(len, docs[a:b])) <= 20_000 for a, b in bounds)
+    assert list(encoder.chunk_bounds(["x" * 50_000, "y"])) == [(0, 1), (1, 2)]
+    # chunking changes nothing: the same features as one chunk of everything
+    chunked = featurize(docs, fz, cache=False)
+    monkeypatch.setattr(encoder, "CHUNK_CHARS", 10**9)
+    np.testing.assert_allclose(featurize(docs, fz, cache=False), chunked, rtol=1e-6)
+
+
 # -- CLI -------------------------------------------------------------------------------------------
 
 
@@ -500,6 +641,7 @@ def test_hub_ids_of_packaged_models_resolve_to_the_packaged_copy(
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     by_id = get_featurizer("sentence-transformers/all-MiniLM-L6-v2")
     assert by_id.fingerprint == get_featurizer("minilm").fingerprint  # same cache entries
+    assert by_id.name == "minilm"  # listed and cleared under one name
 
 
 def test_unreachable_hub_model_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -59,6 +59,12 @@ class CacheEntry:
     path: Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def cache_dir() -> Path:
     """``data_home()/features`` (created if missing)."""
     from littledata.config import subdir
@@ -96,7 +102,9 @@ def load(featurizer_fp: str, texts_fp: str, shape: tuple[int, ...]) -> np.ndarra
     arr: np.ndarray | None = None
     try:
         meta = json.loads(meta_path.read_text("utf-8"))
-        if meta.get("fingerprint") != featurizer_fp or meta.get("texts_fingerprint") != texts_fp:
+        if not isinstance(meta, dict):
+            problem = f"its metadata is a JSON {type(meta).__name__}, not an object"
+        elif meta.get("fingerprint") != featurizer_fp or meta.get("texts_fingerprint") != texts_fp:
             problem = "its metadata names another featurizer or other texts"
         elif tuple(meta.get("shape", ())) != tuple(shape) or meta.get("dtype") != "float32":
             problem = f"its metadata shape {meta.get('shape')} differs from the expected {shape}"
@@ -154,10 +162,11 @@ def store(
             featurizer.transform(texts, out=out, batch_size=batch_size)
         else:
             out[...] = np.asarray(featurizer.transform(texts), dtype=np.float32)
-        if not np.isfinite(out).all():
-            raise FloatingPointError(f"{featurizer.name} produced NaN or infinite values")
+        _check_finite(out, featurizer.name)
         out.flush()
         del out
+        # mkstemp made it 0600; give it the mode a plain open() would, as littledata.io does
+        os.chmod(tmp, 0o666 & ~_umask())
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         sha = _sha256_fd(tmp)
@@ -188,6 +197,14 @@ def store(
     if arr is None:  # pragma: no cover - another process removed it in between
         raise OSError(f"the feature cache entry {npy} vanished right after it was written")
     return arr
+
+
+def _check_finite(out: np.ndarray, name: str, block: int = 1 << 18) -> None:
+    """Raise FloatingPointError on a NaN or infinity, checked ~``block`` values at a time."""
+    rows = max(1, block // max(1, int(np.prod(out.shape[1:]))))
+    for r0 in range(0, len(out), rows):
+        if not np.isfinite(out[r0 : r0 + rows]).all():
+            raise FloatingPointError(f"{name} produced NaN or infinite values")
 
 
 def output_shape(featurizer: Featurizer, n: int) -> tuple[int, ...]:
@@ -226,16 +243,20 @@ def entries() -> list[CacheEntry]:
 
 
 def clear(featurizer: str | None = None) -> tuple[int, int]:
-    """Delete the entries of ``featurizer`` (its registry name or a fingerprint prefix), or all.
+    """Delete the entries of ``featurizer`` (its registry name, an alias such as ``default``, or a
+    fingerprint prefix of 8+ characters), or all.
 
     Returns (entries removed, bytes freed). Clearing everything also removes incomplete entries and
     leftover temporary files.
     """
+    from littledata.features.base import ALIASES
+
+    name = ALIASES.get(featurizer, featurizer) if featurizer is not None else None
     removed, freed = 0, 0
     for entry in entries():
         if (
             featurizer is None
-            or entry.featurizer == featurizer
+            or entry.featurizer in (featurizer, name)
             or (len(featurizer) >= 8 and entry.fingerprint.startswith(featurizer))
         ):
             freed += entry.bytes

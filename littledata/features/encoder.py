@@ -2,8 +2,10 @@
 
 Every transformer featurizer (fp32 PyTorch, int8 ONNX Runtime) works the same way:
 
-1. texts are tokenized in chunks of :data:`CHUNK` texts, without special tokens and without
-   truncation;
+1. texts are tokenized in chunks of at most :data:`CHUNK` texts and :data:`CHUNK_CHARS`
+   characters, without special tokens and without truncation (the character bound keeps the
+   token ids of long documents, ~70 bytes per token as Python lists, from outgrowing a batch of
+   activations);
 2. a text longer than the encoder accepts (``max_length`` tokens including the special tokens;
    256 for MiniLM) is split into windows of ``max_length`` tokens overlapping by ``window_overlap``
    tokens (``long_texts="window"``, the default), or cut after ``max_length`` tokens
@@ -50,7 +52,26 @@ MAX_BATCH = 256
 """Most windows in one batch when batching by token budget."""
 
 CHUNK = 4096
-"""Texts tokenized and length-sorted together (bounds the memory held by token ids)."""
+"""Most texts tokenized and length-sorted together (bounds the memory held by token ids)."""
+
+CHUNK_CHARS = 1_000_000
+"""Most characters tokenized together (a single longer text is a chunk of its own): about 250k
+tokens, ~35 MB of token-id lists. Short texts (sst2: ~100 characters) reach :data:`CHUNK` first."""
+
+
+def chunk_bounds(texts: list[str]) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of consecutive chunks of at most CHUNK texts and CHUNK_CHARS characters."""
+    start = 0
+    while start < len(texts):
+        end, chars = start, 0
+        while end < len(texts) and end - start < CHUNK:
+            chars += len(texts[end])
+            if chars > CHUNK_CHARS and end > start:
+                break
+            end += 1
+        yield start, end
+        start = end
+
 
 _MODEL_FILES = (
     "config.json",
@@ -140,6 +161,23 @@ def read_model_config(path: Path) -> ModelConfig:
         hidden_size=int(config.get("hidden_size", config.get("d_model", 0))),
         num_hidden_layers=int(config.get("num_hidden_layers", 0)),
     )
+
+
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "merges.txt",
+    "vocab.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "sentencepiece.bpe.model",
+    "spiece.model",
+)
+
+
+def tokenizer_digest(path: Path) -> str:
+    """sha256 over the tokenizer files of a model folder (for encoders whose weights live apart)."""
+    return files_digest([path / f for f in TOKENIZER_FILES if (path / f).is_file()], path)
 
 
 def model_digest(path: Path) -> str:
@@ -357,8 +395,8 @@ class EncoderFeaturizer(BaseFeaturizer):
     ) -> None:
         self._load()
         pad = self.tokenizer.pad_token_id or 0
-        for c0 in range(0, len(texts), CHUNK):
-            chunk = texts[c0 : c0 + CHUNK]
+        for c0, c1 in chunk_bounds(texts):
+            chunk = texts[c0:c1]
             wins, owner = self.windows(chunk)
             multi = np.bincount(owner, minlength=len(chunk)) > 1
             target = out[c0 : c0 + len(chunk)]

@@ -37,6 +37,7 @@ from littledata.features.encoder import (
     LongTexts,
     ModelConfig,
     read_model_config,
+    tokenizer_digest,
 )
 from littledata.features.transformer import from_pretrained
 
@@ -178,11 +179,16 @@ class OnnxFeaturizer(EncoderFeaturizer):
         self.output = output
         self.onnx_path = Path(onnx_path)
         ort_version = ".".join(onnxruntime.__version__.split(".")[:2])
-        # int8 kernels differ between ONNX Runtime versions: their numbers are part of the output.
-        weights = f"{weights or file_sha256(self.onnx_path)}|onnxruntime-{ort_version}"
+        config = config or read_model_config(model_dir)
+        # The tokenizer comes from another folder than the ONNX file: its files are part of the
+        # key. int8 kernels differ between ONNX Runtime versions: their numbers are too.
+        weights = (
+            f"{weights or file_sha256(self.onnx_path)}|tokenizer-{tokenizer_digest(config.path)}"
+            f"|onnxruntime-{ort_version}"
+        )
         super().__init__(
             name,
-            config or read_model_config(model_dir),
+            config,
             weights=weights,
             max_length=max_length,
             long_texts=long_texts,

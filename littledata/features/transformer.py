@@ -282,8 +282,16 @@ class TransformerFeaturizer(EncoderFeaturizer):
 def from_pretrained(
     name_or_path: str, *, name: str | None = None, **options: Any
 ) -> TransformerFeaturizer:
-    """A :class:`TransformerFeaturizer` for an alias, a sentence-transformers hub id or a folder."""
-    return TransformerFeaturizer(name or name_or_path, resolve_model(name_or_path), **options)
+    """A :class:`TransformerFeaturizer` for an alias, a sentence-transformers hub id or a folder.
+
+    The hub id of a packaged model is named by its alias (``minilm``): it is the same featurizer,
+    with the same fingerprint, so its cache entries are listed and cleared under one name.
+    """
+    if name is None:
+        name = next(
+            (pm.alias for pm in PACKAGED.values() if name_or_path == pm.hub_id), name_or_path
+        )
+    return TransformerFeaturizer(name, resolve_model(name_or_path), **options)
 
 
 @register(
