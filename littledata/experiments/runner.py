@@ -28,7 +28,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import hashlib
-import json
 import logging
 import multiprocessing
 import os
@@ -272,6 +271,8 @@ def _sample(y_pool: np.ndarray, size: int, size_mode: str, seed: int) -> np.ndar
 def _take(x: Any, idx: np.ndarray) -> Any:
     if isinstance(x, list):
         return [x[i] for i in idx]
+    if hasattr(x, "tocsr"):  # sparse term counts
+        return x[idx]
     return np.ascontiguousarray(x[idx])
 
 
@@ -366,10 +367,18 @@ def _init_worker() -> None:
 
 
 def _load_array(path: str) -> Any:
-    if path.endswith(".json"):
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+    if path.endswith(".npz"):  # term counts of a text featurizer (scipy loads without pickle)
+        import scipy.sparse as sp
+
+        return sp.load_npz(path).tocsr()
     return np.load(path, mmap_mode="r", allow_pickle=False)
+
+
+def _input_kind(featurizer_kind: str, x_pool_path: str) -> str:
+    """Texts reach the workers as term counts (tokenized once per dataset): ``counts``."""
+    if featurizer_kind == "text" and x_pool_path.endswith(".npz"):
+        return "counts"
+    return featurizer_kind
 
 
 def _cached(path: str) -> Any:
@@ -391,7 +400,7 @@ def _worker_task(task: dict[str, Any]) -> dict[str, Any]:
                 _cached(task["x_test"]),
                 np.asarray(_cached(task["y_test"])),
                 head=c["head"],
-                input_kind=c["featurizer_kind"],
+                input_kind=_input_kind(c["featurizer_kind"], task["x_pool"]),
                 size=c["size"],
                 size_mode=c["size_mode"],
                 seed=c["seed"],
@@ -499,14 +508,27 @@ def _featurizer(name: str) -> Any:
         raise ConfigError(f"Spec key 'featurizers': {exc}") from None
 
 
+def _term_counts(prep: _Prepared, work: Path, dataset: str) -> tuple[str, str]:
+    """Tokenize the pool and test texts once (one count matrix, shared term columns) for the
+    heads that fit tf-idf per trial (see :mod:`littledata.heads.text`); returns both paths."""
+    import scipy.sparse as sp
+
+    from littledata.features.base import check_texts
+    from littledata.heads.text import count_terms
+
+    paths = (work / f"{dataset}.pool.counts.npz", work / f"{dataset}.test.counts.npz")
+    if not paths[0].exists():
+        texts = check_texts([*prep.pool_texts, *prep.test_texts])
+        counts = count_terms(texts)
+        n_pool = len(prep.pool_texts)
+        sp.save_npz(paths[0], counts[:n_pool], compressed=False)
+        sp.save_npz(paths[1], counts[n_pool:], compressed=False)
+    return str(paths[0]), str(paths[1])
+
+
 def _features(
     fz: Any, texts: list[str], work: Path, tag: str
 ) -> str:  # returns the path a worker reads
-    if fz.kind == "text":
-        path = work / f"{tag}.texts.json"
-        if not path.exists():
-            path.write_text(json.dumps(texts), encoding="utf-8")
-        return str(path)
     from littledata.features import featurize
 
     matrix = featurize(texts, fz, cache=True, label=tag.replace(".", "/"))
@@ -709,8 +731,11 @@ def _compute_features(
             np.save(y_test, prep.y_test.astype(np.int64), allow_pickle=False)
             labels[dataset] = (str(y_pool), str(y_test))
         try:
-            x_pool = _features(fz, prep.pool_texts, work, f"{dataset}.pool")
-            x_test = _features(fz, prep.test_texts, work, f"{dataset}.test")
+            if fz.kind == "text":
+                x_pool, x_test = _term_counts(prep, work, dataset)
+            else:
+                x_pool = _features(fz, prep.pool_texts, work, f"{dataset}.pool")
+                x_test = _features(fz, prep.test_texts, work, f"{dataset}.test")
         except Exception as exc:  # the trials of this pair fail; the rest of the run goes on
             log.error("features of %s with %s failed: %s", dataset, fname, exc)
             broken[pair] = f"featurizing failed: {type(exc).__name__}: {exc}"

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from sklearn.base import BaseEstimator
 
 from littledata.errors import ConfigError, unknown_name
@@ -27,6 +26,7 @@ from littledata.heads.logreg import CVLogisticRegression
 from littledata.heads.neighbors import CosineCentroid, CosineKNN
 from littledata.heads.resampling import RESAMPLINGS, RandomOversampler
 from littledata.heads.svm import CalibratedLinearSVM
+from littledata.heads.text import TfidfFromCounts, make_tfidf_vectorizer
 from littledata.heads.torch_heads import LayerMix, TorchMLP
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "HeadInfo",
     "LayerMix",
     "RandomOversampler",
+    "TfidfFromCounts",
     "TorchMLP",
     "list_heads",
     "make_head",
@@ -47,8 +48,10 @@ __all__ = [
     "register_head",
 ]
 
-#: What a head can be fed: float (n, d) features, (n, L, d) layer-wise features, or raw texts.
-INPUT_KINDS: tuple[str, ...] = ("dense", "layers", "text")
+#: What a head can be fed: float (n, d) features, (n, L, d) layer-wise features, raw texts, or
+#: term counts of texts (:func:`littledata.heads.text.count_terms`; taken by every head that
+#: takes texts).
+INPUT_KINDS: tuple[str, ...] = ("dense", "layers", "text", "counts")
 
 
 @dataclass(frozen=True)
@@ -166,27 +169,6 @@ def _layermix(random_state: int = 0, **params: Any) -> BaseEstimator:
     return _build(LayerMix, params, random_state=random_state)
 
 
-def make_tfidf_vectorizer() -> Any:
-    """The tf-idf vectorizer of ``input_kind="text"`` heads.
-
-    Lowercased, accents stripped, unigrams and bigrams of scikit-learn's default word tokens
-    (2+ word characters), every term kept (``min_df=1``: with 20 training rows nothing else
-    would be left), sublinear term frequency (``1 + log tf``), smoothed idf, rows L2-normalized,
-    float32. It is fitted on the training rows only (it is the first step of the head's
-    pipeline), so test texts never shape the vocabulary or the idf weights.
-    """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    return TfidfVectorizer(
-        lowercase=True,
-        strip_accents="unicode",
-        ngram_range=(1, 2),
-        min_df=1,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
-
-
 def make_head(
     name: str,
     *,
@@ -202,11 +184,14 @@ def make_head(
     name : str
         A key of :data:`HEADS` (``logreg``, ``logreg-default``, ``svm``, ``knn``, ``centroid``,
         ``mlp``, ``layermix``).
-    input_kind : {"dense", "layers", "text"}, default="dense"
+    input_kind : {"dense", "layers", "text", "counts"}, default="dense"
         ``"dense"``: float (n, d) features (scipy sparse too). ``"layers"``: (n, L, d) layer-wise
         features (only heads that accept them, i.e. ``layermix``). ``"text"``: raw texts as a
         1-D array of strings; the head becomes ``Pipeline([("tfidf", make_tfidf_vectorizer()),
-        ("head", head)])``.
+        ("head", head)])``. ``"counts"``: term counts from
+        :func:`littledata.heads.text.count_terms` (the benchmark tokenizes each dataset once);
+        the head becomes ``Pipeline([("tfidf", TfidfFromCounts()), ("head", head)])``, the same
+        model as with ``"text"``.
     random_state : int, default=0
         Seed of everything random in the head (folds, initialisation, oversampling).
     resampling : {"none", "oversample", "class_weight"}, default="none"
@@ -234,8 +219,9 @@ def make_head(
     if resampling not in RESAMPLINGS:
         raise unknown_name("resampling option", resampling, RESAMPLINGS)
     info = HEADS[name]
-    if input_kind not in info.inputs:
-        takers = sorted(h.name for h in HEADS.values() if input_kind in h.inputs)
+    accepts = "text" if input_kind == "counts" else input_kind
+    if accepts not in info.inputs:
+        takers = sorted(h.name for h in HEADS.values() if accepts in h.inputs)
         raise ConfigError(
             f"head {name!r} does not accept input kind {input_kind!r} (it accepts "
             f"{', '.join(sorted(info.inputs))}); heads that accept {input_kind!r}: "
@@ -247,8 +233,9 @@ def make_head(
     head = info.factory(random_state=random_state, **params)
     if resampling == "oversample":
         head = RandomOversampler(head, random_state=random_state)
-    if input_kind == "text":
+    if input_kind in ("text", "counts"):
         from sklearn.pipeline import Pipeline
 
-        head = Pipeline([("tfidf", make_tfidf_vectorizer()), ("head", head)])
+        tfidf = make_tfidf_vectorizer() if input_kind == "text" else TfidfFromCounts()
+        head = Pipeline([("tfidf", tfidf), ("head", head)])
     return head
