@@ -207,6 +207,26 @@ def test_logreg_solver_matches_sklearn_at_the_same_C(n_classes, sparse, d):
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=2e-3)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_logreg_rows_basis_gives_the_features_basis_solution(monkeypatch, sparse):
+    # duplicated rows make the Gram matrix singular: the pivoted Cholesky stops at its rank
+    import littledata.heads.logreg as logreg_module
+
+    X, y = blobs(n_per_class=15, n_classes=3, d=120, sep=1.0)
+    X, y = np.r_[X, X[:10]], np.r_[y, y[:10]]
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) > 1.0, X, 0.0))
+    fits = {}
+    for rows_basis in (False, True):
+        monkeypatch.setattr(logreg_module, "_ROW_BASIS", lambda X, k, use=rows_basis: use)
+        fits[rows_basis] = CVLogisticRegression(tol=1e-7, random_state=0).fit(X, y)
+    assert fits[True].C_ == fits[False].C_
+    np.testing.assert_allclose(
+        fits[True].cv_scores_, fits[False].cv_scores_, rtol=1e-4, equal_nan=True
+    )
+    np.testing.assert_allclose(fits[True].predict_proba(X), fits[False].predict_proba(X), atol=2e-3)
+
+
 def test_logreg_picks_larger_C_on_easy_data_than_on_noisy_data():
     X, y = blobs(n_per_class=40, sep=8.0, d=20)
     easy = CVLogisticRegression(selection="best").fit(X, y)

@@ -154,11 +154,17 @@ class Design:
 
     With an L2 penalty the optimal weights lie in the span of the training rows. When there are
     more features ``d`` than rows ``n`` (tf-idf, or a few rows of a 384-d embedding) the problem is
-    solved exactly in an ``r``-dimensional basis (``r <= n``) of that span: with the Gram matrix
-    ``K = X X^T = U diag(lam) U^T``, the rows become ``Z = U sqrt(lam)`` and weights map back as
-    ``W = X^T U lam^(-1/2) W_z``. The penalty ``||W||^2 = ||W_z||^2`` is unchanged, so the
-    solution is the same, but L-BFGS works on ``r * k`` instead of ``d * k`` parameters.
-    Directions with eigenvalues below ``1e-10`` of the largest (no data in them) are dropped.
+    solved exactly in an ``r``-dimensional basis (``r <= n``) of that span. Any factor ``F``
+    (n, r) of the Gram matrix ``K = X X^T = F F^T`` gives one: the rows become ``Z = F`` and
+    weights map back as ``W = X^T P W_z`` with ``K P = F`` and ``P^T K P = I``, so the logits
+    ``X W = Z W_z`` and the penalty ``||W||^2 = ||W_z||^2`` are unchanged and the solution is the
+    same, but L-BFGS works on ``r * k`` instead of ``d * k`` parameters. ``F`` is a Cholesky factor
+    with pivoting (LAPACK ``pstrf``, several times faster than an eigendecomposition): with the
+    pivoted rows first, ``F = [L1; L2]`` with ``L1`` (r, r) lower triangular, and
+    ``P = [L1^-T; 0]``. The factorization stops at rank ``r`` when the largest remaining pivot
+    is below ``1e-10`` of the largest diagonal entry of ``K`` (directions with no data in them).
+    Every change of basis (both rotations of one problem) gives the same L-BFGS path up to
+    rounding.
 
     Parameters
     ----------
@@ -176,31 +182,55 @@ class Design:
         self.K = K
         if K is None:
             self.Z = X[rows]
-            self.P = None
-        else:
-            lam, U = np.linalg.eigh(K[np.ix_(rows, rows)])
-            keep = lam > 1e-10 * max(float(lam[-1]), 1e-300)
-            lam, U = lam[keep], U[:, keep]
-            self.Z = (U * np.sqrt(lam)).astype(np.float32)
-            self.P = U / np.sqrt(lam)
+            return
+        from scipy.linalg import lapack
+
+        Kr = K[np.ix_(rows, rows)]
+        tol = 1e-10 * max(float(np.max(np.diag(Kr))), 1e-300)
+        c, piv, rank, info = lapack.dpstrf(Kr, lower=1, tol=tol)
+        if info < 0:  # pragma: no cover - an argument error, not a data condition
+            raise RuntimeError(f"LAPACK dpstrf failed (info={info})")
+        rank = max(int(rank), 1)
+        self.piv = piv[:rank] - 1  # the rows of the triangular block, in pivot order
+        L = np.tril(c)[:, :rank]  # L[i] is the row piv[i]
+        self.L1 = np.ascontiguousarray(L[:rank])
+        F = np.empty_like(L)
+        F[piv - 1] = L
+        self.Z = F.astype(np.float32)
+
+    def _apply_P(self, M: np.ndarray) -> np.ndarray:
+        """``P @ M`` for M (r, k): the rows of ``L1^-T M`` at the pivot rows, zero elsewhere."""
+        from scipy.linalg import solve_triangular
+
+        out = np.zeros((len(self.rows), M.shape[1]))
+        out[self.piv] = solve_triangular(self.L1, M, lower=True, trans="T")
+        return out
 
     def other(self, rows: np.ndarray) -> Any:
         """Other rows of ``X`` (e.g. held-out ones) expressed in this design's basis."""
-        if self.P is None:
+        if self.K is None:
             return self.X[rows]
-        return (self.K[np.ix_(rows, self.rows)] @ self.P).astype(np.float32)
+        from scipy.linalg import solve_triangular
+
+        # K[rows, self.rows] @ P = K[rows, pivot rows] @ L1^-T
+        B = self.K[np.ix_(rows, self.rows[self.piv])]
+        return solve_triangular(self.L1, B.T, lower=True).T.astype(np.float32)
 
     def to_primal(self, W: np.ndarray) -> np.ndarray:
         """Weights in this basis (r, k) -> weights on the features (d, k)."""
-        if self.P is None:
+        if self.K is None:
             return W
-        return np.asarray(self.X[self.rows].T @ (self.P @ W), dtype=np.float64)
+        return np.asarray(self.X[self.rows].T @ self._apply_P(W), dtype=np.float64)
 
     def from_primal(self, W: np.ndarray) -> np.ndarray:
         """Weights on the features (d, k) -> the closest weights in this basis (r, k)."""
-        if self.P is None:
+        if self.K is None:
             return W
-        return self.P.T @ np.asarray(self.X[self.rows] @ W, dtype=np.float64)
+        from scipy.linalg import solve_triangular
+
+        # P^T (X W) = L1^-1 (X W)[pivot rows]
+        XW = np.asarray(self.X[self.rows[self.piv]] @ W, dtype=np.float64)
+        return solve_triangular(self.L1, XW, lower=True)
 
 
 def gram(X: Any) -> np.ndarray:
