@@ -21,19 +21,33 @@ HOME_ENV = "LITTLEDATA_HOME"
 MIRROR_ENV = "LITTLEDATA_MIRROR"
 
 
+def _make_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from littledata.errors import ConfigError
+
+        where = exc.filename or path
+        raise ConfigError(
+            f"Cannot use {where} as littledata's data home: {exc.strerror or exc}. Set "
+            f"${HOME_ENV} to a folder you can write to (it is created if missing)."
+        ) from None
+    return path
+
+
 def data_home() -> Path:
-    """Return the data home folder (created if missing)."""
+    """Return the data home folder (created if missing).
+
+    Raises :class:`~littledata.errors.ConfigError` when it cannot be used (a file, not writable).
+    """
     env = os.environ.get(HOME_ENV)
     home = Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("littledata"))
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+    return _make_dir(home)
 
 
 def subdir(name: str) -> Path:
-    """Return ``data_home() / name``, created if missing."""
-    path = data_home() / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Return ``data_home() / name``, created if missing (ConfigError when it cannot be)."""
+    return _make_dir(data_home() / name)
 
 
 def default_mirror() -> str | None:

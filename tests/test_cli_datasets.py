@@ -120,13 +120,21 @@ def test_unusable_data_home_is_a_clear_error(tmp_path: Path) -> None:
     not_a_folder = tmp_path / "home"
     not_a_folder.write_text("a file, not a folder")
     env = {"LITTLEDATA_HOME": str(not_a_folder)}
-    for args in (["datasets", "list"], ["download", "trec"]):
+    for args in (["datasets", "list"], ["download", "trec"], ["cache", "ls"], ["results"]):
         result = run_cli(*args, env=env)
         assert result.returncode == 2, result.stderr
         _no_traceback(result)
         flat = " ".join(result.stderr.split())
         assert f"Cannot use {not_a_folder} as littledata's data home" in flat
         assert "$LITTLEDATA_HOME" in flat
+
+
+def test_error_messages_are_printed_as_plain_text(tmp_path: Path) -> None:
+    # a name a user chose may look like rich markup; the error shows it as it is
+    result = run_cli("featurize", "trec", "--featurizer", "[/b]", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    _no_traceback(result)
+    assert "[/b]" in result.stderr
 
 
 def _copy_dataset(shared: Path, mirror: Path, folder: str) -> Path:

@@ -30,8 +30,10 @@ def main() -> None:
         app()
     except LittleDataError as exc:
         from rich.console import Console
+        from rich.markup import escape
 
-        Console(stderr=True).print(f"[bold red]Error:[/] {exc}", highlight=False)
+        # the message is plain text: a column named "[/b]" must not be read as markup
+        Console(stderr=True).print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
