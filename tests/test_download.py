@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from littledata import io
 from littledata.datasets import download as dl
 from littledata.datasets.base import DatasetSpec, RemoteFile, Split, Task
 from littledata.datasets.registry import DATASETS
@@ -392,7 +393,7 @@ def test_download_killed_halfway_is_cleaned_up_by_the_next_run(
     (partial,) = [n for n in _leftovers(home) if n.endswith(".tmp")]
     assert partial.startswith(f".{remote.filename}.")
     assert remote.filename not in _leftovers(home)  # never a half-written file under its name
-    monkeypatch.setattr(dl, "PARTIAL_GRACE_S", 0.0)
+    monkeypatch.setattr(io, "TEMP_GRACE_S", 0.0)
     server.slow.clear()
     assert {r.status for r in dl.download("fake-dl", mirror=mirror)} == {"fetched"}
     assert _leftovers(home) == sorted(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -390,6 +391,33 @@ def test_cache_clear_by_featurizer(home: Path) -> None:
     assert [e.featurizer for e in feature_cache.entries()] == ["counting"]
     assert feature_cache.clear()[0] == 1
     assert feature_cache.entries() == []
+
+
+def test_cache_clear_keeps_an_entry_being_computed_and_removes_abandoned_ones(
+    home: Path,
+) -> None:
+    cache = home / "features"
+    cache.mkdir(exist_ok=True)
+    abandoned = cache / ".dead-entry.abcd1234.npy.tmp"  # left by a killed process
+    abandoned.write_bytes(b"partial")
+    old = time.time() - 3600
+    os.utime(abandoned, (old, old))
+    cleared: list[tuple[int, int]] = []
+
+    class ClearsMidway(CountingFeaturizer):
+        """`cache clear` runs (as from another process) while this entry is being computed."""
+
+        def _transform_into(self, texts, out, batch_size, advance):  # type: ignore[no-untyped-def]
+            (tmp,) = [p for p in cache.glob(".*.npy.tmp") if p != abandoned]
+            os.utime(tmp, (old, old))  # past the grace period: only the lock protects it
+            cleared.append(feature_cache.clear())
+            assert tmp.exists()
+            super()._transform_into(texts, out, batch_size, advance)
+
+    result = featurize(TEXTS, ClearsMidway())
+    assert cleared and not abandoned.exists()
+    np.testing.assert_array_equal(result, CountingFeaturizer().transform(TEXTS))
+    assert [e.featurizer for e in feature_cache.entries()] == ["counting"]
 
 
 def test_cache_clear_by_alias(home: Path) -> None:

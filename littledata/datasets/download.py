@@ -31,7 +31,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -42,11 +41,6 @@ from urllib.parse import quote, unquote, urlparse
 from littledata import config, io, progress
 from littledata.datasets.base import DatasetSpec, RemoteFile
 from littledata.errors import ChecksumError, DownloadError
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +54,6 @@ CONNECT_TIMEOUT_S = 15.0
 READ_TIMEOUT_S = 60.0
 RETRY_BACKOFF_S = 1.0
 """Seconds to wait before the first retry of a failed transfer (doubled for each further retry)."""
-PARTIAL_GRACE_S = 5.0
-"""A temporary file younger than this is never removed (its writer may not hold its lock yet)."""
-PARTIAL_STALE_S = 24 * 3600.0
-"""Where file locks do not exist (Windows), a temporary file older than this counts as abandoned."""
 
 _MIRROR_HINT = (
     "If this machine has no internet access, take the files from a mirror instead: "
@@ -203,12 +193,6 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @contextlib.contextmanager
 def _partial_file(target: Path) -> Iterator[BinaryIO]:
     """Open a locked temporary file beside ``target``; on success fsync it and rename it into place.
@@ -217,54 +201,21 @@ def _partial_file(target: Path) -> Iterator[BinaryIO]:
     creation until after the rename, so :func:`remove_abandoned_partials` can tell a live download
     from one whose process was killed. On any exception the temporary file is removed.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.chmod(tmp, 0o666 & ~_umask())  # the mode a plain open() gives, not mkstemp's 0600
-        with os.fdopen(fd, "wb", closefd=False) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        _remove(Path(tmp))
-        raise
-    finally:
-        os.close(fd)  # releases the lock, after the rename
+    with io.locked_temp_file(target.parent, f".{target.name}.", ".tmp") as (fd, tmp):
+        try:
+            with os.fdopen(fd, "wb", closefd=False) as fh:
+                yield fh
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)  # before the lock is released
+        except BaseException:
+            _remove(tmp)
+            raise
 
 
 def _partial_pattern(filename: str) -> re.Pattern[str]:
     # mkstemp's random part is letters, digits and "_": never a dot, so "a" does not match "a.b"'s.
     return re.compile(re.escape(f".{filename}.") + r"[A-Za-z0-9_]+\.tmp")
-
-
-def _abandoned(path: Path) -> bool:
-    """Whether the temporary file ``path`` belongs to no running download (and remove it if so)."""
-    try:
-        age = time.time() - path.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    if age < PARTIAL_GRACE_S:
-        return False
-    if fcntl is None:  # pragma: no cover - Windows
-        if age < PARTIAL_STALE_S:
-            return False
-        _remove(path)
-        return True
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False  # a live download holds it
-        _remove(path)
-        return True
-    finally:
-        os.close(fd)
 
 
 def remove_abandoned_partials(target: Path) -> list[Path]:
@@ -280,7 +231,7 @@ def remove_abandoned_partials(target: Path) -> list[Path]:
         candidates = [p for p in target.parent.iterdir() if pattern.fullmatch(p.name)]
     except FileNotFoundError:
         return []
-    removed = [p for p in candidates if _abandoned(p)]
+    removed = [p for p in candidates if io.remove_if_abandoned(p)]
     for path in removed:
         logger.info("Removed %s, left by an interrupted download", path)
     return removed

@@ -29,7 +29,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from littledata.features.base import BaseFeaturizer, Featurizer
+from littledata.io import locked_temp_file, remove_if_abandoned
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +57,6 @@ class CacheEntry:
     bytes: int
     created: str
     path: Path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def cache_dir() -> Path:
@@ -153,28 +147,26 @@ def store(
     directory = cache_dir()
     stem = directory / entry_key(fp, texts_fp)
     shape = output_shape(featurizer, len(texts))
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{stem.name}.", suffix=".npy.tmp", dir=directory)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
-        if isinstance(featurizer, BaseFeaturizer):
-            featurizer.transform(texts, out=out, batch_size=batch_size)
-        else:
-            out[...] = np.asarray(featurizer.transform(texts), dtype=np.float32)
-        _check_finite(out, featurizer.name)
-        out.flush()
-        del out
-        # mkstemp made it 0600; give it the mode a plain open() would, as littledata.io does
-        os.chmod(tmp, 0o666 & ~_umask())
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        sha = _sha256_fd(tmp)
-        os.replace(tmp, stem.with_suffix(".npy"))
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    # the temporary file stays locked while the encoder fills it, so that `cache clear` in another
+    # process leaves it alone (littledata.io.remove_if_abandoned)
+    with locked_temp_file(directory, f".{stem.name}.", ".npy.tmp") as (_, tmp):
+        try:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+            if isinstance(featurizer, BaseFeaturizer):
+                featurizer.transform(texts, out=out, batch_size=batch_size)
+            else:
+                out[...] = np.asarray(featurizer.transform(texts), dtype=np.float32)
+            _check_finite(out, featurizer.name)
+            out.flush()
+            del out
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            sha = _sha256_fd(tmp)
+            os.replace(tmp, stem.with_suffix(".npy"))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
     meta: dict[str, Any] = {
         "featurizer": featurizer.name,
         "fingerprint": fp,
@@ -263,8 +255,15 @@ def clear(featurizer: str | None = None) -> tuple[int, int]:
             _remove(entry.path.with_suffix(""))
             removed += 1
     if featurizer is None:
-        for leftover in [*cache_dir().glob("*.npy"), *cache_dir().glob(".*.tmp")]:
+        # incomplete entries, and temporary files no live writer holds (an entry that another
+        # process is computing right now is kept)
+        for leftover in cache_dir().glob("*.npy"):
             with contextlib.suppress(FileNotFoundError):
                 freed += leftover.stat().st_size
                 leftover.unlink()
+        for leftover in cache_dir().glob(".*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                size = leftover.stat().st_size
+                if remove_if_abandoned(leftover):
+                    freed += size
     return removed, freed
