@@ -539,7 +539,9 @@ def _features(
     filename = getattr(matrix, "filename", None)
     if filename and Path(filename).exists():
         return str(filename)
-    path = work / f"{tag}.{fz.name}.npy"  # not memory-mapped from the cache: hand it over as a file
+    # not memory-mapped from the cache: hand it over as a file (a model id may hold "/")
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in fz.name)
+    path = work / f"{tag}.{safe}.npy"
     np.save(path, np.asarray(matrix, dtype=np.float32), allow_pickle=False)
     return str(path)
 
