@@ -15,7 +15,7 @@ processes on a shared machine hurts every method alike:
    scikit-learn ``LogisticRegressionCV`` (C from 10 values by 5-fold CV) fitted on ``--seeds``
    (5) stratified samples of 1000 train rows, the same rows for both features, accuracy on the
    whole test split; the mean paired difference over samples and its standard error (target:
-   within 0.5 points; one sample alone moved by about a point from seed to seed);
+   within 0.5 points; the difference of a single sample ranged from -2.5 to +2.0 points);
 4. the fraction of this CPU's fp32 peak reached by the fp32 path: model FLOPs per text (the
    linear layers, 2 x 1.77 M multiply-adds per token per layer, plus attention 4 x n x 384 per
    token per layer) x texts/s, over (a) the peak from lscpu (FMA units x SIMD width x frequency x
