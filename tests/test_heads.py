@@ -360,3 +360,17 @@ def test_importing_heads_does_not_import_torch():
     code = "import sys, littledata.heads; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"  # torch loads inside mlp / layermix fit only
+
+
+def test_logreg_prior_rule_needs_a_clear_loss_gain_and_no_accuracy_loss():
+    from littledata.heads.logreg import keep_prior
+
+    rng = np.random.default_rng(0)
+    w = np.ones(200)
+    prior = rng.uniform(0.3, 0.7, 200)
+    clearly_better = prior - 0.05 - rng.normal(0, 0.01, 200)
+    barely_better = prior - rng.normal(0.001, 0.05, 200)
+    assert not keep_prior(prior, clearly_better, w, 0.80, 0.82)  # better loss, as accurate
+    assert not keep_prior(prior, clearly_better, w, 0.80, 0.80)
+    assert keep_prior(prior, clearly_better, w, 0.80, 0.79)  # better loss, less accurate
+    assert keep_prior(prior, barely_better, w, 0.80, 0.85)  # gain within one standard error

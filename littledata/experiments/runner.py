@@ -68,7 +68,8 @@ PROTOCOL = 2
 """Version of what a trial does; part of every key, so a change to the protocol re-runs trials.
 
 2: tf-idf from term counts computed once per dataset and the logreg head's rows' basis from a
-pivoted Cholesky factor (same models up to float rounding, which can tip logreg's choice of C).
+pivoted Cholesky factor (same models up to float rounding, which can tip logreg's choice of C);
+logreg's prior rule also asks the cross-validated C not to lose held-out accuracy.
 """
 
 SINGLE_LABEL = "single-label"

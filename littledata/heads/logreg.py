@@ -81,6 +81,23 @@ def _weighted_mean_se(v: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     return mean, se
 
 
+def keep_prior(
+    prior_losses: np.ndarray,
+    best_losses: np.ndarray,
+    weights: np.ndarray,
+    prior_accuracy: float,
+    best_accuracy: float,
+) -> bool:
+    """The ``selection="prior"`` rule: keep the prior C unless the best C beats it clearly.
+
+    ``*_losses`` are per held-out row scores (lower is better) of the two Cs on the same rows.
+    The best C replaces the prior only when its mean loss is lower by more than one standard
+    error of the paired per-row difference *and* its held-out accuracy is not lower.
+    """
+    mean_diff, se_diff = _weighted_mean_se(prior_losses - best_losses, weights)
+    return bool(mean_diff <= se_diff or best_accuracy < prior_accuracy)
+
+
 class CVLogisticRegression(ProbabilisticHead):
     """Multinomial L2 logistic regression (L-BFGS) whose strength C is chosen by inner CV.
 
@@ -96,8 +113,10 @@ class CVLogisticRegression(ProbabilisticHead):
     So by default (``selection="prior"``) the grid also holds the conventional strength
     ``prior_C`` (scikit-learn's ``C=1`` on the *raw* features, converted to the scaled ones), and
     that C is kept unless the best C beats it on the held-out rows by more than one standard error
-    of their paired difference. With few rows the prior is kept; with more rows and features that
-    need another strength (tf-idf, unnormalized word vectors) the cross-validated C takes over.
+    of their paired difference *and* is at least as accurate on them (a better Brier score alone
+    often came from a weaker, less accurate model on sentence embeddings). With few rows the prior
+    is kept; with more rows and features that need another strength (tf-idf, unnormalized word
+    vectors) the cross-validated C takes over.
 
     Rows of classes with a single row cannot be held out; they join every training fold.
     Cross-validation needs at least two classes with 2+ rows and ``min_cv_rows`` rows that can be
@@ -140,8 +159,9 @@ class CVLogisticRegression(ProbabilisticHead):
         the whole grid). The walk always goes on at least to the prior.
     selection : {"prior", "best", "1se"}, default="prior"
         ``"prior"``: the prior C unless the best C is better by more than one paired standard
-        error. ``"best"``: the best-scoring C (ties keep the smaller C). ``"1se"``: the smallest C
-        whose score is within one standard error of the best (more regularization).
+        error and no less accurate on the held-out rows. ``"best"``: the best-scoring C (ties keep
+        the smaller C). ``"1se"``: the smallest C whose score is within one standard error of the
+        best (more regularization).
     tol : float, default=1e-4
         L-BFGS gradient tolerance (fold fits and the final fit; the fold fits also stop when the
         objective improves by less than 1e-5 relative, the final fit 1e-8).
@@ -312,28 +332,31 @@ class CVLogisticRegression(ProbabilisticHead):
             folds.append((design, problem, design.other(va), y_idx[va], sw[va]))
         ws: list[np.ndarray | None] = [None] * len(splits)
         sign = -1.0 if self.scoring == "accuracy" else 1.0  # minimise sign * score
-        # per grid point: (score, its SE, per-row scores, fold solutions); scores are minimised
-        history: list[tuple[float, float, np.ndarray, list[np.ndarray]]] = []
+        # per grid point: (score, its SE, per-row scores, fold solutions, held-out accuracy);
+        # scores are minimised
+        history: list[tuple[float, float, np.ndarray, list[np.ndarray], float]] = []
         best_i, since_best = -1, 0
         for i, C in enumerate(Cs):
-            values, weights = [], []
+            values, hits, weights = [], [], []
             for f, (_, prob, Xv, yv, swv) in enumerate(folds):
                 ws[f], _ = prob.fit(
                     C, ws[f], gtol=self.tol, ftol=_FOLD_FTOL, max_iter=self.max_iter
                 )
                 Z = prob.logits(ws[f], Xv)
+                hit = (Z.argmax(axis=1) == yv).astype(np.float64)
                 if self.scoring == "log_loss":
                     values.append(log_loss_rows(Z, yv))
                 elif self.scoring == "brier":
                     values.append(brier_rows(Z, yv))
                 else:
-                    values.append((Z.argmax(axis=1) == yv).astype(np.float64))
+                    values.append(hit)
+                hits.append(hit)
                 weights.append(swv)
             v, w = np.concatenate(values), np.concatenate(weights)
-            score = _weighted_mean_se(v, w)[0]
-            se = _weighted_mean_se(v, w)[1]
+            score, se = _weighted_mean_se(v, w)
+            accuracy = float(np.dot(w, np.concatenate(hits)) / w.sum())
             self.cv_scores_[i] = score
-            history.append((sign * score, se, sign * v, [x.copy() for x in ws]))  # type: ignore[union-attr]
+            history.append((sign * score, se, sign * v, [x.copy() for x in ws], accuracy))  # type: ignore[union-attr]
             # a larger C must do strictly better (beyond float noise): ties keep the smaller C
             if best_i < 0 or sign * score < history[best_i][0] - 1e-9 * abs(history[best_i][0]):
                 best_i, since_best = i, 0
@@ -347,9 +370,8 @@ class CVLogisticRegression(ProbabilisticHead):
             limit = history[best_i][0] + history[best_i][1]
             chosen = next(i for i, h in enumerate(history) if h[0] <= limit)
         elif self.selection == "prior":
-            # keep the prior unless the best C beats it by more than one paired standard error
-            mean_diff, se_diff = _weighted_mean_se(history[prior_i][2] - history[best_i][2], w)
-            if mean_diff <= se_diff:
+            prior, best = history[prior_i], history[best_i]
+            if keep_prior(prior[2], best[2], w, prior[4], best[4]):
                 chosen = prior_i
         best_ws = history[chosen][3]
         self.cv_best_C_ = float(Cs[best_i])
