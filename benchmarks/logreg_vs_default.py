@@ -40,6 +40,17 @@ def _machine() -> str:
     return f"{cpu}, {len(os.sched_getaffinity(0))} cores"
 
 
+def _p_loss(n: int, k: float = 1.0) -> float:
+    """P(mean paired difference < -k SE) with n pairs when the true difference is zero."""
+    from scipy.stats import t
+
+    return float(t.cdf(-k, n - 1)) if n > 1 else 0.0
+
+
+def _chance_losses(table, k: float = 1.0) -> float:  # type: ignore[no-untyped-def]
+    return float(sum(_p_loss(int(n), k) for n in table["n"]))
+
+
 def _counts(table) -> str:  # type: ignore[no-untyped-def]
     c = table["verdict"].value_counts()
     return f"{c.get('win', 0)} / {c.get('tie', 0)} / {c.get('loss', 0)}"
@@ -103,21 +114,33 @@ def main() -> None:
         "error, **win** = better by more than one, else **tie**",
         "",
     ]
+    n_seeds = len(spec.seeds)
     for metric in METRICS:
         table = compare_heads(frame, "logreg", "logreg-default", metric=metric)
         lines += [
             f"## {metric}: win / tie / loss over datasets",
             "",
             "| featurizer | " + " | ".join(f"n={s}" for s in spec.sizes) + " | all sizes | "
-            "mean diff |",
-            "|---|" + "---|" * (len(spec.sizes) + 2),
+            "mean diff | losses expected by chance | losses by > 2 SE (expected) |",
+            "|---|" + "---|" * (len(spec.sizes) + 4),
         ]
         for fname, part in table.groupby("featurizer"):
             cells = [_counts(part[part["size"] == s]) for s in spec.sizes]
+            beyond2 = int((part["diff"] < -2 * part["sem"].fillna(0.0)).sum())
             lines.append(
                 f"| {fname} | " + " | ".join(cells) + f" | {_counts(part)} | "
-                f"{part['diff'].mean():+.4f} |"
+                f"{part['diff'].mean():+.4f} | {_chance_losses(part):.1f} | {beyond2} "
+                f"({_chance_losses(part, 2.0):.1f}) |"
             )
+        lines += [
+            "",
+            "*losses expected by chance*: if `logreg` and the default were equally good, a cell's "
+            "mean paired difference would still fall more than one standard error below zero "
+            f"with probability P(t < -1) for Student's t with n - 1 degrees of freedom ({n_seeds} "
+            f"seeds: {_p_loss(n_seeds):.3f}; by more than two: {_p_loss(n_seeds, 2.0):.3f}); the "
+            "columns sum those probabilities over the cells. About as many observed losses as "
+            "expected is what noise alone gives; many more point to real losses.",
+        ]
         losses = table[table["verdict"] == "loss"].sort_values("diff")
         lines += ["", f"Cells where `logreg` loses on {metric} ({len(losses)}):", ""]
         if len(losses):
