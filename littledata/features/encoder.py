@@ -73,8 +73,7 @@ def chunk_bounds(texts: list[str]) -> Iterator[tuple[int, int]]:
         start = end
 
 
-_MODEL_FILES = (
-    "config.json",
+TOKENIZER_FILES = (
     "tokenizer.json",
     "vocab.txt",
     "merges.txt",
@@ -83,6 +82,12 @@ _MODEL_FILES = (
     "special_tokens_map.json",
     "sentencepiece.bpe.model",
     "spiece.model",
+)
+
+
+_MODEL_FILES = (
+    "config.json",
+    *TOKENIZER_FILES,
     "modules.json",
     "sentence_bert_config.json",
     "1_Pooling/config.json",
@@ -161,18 +166,6 @@ def read_model_config(path: Path) -> ModelConfig:
         hidden_size=int(config.get("hidden_size", config.get("d_model", 0))),
         num_hidden_layers=int(config.get("num_hidden_layers", 0)),
     )
-
-
-TOKENIZER_FILES = (
-    "tokenizer.json",
-    "vocab.txt",
-    "merges.txt",
-    "vocab.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "sentencepiece.bpe.model",
-    "spiece.model",
-)
 
 
 def tokenizer_digest(path: Path) -> str:
