@@ -11,7 +11,8 @@
 3. drops the trials already stored (a trial's key is the sha256 of its canonical configuration,
    which includes the data and featurizer fingerprints and the caps), so re-running a spec resumes;
 4. computes the features of each (dataset, featurizer) once through the feature cache, in this
-   process, with a progress bar;
+   process, with a progress bar (for the ``tfidf`` featurizer: term counts of the pool and test
+   texts, tokenized once, which the heads turn into tf-idf fitted on their training rows only);
 5. runs the trials in worker processes (``spawn`` context, one BLAS/torch thread each; they read
    features memory-mapped from the cache, never through pickled arrays) and stores each finished
    trial at once from this process, in its own transaction. A trial that raises is recorded as a
