@@ -323,6 +323,11 @@ def _check_loop(n_pool: int | None, init: int, batch: int, budget: int) -> None:
         )
 
 
+def _check_init_strategy(init_strategy: str) -> None:
+    if init_strategy not in ("random", "cold-start"):
+        raise ConfigError(f"init_strategy must be 'random' or 'cold-start', got {init_strategy!r}.")
+
+
 def _check_stopping(stop_set_size: int, stop_threshold: float, stop_window: int) -> None:
     if isinstance(stop_set_size, bool) or not isinstance(stop_set_size, (int, np.integer)):
         raise ConfigError(f"stop_set_size must be a whole number, got {stop_set_size!r}.")
@@ -362,8 +367,7 @@ def run_trial(
     """
     _check_loop(len(task.y_pool), init, batch, budget)
     _check_stopping(stop_set_size, stop_threshold, stop_window)
-    if init_strategy not in ("random", "cold-start"):
-        raise ConfigError(f"init_strategy must be 'random' or 'cold-start', got {init_strategy!r}.")
+    _check_init_strategy(init_strategy)
     strat = get_strategy(strategy, **dict(strategy_params or {}))
     if subsample is not None:
         strat = get_strategy("subsample", base=strat, size=int(subsample))
@@ -538,8 +542,7 @@ def simulate(
     # Settings a user can get wrong are checked before the dataset is loaded and featurized.
     _check_loop(_known_pool_size(dataset, pool_cap), init, batch, budget)
     _check_stopping(stop_set_size, stop_threshold, stop_window)
-    if init_strategy not in ("random", "cold-start"):
-        raise ConfigError(f"init_strategy must be 'random' or 'cold-start', got {init_strategy!r}.")
+    _check_init_strategy(init_strategy)
     probe = _probe_head(head, head_params)
     for strat in built:
         if subsample is not None:
