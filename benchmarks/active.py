@@ -59,6 +59,7 @@ DEFAULT_STRATEGIES = (
     "entropy",
     "committee",
     "badge",
+    "cluster-margin",
     "active-transfer",
     "kcenter",
 )

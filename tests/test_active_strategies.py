@@ -129,6 +129,54 @@ def test_badge_batch_spans_the_boundary_instead_of_near_duplicates() -> None:
         assert len(set(badge.tolist()) & confident) <= 1  # near-zero gradients: one at most
 
 
+def _three_clumps_on_the_boundary() -> tuple[np.ndarray, LogisticRegression, np.ndarray]:
+    """Boundary x = 0; three clumps of 10 near-duplicates just right of it, at y = -10, 0, 10
+    (the y = -10 clump nearest the boundary), and 10 confident rows far from it."""
+    rng = np.random.default_rng(0)
+    lab = np.array([[s * 2.0, y] for s in (-1, 1) for y in (-10.0, 0.0, 10.0)])
+    clumps = [
+        rng.normal(0, 1e-3, size=(10, 2)) + np.array([x, y])
+        for x, y in ((0.05, -10), (0.1, 0), (0.15, 10))
+    ]
+    far = np.stack([np.repeat([-5.0, 5.0], 5), np.tile(np.linspace(-10, 10, 5), 2)], axis=1)
+    X = np.vstack([lab, *clumps, far])
+    model = LogisticRegression().fit(X[:6], [0, 0, 0, 1, 1, 1])
+    return X, model, np.arange(6)
+
+
+def test_cluster_margin_takes_one_row_per_uncertain_clump() -> None:
+    X, model, labeled = _three_clumps_on_the_boundary()
+    y = [0, 0, 0, 1, 1, 1]
+    unlabeled = np.arange(6, len(X))
+    clump_of = {i: (i - 6) // 10 for i in range(6, 36)}  # 0, 1, 2; far rows are not in it
+    margin = get_strategy("margin").query(model, X, labeled, unlabeled, y, 3, seed=0)
+    assert {clump_of.get(int(i)) for i in margin} == {0}  # margin: 3 near-duplicates
+    for seed in range(5):
+        cm = get_strategy("cluster-margin", factor=10).query(
+            model, X, labeled, unlabeled, y, 3, seed=seed
+        )
+        assert [clump_of.get(int(i)) for i in cm] == [0, 1, 2]  # one each, most uncertain first
+        # each pick is its clump's most uncertain row (smallest x: nearest the boundary)
+        for i in cm:
+            members = [j for j, c in clump_of.items() if c == clump_of[int(i)]]
+            assert X[i, 0] == X[members, 0].min()
+    one = get_strategy("cluster-margin", factor=1).query(model, X, labeled, unlabeled, y, 3, seed=0)
+    assert one.tolist() == margin.tolist()  # factor 1 is margin sampling
+
+
+def test_cluster_margin_fills_the_batch_when_candidates_are_duplicates() -> None:
+    X = np.vstack([[[-2.0, 0.0], [2.0, 0.0]], np.zeros((6, 2)), [[0.5, 0.0]]])
+    model = LogisticRegression().fit(X[:2], [0, 1])
+    chosen = get_strategy("cluster-margin").query(model, X, [0, 1], np.arange(2, 9), [0, 1], 4)
+    assert len(set(chosen.tolist())) == 4
+
+
+def test_cluster_margin_rejects_bad_parameters() -> None:
+    for bad in (0, 2.5, True):
+        with pytest.raises(ConfigError, match="factor"):
+            get_strategy("cluster-margin", factor=bad)
+
+
 def test_committee_picks_disputed_points() -> None:
     rng = np.random.default_rng(0)
     lab = np.vstack([rng.normal([-1, 0], 1.0, size=(40, 2)), rng.normal([1, 0], 1.0, size=(40, 2))])
@@ -270,6 +318,7 @@ def test_registry_names_aliases_and_listing() -> None:
         "committee",
         "kcenter",
         "badge",
+        "cluster-margin",
         "active-transfer",
         "cold-start",
         "subsample",
@@ -313,7 +362,8 @@ def test_bad_query_inputs() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["least-confidence", "margin", "entropy", "badge", "active-transfer"]
+    "name",
+    ["least-confidence", "margin", "entropy", "badge", "cluster-margin", "active-transfer"],
 )
 def test_probability_strategies_reject_a_head_without_predict_proba(name: str) -> None:
     X, _, labeled, unlabeled = _line_problem()

@@ -37,10 +37,11 @@ _COLORS = {
     "committee": "#9467bd",
     "kcenter": "#8c564b",
     "badge": "#ff7f0e",
+    "cluster-margin": "#e377c2",
     "active-transfer": "#17becf",
     "cold-start": "#7f7f7f",
 }
-_SPARE = ("#e377c2", "#bcbd22", "#393b79", "#637939", "#843c39")
+_SPARE = ("#bcbd22", "#393b79", "#637939", "#843c39")
 
 
 def strategy_style(strategy: str, index: int = 0) -> dict[str, Any]:
