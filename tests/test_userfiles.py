@@ -349,6 +349,12 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         load_dataset(tmp_path / "nope.csv")
     with pytest.raises(DataFormatError, match="is a folder"):
         load_user_file(tmp_path, format="csv")
+    # a missing file with an unknown extension: "not found" first, not "cannot tell the format"
+    with pytest.raises(DataFormatError, match="File not found"):
+        load_user_file(tmp_path / "nope.xyz")
+    _write(tmp_path / "there.xyz", "text,label\nhello,x\n")
+    with pytest.raises(DataFormatError, match="Cannot tell the format"):
+        load_user_file(tmp_path / "there.xyz")
 
 
 def test_too_many_fields(tmp_path: Path) -> None:

@@ -90,6 +90,8 @@ def detect_format(path: str | os.PathLike[str], format: str | None = None) -> st
     try:
         return EXTENSIONS[suffix]
     except KeyError:
+        if not Path(path).expanduser().exists():  # the missing file is the news, not its name
+            _read_bytes(Path(path).expanduser())
         known = ", ".join(sorted(EXTENSIONS))
         raise DataFormatError(
             f"Cannot tell the format of {Path(path).name}: the extension {suffix or '(none)'!r} is "
