@@ -424,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.budget}, seeds 0..{args.seeds - 1}, pool = train split capped at "
             f"{args.pool_cap:,} (seeded), test split capped at {args.test_cap:,} (seeded). "
             "Strategies: " + ", ".join(args.strategies) + ". 'Best uncertainty/hybrid' is "
-            "the uncertainty, disagreement (committee) or hybrid (badge, active-transfer) "
+            "the uncertainty, disagreement (committee) or hybrid (badge, cluster-margin, "
+            "active-transfer) "
             "strategy whose seed-averaged curve first reaches random sampling's seed-averaged "
             "accuracy at the budget.",
             "",
