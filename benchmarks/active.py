@@ -137,6 +137,21 @@ def run_simulations(args: argparse.Namespace) -> dict[str, tuple[Any, float]]:
         return {name: f.result() for name, f in futures.items()}
 
 
+def _candidates_text(strategies: list[str]) -> str:
+    """The strategies the verdict may pick, by category, e.g. "uncertainty, disagreement
+    (committee) or hybrid (badge, cluster-margin)"."""
+    from littledata.active.strategies import get_strategy
+
+    parts = []
+    for category in CANDIDATE_CATEGORIES:
+        names = [s for s in strategies if get_strategy(s).category == category]
+        if category == "uncertainty" or not names:
+            parts.append(category)
+        else:
+            parts.append(f"{category} ({', '.join(names)})")
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
 def label_efficiency(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """Run the simulations; return (verdict lines, detail lines) of markdown."""
     from littledata.active.simulate import learning_curves
@@ -424,10 +439,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.budget}, seeds 0..{args.seeds - 1}, pool = train split capped at "
             f"{args.pool_cap:,} (seeded), test split capped at {args.test_cap:,} (seeded). "
             "Strategies: " + ", ".join(args.strategies) + ". 'Best uncertainty/hybrid' is "
-            "the uncertainty, disagreement (committee) or hybrid (badge, cluster-margin, "
-            "active-transfer) "
-            "strategy whose seed-averaged curve first reaches random sampling's seed-averaged "
-            "accuracy at the budget.",
+            f"the {_candidates_text(args.strategies)} strategy whose seed-averaged curve first "
+            "reaches random sampling's seed-averaged accuracy at the budget.",
             "",
             *verdict,
             "",

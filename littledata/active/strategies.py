@@ -682,7 +682,7 @@ class ClusterMargin(QueryStrategy):
         from sklearn.cluster import KMeans
         from sklearn.exceptions import ConvergenceWarning
 
-        X = np.asarray(features[unlabeled], dtype=np.float64)
+        X = np.asarray(features[unlabeled])
         uncertainty = -_margin(predict_proba(model, X, self.name))
         m = min(len(unlabeled), self.factor * n)
         top = top_n(np.arange(len(unlabeled)), uncertainty, m, rng)  # most uncertain first
@@ -691,7 +691,7 @@ class ClusterMargin(QueryStrategy):
         km = KMeans(n_clusters=n, n_init=self.n_init, random_state=int(rng.integers(2**31 - 1)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than n
-            groups = km.fit_predict(X[top])
+            groups = km.fit_predict(np.asarray(X[top], dtype=np.float64))
         # ``top`` is sorted by uncertainty: a group's first member is its most uncertain one
         _, first = np.unique(groups, return_index=True)
         picked = top[np.sort(first)]

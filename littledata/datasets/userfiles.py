@@ -91,7 +91,7 @@ def detect_format(path: str | os.PathLike[str], format: str | None = None) -> st
         return EXTENSIONS[suffix]
     except KeyError:
         if not Path(path).expanduser().exists():  # the missing file is the news, not its name
-            _read_bytes(Path(path).expanduser())
+            raise _file_not_found(Path(path).expanduser()) from None
         known = ", ".join(sorted(EXTENSIONS))
         raise DataFormatError(
             f"Cannot tell the format of {Path(path).name}: the extension {suffix or '(none)'!r} is "
@@ -153,9 +153,13 @@ def _read_text(path: Path, encoding: str) -> str:
     return text
 
 
+def _file_not_found(path: Path) -> DataFormatError:
+    return DataFormatError(f"File not found: {path}. Check the path (and the working folder).")
+
+
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
-        raise DataFormatError(f"File not found: {path}. Check the path (and the working folder).")
+        raise _file_not_found(path)
     if path.is_dir():
         raise DataFormatError(f"{path} is a folder, not a file. Pass the path of one data file.")
     try:
