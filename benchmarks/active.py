@@ -60,6 +60,7 @@ DEFAULT_STRATEGIES = (
     "committee",
     "badge",
     "cluster-margin",
+    "typiclust-margin",
     "active-transfer",
     "kcenter",
 )

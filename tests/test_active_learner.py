@@ -274,3 +274,34 @@ def test_logreg_searches_c_again_only_as_the_labels_grow_and_resume_keeps_that(t
     every.teach(first, [CLASSES[c] for c in y[first]])
     _run(every, y, rounds=3, batch=2)
     assert all(h["head_tuned"] for h in every.history)
+
+
+def test_the_learner_tells_a_class_count_strategy_the_size_of_the_label_set() -> None:
+    # six far-apart blobs, one per class; two classes labeled. typiclust-margin with one label
+    # per class stays typical until 6 labels, so it must know there are six classes: its next
+    # four picks are the middles of the four blobs nobody has labeled yet.
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(3.0 * c, 0.3, size=(30, 2)) for c in range(6)])
+    y = np.repeat(np.arange(6), 30)
+    names = [f"c{c}" for c in range(6)]
+    learner = ActiveLearner(
+        None,
+        LogisticRegression(max_iter=200),
+        get_strategy("typiclust-margin", per_class=1),
+        features=X,
+        classes=names,
+    )
+    learner.teach([0, 30], ["c0", "c1"])
+    picked = learner.query(4)
+    assert sorted(y[picked].tolist()) == [2, 3, 4, 5]
+    learner.teach(picked, [names[c] for c in y[picked]])
+    margin = get_strategy("cluster-margin").query(
+        learner.model,
+        X,
+        learner.labeled_indices,
+        learner.unlabeled_indices,
+        learner.label_codes,
+        3,
+        seed=np.random.default_rng([0, learner.round]),
+    )
+    assert learner.query(3).tolist() == margin.tolist()  # 6 labels: cluster-margin now

@@ -177,6 +177,99 @@ def test_cluster_margin_rejects_bad_parameters() -> None:
             get_strategy("cluster-margin", factor=bad)
 
 
+def _three_grids() -> tuple[np.ndarray, list[np.ndarray]]:
+    """Three 1-D grids of 41, 31 and 21 rows, far apart, each densest in its middle (spacing
+    grows with the distance from it), and two outliers (rows 93-94) far from everything. A
+    grid's middle row has the densest neighbourhood: it is the typical one."""
+    t = [np.linspace(-1, 1, size) for size in (41, 31, 21)]
+    grids = [np.sign(u) * u**2 + centre for u, centre in zip(t, (0, 100, 200), strict=True)]
+    x = np.concatenate([*grids, [500.0, 501.0]])
+    X = np.stack([x, np.zeros_like(x)], axis=1)
+    rows, start = [], 0
+    for g in grids:
+        rows.append(np.arange(start, start + len(g)))
+        start += len(g)
+    return X, rows
+
+
+def test_typiclust_takes_the_middle_of_the_largest_uncovered_cluster_first() -> None:
+    X, (big, mid, small) = _three_grids()
+    middle = [int(r[len(r) // 2]) for r in (big, mid, small)]
+    strat = get_strategy("typiclust", n_clusters=4)  # three grids and the outlier pair
+    everything = np.arange(len(X))
+    for seed in range(3):
+        assert strat.query(None, X, [], everything, [], 3, seed=seed).tolist() == middle
+    # a cluster that already holds a label waits until every cluster holds one
+    labeled = np.array([middle[0]])
+    rest = np.setdiff1d(everything, labeled)
+    picked = strat.query(None, X, labeled, rest, [0], 3, seed=0).tolist()
+    assert picked[:2] == middle[1:] and picked[2] in big.tolist()
+    # the outlier pair (a cluster smaller than min_cluster_size) is visited only when asked
+    assert not {93, 94} & set(strat.query(None, X, [], everything, [], 10, seed=0).tolist())
+    loose = get_strategy("typiclust", n_clusters=4, min_cluster_size=1)
+    assert {93, 94} & set(loose.query(None, X, [], everything, [], 4, seed=0).tolist())
+
+
+def test_typiclust_default_clusters_follow_the_labels() -> None:
+    X, (big, mid, small) = _three_grids()
+    strat = get_strategy("typiclust")  # labeled rows + n clusters, up to a power of two: 4
+    picked = strat.query(None, X, [], np.arange(len(X)), [], 3, seed=0)
+    assert picked.tolist() == [int(r[len(r) // 2]) for r in (big, mid, small)]
+    assert strat._cache is not None and strat._cache[1] == 4
+    groups = strat._cache[2]
+    strat.query(None, X, picked, np.setdiff1d(np.arange(len(X)), picked), [0, 1, 2], 1, seed=0)
+    assert strat._cache[2] is groups  # 3 labeled + 1: still 4 clusters, not clustered again
+    strat.query(None, X, picked, np.setdiff1d(np.arange(len(X)), picked), [0, 1, 2], 2, seed=0)
+    assert strat._cache[1] == 8  # 3 + 2 rounds up to 8: clustered again
+    with pytest.raises(ConfigError, match="knn"):
+        get_strategy("typiclust", knn=0)
+    with pytest.raises(ConfigError, match="n_clusters"):
+        get_strategy("typiclust", n_clusters=2.5)
+
+
+def test_typiclust_margin_is_typiclust_below_the_switch_and_cluster_margin_after() -> None:
+    X, model, labeled = _three_clumps_on_the_boundary()
+    y = [0, 0, 0, 1, 1, 1]
+    unlabeled = np.arange(6, len(X))
+    for seed in range(3):
+        # 6 labels, 2 classes: 3 per class reached, so cluster-margin
+        after = get_strategy("typiclust-margin", per_class=3, factor=10).query(
+            model, X, labeled, unlabeled, y, 3, seed=seed, n_classes=2
+        )
+        cm = get_strategy("cluster-margin", factor=10).query(
+            model, X, labeled, unlabeled, y, 3, seed=seed
+        )
+        assert after.tolist() == cm.tolist()
+        # 4 per class not reached yet: TypiClust with one cluster per planned label (2 x 4 = 8)
+        before = get_strategy("typiclust-margin", per_class=4).query(
+            model, X, labeled, unlabeled, y, 3, seed=seed, n_classes=2
+        )
+        typical = get_strategy("typiclust", n_clusters=8).query(
+            model, X, labeled, unlabeled, y, 3, seed=seed
+        )
+        assert before.tolist() == typical.tolist()
+        assert before.tolist() != cm.tolist()
+
+
+def test_typiclust_margin_needs_the_size_of_the_label_set() -> None:
+    X, model, labeled = _three_clumps_on_the_boundary()
+    unlabeled = np.arange(6, len(X))
+    strat = get_strategy("typiclust-margin")
+    with pytest.raises(ConfigError, match="n_classes"):
+        strat.query(model, X, labeled, unlabeled, [0, 0, 0, 1, 1, 1], 3)
+    with pytest.raises(ConfigError, match="already holds 3"):
+        strat.query(model, X, labeled, unlabeled, [0, 0, 1, 1, 2, 2], 3, n_classes=2)
+    with pytest.raises(ConfigError, match="whole number"):
+        strat.query(model, X, labeled, unlabeled, [0, 0, 0, 1, 1, 1], 3, n_classes=2.0)
+    for bad in ({"per_class": -1}, {"factor": 0}, {"max_clusters": 0}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            get_strategy("typiclust-margin", **bad)
+    wrapped = Subsample("typiclust-margin", size=20)
+    assert wrapped.uses_n_classes
+    picked = wrapped.query(model, X, labeled, unlabeled, [0, 0, 0, 1, 1, 1], 3, n_classes=2)
+    assert len(set(picked.tolist())) == 3
+
+
 def test_committee_picks_disputed_points() -> None:
     rng = np.random.default_rng(0)
     lab = np.vstack([rng.normal([-1, 0], 1.0, size=(40, 2)), rng.normal([1, 0], 1.0, size=(40, 2))])
@@ -301,8 +394,8 @@ def test_every_strategy_keeps_the_contract(name: str) -> None:
     unlabeled = np.setdiff1d(np.arange(120), labeled)
     model = LogisticRegression().fit(X[labeled], y_all[labeled])
     strat = get_strategy(name)
-    a = strat.query(model, X, labeled, unlabeled, y_all[labeled], 7, seed=11)
-    b = strat.query(model, X, labeled, unlabeled, y_all[labeled], 7, seed=11)
+    a = strat.query(model, X, labeled, unlabeled, y_all[labeled], 7, seed=11, n_classes=3)
+    b = strat.query(model, X, labeled, unlabeled, y_all[labeled], 7, seed=11, n_classes=3)
     assert a.dtype == np.int64 and len(a) == 7 and len(set(a.tolist())) == 7
     assert not set(a.tolist()) & set(labeled.tolist())
     assert a.tolist() == b.tolist()  # same seed, same batch
@@ -319,6 +412,8 @@ def test_registry_names_aliases_and_listing() -> None:
         "kcenter",
         "badge",
         "cluster-margin",
+        "typiclust",
+        "typiclust-margin",
         "active-transfer",
         "cold-start",
         "subsample",
@@ -363,13 +458,21 @@ def test_bad_query_inputs() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["least-confidence", "margin", "entropy", "badge", "cluster-margin", "active-transfer"],
+    [
+        "least-confidence",
+        "margin",
+        "entropy",
+        "badge",
+        "cluster-margin",
+        "typiclust-margin",
+        "active-transfer",
+    ],
 )
 def test_probability_strategies_reject_a_head_without_predict_proba(name: str) -> None:
     X, _, labeled, unlabeled = _line_problem()
     svm = LinearSVC().fit(X[labeled], [0, 0, 1, 1])
     with pytest.raises(ConfigError, match="no predict_proba"):
-        get_strategy(name).query(svm, X, labeled, unlabeled, [0, 0, 1, 1], 2)
+        get_strategy(name).query(svm, X, labeled, unlabeled, [0, 0, 1, 1], 2, n_classes=2)
 
 
 def test_member_clone_reuses_the_c_a_cv_head_chose() -> None:

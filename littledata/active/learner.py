@@ -189,7 +189,7 @@ class ActiveLearner:
         self.cold_start = get_strategy(cold_start)
         if self.cold_start.needs_model:
             raise ConfigError(
-                f"cold_start must work without a model (cold-start, kcenter, random); "
+                f"cold_start must work without a model (cold-start, typiclust, kcenter, random); "
                 f"{self.cold_start.name!r} needs one."
             )
         probe = self._new_head()  # an unknown head name fails here, before any work
@@ -437,6 +437,7 @@ class ActiveLearner:
                 self.label_codes,
                 n,
                 seed=rng,
+                n_classes=len(self.classes),
             )
         query_seconds = time.perf_counter() - start
         self.history.append(

@@ -16,6 +16,9 @@ indices_unlabeled: int array, the candidate rows; disjoint from ``indices_labele
 y_labeled: the labels of ``indices_labeled``, in the same order.
 n: how many rows to return, ``1 <= n <= len(indices_unlabeled)``.
 seed: an ``int`` or a :class:`numpy.random.Generator`; the same seed gives the same answer.
+n_classes: the size of the label set (classes not labeled yet included). Only strategies with
+    ``uses_n_classes`` read it (``typiclust-margin``, whose phases are measured in labels per
+    class); :class:`~littledata.active.learner.ActiveLearner` always passes it.
 
 Returns an ``int64`` array of ``n`` distinct members of ``indices_unlabeled``, most wanted first.
 Ties in a score are broken by a seeded random permutation of the candidates (not by position:
@@ -64,6 +67,8 @@ __all__ = [
     "RandomSampling",
     "StrategyInfo",
     "Subsample",
+    "TypiClust",
+    "TypiClustMargin",
     "get_strategy",
     "list_strategies",
     "register_strategy",
@@ -96,6 +101,8 @@ class QueryStrategy:
     """One line for listings."""
     needs_model: ClassVar[bool] = True
     needs_proba: ClassVar[bool] = False
+    uses_n_classes: ClassVar[bool] = False
+    """Whether :meth:`_query` takes the ``n_classes`` keyword (the size of the label set)."""
 
     def get_params(self) -> dict[str, Any]:
         """Return the constructor parameters (JSON-able), so ``get_strategy(name, **params)``
@@ -135,6 +142,7 @@ class QueryStrategy:
         n: int,
         *,
         seed: SeedLike = 0,
+        n_classes: int | None = None,
     ) -> np.ndarray:
         """Return ``n`` distinct indices from ``indices_unlabeled``, most wanted first.
 
@@ -142,8 +150,9 @@ class QueryStrategy:
 
         Raises
         ------
-        ConfigError: ``n`` is not in ``1..len(indices_unlabeled)``, or the strategy needs a
-            model (or class probabilities) that was not given.
+        ConfigError: ``n`` is not in ``1..len(indices_unlabeled)``, the strategy needs a model
+            (or class probabilities) that was not given, or ``n_classes`` is missing where the
+            strategy needs it or smaller than the number of labels seen.
         DataFormatError: the indices are out of range, overlap, or do not match ``y_labeled``.
         """
         features = _as_matrix(features)
@@ -169,9 +178,12 @@ class QueryStrategy:
                 f"Strategy {self.name!r} needs the current model (a head fitted on the labeled "
                 "rows); with no labels yet use 'cold-start' or 'random' for the first batch."
             )
+        extra: dict[str, Any] = {}
+        if self.uses_n_classes:
+            extra["n_classes"] = _check_n_classes(n_classes, y, self.name)
         rng = as_rng(seed)
         chosen = np.asarray(
-            self._query(model, features, labeled, unlabeled, y, n, rng), dtype=np.int64
+            self._query(model, features, labeled, unlabeled, y, n, rng, **extra), dtype=np.int64
         )
         # Internal guarantee: n distinct candidates (cheap, and it protects every caller).
         if len(chosen) != n or len(np.unique(chosen)) != n or not np.isin(chosen, unlabeled).all():
@@ -332,6 +344,23 @@ def _check_n(n: Any, available: int) -> int:
             "pool; ask for fewer or add texts to the pool."
         )
     return n
+
+
+def _check_n_classes(n_classes: Any, y: np.ndarray, strategy: str) -> int:
+    if n_classes is None:
+        raise ConfigError(
+            f"Strategy {strategy!r} needs the size of the label set: pass n_classes= to query() "
+            "(ActiveLearner does so)."
+        )
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
+        raise ConfigError(f"n_classes must be a whole number, got {n_classes!r}.")
+    seen = len(np.unique(y)) if len(y) else 0
+    if n_classes < max(2, seen):
+        raise ConfigError(
+            f"n_classes={n_classes} is too small: a label set has at least two classes and "
+            f"y_labeled already holds {seen}."
+        )
+    return int(n_classes)
 
 
 def top_n(
@@ -781,6 +810,179 @@ class ActiveTransfer(QueryStrategy):
         return top_n(unlabeled, p_wrong, n, rng)
 
 
+def _whole(name: str, value: Any, low: int, strategy: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ConfigError(f"{strategy}'s {name} must be a whole number ≥ {low}, got {value!r}.")
+    return int(value)
+
+
+def _typicality(X: np.ndarray, groups: np.ndarray, k: int) -> np.ndarray:
+    """TypiClust's typicality: 1 / (mean Euclidean distance to the ``k`` nearest other rows of
+    the same group); a row alone in its group gets 1."""
+    from sklearn.neighbors import NearestNeighbors
+
+    out = np.ones(len(X), dtype=np.float64)
+    for g in np.unique(groups):
+        rows = np.flatnonzero(groups == g)
+        kk = min(k, len(rows) - 1)
+        if kk < 1:
+            continue
+        dist, _ = NearestNeighbors(n_neighbors=kk + 1).fit(X[rows]).kneighbors(X[rows])
+        out[rows] = 1.0 / np.maximum(dist[:, 1:].mean(axis=1), 1e-12)
+    return out
+
+
+@register_strategy("typiclust", category="diversity")
+class TypiClust(QueryStrategy):
+    """TypiClust, after Hacohen, Dekel and Weinshall (2022, "Active Learning on a Budget:
+    Opposite Strategies Suit High and Low Budgets"): cluster the whole pool by k-means, then take
+    the most *typical* unlabeled row (the one with the densest neighbourhood: smallest mean
+    distance to its ``knn`` nearest rows in its cluster) of the cluster with the fewest labels,
+    largest cluster first. With few labels per class this covers the data's modes with clean,
+    central examples, which beats uncertainty sampling (whose boundary estimates are still poor)
+    and random sampling (which wastes labels on outliers and on already covered regions).
+    Ignores the model, so it also picks a first batch with no labels at all.
+
+    Parameters
+    ----------
+    n_clusters: number of k-means clusters. ``None`` follows the paper (labeled rows plus
+        ``n``), rounded up to a power of two so that the pool is clustered again only when that
+        number doubles (a k-means on a 20,000-row pool takes seconds), at most ``max_clusters``.
+        A clustering is kept for the pool while the strategy object lives.
+    max_clusters: cap on the number of clusters.
+    knn: neighbours for typicality.
+    min_cluster_size: clusters smaller than this are visited only when no larger cluster has
+        unlabeled rows (the paper drops them: they are outliers, not modes).
+    """
+
+    summary = "Low budgets: the most typical row of the least-labeled, largest k-means cluster."
+
+    needs_model = False
+
+    def __init__(
+        self,
+        n_clusters: int | None = None,
+        max_clusters: int = 500,
+        knn: int = 20,
+        min_cluster_size: int = 5,
+    ) -> None:
+        name = "typiclust"
+        self.n_clusters = None if n_clusters is None else _whole("n_clusters", n_clusters, 1, name)
+        self.max_clusters = _whole("max_clusters", max_clusters, 1, name)
+        self.knn = _whole("knn", knn, 1, name)
+        self.min_cluster_size = _whole("min_cluster_size", min_cluster_size, 1, name)
+        self._cache: tuple[Any, int, np.ndarray, np.ndarray] | None = None
+
+    def _clusters(
+        self, features: np.ndarray, k: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cluster labels and typicality of every pool row, cached per (pool, k)."""
+        import warnings
+
+        from sklearn.cluster import KMeans, MiniBatchKMeans
+        from sklearn.exceptions import ConvergenceWarning
+
+        if self._cache is not None and self._cache[0] is features and self._cache[1] == k:
+            return self._cache[2], self._cache[3]
+        X = np.asarray(features, dtype=np.float64)
+        state = int(rng.integers(2**31 - 1))
+        # as the paper's code: exact k-means for few clusters, mini-batch k-means for many
+        km = (
+            KMeans(n_clusters=k, n_init=1, random_state=state)
+            if k <= 50
+            else MiniBatchKMeans(n_clusters=k, n_init=3, batch_size=4096, random_state=state)
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k
+            groups = km.fit_predict(X).astype(np.int64)
+        typical = _typicality(X, groups, self.knn)
+        self._cache = (features, k, groups, typical)
+        return groups, typical
+
+    def _n_clusters(self, n_pool: int, n_labeled: int, n: int) -> int:
+        if self.n_clusters is not None:
+            k = self.n_clusters
+        else:
+            k = 1 << (n_labeled + n - 1).bit_length()  # the next power of two
+        return max(1, min(k, self.max_clusters, n_pool))
+
+    def _query(self, model, features, labeled, unlabeled, y, n, rng):  # type: ignore[no-untyped-def]
+        k = self._n_clusters(len(features), len(labeled), n)
+        return self._pick(features, labeled, unlabeled, n, k, rng)
+
+    def _pick(
+        self,
+        features: np.ndarray,
+        labeled: np.ndarray,
+        unlabeled: np.ndarray,
+        n: int,
+        k: int,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        groups, typical = self._clusters(features, k, rng)
+        sizes = np.bincount(groups, minlength=k)
+        n_labels = np.bincount(groups[labeled], minlength=k)
+        free = np.zeros(len(features), dtype=bool)
+        free[unlabeled] = True
+        n_free = np.bincount(groups[unlabeled], minlength=k)
+        big = sizes >= self.min_cluster_size
+        chosen: list[int] = []
+        for _ in range(n):
+            open_ = n_free > 0
+            pool = np.flatnonzero(open_ & big) if (open_ & big).any() else np.flatnonzero(open_)
+            # fewest labels first, then the largest cluster, then the lowest cluster number
+            c = pool[np.lexsort((pool, -sizes[pool], n_labels[pool]))[0]]
+            rows = np.flatnonzero((groups == c) & free)
+            i = int(rows[np.argmax(typical[rows])])
+            chosen.append(i)
+            free[i] = False
+            n_free[c] -= 1
+            n_labels[c] += 1
+        return np.asarray(chosen, dtype=np.int64)
+
+
+@register_strategy("typiclust-margin", category="hybrid")
+class TypiClustMargin(QueryStrategy):
+    """Low budget first, then the boundary: :class:`TypiClust` while the labels number fewer than
+    ``per_class`` per class of the label set, then :class:`ClusterMargin`. Hacohen et al. (2022)
+    found that typical examples win while labels are few per class and uncertainty wins once
+    the model is good enough to know its boundary; the switch point is measured in labels per
+    class, so with many classes (intent data: 150 classes, a few labels each) the typical phase
+    spends most of a small budget, and with few classes it is over before the first query.
+
+    The typical phase clusters the pool once into ``per_class × n_classes`` clusters (at most
+    ``max_clusters``), so it covers each cluster once, largest first, before the switch. Needs
+    ``n_classes`` (the size of the label set) at query time; the active learner passes it.
+
+    Parameters
+    ----------
+    per_class: labels per class at which the strategy switches to cluster-margin (``0``:
+        cluster-margin from the start).
+    factor: cluster-margin's candidates per requested row.
+    max_clusters: cap on the typical phase's clusters.
+    """
+
+    summary = "TypiClust until per_class labels per class, then cluster-margin."
+
+    needs_proba = True
+    uses_n_classes = True
+
+    def __init__(self, per_class: int = 2, factor: int = 5, max_clusters: int = 500) -> None:
+        name = "typiclust-margin"
+        self.per_class = _whole("per_class", per_class, 0, name)
+        self.factor = _whole("factor", factor, 1, name)
+        self.max_clusters = _whole("max_clusters", max_clusters, 1, name)
+        self._typical = TypiClust(max_clusters=self.max_clusters)
+        self._margin = ClusterMargin(factor=self.factor)
+
+    def _query(self, model, features, labeled, unlabeled, y, n, rng, *, n_classes):  # type: ignore[no-untyped-def]
+        switch = self.per_class * n_classes
+        if len(labeled) >= switch:
+            return self._margin._query(model, features, labeled, unlabeled, y, n, rng)
+        k = max(1, min(max(switch, n), self.max_clusters, len(features)))
+        return self._typical._pick(features, labeled, unlabeled, n, k, rng)
+
+
 # -- cold start -------------------------------------------------------------------------------
 
 
@@ -877,10 +1079,14 @@ class Subsample(QueryStrategy):
     def needs_proba(self) -> bool:  # type: ignore[override]
         return self.base.needs_proba
 
+    @property
+    def uses_n_classes(self) -> bool:  # type: ignore[override]
+        return self.base.uses_n_classes
+
     def get_params(self) -> dict[str, Any]:
         return {"base": self.base, "size": self.size}
 
-    def _query(self, model, features, labeled, unlabeled, y, n, rng):  # type: ignore[no-untyped-def]
+    def _query(self, model, features, labeled, unlabeled, y, n, rng, **extra):  # type: ignore[no-untyped-def]
         if len(unlabeled) > max(self.size, n):
             unlabeled = np.sort(rng.choice(unlabeled, size=max(self.size, n), replace=False))
-        return self.base._query(model, features, labeled, unlabeled, y, n, rng)
+        return self.base._query(model, features, labeled, unlabeled, y, n, rng, **extra)

@@ -40,8 +40,10 @@ _COLORS = {
     "cluster-margin": "#e377c2",
     "active-transfer": "#17becf",
     "cold-start": "#7f7f7f",
+    "typiclust": "#bcbd22",
+    "typiclust-margin": "#393b79",
 }
-_SPARE = ("#bcbd22", "#393b79", "#637939", "#843c39")
+_SPARE = ("#637939", "#843c39", "#7b4173", "#3182bd")
 
 
 def strategy_style(strategy: str, index: int = 0) -> dict[str, Any]:
