@@ -36,6 +36,7 @@ import shlex
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -313,6 +314,50 @@ def time_strategies(
     return out
 
 
+LOW_BUDGET_STRATEGIES = ("typiclust-margin", "typiclust")
+
+
+def time_low_budget(
+    X: np.ndarray,
+    y: np.ndarray,
+    strategies: Sequence[str],
+    head: str,
+    n_labeled: int,
+    batch: int,
+    repeats: int,
+    threads: int | None = 1,
+) -> dict[str, dict[str, float]]:
+    """Median seconds of the strategies that cluster the whole pool: a session's first query
+    at ``n_labeled`` labels (the head already fit; the k-means is in it) and the next round
+    (refit plus query, the clustering reused)."""
+    from littledata.active import ActiveLearner
+
+    classes = list(range(int(y.max()) + 1))
+    out: dict[str, dict[str, float]] = {}
+    for name in strategies:
+        firsts, nexts = [], []
+        for r in range(repeats + 1):  # the first repeat warms caches and is dropped
+            labeled = np.random.default_rng(r).choice(len(y), size=n_labeled, replace=False)
+            learner = ActiveLearner(
+                None, head, name, features=X, classes=classes, seed=r, threads=threads
+            )
+            learner.teach(labeled, y[labeled].tolist())
+            learner.fit()
+            t0 = time.perf_counter()
+            picked = learner.query(batch)
+            t1 = time.perf_counter()
+            learner.teach(picked, y[picked].tolist())
+            t2 = time.perf_counter()
+            learner.fit()
+            learner.query(batch)
+            t3 = time.perf_counter()
+            if r:
+                firsts.append(t1 - t0)
+                nexts.append(t3 - t2)
+        out[name] = {"first": statistics.median(firsts), "next": statistics.median(nexts)}
+    return out
+
+
 def speed(args: argparse.Namespace) -> list[str]:
     from littledata.active.strategies import get_strategy
 
@@ -355,6 +400,29 @@ def speed(args: argparse.Namespace) -> list[str]:
             + ".",
             "",
         ]
+        if args.low_budget_labeled:
+            lt = time_low_budget(
+                X,
+                y,
+                LOW_BUDGET_STRATEGIES,
+                args.head,
+                args.low_budget_labeled,
+                10,
+                args.repeats,
+                args.threads,
+            )
+            lines += [
+                f"Strategies that cluster the whole pool, at {args.low_budget_labeled} labels "
+                f"(typiclust-margin is in its typical phase below 2 labels per class, here "
+                f"{2 * (int(y.max()) + 1)} labels): a session's first query, k-means included "
+                "(the head already fit), and the next round (refit and query, the clustering "
+                "reused). Median of the same runs.",
+                "",
+                "| strategy | first query, k-means included (s) | next round (s) |",
+                "|---|---:|---:|",
+                *(f"| {name} | {v['first']:.2f} | {v['next']:.3f} |" for name, v in lt.items()),
+                "",
+            ]
     return lines
 
 
@@ -381,6 +449,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--speed-strategies", type=_csv, default=list(SPEED_STRATEGIES))
     p.add_argument("--speed-pool", type=int, default=20000)
     p.add_argument("--speed-labeled", type=int, default=500)
+    p.add_argument(
+        "--low-budget-labeled",
+        type=int,
+        default=100,
+        help="labels for timing the strategies that cluster the pool (0: skip)",
+    )
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--skip-efficiency", action="store_true")
     p.add_argument("--skip-speed", action="store_true")
