@@ -238,6 +238,31 @@ def test_logreg_picks_larger_C_on_easy_data_than_on_noisy_data():
     assert np.isfinite(easy.cv_scores_).sum() >= 2
 
 
+def test_logreg_fallback_learns_from_one_row_per_class():
+    # 30 classes on unit-norm vectors (like sentence embeddings): one training row each, class 0
+    # three; too few repeated rows for cross-validation. Test rows are noisy copies.
+    rng = np.random.default_rng(0)
+
+    def noisy(A):
+        Z = A + rng.normal(scale=0.05, size=A.shape)
+        return Z / np.linalg.norm(Z, axis=1, keepdims=True)
+
+    protos = rng.normal(size=(30, 64))
+    protos /= np.linalg.norm(protos, axis=1, keepdims=True)
+    X = np.vstack([protos, noisy(protos[:1].repeat(2, axis=0))])
+    y = np.r_[np.arange(30), 0, 0]
+    Xt, yt = noisy(np.repeat(protos, 5, axis=0)), np.repeat(np.arange(30), 5)
+    clf = CVLogisticRegression().fit(X, y)
+    assert not clf.cv_used_ and clf.C_ == 1.0
+    assert (clf.predict(Xt) == yt).mean() > 0.95
+    # the prior as fallback (the old default) regularizes the weights so hard that the
+    # unpenalized intercept, which follows the class counts, pulls predictions to class 0
+    prior = CVLogisticRegression(fallback_C=None).fit(X, y)
+    assert prior.C_ == prior.prior_C_ < 0.1
+    assert (prior.predict(Xt) == yt).mean() < 0.8
+    assert np.bincount(prior.predict(Xt)).argmax() == 0
+
+
 def test_logreg_falls_back_without_enough_rows(caplog):
     X, y = blobs(n_per_class=1, n_classes=4)
     with caplog.at_level(logging.INFO, logger="littledata.heads.logreg"):
@@ -251,7 +276,7 @@ def test_logreg_falls_back_without_enough_rows(caplog):
 def test_logreg_prior_is_sklearn_default_C_on_the_raw_features():
     X, y = blobs(n_per_class=3, n_classes=3, d=8)  # 9 rows: too few to cross-validate
     for factor in (1.0, 0.1):
-        clf = CVLogisticRegression().fit(X * factor, y)
+        clf = CVLogisticRegression(fallback_C=None).fit(X * factor, y)  # fall back to the prior
         assert not clf.cv_used_
         # x = scale * z, so C on the raw features is C * scale^2 on the scaled ones
         _, scale = fit_scaling(X * factor, "global")
@@ -260,7 +285,7 @@ def test_logreg_prior_is_sklearn_default_C_on_the_raw_features():
         np.testing.assert_allclose(
             clf.predict_proba(X * factor), ref.predict_proba(X * factor), atol=2e-3
         )
-    raw = CVLogisticRegression(scaling="none", prior_C=3.0).fit(X, y)
+    raw = CVLogisticRegression(scaling="none", prior_C=3.0, fallback_C=None).fit(X, y)
     assert raw.prior_C_ == raw.C_ == 3.0
 
 

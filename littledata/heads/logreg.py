@@ -120,8 +120,11 @@ class CVLogisticRegression(ProbabilisticHead):
 
     Rows of classes with a single row cannot be held out; they join every training fold.
     Cross-validation needs at least two classes with 2+ rows and ``min_cv_rows`` rows that can be
-    held out; otherwise the model is fitted at ``fallback_C`` (default: the prior),
-    ``cv_used_`` is False and an INFO message is logged.
+    held out; otherwise the model is fitted at ``fallback_C`` (default 1 on the scaled
+    features), ``cv_used_`` is False and an INFO message is logged. The fallback is not the prior:
+    with one row per class the prior (``C=1`` on raw sentence embeddings) regularizes so hard that
+    the model all but ignores the features (measured on clinc150 with 100 labels in 98 classes:
+    0.19 accuracy at the prior, 0.57 at any C from 0.01 to 1000 on the scaled features).
 
     The objective is scikit-learn's (``C * sum_i w_i * loss_i + ||W||^2 / 2``, intercept not
     penalised; for two classes the two-vector softmax is rescaled to the binary model), so ``C``
@@ -150,7 +153,7 @@ class CVLogisticRegression(ProbabilisticHead):
         Weights the loss per class (``"balanced"``: inversely proportional to class frequency).
     prior_C : float, default=1.0
         The conventional strength, on the raw features, that ``selection="prior"`` prefers.
-    fallback_C : float or None, default=None
+    fallback_C : float or None, default=1.0
         C on the scaled features when cross-validation is not possible (None: the prior).
     min_cv_rows : int, default=10
         Fewer rows that can be held out than this: no cross-validation.
@@ -219,7 +222,7 @@ class CVLogisticRegression(ProbabilisticHead):
         scaling: str = "global",
         class_weight: Any = None,
         prior_C: float = DEFAULT_PRIOR_C,
-        fallback_C: float | None = None,
+        fallback_C: float | None = 1.0,
         min_cv_rows: int = 10,
         patience: int | None = 1,
         selection: str = "prior",
