@@ -305,3 +305,15 @@ def test_the_learner_tells_a_class_count_strategy_the_size_of_the_label_set() ->
         seed=np.random.default_rng([0, learner.round]),
     )
     assert learner.query(3).tolist() == margin.tolist()  # 6 labels: cluster-margin now
+
+
+@pytest.mark.parametrize("strategy", ["typiclust", "typiclust-margin"])
+def test_a_resumed_session_clusters_the_pool_as_before(tmp_path, strategy: str) -> None:  # type: ignore[no-untyped-def]
+    # the clustering is not saved: a resumed session must compute the same one again
+    X, y = _pool()
+    learner = _learner(
+        get_strategy(strategy, **({"per_class": 10} if "margin" in strategy else {}))
+    )
+    _run(learner, y, rounds=2, batch=4)  # 8 labels of 3 classes: typiclust-margin still typical
+    resumed = ActiveLearner.load(learner.save(tmp_path / "s.json"), features=X)
+    assert resumed.query(5).tolist() == learner.query(5).tolist()

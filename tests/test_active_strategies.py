@@ -261,7 +261,7 @@ def test_typiclust_margin_needs_the_size_of_the_label_set() -> None:
         strat.query(model, X, labeled, unlabeled, [0, 0, 1, 1, 2, 2], 3, n_classes=2)
     with pytest.raises(ConfigError, match="whole number"):
         strat.query(model, X, labeled, unlabeled, [0, 0, 0, 1, 1, 1], 3, n_classes=2.0)
-    for bad in ({"per_class": -1}, {"factor": 0}, {"max_clusters": 0}):
+    for bad in ({"per_class": -1}, {"factor": 0}, {"max_clusters": 0}, {"random_state": -1}):
         with pytest.raises(ConfigError, match=next(iter(bad))):
             get_strategy("typiclust-margin", **bad)
     wrapped = Subsample("typiclust-margin", size=20)

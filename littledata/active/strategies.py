@@ -853,6 +853,9 @@ class TypiClust(QueryStrategy):
     knn: neighbours for typicality.
     min_cluster_size: clusters smaller than this are visited only when no larger cluster has
         unlabeled rows (the paper drops them: they are outliers, not modes).
+    random_state: seed of the k-means. Fixed, not drawn from the query's seed, so that a
+        session saved and resumed clusters its pool exactly as before (the clustering itself
+        is not saved); simulated runs with different seeds differ in their first labels.
     """
 
     summary = "Low budgets: the most typical row of the least-labeled, largest k-means cluster."
@@ -865,17 +868,17 @@ class TypiClust(QueryStrategy):
         max_clusters: int = 500,
         knn: int = 20,
         min_cluster_size: int = 5,
+        random_state: int = 0,
     ) -> None:
         name = "typiclust"
         self.n_clusters = None if n_clusters is None else _whole("n_clusters", n_clusters, 1, name)
         self.max_clusters = _whole("max_clusters", max_clusters, 1, name)
         self.knn = _whole("knn", knn, 1, name)
         self.min_cluster_size = _whole("min_cluster_size", min_cluster_size, 1, name)
+        self.random_state = _whole("random_state", random_state, 0, name)
         self._cache: tuple[Any, int, np.ndarray, np.ndarray] | None = None
 
-    def _clusters(
-        self, features: np.ndarray, k: int, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _clusters(self, features: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Cluster labels and typicality of every pool row, cached per (pool, k)."""
         import warnings
 
@@ -885,12 +888,12 @@ class TypiClust(QueryStrategy):
         if self._cache is not None and self._cache[0] is features and self._cache[1] == k:
             return self._cache[2], self._cache[3]
         X = np.asarray(features, dtype=np.float64)
-        state = int(rng.integers(2**31 - 1))
+        seed = self.random_state
         # as the paper's code: exact k-means for few clusters, mini-batch k-means for many
         km = (
-            KMeans(n_clusters=k, n_init=1, random_state=state)
+            KMeans(n_clusters=k, n_init=1, random_state=seed)
             if k <= 50
-            else MiniBatchKMeans(n_clusters=k, n_init=3, batch_size=4096, random_state=state)
+            else MiniBatchKMeans(n_clusters=k, n_init=3, batch_size=4096, random_state=seed)
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k
@@ -908,7 +911,7 @@ class TypiClust(QueryStrategy):
 
     def _query(self, model, features, labeled, unlabeled, y, n, rng):  # type: ignore[no-untyped-def]
         k = self._n_clusters(len(features), len(labeled), n)
-        return self._pick(features, labeled, unlabeled, n, k, rng)
+        return self._pick(features, labeled, unlabeled, n, k)
 
     def _pick(
         self,
@@ -917,9 +920,8 @@ class TypiClust(QueryStrategy):
         unlabeled: np.ndarray,
         n: int,
         k: int,
-        rng: np.random.Generator,
     ) -> np.ndarray:
-        groups, typical = self._clusters(features, k, rng)
+        groups, typical = self._clusters(features, k)
         sizes = np.bincount(groups, minlength=k)
         n_labels = np.bincount(groups[labeled], minlength=k)
         free = np.zeros(len(features), dtype=bool)
@@ -960,6 +962,7 @@ class TypiClustMargin(QueryStrategy):
         cluster-margin from the start).
     factor: cluster-margin's candidates per requested row.
     max_clusters: cap on the typical phase's clusters.
+    random_state: seed of the typical phase's k-means (see :class:`TypiClust`).
     """
 
     summary = "TypiClust until per_class labels per class, then cluster-margin."
@@ -967,12 +970,15 @@ class TypiClustMargin(QueryStrategy):
     needs_proba = True
     uses_n_classes = True
 
-    def __init__(self, per_class: int = 2, factor: int = 5, max_clusters: int = 500) -> None:
+    def __init__(
+        self, per_class: int = 2, factor: int = 5, max_clusters: int = 500, random_state: int = 0
+    ) -> None:
         name = "typiclust-margin"
         self.per_class = _whole("per_class", per_class, 0, name)
         self.factor = _whole("factor", factor, 1, name)
         self.max_clusters = _whole("max_clusters", max_clusters, 1, name)
-        self._typical = TypiClust(max_clusters=self.max_clusters)
+        self.random_state = _whole("random_state", random_state, 0, name)
+        self._typical = TypiClust(max_clusters=self.max_clusters, random_state=self.random_state)
         self._margin = ClusterMargin(factor=self.factor)
 
     def _query(self, model, features, labeled, unlabeled, y, n, rng, *, n_classes):  # type: ignore[no-untyped-def]
@@ -980,7 +986,7 @@ class TypiClustMargin(QueryStrategy):
         if len(labeled) >= switch:
             return self._margin._query(model, features, labeled, unlabeled, y, n, rng)
         k = max(1, min(max(switch, n), self.max_clusters, len(features)))
-        return self._typical._pick(features, labeled, unlabeled, n, k, rng)
+        return self._typical._pick(features, labeled, unlabeled, n, k)
 
 
 # -- cold start -------------------------------------------------------------------------------
