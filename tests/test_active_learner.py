@@ -286,7 +286,7 @@ def test_the_learner_tells_a_class_count_strategy_the_size_of_the_label_set() ->
     names = [f"c{c}" for c in range(6)]
     learner = ActiveLearner(
         None,
-        LogisticRegression(max_iter=200),
+        LogisticRegression(max_iter=2000),
         get_strategy("typiclust-margin", per_class=1),
         features=X,
         classes=names,
