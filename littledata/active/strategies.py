@@ -363,6 +363,12 @@ def _check_n_classes(n_classes: Any, y: np.ndarray, strategy: str) -> int:
     return int(n_classes)
 
 
+def _whole(name: str, value: Any, low: int, strategy: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ConfigError(f"{strategy}'s {name} must be a whole number ≥ {low}, got {value!r}.")
+    return int(value)
+
+
 def top_n(
     candidates: np.ndarray, scores: np.ndarray, n: int, rng: np.random.Generator
 ) -> np.ndarray:
@@ -697,13 +703,8 @@ class ClusterMargin(QueryStrategy):
     needs_proba = True
 
     def __init__(self, factor: int = 5, n_init: int = 1) -> None:
-        for name, value in (("factor", factor), ("n_init", n_init)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ConfigError(
-                    f"cluster-margin's {name} must be a whole number ≥ 1, got {value!r}."
-                )
-        self.factor = int(factor)
-        self.n_init = int(n_init)
+        self.factor = _whole("factor", factor, 1, "cluster-margin")
+        self.n_init = _whole("n_init", n_init, 1, "cluster-margin")
 
     def _query(self, model, features, labeled, unlabeled, y, n, rng):  # type: ignore[no-untyped-def]
         import warnings
@@ -810,12 +811,6 @@ class ActiveTransfer(QueryStrategy):
         return top_n(unlabeled, p_wrong, n, rng)
 
 
-def _whole(name: str, value: Any, low: int, strategy: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(f"{strategy}'s {name} must be a whole number ≥ {low}, got {value!r}.")
-    return int(value)
-
-
 def _typicality(X: np.ndarray, groups: np.ndarray, k: int) -> np.ndarray:
     """TypiClust's typicality: 1 / (mean Euclidean distance to the ``k`` nearest other rows of
     the same group); a row alone in its group gets 1."""
@@ -902,16 +897,12 @@ class TypiClust(QueryStrategy):
         self._cache = (features, k, groups, typical)
         return groups, typical
 
-    def _n_clusters(self, n_pool: int, n_labeled: int, n: int) -> int:
-        if self.n_clusters is not None:
-            k = self.n_clusters
-        else:
-            k = 1 << (n_labeled + n - 1).bit_length()  # the next power of two
-        return max(1, min(k, self.max_clusters, n_pool))
-
     def _query(self, model, features, labeled, unlabeled, y, n, rng):  # type: ignore[no-untyped-def]
-        k = self._n_clusters(len(features), len(labeled), n)
-        return self._pick(features, labeled, unlabeled, n, k)
+        if self.n_clusters is not None:
+            wanted = self.n_clusters
+        else:
+            wanted = 1 << (len(labeled) + n - 1).bit_length()  # the next power of two
+        return self._pick(features, labeled, unlabeled, n, wanted)
 
     def _pick(
         self,
@@ -919,8 +910,11 @@ class TypiClust(QueryStrategy):
         labeled: np.ndarray,
         unlabeled: np.ndarray,
         n: int,
-        k: int,
+        wanted: int,
     ) -> np.ndarray:
+        """The batch from a clustering into ``wanted`` clusters (capped by ``max_clusters`` and
+        the pool size)."""
+        k = max(1, min(wanted, self.max_clusters, len(features)))
         groups, typical = self._clusters(features, k)
         sizes = np.bincount(groups, minlength=k)
         n_labels = np.bincount(groups[labeled], minlength=k)
@@ -985,8 +979,7 @@ class TypiClustMargin(QueryStrategy):
         switch = self.per_class * n_classes
         if len(labeled) >= switch:
             return self._margin._query(model, features, labeled, unlabeled, y, n, rng)
-        k = max(1, min(max(switch, n), self.max_clusters, len(features)))
-        return self._typical._pick(features, labeled, unlabeled, n, k)
+        return self._typical._pick(features, labeled, unlabeled, n, max(switch, n))
 
 
 # -- cold start -------------------------------------------------------------------------------
