@@ -1,4 +1,5 @@
-"""Heads at a few rows per class: the svm's calibration guard, on made-up and on registry data."""
+"""Heads on small problems: the svm's calibration guard (made-up and registry data) and the
+thread limit a small fit sets for itself."""
 
 from __future__ import annotations
 
@@ -88,3 +89,68 @@ def test_svm_never_scores_far_below_its_decision_sign_at_8_rows_per_class(glove_
     shortfall = np.asarray(raw) - np.asarray(ours)
     assert shortfall.max() < 0.10, (name, np.round(ours, 3), np.round(raw, 3))
     assert np.mean(shortfall) < 0.02, (name, np.round(ours, 3), np.round(raw, 3))
+
+
+# ---------------------------------------------------------------- thread limits inside fit
+
+
+def _blas_threads_now() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+
+HEAD_MODULES = {
+    "logreg": "littledata.heads.logreg",
+    "svm": "littledata.heads.svm",
+    "knn": "littledata.heads.neighbors",
+    "centroid": "littledata.heads.neighbors",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HEAD_MODULES))
+def test_a_small_fit_limits_blas_to_one_thread_inside_fit(name, monkeypatch):
+    import importlib
+
+    from threadpoolctl import threadpool_limits
+
+    module = importlib.import_module(HEAD_MODULES[name])
+    seen: list[list[int]] = []
+    original = module.check_fit_input
+
+    def spy(*args, **kwargs):  # runs inside fit
+        seen.append(_blas_threads_now())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, "check_fit_input", spy)
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 30)
+    X = rng.normal(size=(90, 384)).astype(np.float32)
+    with threadpool_limits(limits=2, user_api="blas"):
+        outside = _blas_threads_now()
+        if not outside or set(outside) != {2}:
+            pytest.skip("no BLAS that can be set to 2 threads")
+        make_head(name).fit(X, y)  # default: blas_threads="auto"
+        make_head(name, blas_threads=None).fit(X, y)
+        make_head(name, blas_threads=2).fit(X, y)
+    assert seen[0] and set(seen[0]) == {1}, seen
+    assert set(seen[1]) == {2} and set(seen[2]) == {2}, seen
+
+
+def test_a_large_input_keeps_the_libraries_threads(monkeypatch):
+    import littledata.threads as threads
+
+    monkeypatch.setattr(threads, "AUTO_MAX_CELLS", 100)
+    X = np.zeros((20, 6))
+    assert threads.auto_threads("auto", X) is None
+    assert threads.auto_threads("auto", X[:10, :5]) == 1
+    assert threads.auto_threads(3, X) == 3 and threads.auto_threads(None, X[:1]) is None
+
+
+def test_blas_threads_is_checked():
+    from littledata.errors import ConfigError
+
+    X, y = np.eye(4), [0, 0, 1, 1]
+    for bad in (0, "many", 1.5, True):
+        with pytest.raises(ConfigError, match="blas_threads"):
+            make_head("centroid", blas_threads=bad).fit(X, y)

@@ -45,9 +45,6 @@ FORMAT_VERSION = 1
 _SAFE_HEAD_MODULES = ("sklearn.", "littledata.")
 
 
-_CONTROLLER: Any = None
-
-
 def thread_limit(threads: int | None) -> contextlib.AbstractContextManager[Any]:
     """Limit BLAS/OpenMP threads to ``threads`` inside a ``with`` block (``None``: no limit).
 
@@ -56,14 +53,9 @@ def thread_limit(threads: int | None) -> contextlib.AbstractContextManager[Any]:
     wait for each other made a 151-class logistic-regression fit 40x slower in our measurement
     (0.4 s with one thread, 16-20 s with two on a loaded 2-core machine).
     """
-    global _CONTROLLER
-    if threads is None:
-        return contextlib.nullcontext()
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
+    from littledata.threads import thread_limit as limit
 
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=int(threads))  # type: ignore[no-any-return]
+    return limit(threads)
 
 
 def check_head_supports(strategy: QueryStrategy, head: Any) -> None:

@@ -25,6 +25,7 @@ from littledata.heads._base import (
     cv_splits,
     fit_scaling,
     is_sparse,
+    limits_threads,
     softmax,
 )
 from littledata.heads._multinomial import (
@@ -172,6 +173,11 @@ class CVLogisticRegression(ProbabilisticHead):
         L-BFGS iteration cap per fit.
     random_state : int, default=0
         Seed of the fold split.
+    blas_threads : "auto", int or None, default="auto"
+        BLAS/OpenMP threads during ``fit`` and prediction (threadpoolctl): ``"auto"`` uses one
+        thread when the input has at most 4 million cells (rows x features), where more threads
+        only wait for each other (many times slower on a busy machine; see ``docs/heads.md``);
+        ``None`` leaves the libraries' own setting.
 
     Attributes
     ----------
@@ -229,6 +235,7 @@ class CVLogisticRegression(ProbabilisticHead):
         tol: float = 1e-4,
         max_iter: int = 300,
         random_state: int = 0,
+        blas_threads: int | str | None = "auto",
     ) -> None:
         self.Cs = Cs
         self.cv = cv
@@ -243,6 +250,7 @@ class CVLogisticRegression(ProbabilisticHead):
         self.tol = tol
         self.max_iter = max_iter
         self.random_state = random_state
+        self.blas_threads = blas_threads
 
     def _check_params(self) -> np.ndarray:
         Cs = np.sort(np.asarray(self.Cs, dtype=np.float64).ravel())
@@ -261,6 +269,7 @@ class CVLogisticRegression(ProbabilisticHead):
             raise ConfigError(f"fallback_C must be > 0 or None; got {self.fallback_C!r}")
         return Cs
 
+    @limits_threads
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CVLogisticRegression:
         """Fit on ``X`` (dense or sparse, (n, d)) and labels ``y``; returns ``self``."""
         Cs = self._check_params()
@@ -389,6 +398,7 @@ class CVLogisticRegression(ProbabilisticHead):
         b0 = np.mean([fold[1].unpack(w)[1] for fold, w in zip(folds, best_ws, strict=True)], axis=0)
         return float(Cs[chosen]), (W0, b0)
 
+    @limits_threads
     def decision_function(self, X: Any) -> np.ndarray:
         """Class logits, shape (n, n_classes); for 2 classes the logit difference, shape (n,)."""
         check_is_fitted(self)
@@ -398,8 +408,10 @@ class CVLogisticRegression(ProbabilisticHead):
             return Z[:, 1] - Z[:, 0]
         return Z
 
+    @limits_threads
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in ``classes_`` order."""
         check_is_fitted(self)
         X = check_predict_input(self, X)
         return softmax(np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_)
+

@@ -25,6 +25,7 @@ from littledata.heads._base import (
     cv_splits,
     fit_scaling,
     floor_proba,
+    limits_threads,
     softmax,
 )
 
@@ -108,6 +109,11 @@ class CalibratedLinearSVM(ProbabilisticHead):
         liblinear's dual solver; it was faster than the primal one (``"auto"`` picks primal
         when rows outnumber features) on 1000 x 384 embeddings in our measurements.
     random_state : int, default=0
+    blas_threads : "auto", int or None, default="auto"
+        BLAS/OpenMP threads during ``fit`` and prediction (threadpoolctl): ``"auto"`` uses one
+        thread when the input has at most 4 million cells (rows x features), where more threads
+        only wait for each other (many times slower on a busy machine; see ``docs/heads.md``);
+        ``None`` leaves the libraries' own setting.
 
     Attributes
     ----------
@@ -153,6 +159,7 @@ class CalibratedLinearSVM(ProbabilisticHead):
         max_iter: int = 500,
         dual: Any = True,
         random_state: int = 0,
+        blas_threads: int | str | None = "auto",
     ) -> None:
         self.Cs = Cs
         self.cv = cv
@@ -164,6 +171,7 @@ class CalibratedLinearSVM(ProbabilisticHead):
         self.max_iter = max_iter
         self.dual = dual
         self.random_state = random_state
+        self.blas_threads = blas_threads
 
     def _svc(self, C: float) -> LinearSVC:
         return LinearSVC(
@@ -174,6 +182,7 @@ class CalibratedLinearSVM(ProbabilisticHead):
             random_state=self.random_state,
         )
 
+    @limits_threads
     def fit(self, X: Any, y: Any) -> CalibratedLinearSVM:
         """Fit on ``X`` (dense or sparse) and labels ``y``; returns ``self``."""
         Cs = np.sort(np.asarray(self.Cs, dtype=np.float64).ravel())
@@ -241,6 +250,7 @@ class CalibratedLinearSVM(ProbabilisticHead):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return self
 
+    @limits_threads
     def svm_decision(self, X: Any) -> np.ndarray:
         """The SVM's raw decision values (n, n_classes); for 2 classes shape (n,).
 
@@ -257,6 +267,7 @@ class CalibratedLinearSVM(ProbabilisticHead):
         )
         return svc.decision_function(Xs)
 
+    @limits_threads
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (Platt-calibrated, or the softmax fallback), (n, n_classes)."""
         check_is_fitted(self)
