@@ -35,6 +35,7 @@ import numpy as np
 from littledata.active.strategies import QueryStrategy, _check_n, get_strategy
 from littledata.errors import ConfigError, DataFormatError, LittleDataError
 from littledata.io import atomic_write_json
+from littledata.labels import as_names
 
 log = logging.getLogger(__name__)
 
@@ -509,13 +510,16 @@ class ActiveLearner:
     def teach(self, indices_or_texts: Any, labels: Any) -> None:
         """Record the labels of pool rows (given by index or by text).
 
-        The whole batch is checked before anything is recorded. Raises a
+        Labels that carry their names (a dataset split's labels, see :mod:`littledata.labels`)
+        are taught as those names, never as their integers. The whole batch is checked before
+        anything is recorded. Raises a
         :class:`~littledata.errors.LittleDataError` for an empty batch, a length mismatch, a
         label outside :attr:`classes`, an index outside the pool, a text not in the pool, or a row
         that is already labeled (or given twice in the batch; use :meth:`relabel` to correct a
         label).
         """
         items = self._as_list(indices_or_texts)
+        labels = as_names(labels)
         values = [labels] if isinstance(labels, (str, int, np.integer)) else list(labels)
         if not items:
             raise ConfigError("Nothing to teach: the batch is empty (batch size 0).")
@@ -545,6 +549,7 @@ class ActiveLearner:
     def relabel(self, indices_or_texts: Any, labels: Any) -> None:
         """Change the labels of examples already taught (a person's correction)."""
         items = self._as_list(indices_or_texts)
+        labels = as_names(labels)
         values = [labels] if isinstance(labels, (str, int, np.integer)) else list(labels)
         if len(items) != len(values):
             raise DataFormatError(f"{len(items)} examples but {len(values)} labels.")

@@ -41,12 +41,12 @@ import numpy as np
 from littledata.active.learner import ActiveLearner, check_head_supports
 from littledata.active.stopping import StabilizingPredictions
 from littledata.active.strategies import get_strategy
+from littledata.datasets.base import Dataset
 from littledata.errors import ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from littledata.datasets.base import Dataset
     from littledata.experiments.store import Measurement, ResultsStore
 
 log = logging.getLogger(__name__)
@@ -113,12 +113,12 @@ def labels_to_reach(x: Sequence[float], y: Sequence[float], target: float) -> fl
 # -- the task ---------------------------------------------------------------------------------
 
 
-def load_single_label(name: str, *, mirror: str | None = None) -> Dataset:
-    """Load a registry dataset and check it is single-label classification."""
+def load_single_label(name: str | Dataset, *, mirror: str | None = None) -> Dataset:
+    """Load a registry dataset (or take a loaded one) and check it is single-label."""
     from littledata import load_dataset
     from littledata.datasets.base import Task
 
-    ds = load_dataset(name, mirror=mirror)
+    ds = name if isinstance(name, Dataset) else load_dataset(name, mirror=mirror)
     if ds.task != Task.SINGLE_LABEL:
         raise ConfigError(
             f"Active learning here needs a single-label classification dataset; {ds.name!r} is "
@@ -188,7 +188,7 @@ class ActiveTask:
 
 
 def prepare_task(
-    dataset: str,
+    dataset: str | Dataset,
     featurizer: str = "minilm",
     *,
     pool_cap: int | None = 20000,
@@ -475,7 +475,7 @@ def _rows(key: str, config: Mapping[str, Any], measurements: Sequence[Measuremen
 
 
 def simulate(
-    dataset: str | ActiveTask,
+    dataset: str | Dataset | ActiveTask,
     strategies: Sequence[str] = ("random", "margin"),
     *,
     featurizer: str = "minilm",
@@ -503,7 +503,9 @@ def simulate(
 
     Parameters
     ----------
-    dataset: a registry dataset name, or a prepared :class:`ActiveTask`.
+    dataset: a registry dataset name, a loaded :class:`~littledata.datasets.base.Dataset` (e.g.
+        your train and test files: ``load_dataset(train=..., test=...)``), or a prepared
+        :class:`ActiveTask`.
     strategies: strategy names (see ``littledata active strategies``).
     featurizer, head, head_params: the features and the head (the same for every strategy).
     strategy_params: ``{strategy name: {param: value}}``.
@@ -663,11 +665,14 @@ def simulate(
     )
 
 
-def _known_pool_size(dataset: str | ActiveTask, pool_cap: int | None) -> int | None:
+def _known_pool_size(dataset: str | Dataset | ActiveTask, pool_cap: int | None) -> int | None:
     """The pool size, known without loading the data: a task's, or a registered dataset's
     train split (from its spec) capped at ``pool_cap``; ``None`` for a user's file."""
     if isinstance(dataset, ActiveTask):
         return len(dataset.y_pool)
+    if isinstance(dataset, Dataset):
+        n = len(dataset.train) if dataset.train_split in dataset.splits else None
+        return n if n is None or pool_cap is None else min(n, pool_cap)
     from littledata.datasets.base import Task
     from littledata.datasets.registry import get_spec
     from littledata.errors import UnknownNameError

@@ -22,7 +22,7 @@ from typing import Any
 from sklearn.base import BaseEstimator
 
 from littledata.errors import ConfigError, unknown_name
-from littledata.heads.logreg import CVLogisticRegression
+from littledata.heads.logreg import CVLogisticRegression, DefaultLogisticRegression
 from littledata.heads.neighbors import CosineCentroid, CosineKNN
 from littledata.heads.resampling import RESAMPLINGS, RandomOversampler
 from littledata.heads.svm import CalibratedLinearSVM
@@ -37,6 +37,7 @@ __all__ = [
     "CalibratedLinearSVM",
     "CosineCentroid",
     "CosineKNN",
+    "DefaultLogisticRegression",
     "HeadInfo",
     "LayerMix",
     "RandomOversampler",
@@ -119,9 +120,7 @@ def _logreg(random_state: int = 0, **params: Any) -> BaseEstimator:
     description="sklearn LogisticRegression() at default settings (the comparison baseline)",
 )
 def _logreg_default(random_state: int = 0, **params: Any) -> BaseEstimator:
-    from sklearn.linear_model import LogisticRegression
-
-    return _build(LogisticRegression, params, random_state=random_state)
+    return _build(DefaultLogisticRegression, params, random_state=random_state)
 
 
 @register_head(

@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from littledata.errors import ConfigError, DataFormatError
+from littledata.labels import named
 from littledata.threads import auto_threads, thread_limit
 
 #: Smallest probability a head reports: keeps rows off exact 0 / 1 when logits differ by more
@@ -45,7 +46,11 @@ def check_fit_input(
     ``X`` comes back as float32 (float64 input is kept as float64) CSR or a dense array; ``y`` must
     be 1-D with at least two classes (a :class:`~littledata.errors.DataFormatError` says so
     otherwise). ``classes_`` is sorted (``np.unique``), and ``y_index`` holds positions into it.
+    Labels that carry their names (a dataset split's :class:`~littledata.labels.LabelArray`) are
+    learned as names: ``classes_`` and predictions are then label names, which stay comparable
+    with labels of any other file.
     """
+    y = named(y)
     X, y = validate_data(
         est,
         X,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from littledata.errors import ConfigError
@@ -35,6 +36,7 @@ from littledata.heads._multinomial import (
     gram,
     log_loss_rows,
 )
+from littledata.labels import named
 
 log = logging.getLogger(__name__)
 
@@ -415,3 +417,15 @@ class CVLogisticRegression(ProbabilisticHead):
         X = check_predict_input(self, X)
         return softmax(np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_)
 
+
+class DefaultLogisticRegression(LogisticRegression):
+    """``sklearn.linear_model.LogisticRegression`` at its default settings (``logreg-default``).
+
+    The same estimator, except that labels which carry their names (a dataset split's
+    :class:`~littledata.labels.LabelArray`) are learned as names, as every littledata head does,
+    so ``classes_`` stays comparable with labels of another file.
+    """
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DefaultLogisticRegression:
+        """``LogisticRegression.fit`` on the label names when ``y`` carries them."""
+        return super().fit(X, named(y), sample_weight=sample_weight)  # type: ignore[no-any-return]
