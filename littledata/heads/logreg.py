@@ -121,6 +121,11 @@ class CVLogisticRegression(ProbabilisticHead):
     is kept; with more rows and features that need another strength (tf-idf, unnormalized word
     vectors) the cross-validated C takes over.
 
+    With exactly two rows in every class, cross-validation would hold out one row per class in
+    each of two folds, too little to tell strengths apart (it lost about one point of accuracy to
+    the prior on MiniLM features, see ``docs/heads.md``): ``selection="prior"`` then keeps the
+    prior without cross-validation (``cv_used_`` False).
+
     Rows of classes with a single row cannot be held out; they join every training fold.
     Cross-validation needs at least two classes with 2+ rows and ``min_cv_rows`` rows that can be
     held out; otherwise the model is fitted at ``fallback_C`` (default 1 on the scaled
@@ -294,12 +299,24 @@ class CVLogisticRegression(ProbabilisticHead):
             prior_i = int(np.searchsorted(Cs, self.prior_C_))
         self.Cs_ = Cs
         self.cv_scores_ = np.full(len(Cs), np.nan)
+        counts = np.bincount(y_idx, minlength=k)
+        two_each = n_folds > 0 and self.selection == "prior" and counts.min() == counts.max() == 2
+        if two_each:  # each fold would hold out one row per class: keep the prior (docs/heads.md)
+            n_folds = 0
         self.n_folds_ = n_folds
         self.cv_used_ = n_folds > 0
         w0 = None
         if self.cv_used_:
             splits = cv_splits(y_idx, n_folds, can_validate, self.random_state)
             C, w0 = self._select_C(Xs, K, y_idx, k, sw, Cs, splits, prior_i)
+        elif two_each:
+            C = self.prior_C_
+            self.cv_best_C_ = float("nan")
+            log.info(
+                "logreg: two rows in every class: two folds of one row per class cannot tell C "
+                "values apart; keeping the prior C=%g",
+                C,
+            )
         else:
             C = self.prior_C_ if self.fallback_C is None else float(self.fallback_C)
             self.cv_best_C_ = float("nan")
