@@ -244,10 +244,10 @@ def speed_pool(
     name: str, featurizer: str, size: int, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """All splits of a dataset pooled, then a seeded sample of ``size`` rows (features, labels)."""
-    from littledata.active.simulate import load_single_label
+    from littledata.active.data import load_active_dataset
     from littledata.features import featurize, get_featurizer
 
-    ds = load_single_label(name)
+    ds = load_active_dataset(name)
     fz = get_featurizer(featurizer)
     X = np.vstack([np.asarray(featurize(split.texts, fz)) for split in ds.splits.values()])
     y = np.concatenate([np.asarray(split.labels) for split in ds.splits.values()])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import brier_score_loss
 
-from littledata.errors import DataFormatError
+from littledata.errors import DataFormatError, LittleDataError
 from littledata.experiments.metrics import (
     LOG_LOSS_EPS,
     METRIC_NAMES,
@@ -139,3 +139,22 @@ def test_fast_metrics_equal_scikit_learn(k: int, seed: int) -> None:
     ]
     assert got["roc_auc"] == pytest.approx(np.mean(aucs))
     assert got["accuracy"] == pytest.approx(np.mean(pred == y))
+
+
+def test_a_subset_of_metrics_equals_the_full_computation_and_sklearn() -> None:
+    # the active-learning simulation scores every round with ("accuracy", "macro_f1") only
+    from sklearn.metrics import accuracy_score, f1_score
+
+    rng = np.random.default_rng(0)
+    for k, n in ((2, 50), (7, 300), (60, 400)):
+        proba = rng.dirichlet(np.ones(k) * 0.3, size=n)
+        y = rng.integers(0, k, n)
+        full = compute_metrics(y, proba, np.arange(k))
+        part = compute_metrics(y, proba, np.arange(k), metrics=("macro_f1", "accuracy"))
+        assert list(part) == ["macro_f1", "accuracy"]
+        assert part == {"macro_f1": full["macro_f1"], "accuracy": full["accuracy"]}
+        pred = proba.argmax(axis=1)
+        assert part["accuracy"] == accuracy_score(y, pred)
+        assert part["macro_f1"] == f1_score(y, pred, average="macro", zero_division=0)
+    with pytest.raises(LittleDataError, match="Did you mean: accuracy"):
+        compute_metrics(y, proba, np.arange(k), metrics=("acuracy",))

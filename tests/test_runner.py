@@ -252,7 +252,7 @@ def test_a_failing_trial_is_recorded_and_retried(
 
 
 def test_samples_come_from_the_pool_and_are_reproducible() -> None:
-    from littledata.experiments.runner import run_trial
+    from littledata.experiments.trials import run_trial
 
     rng = np.random.default_rng(0)
     centres = np.eye(5) * 3.0  # one direction per class: separable by cosine too

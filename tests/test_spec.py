@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from littledata.errors import ConfigError
-from littledata.experiments.runner import DatasetInfo, FeaturizerInfo, HeadSupport, plan_grid
+from littledata.experiments.plan import DatasetInfo, FeaturizerInfo, HeadSupport, plan_grid
 from littledata.experiments.spec import (
     ExperimentSpec,
     load_spec,

@@ -258,9 +258,9 @@ class ActiveLearner:
     ) -> ActiveLearner:
         """Start a session over a registry dataset's split (the train split by default), its
         labels hidden; the label set is the dataset's label names."""
-        from littledata.active.simulate import load_single_label
+        from littledata.active.data import load_active_dataset
 
-        ds = load_single_label(name, mirror=mirror)
+        ds = load_active_dataset(name, mirror=mirror)
         split_name = split or ds.train_split
         part = ds[split_name]
         learner = cls(
@@ -684,9 +684,9 @@ class ActiveLearner:
         strategy = get_strategy(state["strategy"]["name"], **state["strategy"]["params"])
         source = pool.get("source")
         if source == "dataset" and texts is None and features is None:
-            from littledata.active.simulate import load_single_label
+            from littledata.active.data import load_active_dataset
 
-            ds = load_single_label(pool["dataset"], mirror=mirror)
+            ds = load_active_dataset(pool["dataset"], mirror=mirror)
             texts = ds[pool["split"]].texts
         elif texts is None and "texts" in pool:
             texts = pool["texts"]
