@@ -493,20 +493,16 @@ class EntropySampling(_Uncertainty):
 def member_clone(model: Any, C: float | None = None) -> Any:
     """An unfitted copy of ``model`` for committee members and cross-fitting.
 
-    A head that tunes its regularisation by inner cross-validation (littledata's ``logreg``:
-    fitted attribute ``C_``, parameters ``fallback_C`` and ``min_cv_rows``) is copied with that
-    search switched off and the C it chose (or ``C`` when given; ``model`` may then be
-    unfitted), so each copy costs one plain fit instead of a grid search. Any other estimator
-    is a plain :func:`sklearn.base.clone`.
+    A head that tunes its regularisation by inner cross-validation offers ``without_search``
+    (littledata's ``logreg``): the copy then skips the search and fits at the C the head chose
+    (or ``C`` when given; ``model`` may then be unfitted), so each copy costs one plain fit
+    instead of a grid search. Any other estimator is a plain :func:`sklearn.base.clone`.
     """
+    if hasattr(model, "without_search"):
+        return model.without_search(C=C)
     from sklearn.base import clone
 
-    copy = clone(model)
-    params = copy.get_params(deep=False)
-    chosen = C if C is not None else getattr(model, "C_", None)
-    if chosen is not None and "fallback_C" in params and "min_cv_rows" in params:
-        copy.set_params(fallback_C=float(chosen), min_cv_rows=2**31 - 1)
-    return copy
+    return clone(model)
 
 
 def _stratified_bootstrap(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
