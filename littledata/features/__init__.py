@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from littledata.errors import unknown_name
+from littledata.features import minilm as _minilm  # noqa: F401  (registers minilm)
 from littledata.features import onnx_int8 as _onnx_int8  # noqa: F401  (registers minilm-int8)
 from littledata.features import static as _static  # noqa: F401  (registers glove50, spacy-md)
 from littledata.features import tfidf as _tfidf  # noqa: F401  (registers tfidf)
-from littledata.features import transformer as _transformer  # registers minilm, mpnet, ...
+from littledata.features import transformer as _transformer  # registers minilm-layers, mpnet
 from littledata.features.base import (
     ALIASES,
     FEATURIZERS,

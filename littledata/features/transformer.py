@@ -295,21 +295,6 @@ def from_pretrained(
 
 
 @register(
-    "minilm",
-    description="all-MiniLM-L6-v2 sentence embeddings (fp32, mean pooled, L2-normalised); default; "
-    "fast=True gives the int8 fast path",
-    dim=384,
-    aliases=("default",),
-)
-def _minilm(*, fast: bool = False, **options: Any) -> EncoderFeaturizer:
-    if fast:
-        from littledata.features.onnx_int8 import make_minilm_int8
-
-        return make_minilm_int8(**options)
-    return from_pretrained("minilm", name="minilm", **options)
-
-
-@register(
     "minilm-layers",
     description="all-MiniLM-L6-v2, mean-pooled output of every hidden layer (7 x 384, "
     "embedding output first; not normalised), for learned layer mixes",
