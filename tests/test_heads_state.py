@@ -9,7 +9,13 @@ from sklearn.dummy import DummyClassifier
 
 from littledata.errors import ArtifactError, ConfigError
 from littledata.heads import HEADS, RESAMPLINGS, make_head
-from littledata.heads.state import HeadState, export_state, import_state, json_value
+from littledata.heads.state import (
+    HeadState,
+    export_state,
+    import_state,
+    json_value,
+    labels_from_json,
+)
 from littledata.heads.text import count_terms
 
 FAST = {
@@ -104,6 +110,18 @@ def test_labels_keep_their_type():
         copy = import_state(make_head("centroid"), export_state(head))
         assert copy.classes_.dtype == head.classes_.dtype
         assert np.array_equal(copy.predict(X), head.predict(X))
+
+
+def test_labels_that_do_not_fit_their_dtype_are_refused():
+    assert labels_from_json({"values": ["ab", "cd"], "dtype": "<U2"}).tolist() == ["ab", "cd"]
+    for spec in (
+        {"values": ["ab", "cdef"], "dtype": "<U2"},  # would be cut to "cd"
+        {"values": [1.5, 2], "dtype": "<i8"},
+        {"values": ["a"], "dtype": "<M8[s]"},
+        {"values": [["a"]], "dtype": "O"},
+    ):
+        with pytest.raises(ArtifactError, match="label"):
+            labels_from_json(spec)
 
 
 def test_a_state_that_does_not_fit_the_head_is_refused():

@@ -313,6 +313,11 @@ def test_an_unknown_head_or_parameter_is_refused_and_nothing_named_is_called(
     with pytest.raises(ArtifactError, match="Did you mean: logreg"):
         load_model(folder)
 
+    folder = _copy(saved, tmp_path / "d")
+    _edit_manifest(folder, lambda m: m["featurizer"].update(options={"evil": 1}))
+    with pytest.raises(ArtifactError, match="cannot be built with options"):
+        load_model(folder)
+
 
 def test_a_state_that_does_not_fit_is_refused(saved, tmp_path):
     from safetensors.numpy import load, save

@@ -141,9 +141,12 @@ def labels_from_json(spec: Any) -> np.ndarray:
         out[:] = values
         return out
     try:
-        return np.asarray(values, dtype=dtype)
+        out = np.asarray(values, dtype=dtype)
     except (TypeError, ValueError, OverflowError):
         raise _broken(f"the labels do not fit dtype {dtype}") from None
+    if out.tolist() != values:  # e.g. a string cut short by a too narrow dtype
+        raise _broken(f"the labels do not fit dtype {dtype}")
+    return out
 
 
 # -- arrays ---------------------------------------------------------------------------------------

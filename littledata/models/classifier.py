@@ -21,7 +21,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from littledata.errors import ArtifactError, DataFormatError, FeaturizerMismatchError
+from littledata.errors import (
+    ArtifactError,
+    ConfigError,
+    DataFormatError,
+    FeaturizerMismatchError,
+)
 from littledata.heads.state import HeadState, json_value, labels_from_json, labels_to_json
 from littledata.models.head import HeadClassifier
 
@@ -168,7 +173,14 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.featurizer, str):
             from littledata.features import get_featurizer
 
-            return get_featurizer(self.featurizer, **dict(self.featurizer_options or {}))
+            options = dict(self.featurizer_options or {})
+            try:
+                return get_featurizer(self.featurizer, **options)
+            except TypeError as exc:  # an option the featurizer does not take
+                raise ConfigError(
+                    f"featurizer {self.featurizer!r} cannot be built with options "
+                    f"{options!r}: {exc}"
+                ) from None
         return self.featurizer
 
     def _checked_featurizer(self) -> Any:
@@ -412,7 +424,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if featurizer is not None:
             model.__dict__["_given_featurizer"] = ((name, options or None), featurizer)
         if featurizer is not None or check_featurizer:
-            model._checked_featurizer()
+            try:
+                model._checked_featurizer()
+            except ConfigError as exc:
+                raise ArtifactError(f"{path}: {exc}") from None
         return model
 
 
