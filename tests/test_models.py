@@ -340,6 +340,14 @@ def test_a_state_that_does_not_fit_is_refused(saved, tmp_path):
     with pytest.raises(ArtifactError, match="sub-estimators"):
         load_model(folder)
 
+    for i, bad in enumerate((1, "x", [1], None)):  # any malformed value is refused cleanly
+        folder = _copy(saved, tmp_path / f"s{i}")
+        _edit_manifest(
+            folder, lambda m, bad=bad: m["head"]["state"]["estimators"].update(tfidf=bad)
+        )
+        with pytest.raises(ArtifactError, match=r"not a JSON object|malformed"):
+            load_model(folder)
+
     folder = _copy(saved, tmp_path / "c")
     _edit_manifest(folder, lambda m: m.update(labels=["food", "music", "x"]))
     with pytest.raises(ArtifactError, match="labels"):

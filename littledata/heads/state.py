@@ -322,6 +322,8 @@ def unpack(
     if not isinstance(subs, Mapping) or set(subs) != set(estimators):
         raise _broken(f"{type(est).__name__} expects sub-estimators {sorted(estimators)}")
     for name, build in estimators.items():
+        if not isinstance(subs[name], Mapping):
+            raise _broken(f"the state of {name} is not a JSON object")
         prefix = f"{name}{SEP}"
         sub_arrays = {k[len(prefix) :]: v for k, v in stored.items() if k.startswith(prefix)}
         setattr(est, name, import_state(build(), HeadState(dict(subs[name]), sub_arrays)))

@@ -253,7 +253,14 @@ class HeadClassifier(ClassifierMixin, BaseEstimator):
                 "the saved head's tf-idf settings differ from this littledata's; its vocabulary "
                 "would be read with another tokenization. Retrain it with this version."
             )
-        import_state(estimator, state)
+        try:
+            import_state(estimator, state)
+        except (ValueError, TypeError, KeyError, IndexError) as exc:  # not ArtifactError's
+            if isinstance(exc, LittleDataError):
+                raise
+            raise ArtifactError(
+                f"the saved state of head {name!r} is malformed: {type(exc).__name__}: {exc}"
+            ) from None
         model.estimator_ = estimator
         model.classes_ = np.asarray(estimator.classes_)
         model._probe()
