@@ -297,7 +297,8 @@ def run_trial(
 ) -> dict[str, float]:
     """Run one trial and return its measurements.
 
-    Samples the training rows from the pool (stratified, seeded), fits ``head`` on them, predicts
+    Samples the training rows from the pool (stratified, seeded), fits ``head`` on them (a
+    :class:`~littledata.models.HeadClassifier`, the model a saved text classifier holds), predicts
     probabilities for the test rows and computes the metrics.
 
     Parameters
@@ -318,13 +319,13 @@ def run_trial(
     ``trial_seconds`` (the whole trial: sampling, fit, predictions and metrics).
     """
     from littledata.experiments.metrics import compute_metrics
-    from littledata.heads import make_head
+    from littledata.models.head import HeadClassifier
 
     start_trial = time.perf_counter()
     y_pool = np.asarray(y_pool)
     idx = _sample(y_pool, size, size_mode, seed)
     x_train, y_train = _take(x_pool, idx), y_pool[idx]
-    model = make_head(head, input_kind=input_kind, random_state=seed, resampling=resampling)
+    model = HeadClassifier(head, input_kind=input_kind, random_state=seed, resampling=resampling)
     start = time.perf_counter()
     model.fit(x_train, y_train)
     fit_seconds = time.perf_counter() - start
