@@ -19,6 +19,10 @@ class UnknownNameError(LittleDataError, LookupError):
     """A dataset, featurizer, head, strategy or other registered name does not exist."""
 
 
+class DuplicateNameError(LittleDataError, ValueError):
+    """A dataset, featurizer, head, strategy or metric is registered under a name already taken."""
+
+
 class DataFormatError(LittleDataError, ValueError):
     """A file or an input does not have the expected shape, columns, encoding or values."""
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from littledata.active.strategies import QueryStrategy, _check_n, get_strategy
+from littledata.active.strategies import QueryContext, QueryStrategy, _check_n, get_strategy
 from littledata.errors import ConfigError, DataFormatError, LittleDataError
 from littledata.io import atomic_write_json
 
@@ -428,17 +428,18 @@ class ActiveLearner:
             fit_seconds = self._fit_seconds if refit else 0.0
         start = time.perf_counter()
         rng = np.random.default_rng([self.seed, self.round])
+        ctx = QueryContext.from_features(
+            model,
+            self.features,
+            self.labeled_indices,
+            unlabeled,
+            self.label_codes,
+            n,
+            seed=rng,
+            n_classes=len(self.classes),
+        )
         with thread_limit(self.threads):
-            indices = chosen_strategy.query(
-                model,
-                self.features,
-                self.labeled_indices,
-                unlabeled,
-                self.label_codes,
-                n,
-                seed=rng,
-                n_classes=len(self.classes),
-            )
+            indices = chosen_strategy.query(ctx)
         query_seconds = time.perf_counter() - start
         self.history.append(
             {
