@@ -297,7 +297,7 @@ def test_the_learner_tells_a_class_count_strategy_the_size_of_the_label_set() ->
     picked = learner.query(4)
     assert sorted(y[picked].tolist()) == [2, 3, 4, 5]
     learner.teach(picked, [names[c] for c in y[picked]])
-    margin = get_strategy("cluster-margin").query(
+    margin = get_strategy("cluster-margin").query_features(
         learner.model,
         X,
         learner.labeled_indices,
@@ -369,3 +369,25 @@ def test_a_format_1_session_file_still_loads(tmp_path) -> None:  # type: ignore[
     old = ActiveLearner.load(path, features=X)
     assert old.search_state == learner.search_state and old.pending == []
     assert old.query(3).tolist() == learner.query(3).tolist()
+
+
+def test_the_learner_hands_its_strategy_a_query_context() -> None:
+    from littledata.active.strategies import QueryContext, QueryStrategy
+
+    X, _ = _pool()
+    seen: list[QueryContext] = []
+
+    class Recorder(QueryStrategy):
+        def _query(self, ctx: QueryContext) -> np.ndarray:
+            seen.append(ctx)
+            return ctx.unlabeled[: ctx.n]
+
+    learner = _learner(Recorder())  # type: ignore[arg-type]
+    learner.teach([0, 60, 120], ["red", "green", "blue"])
+    picked = learner.query(4)
+    (ctx,) = seen
+    assert picked.tolist() == ctx.unlabeled[:4].tolist()
+    assert ctx.model is learner.model and ctx.n_classes == 3 and ctx.task == "single-label"
+    assert ctx.labeled.tolist() == [0, 60, 120] and ctx.y.tolist() == [0, 1, 2]
+    assert ctx.n_pool == len(X) and ctx.pool_features() is learner.features
+    np.testing.assert_array_equal(ctx.proba(np.array([5])), learner.predict_proba(X[[5]]))

@@ -100,11 +100,11 @@ def fake(tmp_path: Path) -> Iterator[Fake]:
         splits={"train": 1500, "test": 150},
         parser=_parse,
     )
-    DATASETS[spec.name] = spec
+    DATASETS.add(spec.name, spec)
     try:
         yield Fake(spec, contents, mirror, upstream)
     finally:
-        DATASETS.pop(spec.name, None)
+        DATASETS.remove(spec.name)
 
 
 class _Server:
@@ -459,12 +459,12 @@ def test_files_only_a_mirror_has_come_last_from_upstream(
         REPO, "data/ (git archive of subtree: x/)", COMMIT, "0" * 64, 9, "x.tar.gz"
     )
     spec = DatasetSpec(**{**vars(fake.spec), "name": "fake-archive", "files": (archive,)})
-    DATASETS[spec.name] = spec
+    DATASETS.add(spec.name, spec)
     try:
         with pytest.raises(DownloadError, match=r"x\.tar\.gz is a git archive"):
             dl.download(["fake-archive", "fake-dl"])
     finally:
-        DATASETS.pop(spec.name)
+        DATASETS.remove(spec.name)
     assert set(fake.contents) <= set(_leftovers(home))
 
 

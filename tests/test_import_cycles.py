@@ -9,7 +9,6 @@ import littledata
 
 # Cycles that are being broken in parallel (issue 13); drop an entry once its fix is merged.
 KNOWN_CYCLES = {
-    frozenset({"littledata.datasets.catalog", "littledata.datasets.registry"}),
 }
 
 

@@ -141,6 +141,41 @@ def test_fast_metrics_equal_scikit_learn(k: int, seed: int) -> None:
     assert got["accuracy"] == pytest.approx(np.mean(pred == y))
 
 
+def test_one_list_of_metric_names() -> None:
+    """Spec validation, the report's labels and the ranking direction all read ``METRICS``."""
+    from littledata.experiments import spec
+    from littledata.experiments.metrics import KNOWN_METRICS, LOWER_IS_BETTER, METRICS
+    from littledata.experiments.results import higher_is_better
+    from littledata.report.figures import METRIC_NAMES as LABELS
+
+    assert spec.KNOWN_METRICS == KNOWN_METRICS == tuple(METRICS)
+    assert tuple(METRIC_NAMES) == tuple(n for n in METRICS if METRICS[n].score is not None)
+    assert set(LABELS) == set(METRICS)
+    for name in METRICS:
+        assert higher_is_better(name) == (name not in LOWER_IS_BETTER)
+        assert higher_is_better(name) != METRICS[name].lower_is_better
+    assert {"log_loss", "ece", "brier", "fit_seconds"} <= LOWER_IS_BETTER
+
+
+def test_a_metric_is_one_registration() -> None:
+    """A metric added with ``@metric`` is computed by compute_metrics; a taken name is refused."""
+    from littledata.errors import DuplicateNameError
+    from littledata.experiments.metrics import METRICS, Scored, metric
+
+    @metric("error_rate_test", label="error rate", lower_is_better=True)
+    def _error_rate(s: Scored) -> float:
+        return 1.0 - float(np.trace(s.cm) / len(s.y_true))
+
+    try:
+        m = compute_metrics(Y, P, CLASSES)
+        assert m["error_rate_test"] == pytest.approx(1 - m["accuracy"]) == 0.5
+        with pytest.raises(DuplicateNameError, match="metric 'accuracy' is already registered"):
+            metric("accuracy", label="again")(_error_rate)
+    finally:
+        METRICS.remove("error_rate_test")
+    assert "error_rate_test" not in compute_metrics(Y, P, CLASSES)
+
+
 def test_a_subset_of_metrics_equals_the_full_computation_and_sklearn() -> None:
     # the active-learning simulation scores every round with ("accuracy", "macro_f1") only
     from sklearn.metrics import accuracy_score, f1_score
@@ -158,3 +193,5 @@ def test_a_subset_of_metrics_equals_the_full_computation_and_sklearn() -> None:
         assert part["macro_f1"] == f1_score(y, pred, average="macro", zero_division=0)
     with pytest.raises(LittleDataError, match="Did you mean: accuracy"):
         compute_metrics(y, proba, np.arange(k), metrics=("acuracy",))
+    with pytest.raises(LittleDataError, match="measured by the runner"):
+        compute_metrics(y, proba, np.arange(k), metrics=("fit_seconds",))

@@ -31,7 +31,7 @@ import numpy as np
 
 from littledata.active.labels import LabelState, check_label_set
 from littledata.active.persistence import load_session, save_session, session_state
-from littledata.active.strategies import QueryStrategy, _check_n, get_strategy
+from littledata.active.strategies import QueryContext, QueryStrategy, _check_n, get_strategy
 from littledata.errors import ConfigError, DataFormatError
 
 log = logging.getLogger(__name__)
@@ -398,17 +398,18 @@ class ActiveLearner:
             fit_seconds = self._fit_seconds if refit else 0.0
         start = time.perf_counter()
         rng = np.random.default_rng([self.seed, self.round])
+        ctx = QueryContext.from_features(
+            model,
+            self.features,
+            self.labeled_indices,
+            unlabeled,
+            self.label_codes,
+            n,
+            seed=rng,
+            n_classes=len(self.classes),
+        )
         with thread_limit(self.threads):
-            indices = chosen_strategy.query(
-                model,
-                self.features,
-                self.labeled_indices,
-                unlabeled,
-                self.label_codes,
-                n,
-                seed=rng,
-                n_classes=len(self.classes),
-            )
+            indices = chosen_strategy.query(ctx)
         query_seconds = time.perf_counter() - start
         self.label_state.hand_out(indices, self.round)
         self.history.append(

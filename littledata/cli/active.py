@@ -25,10 +25,6 @@ active_app = typer.Typer(
 )
 app.add_typer(active_app, name="active")
 
-# Strategies that "all" expands to: everything that ranks a pool with labels (no wrapper, and
-# cold start is the first batch, not a strategy for later rounds).
-_NOT_IN_ALL = ("subsample", "cold-start")
-
 
 def _console() -> Console:
     import os
@@ -41,7 +37,7 @@ def _console() -> Console:
 
 
 def _strategy_names(values: list[str]) -> list[str]:
-    from littledata.active.strategies import STRATEGIES, get_strategy
+    from littledata.active.strategies import get_strategy, strategy_names
 
     names: list[str] = []
     for value in values:
@@ -49,8 +45,8 @@ def _strategy_names(values: list[str]) -> list[str]:
             part = part.strip()
             if not part:
                 continue
-            if part == "all":
-                names += [n for n in sorted(STRATEGIES) if n not in _NOT_IN_ALL]
+            if part == "all":  # the strategies of the ranking categories (no cold start, wrapper)
+                names += strategy_names()
             else:
                 names.append(get_strategy(part).name)
     unique = list(dict.fromkeys(names))

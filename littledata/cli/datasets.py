@@ -280,7 +280,7 @@ def show(
     if as_json:
         typer.echo(json.dumps({"name": ds.name, "splits": stats_as_dict(stats)}, indent=2))
         return
-    spec = DATASETS.get(name)
+    spec = DATASETS.get(name, None)
     note = spec.split_note if spec is not None else ""
     _print_stats(
         _console(),

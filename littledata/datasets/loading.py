@@ -71,7 +71,7 @@ def load_dataset(
     >>> ds.train.texts[0], ds.label_names[ds.train.labels[0]]  # doctest: +SKIP
     >>> ds = load_dataset("pairs.tsv", text_column="a", text_pair_column="b")  # doctest: +SKIP
     """
-    from littledata.datasets.registry import DATASETS, list_specs
+    from littledata.datasets.registry import DATASETS
     from littledata.datasets.userfiles import load_user_file, looks_like_file
 
     file_options = {
@@ -85,7 +85,6 @@ def load_dataset(
     }
     is_name = isinstance(name_or_path, str) and not looks_like_file(name_or_path)
     if is_name:
-        list_specs()  # fills the registry
         if name_or_path in DATASETS:
             given = [k for k, v in file_options.items() if v is not None]
             if drop_invalid:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from littledata.errors import ConfigError
+from littledata.experiments.metrics import KNOWN_METRICS, LOWER_IS_BETTER
 
 __all__ = [
     "BASELINE",
@@ -54,26 +55,6 @@ RESAMPLING = ("none", "oversample", "class_weight")
 
 BASELINE = ("tfidf", "logreg")
 """The featurizer and head of the baseline added to every dataset and size (``baseline = true``)."""
-
-KNOWN_METRICS = (
-    "accuracy",
-    "macro_f1",
-    "mcc",
-    "roc_auc",
-    "log_loss",
-    "ece",
-    "brier",
-    "train_accuracy",
-    "fit_seconds",
-    "predict_seconds",
-    "trial_seconds",
-    "n_train",
-)
-"""Metrics every trial stores (the spec's ``metrics`` picks which ones are shown)."""
-
-LOWER_IS_BETTER = frozenset(
-    {"log_loss", "ece", "brier", "fit_seconds", "predict_seconds", "trial_seconds"}
-)
 
 PACKAGED_SPECS = ("default", "quick")
 

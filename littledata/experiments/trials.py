@@ -64,14 +64,14 @@ def run_trial(
     ``train_accuracy``, ``n_train`` and ``trial_seconds`` (the whole trial: sampling, fit,
     predictions and metrics).
     """
-    from littledata.heads import make_head
+    from littledata.models import HeadClassifier
 
     task_type = get_task_type(task)
     start_trial = time.perf_counter()
     y_pool = np.asarray(y_pool)
     idx = task_type.sample(y_pool, size, seed, per_class=size_mode == "per_class")
     x_train, y_train = _take(x_pool, idx), y_pool[idx]
-    model = make_head(head, input_kind=input_kind, random_state=seed, resampling=resampling)
+    model = HeadClassifier(head, input_kind=input_kind, random_state=seed, resampling=resampling)
     start = time.perf_counter()
     model.fit(x_train, y_train)
     fit_seconds = time.perf_counter() - start

@@ -12,8 +12,8 @@ A featurizer turns texts into a float32 matrix. It has
 - ``dim``: the size of one vector (0 for ``"text"``);
 - ``transform(texts)``.
 
-Registry: :data:`FEATURIZERS` is a plain dict filled by the :func:`register` decorator; a new
-featurizer is one decorated factory function in one module.
+Registry: :data:`FEATURIZERS` is a :class:`~littledata.registry.Registry` filled by the
+:func:`register` decorator; a new featurizer is one decorated factory function in one module.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import numpy as np
 
 from littledata import progress
 from littledata.errors import DataFormatError
+from littledata.registry import Registry
 
 logger = logging.getLogger(__name__)
 
@@ -208,8 +209,9 @@ class FeaturizerInfo:
     aliases: tuple[str, ...] = field(default_factory=tuple)
 
 
-FEATURIZERS: dict[str, FeaturizerInfo] = {}
-ALIASES: dict[str, str] = {}
+FEATURIZERS: Registry[FeaturizerInfo] = Registry("featurizer")
+ALIASES: Mapping[str, str] = FEATURIZERS.aliases
+"""``{alias: name}`` of the registered featurizers (read-only, follows the registry)."""
 
 
 def register(
@@ -223,6 +225,8 @@ def register(
 ) -> Callable[[Callable[..., Featurizer]], Callable[..., Featurizer]]:
     """Decorator adding a featurizer factory ``(**options) -> Featurizer`` to :data:`FEATURIZERS`.
 
+    A name or alias already registered raises :class:`~littledata.errors.DuplicateNameError`.
+
     Examples
     --------
     >>> @register("my-feats", description="my featurizer", dim=3)  # doctest: +SKIP
@@ -231,13 +235,8 @@ def register(
     """
 
     def deco(factory: Callable[..., Featurizer]) -> Callable[..., Featurizer]:
-        if name in FEATURIZERS or name in ALIASES:
-            raise ValueError(f"featurizer {name!r} is registered twice")
-        FEATURIZERS[name] = FeaturizerInfo(
-            name, factory, description, kind, dim, requires, tuple(aliases)
-        )
-        for alias in aliases:
-            ALIASES[alias] = name
+        info = FeaturizerInfo(name, factory, description, kind, dim, requires, tuple(aliases))
+        FEATURIZERS.add(name, info, aliases=aliases)
         return factory
 
     return deco

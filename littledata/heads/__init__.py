@@ -28,6 +28,7 @@ from littledata.heads.resampling import RESAMPLINGS, RandomOversampler
 from littledata.heads.svm import CalibratedLinearSVM
 from littledata.heads.text import TfidfFromCounts, make_tfidf_vectorizer
 from littledata.heads.torch_heads import LayerMix, TorchMLP
+from littledata.registry import Registry
 
 __all__ = [
     "HEADS",
@@ -68,20 +69,21 @@ class HeadInfo:
     description: str
 
 
-HEADS: dict[str, HeadInfo] = {}
+HEADS: Registry[HeadInfo] = Registry("head")
 
 
 def register_head(
     name: str, *, inputs: Iterable[str], description: str
 ) -> Callable[[Callable[..., BaseEstimator]], Callable[..., BaseEstimator]]:
-    """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`."""
+    """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`
+    (a name already registered raises :class:`~littledata.errors.DuplicateNameError`)."""
     kinds = frozenset(inputs)
     bad = kinds - set(INPUT_KINDS)
     if bad:
         raise ValueError(f"unknown input kinds {sorted(bad)}; allowed: {INPUT_KINDS}")
 
     def decorate(factory: Callable[..., BaseEstimator]) -> Callable[..., BaseEstimator]:
-        HEADS[name] = HeadInfo(name, factory, kinds, description)
+        HEADS.add(name, HeadInfo(name, factory, kinds, description))
         return factory
 
     return decorate

@@ -213,6 +213,10 @@ class CVLogisticRegression(ProbabilisticHead):
     True
     """
 
+    _state_arrays = ("coef_", "intercept_", "cv_scores_", "Cs_")
+    _state_floats = ("C_", "prior_C_", "cv_best_C_")
+    _state_values = ("cv_used_", "n_folds_", "n_iter_")
+
     def __init__(
         self,
         *,
