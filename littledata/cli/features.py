@@ -60,9 +60,8 @@ def featurize_command(
         ),
     ] = None,
     batch_size: Annotated[
-        int | None, typer.Option(
-            "--batch-size", help="Encoder batch size, 1 or more (default: per model)."
-        )
+        int | None,
+        typer.Option("--batch-size", help="Encoder batch size, 1 or more (default: per model)."),
     ] = None,
 ) -> None:
     """Compute and cache the features of every split of DATASETS with each FEATURIZER.
@@ -73,7 +72,6 @@ def featurize_command(
     from littledata.datasets.loading import load_dataset
     from littledata.features import cache as feature_cache
     from littledata.features import featurize, get_featurizer
-
     from littledata.features.base import check_batch_size
 
     check_batch_size(batch_size, "--batch-size")

@@ -356,10 +356,14 @@ _worker_limits: Any = None
 _payload_cache: dict[str, Any] = {}
 
 
-def _init_worker() -> None:
+def _init_worker(parent_pid: int | None = None) -> None:
     """Limit every thread pool of a worker process to one thread (the workers are the
-    parallelism), before and after the numeric libraries load."""
+    parallelism), before and after the numeric libraries load; end the worker when the run's
+    process (``parent_pid``) dies, even by ``kill -9`` (see :mod:`littledata.processes`)."""
     global _worker_limits
+    from littledata.processes import die_with_parent
+
+    die_with_parent(parent_pid)
     for var in _THREAD_VARS:
         os.environ[var] = "1"
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
@@ -835,7 +839,9 @@ def _run_pool(
     per worker in flight. Returns the keys in flight when the pool broke (empty when done)."""
     ctx = multiprocessing.get_context("spawn")
     in_flight: dict[cf.Future[dict[str, Any]], str] = {}
-    executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+    executor = cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
+    )
     try:
         while queue or in_flight:
             while queue and len(in_flight) < 2 * workers:
