@@ -391,8 +391,8 @@ def test_cache_clear_by_featurizer(home: Path) -> None:
     featurize(TEXTS, CountingFeaturizer())
     featurize(TEXTS, get_featurizer("glove50"))
     assert {e.featurizer for e in feature_cache.entries()} == {"counting", "glove50"}
-    removed, freed = feature_cache.clear("glove50")
-    assert removed == 1 and freed > 0
+    removed, freed, in_use = feature_cache.clear("glove50")
+    assert removed == 1 and freed > 0 and in_use == 0
     assert [e.featurizer for e in feature_cache.entries()] == ["counting"]
     assert feature_cache.clear()[0] == 1
     assert feature_cache.entries() == []

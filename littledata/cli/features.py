@@ -161,9 +161,11 @@ def cache_clear(
         ),
     ] = None,
 ) -> None:
-    """Delete cached features (all, or one featurizer's)."""
+    """Delete cached features (all, or one featurizer's); entries that a running process is
+    writing or using (a running benchmark) are kept."""
     from littledata.features import cache as feature_cache
 
-    removed, freed = feature_cache.clear(featurizer)
+    removed, freed, in_use = feature_cache.clear(featurizer)
     which = f" of {featurizer}" if featurizer else ""
-    typer.echo(f"Removed {removed} cache entries{which} ({_size(freed)}).")
+    kept = f"; kept {in_use} that running processes are using" if in_use else ""
+    typer.echo(f"Removed {removed} cache entries{which} ({_size(freed)}){kept}.")
