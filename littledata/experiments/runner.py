@@ -32,7 +32,6 @@ import hashlib
 import logging
 import multiprocessing
 import os
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -45,6 +44,7 @@ import numpy as np
 from littledata.errors import ConfigError, DataFormatError, DownloadError, LittleDataError
 from littledata.experiments.spec import BASELINE, ExperimentSpec, resolve_datasets
 from littledata.experiments.store import Measurement, ResultsStore, trial_key
+from littledata.io import locked_temp_dir, remove_abandoned_dirs
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,8 @@ logreg's prior rule also asks the cross-validated C not to lose held-out accurac
 """
 
 SINGLE_LABEL = "single-label"
+WORK_PREFIX = "littledata-bench-"
+"""Prefix of a run's work folder in the system's temp folder (labels, term counts)."""
 MAX_POOL_BREAKS = 3  # worker pools that may die before the remaining trials are marked failed
 
 
@@ -536,15 +538,23 @@ def _term_counts(prep: _Prepared, work: Path, dataset: str) -> tuple[str, str]:
     return str(paths[0]), str(paths[1])
 
 
-def _features(
-    fz: Any, texts: list[str], work: Path, tag: str
-) -> str:  # returns the path a worker reads
+def _features(fz: Any, texts: list[str], work: Path, tag: str, held: contextlib.ExitStack) -> str:
+    """Featurize ``texts`` through the cache; return the path a worker reads.
+
+    The cache entry is held (``held``) until the run ends, so ``cache clear`` in another process
+    cannot remove it before the workers open it.
+    """
+    from littledata.features import cache as feature_cache
     from littledata.features import featurize
 
-    matrix = featurize(texts, fz, cache=True, label=tag.replace(".", "/"))
-    filename = getattr(matrix, "filename", None)
-    if filename and Path(filename).exists():
-        return str(filename)
+    for _ in range(3):
+        matrix = featurize(texts, fz, cache=True, label=tag.replace(".", "/"))
+        filename = getattr(matrix, "filename", None)
+        if not filename:
+            break
+        if feature_cache.hold(filename, held):
+            return str(filename)
+        # removed between computing and holding it: this process's map still reads it
     # not memory-mapped from the cache: hand it over as a file (a model id may hold "/")
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in fz.name)
     path = work / f"{tag}.{safe}.npy"
@@ -707,10 +717,12 @@ def run_benchmark(
         len(pending),
     )  # fmt: skip
 
-    with tempfile.TemporaryDirectory(prefix="littledata-bench-") as tmp:
-        work = Path(tmp)
+    _remove_leftovers()
+    with contextlib.ExitStack() as held, locked_temp_dir(WORK_PREFIX) as work:
         t_feat = time.perf_counter()
-        paths, pending = _compute_features(pending, prepared, featurizer_objs, work, summary, store)
+        paths, pending = _compute_features(
+            pending, prepared, featurizer_objs, work, summary, store, held
+        )
         summary.feature_seconds = time.perf_counter() - t_feat
         t_trials = time.perf_counter()
         _run_trials(pending, paths, store, summary)
@@ -720,6 +732,16 @@ def run_benchmark(
     return summary
 
 
+def _remove_leftovers() -> None:
+    """Remove what killed runs left: their work folders, and the temporary files of
+    featurizations that were killed (never those of live processes)."""
+    from littledata.features import cache as feature_cache
+
+    for folder in remove_abandoned_dirs(WORK_PREFIX):
+        log.info("removed %s, left by a benchmark run that was killed", folder)
+    feature_cache.remove_abandoned()
+
+
 def _compute_features(
     pending: list[Trial],
     prepared: Mapping[str, _Prepared],
@@ -727,6 +749,7 @@ def _compute_features(
     work: Path,
     summary: RunSummary,
     store: ResultsStore,
+    held: contextlib.ExitStack,
 ) -> tuple[dict[tuple[str, str], dict[str, str]], list[Trial]]:
     from littledata import progress
 
@@ -746,8 +769,8 @@ def _compute_features(
             if fz.kind == "text":
                 x_pool, x_test = _term_counts(prep, work, dataset)
             else:
-                x_pool = _features(fz, prep.pool_texts, work, f"{dataset}.pool")
-                x_test = _features(fz, prep.test_texts, work, f"{dataset}.test")
+                x_pool = _features(fz, prep.pool_texts, work, f"{dataset}.pool", held)
+                x_test = _features(fz, prep.test_texts, work, f"{dataset}.test", held)
         except Exception as exc:  # the trials of this pair fail; the rest of the run goes on
             log.error("features of %s with %s failed: %s", dataset, fname, exc)
             broken[pair] = f"featurizing failed: {type(exc).__name__}: {exc}"
