@@ -11,6 +11,7 @@ from pathlib import Path
 import _toybench as toy
 import pytest
 
+from littledata.experiments.store import ResultsStore
 from littledata.features import cache as feature_cache
 
 
@@ -68,3 +69,22 @@ def test_a_run_removes_what_killed_runs_left_and_nothing_live(script: Path, tmp_
     assert not dead.exists() and not dead_npy.exists()
     assert sorted(p.name for p in tmp.iterdir()) == []  # the run's own folder is gone too
     assert tempfile.gettempdir() != str(tmp)  # (the test did not touch this process's temp dir)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_two_identical_runs_at_once_share_the_trials(
+    script: Path, tmp_path: Path, n_jobs: int
+) -> None:
+    db = tmp_path / "results.sqlite"
+    url = f"sqlite:///{db}"
+    ResultsStore(url).close()
+    env = {"LITTLEDATA_HOME": str(tmp_path / "home"), "TOY_SLOW": "0.1"}
+    grid = {**toy.GRID, "n_jobs": n_jobs}
+    procs = [toy.start(script, url, grid, env) for _ in range(2)]
+    summaries = [toy.summary_of(p) for p in procs]
+    assert toy.counts(db) == (toy.PLANNED, toy.PLANNED)  # every trial stored once
+    assert sum(s["run"] for s in summaries) == toy.PLANNED  # and counted by one run only
+    for s in summaries:
+        assert s["failed"] == 0
+        assert s["run"] + s["already_stored"] + s["by_other_runs"] == toy.PLANNED, s
+    assert ResultsStore(url).claims("bench") == []  # both released what they held

@@ -16,7 +16,9 @@
 5. runs the trials in worker processes (``spawn`` context, one BLAS/torch thread each; they read
    features memory-mapped from the cache, never through pickled arrays) and stores each finished
    trial at once from this process, in its own transaction. A trial that raises is recorded as a
-   failure with its message and retried by the next run; it never stops the run.
+   failure with its message and retried by the next run; it never stops the run. Each trial is
+   claimed in the store before it runs (:mod:`littledata.experiments.claims`), so runs of the
+   same trials executing at the same time share them instead of each computing all of them.
 
 A trial samples its training rows from the pool (:func:`littledata.experiments.sampling.
 sample_train_indices`), fits the head, calls ``predict_proba`` on the capped test rows and stores
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import datetime as dt
 import hashlib
 import logging
 import multiprocessing
@@ -579,6 +582,8 @@ class RunSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     caps: dict[str, dict[str, int]] = field(default_factory=dict)
     """Per dataset: ``pool`` and ``test`` rows after the caps."""
+    by_other_runs: int = 0
+    """Trials of this plan that other runs, executing at the same time, stored (or failed)."""
     workers: int = 0
     feature_seconds: float = 0.0
     trial_seconds: float = 0.0
@@ -595,8 +600,9 @@ class RunSummary:
         out = [
             f"spec {self.spec_name!r}: {len(self.datasets)} datasets, "
             f"{self.planned} trials planned",
-            f"ran {self.run}, already stored {self.already_stored}, failed {self.failed}, "
-            f"skipped combinations {len(self.skipped)}",
+            f"ran {self.run}, already stored {self.already_stored}, "
+            + (f"done by another run {self.by_other_runs}, " if self.by_other_runs else "")
+            + f"failed {self.failed}, skipped combinations {len(self.skipped)}",
             f"features {self.feature_seconds:.1f}s, trials {self.trial_seconds:.1f}s on "
             f"{self.workers} worker(s), total {self.total_seconds:.1f}s",
         ]
@@ -711,6 +717,7 @@ def run_benchmark(
     if dry_run:
         summary.total_seconds = time.perf_counter() - t_start
         return summary
+    since = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # failures from now on are not retried
     run_id = store.start_run(KIND, spec.to_dict())
     log.info(
         "%d trials planned, %d already stored, %d to run", len(trials), summary.already_stored,
@@ -725,7 +732,7 @@ def run_benchmark(
         )
         summary.feature_seconds = time.perf_counter() - t_feat
         t_trials = time.perf_counter()
-        _run_trials(pending, paths, store, summary)
+        _run_trials(pending, paths, store, summary, since)
         summary.trial_seconds = time.perf_counter() - t_trials
     summary.total_seconds = time.perf_counter() - t_start
     store.finish_run(run_id, summary.to_dict())
@@ -802,8 +809,10 @@ def _store_result(store: ResultsStore, summary: RunSummary, trial: Trial, result
         _record_failure(store, summary, trial, result["error"])
         return
     measurements = [Measurement(k, v) for k, v in sorted(result["values"].items())]
-    store.add_trial(kind=KIND, key=trial.key, config=trial.config, measurements=measurements)
-    summary.run += 1
+    if store.add_trial(kind=KIND, key=trial.key, config=trial.config, measurements=measurements):
+        summary.run += 1
+    else:  # another run stored it first (its claim had lapsed): this run's copy is dropped
+        summary.by_other_runs += 1
 
 
 def _run_trials(
@@ -811,8 +820,12 @@ def _run_trials(
     paths: Mapping[tuple[str, str], dict[str, str]],
     store: ResultsStore,
     summary: RunSummary,
+    since: Any,
 ) -> None:
+    """Run the trials this run can claim (see :mod:`littledata.experiments.claims`) until every
+    trial of ``pending`` is stored or failed, by this run or by others running at the same time."""
     from littledata import progress
+    from littledata.experiments.claims import TrialFeeder
 
     if not pending:
         return
@@ -820,37 +833,62 @@ def _run_trials(
     by_key = {t.key: t for t in pending}
     workers = min(summary.workers, len(pending))
     with progress.bar(total=len(pending), desc="trials", unit="trial") as pbar:
-        if workers <= 1:
-            for trial in pending:
-                _store_result(store, summary, trial, _worker_task(tasks[trial.key]))
+        feeder = TrialFeeder(store, KIND, pending, since=since, on_elsewhere=pbar.update)
+        try:
+            if workers <= 1:
+                while feeder.wait():
+                    for trial in feeder.take(1):
+                        _store_result(store, summary, trial, _worker_task(tasks[trial.key]))
+                        feeder.done(trial.key)
+                        pbar.update(1)
+            else:
+                _run_pools(feeder, tasks, by_key, workers, store, summary, pbar)
+        finally:
+            feeder.close()
+            summary.by_other_runs += feeder.elsewhere
+
+
+def _run_pools(
+    feeder: Any,
+    tasks: Mapping[str, dict[str, Any]],
+    by_key: Mapping[str, Trial],
+    workers: int,
+    store: ResultsStore,
+    summary: RunSummary,
+    pbar: Any,
+) -> None:
+    """Run the claimed trials in a process pool, in a new pool when one breaks (a worker died):
+    a trial in flight then is retried once, and after :data:`MAX_POOL_BREAKS` broken pools the
+    remaining trials are recorded as failed."""
+    retry: list[Trial] = []
+    breaks: dict[str, int] = {}
+    pool_breaks = 0
+    while True:
+        requeue = _run_pool(retry, feeder, tasks, by_key, workers, store, summary, pbar)
+        if not requeue:
+            return
+        pool_breaks += 1
+        log.warning("a worker process died; %d trials in flight are retried", len(requeue))
+        for key in requeue:
+            breaks[key] = breaks.get(key, 0) + 1
+        again = [k for k in requeue if breaks[k] < 2 and pool_breaks < MAX_POOL_BREAKS]
+        for key in requeue:
+            if key not in again:
+                _record_failure(store, summary, by_key[key], "the worker process died")
+                feeder.done(key)
+                pbar.update(1)
+        if pool_breaks >= MAX_POOL_BREAKS:
+            for trial in [*(by_key[k] for k in again), *feeder.take_all()]:
+                _record_failure(store, summary, trial, "the worker pool kept dying")
+                feeder.done(trial.key)
                 pbar.update(1)
             return
-        queue = list(reversed(pending))  # pop() takes them in plan order
-        breaks: dict[str, int] = {}
-        pool_breaks = 0
-        while queue:
-            requeue = _run_pool(queue, tasks, by_key, workers, store, summary, pbar)
-            if not requeue:
-                break
-            pool_breaks += 1
-            log.warning("a worker process died; %d trials in flight are retried", len(requeue))
-            for key in requeue:
-                breaks[key] = breaks.get(key, 0) + 1
-            again = [k for k in requeue if breaks[k] < 2 and pool_breaks < MAX_POOL_BREAKS]
-            for key in requeue:
-                if key not in again:
-                    _record_failure(store, summary, by_key[key], "the worker process died")
-                    pbar.update(1)
-            if pool_breaks >= MAX_POOL_BREAKS:
-                for trial in reversed(queue):
-                    _record_failure(store, summary, trial, "the worker pool kept dying")
-                    pbar.update(1)
-                break
-            queue.extend(by_key[k] for k in reversed(again))
+        retry = [by_key[k] for k in reversed(again)]
 
 
 def _run_pool(
-    queue: list[Trial],
+    retry: list[Trial],
+    feeder: Any,
     tasks: Mapping[str, dict[str, Any]],
     by_key: Mapping[str, Trial],
     workers: int,
@@ -858,19 +896,28 @@ def _run_pool(
     summary: RunSummary,
     pbar: Any,
 ) -> list[str]:
-    """Run trials from ``queue`` (popped from the end) in one process pool, keeping at most two
-    per worker in flight. Returns the keys in flight when the pool broke (empty when done)."""
+    """Run ``retry`` (popped from the end), then the trials ``feeder`` hands out, in one process
+    pool, keeping at most two per worker in flight. Returns the keys in flight when the pool
+    broke (empty when every trial is done)."""
     ctx = multiprocessing.get_context("spawn")
     in_flight: dict[cf.Future[dict[str, Any]], str] = {}
     executor = cf.ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
     )
     try:
-        while queue or in_flight:
-            while queue and len(in_flight) < 2 * workers:
-                trial = queue.pop()
+        while True:
+            free = 2 * workers - len(in_flight)
+            batch = [retry.pop() for _ in range(min(free, len(retry)))]
+            batch += feeder.take(free - len(batch)) if free > len(batch) else []
+            for trial in batch:
                 in_flight[executor.submit(_worker_task, tasks[trial.key])] = trial.key
-            finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+            if not in_flight:
+                if feeder.wait():  # trials that other runs claimed may come back
+                    continue
+                return []
+            # while other runs hold claims, look again now and then for trials to take over
+            timeout = feeder.poll_s if feeder.waiting else None
+            finished, _ = cf.wait(in_flight, timeout=timeout, return_when=cf.FIRST_COMPLETED)
             for future in finished:
                 key = in_flight.pop(future)
                 try:
@@ -878,8 +925,8 @@ def _run_pool(
                 except cf.process.BrokenProcessPool:
                     return [key, *in_flight.values()]
                 _store_result(store, summary, by_key[key], result)
+                feeder.done(key)
                 pbar.update(1)
                 pbar.set_postfix(failed=summary.failed, refresh=False)
-        return []
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
