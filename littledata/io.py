@@ -78,6 +78,20 @@ def remove_abandoned_temps(target: str | os.PathLike[str]) -> list[Path]:
     return [p for p in candidates if remove_if_abandoned(p)]
 
 
+def remove_abandoned_temps_in(
+    folder: str | os.PathLike[str], suffixes: tuple[str, ...]
+) -> list[Path]:
+    """Remove the temporary files that killed :func:`atomic_open` writes of files ending in one
+    of ``suffixes`` (e.g. ``(".png", ".svg")``) left in ``folder``; live writers' are kept."""
+    ends = "|".join(re.escape(x) for x in suffixes)
+    pattern = re.compile(r"\..+(?:" + ends + r")\.[A-Za-z0-9_]+\.tmp")
+    try:
+        candidates = [p for p in Path(folder).iterdir() if pattern.fullmatch(p.name)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [p for p in candidates if remove_if_abandoned(p)]
+
+
 class FileLock:
     """A shared or exclusive ``flock`` on a small lock file, which may be removed and re-created.
 

@@ -160,3 +160,29 @@ def test_an_entry_damaged_while_held_is_computed_in_memory_not_replaced(
     fixed = featurize(texts, Tiny())  # no holder any more: replaced
     assert isinstance(fixed, np.memmap)
     np.testing.assert_array_equal(fixed, Tiny().transform(texts))
+
+
+def test_the_next_report_removes_what_a_killed_report_left(tmp_path: Path) -> None:
+    from littledata.experiments.store import Measurement, ResultsStore, trial_key
+    from littledata.report import write_report
+
+    store = ResultsStore("sqlite://")
+    for size in (20, 50):
+        for seed in range(2):
+            config = {"dataset": "alpha", "n_classes": 2, "featurizer": "glove50",
+                      "head": "knn", "resampling": "none", "size_mode": "total", "size": size,
+                      "seed": seed, "train_pool_cap": 500, "test_cap": 200}  # fmt: skip
+            acc = 0.6 + size / 1000 + seed / 100
+            store.add_trial(kind="bench", key=trial_key(config), config=config,
+                            measurements=[Measurement("accuracy", acc)])  # fmt: skip
+    out = tmp_path / "report"
+    out.mkdir()
+    dead = [out / ".report.html.k1ll3d00.tmp", out / ".curves_gone_dataset.png.ab12cd34.tmp",
+            out / ".curves_gone_dataset.svg.ab12cd34.tmp"]  # fmt: skip
+    foreign = out / ".notes.txt.ab12cd34.tmp"  # not a file the report writes: left alone
+    for path in (*dead, foreign):
+        path.write_text("half written")
+        _age(path)
+    write_report(store, out)
+    assert (out / "report.html").exists()
+    assert not any(p.exists() for p in dead) and foreign.exists()
