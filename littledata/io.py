@@ -187,8 +187,8 @@ def locked_temp_dir(prefix: str, parent: str | os.PathLike[str] | None = None) -
 
 
 def remove_abandoned_dirs(prefix: str, parent: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Remove the folders of :func:`locked_temp_dir` named ``<prefix>*`` in ``parent`` (default:
-    the system's temp folder) whose process is gone; returns the folders removed.
+    """Remove the folders of :func:`locked_temp_dir` named ``<prefix><random>`` in ``parent``
+    (default: the system's temp folder) whose process is gone; returns the folders removed.
 
     A folder younger than :data:`TEMP_GRACE_S` is kept (its process may not have locked it yet);
     one without a lock file (an older version made it) counts as abandoned after
@@ -196,8 +196,10 @@ def remove_abandoned_dirs(prefix: str, parent: str | os.PathLike[str] | None = N
     """
     root = Path(parent) if parent is not None else Path(tempfile.gettempdir())
     removed: list[Path] = []
+    # mkdtemp's random part: letters, digits and "_" (so "<prefix>time-..." is not one of them)
+    pattern = re.compile(re.escape(prefix) + r"[A-Za-z0-9_]+")
     try:
-        candidates = [p for p in root.iterdir() if p.name.startswith(prefix) and p.is_dir()]
+        candidates = [p for p in root.iterdir() if pattern.fullmatch(p.name) and p.is_dir()]
     except FileNotFoundError:
         return removed
     for folder in candidates:

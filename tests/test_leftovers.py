@@ -114,12 +114,15 @@ def test_abandoned_work_folders_are_removed_and_live_ones_kept(tmp_path: Path) -
         recent.mkdir()
         unrelated = tmp_path / "something-else"
         unrelated.mkdir()
+        other_tool = tmp_path / f"{prefix}time-abcd1234"  # another tool's folder with the prefix
+        other_tool.mkdir()
         for folder in (live, dead, unrelated):
             _age(folder)
-        os.utime(legacy, (time.time() - io.TEMP_STALE_S - 60,) * 2)
+        for folder in (legacy, other_tool):
+            os.utime(folder, (time.time() - io.TEMP_STALE_S - 60,) * 2)
         removed = io.remove_abandoned_dirs(prefix, tmp_path)
         assert sorted(removed) == sorted([dead, legacy])
-        assert live.exists() and recent.exists() and unrelated.exists()
+        assert live.exists() and recent.exists() and unrelated.exists() and other_tool.exists()
     assert not live.exists()  # removed by its own run at the end
 
 
