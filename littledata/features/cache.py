@@ -113,7 +113,7 @@ def load(featurizer_fp: str, texts_fp: str, shape: tuple[int, ...]) -> np.ndarra
     if not stem.with_suffix(".npy").exists() and not stem.with_suffix(".json").exists():
         return None
     lock = _lock(stem)
-    lock.acquire(shared=True)
+    _wait_shared(lock, stem)
     try:
         return _verified(stem, featurizer_fp, texts_fp, shape)
     finally:
@@ -218,9 +218,23 @@ def store(
             time.sleep(_HELD_POLL_S)
             continue
         # another process is writing this entry: wait for it, then look again
-        logger.info("Waiting for another process that is computing %s", stem.name)
-        lock.acquire(shared=True)
+        _wait_shared(lock, stem)
         lock.release()
+
+
+def _wait_shared(lock: FileLock, stem: Path, quiet_s: float = 1.0) -> None:
+    """Take ``lock`` shared, waiting as long as a writer holds it (saying so after ``quiet_s``:
+    a ``cache clear`` holds it only for a moment)."""
+    deadline = time.monotonic() + quiet_s
+    while not lock.acquire(shared=True, blocking=False):
+        if time.monotonic() > deadline:
+            logger.warning(
+                "Another process is computing the features of cache entry %s; waiting for it.",
+                stem.name,
+            )
+            lock.acquire(shared=True)
+            return
+        time.sleep(0.02)
 
 
 _HELD_POLL_S = 0.1
