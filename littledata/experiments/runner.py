@@ -820,7 +820,7 @@ def _run_trials(
     paths: Mapping[tuple[str, str], dict[str, str]],
     store: ResultsStore,
     summary: RunSummary,
-    since: Any,
+    since: dt.datetime,
 ) -> None:
     """Run the trials this run can claim (see :mod:`littledata.experiments.claims`) until every
     trial of ``pending`` is stored or failed, by this run or by others running at the same time."""
