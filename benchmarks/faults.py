@@ -82,6 +82,7 @@ class Scenario:
             LITTLEDATA_MIRROR=mirror,
             TMPDIR=str(self.tmp),
             COLUMNS="200",
+            PYTHONUNBUFFERED="1",  # the summary lines reach the log before the report starts
         )
         if code is not None:
             self.env["PYTHONPATH"] = os.pathsep.join(
@@ -101,7 +102,11 @@ class Scenario:
         self.runs += 1
         log = self.root / f"run{self.runs}"
         with open(f"{log}.stdout.txt", "w") as out, open(f"{log}.stderr.txt", "w") as err:
-            proc = subprocess.Popen(self.bench(), env=self.env, stdout=out, stderr=err, text=True)
+            # cwd: not the repository, whose littledata/ would shadow PYTHONPATH's (-c puts the
+            # working directory first on sys.path)
+            proc = subprocess.Popen(
+                self.bench(), env=self.env, stdout=out, stderr=err, text=True, cwd=self.root
+            )
         self.logs[proc.pid] = log
         return proc
 
@@ -198,16 +203,33 @@ def wait_for(predicate: Any, proc: subprocess.Popen[str], timeout: float = 600) 
     return False
 
 
+def writing_report(sc: Scenario, proc: subprocess.Popen[str], kids: list[int]) -> bool:
+    """Wait until the run has printed its summary (the report comes next; ``kids`` gets its
+    children then), then watch the report folder without pausing until a temporary file of the
+    report appears (False if the report was done first)."""
+    log = Path(f"{sc.logs[proc.pid]}.stdout.txt")
+    if not wait_for(lambda: "skipped combinations" in log.read_text(), proc):
+        return False
+    kids += children(proc.pid)
+    while proc.poll() is None:
+        if sc.out.exists() and any(sc.out.glob(".*.tmp")):
+            return True
+    return False
+
+
 def kill_scenario(sc: Scenario, phase: str) -> dict[str, Any]:
-    features, out = sc.home / "features", sc.out
+    features = sc.home / "features"
     predicates = {
         "featurize": lambda: features.exists() and any(features.glob(".*.npy.tmp")),
         "trials": lambda: sc.db.exists() and store_counts(sc.db)["stored"] >= 5,
-        "report": lambda: out.exists() and any(out.iterdir()),
     }
     proc = sc.start()
-    hit = wait_for(predicates[phase], proc)
-    kids = children(proc.pid)
+    kids: list[int] = []
+    if phase == "report":
+        hit = writing_report(sc, proc, kids)
+    else:
+        hit = wait_for(predicates[phase], proc)
+        kids += children(proc.pid)
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -270,7 +292,11 @@ def clear_scenario(sc: Scenario) -> dict[str, Any]:
     stop = sc.root / "stop"
     bench = sc.start()
     clearer = subprocess.Popen(
-        [sys.executable, "-c", CLEAR_LOOP, str(stop)], env=sc.env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", CLEAR_LOOP, str(stop)],
+        env=sc.env,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=sc.root,
     )
     try:
         result = sc.finish(bench)
