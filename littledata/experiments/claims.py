@@ -23,13 +23,22 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from littledata.processes import pid_alive, start_time
 
 if TYPE_CHECKING:
-    from littledata.experiments.runner import Trial
     from littledata.experiments.store import ResultsStore
+
+
+class Keyed(Protocol):
+    """What the feeder needs of a trial (:class:`littledata.experiments.runner.Trial`): its key."""
+
+    @property
+    def key(self) -> str: ...
+
+
+Trial = TypeVar("Trial", bound=Keyed)
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +69,7 @@ def owner_gone(owner: str, _expires: dt.datetime, _now: dt.datetime) -> bool:
     return started not in ("-", "") and start_time(pid) not in (None, started)  # pid reused
 
 
-class TrialFeeder:
+class TrialFeeder(Generic[Trial]):
     """Hands out the trials of a plan that this run claimed, in plan order.
 
     Parameters
