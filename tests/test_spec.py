@@ -236,3 +236,19 @@ def test_bench_command_rejects_bad_specs_before_any_work(tmp_path: Path) -> None
     assert "Did you mean: sst2" in str(result.exception)
     result = runner.invoke(app, ["bench", *db, "--datasets", "sst2", "--heads", "knnn"])
     assert "Spec key 'heads'" in str(result.exception) and "knn" in str(result.exception)
+
+
+def test_n_jobs_above_the_usable_cores_is_capped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    with caplog.at_level("WARNING", logger="littledata.experiments.spec"):
+        assert load_spec(overrides={"n_jobs": 10_000}).workers() == cores
+    assert f"n_jobs=10000 is more than the {cores} usable cores" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="littledata.experiments.spec"):
+        assert load_spec(overrides={"n_jobs": 1}).workers() == 1
+        assert load_spec(overrides={"n_jobs": 0}).workers() == cores
+    assert caplog.text == ""

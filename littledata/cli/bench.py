@@ -98,7 +98,8 @@ def bench(
         typer.Option(
             "--jobs",
             "-j",
-            help="Worker processes (default: the spec's n_jobs; 0 = all cores).",
+            help="Worker processes (default: the spec's n_jobs; 0 = all cores; capped at the "
+            "usable cores).",
             show_default=False,
         ),
     ] = None,

@@ -60,7 +60,8 @@ def featurize_command(
         ),
     ] = None,
     batch_size: Annotated[
-        int | None, typer.Option("--batch-size", help="Encoder batch size (default: per model).")
+        int | None,
+        typer.Option("--batch-size", help="Encoder batch size, 1 or more (default: per model)."),
     ] = None,
 ) -> None:
     """Compute and cache the features of every split of DATASETS with each FEATURIZER.
@@ -71,7 +72,9 @@ def featurize_command(
     from littledata.datasets.loading import load_dataset
     from littledata.features import cache as feature_cache
     from littledata.features import featurize, get_featurizer
+    from littledata.features.base import check_batch_size
 
+    check_batch_size(batch_size, "--batch-size")
     featurizers = [get_featurizer(name) for name in featurizer]
     for ds_name in datasets:
         ds = load_dataset(ds_name, mirror=mirror)
@@ -158,9 +161,11 @@ def cache_clear(
         ),
     ] = None,
 ) -> None:
-    """Delete cached features (all, or one featurizer's)."""
+    """Delete cached features (all, or one featurizer's); entries that a running process is
+    writing or using (a running benchmark) are kept."""
     from littledata.features import cache as feature_cache
 
-    removed, freed = feature_cache.clear(featurizer)
+    removed, freed, in_use = feature_cache.clear(featurizer)
     which = f" of {featurizer}" if featurizer else ""
-    typer.echo(f"Removed {removed} cache entries{which} ({_size(freed)}).")
+    kept = f"; kept {in_use} that running processes are using" if in_use else ""
+    typer.echo(f"Removed {removed} cache entries{which} ({_size(freed)}){kept}.")

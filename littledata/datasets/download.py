@@ -30,7 +30,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -213,11 +212,6 @@ def _partial_file(target: Path) -> Iterator[BinaryIO]:
             raise
 
 
-def _partial_pattern(filename: str) -> re.Pattern[str]:
-    # mkstemp's random part is letters, digits and "_": never a dot, so "a" does not match "a.b"'s.
-    return re.compile(re.escape(f".{filename}.") + r"[A-Za-z0-9_]+\.tmp")
-
-
 def remove_abandoned_partials(target: Path) -> list[Path]:
     """Remove the temporary files that interrupted downloads of ``target`` left beside it.
 
@@ -226,12 +220,7 @@ def remove_abandoned_partials(target: Path) -> list[Path]:
 
     Returns the paths removed.
     """
-    pattern = _partial_pattern(target.name)
-    try:
-        candidates = [p for p in target.parent.iterdir() if pattern.fullmatch(p.name)]
-    except FileNotFoundError:
-        return []
-    removed = [p for p in candidates if io.remove_if_abandoned(p)]
+    removed = io.remove_abandoned_temps(target)
     for path in removed:
         logger.info("Removed %s, left by an interrupted download", path)
     return removed

@@ -13,6 +13,13 @@ a remote node can import it by name. The benchmark's trials
 (:func:`littledata.experiments.trials.run_bench_job`) and the active-learning simulation's runs
 (:func:`littledata.active.simulate.run_active_job`) are two such functions.
 
+An executor pulls its jobs from a :class:`JobSource`: a fixed :class:`JobList`, or the
+benchmark's claims feeder (:class:`littledata.experiments.claims.TrialFeeder`), which hands out
+only the trials this run claimed in the results store, so runs of one spec executing at the same
+time share the work; when its own jobs are done, the executor waits on the source for jobs other
+runs left unfinished. After handing a job's result to ``on_result`` it tells the source
+(``done``).
+
 Executors are registered by name (:data:`EXECUTORS`, :func:`get_executor`); a new executor is one
 class with a ``run`` method.
 """
@@ -40,7 +47,9 @@ __all__ = [
     "DataRef",
     "Executor",
     "Job",
+    "JobList",
     "JobResult",
+    "JobSource",
     "LocalPoolExecutor",
     "SerialExecutor",
     "get_executor",
@@ -125,6 +134,67 @@ def guarded(fn: Callable[[Job], Any], job: Job) -> JobResult:
         )
 
 
+# -- where jobs come from ----------------------------------------------------------------------
+
+
+@runtime_checkable
+class JobSource(Protocol):
+    """What an executor pulls jobs from.
+
+    ``take(n)`` returns up to ``n`` jobs available now (never blocks); ``wait()`` blocks until
+    jobs may be available again and returns whether any job is still open; ``waiting`` says
+    whether jobs remain that are not available yet (an executor then looks again every
+    ``poll_s`` seconds); ``done(key)`` is told once a job's result was handed on; ``take_all()``
+    takes every job that can be taken now.
+    """
+
+    poll_s: float
+
+    @property
+    def waiting(self) -> bool: ...
+
+    def take(self, n: int) -> list[Any]: ...
+
+    def take_all(self) -> list[Any]: ...
+
+    def wait(self) -> bool: ...
+
+    def done(self, key: str) -> None: ...
+
+
+class JobList:
+    """A :class:`JobSource` over a fixed list of jobs, handed out in order."""
+
+    poll_s = 0.0
+
+    def __init__(self, jobs: Sequence[Job]) -> None:
+        self._jobs = list(reversed(jobs))  # pop() takes them in the given order
+
+    @property
+    def waiting(self) -> bool:
+        return False
+
+    def take(self, n: int) -> list[Job]:
+        return [self._jobs.pop() for _ in range(min(n, len(self._jobs)))]
+
+    def take_all(self) -> list[Job]:
+        return self.take(len(self._jobs))
+
+    def wait(self) -> bool:
+        return bool(self._jobs)
+
+    def done(self, key: str) -> None:
+        pass
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+
+def as_source(jobs: JobSource | Sequence[Job]) -> JobSource:
+    """``jobs`` as a :class:`JobSource` (a sequence becomes a :class:`JobList`)."""
+    return jobs if isinstance(jobs, JobSource) else JobList(jobs)  # type: ignore[arg-type]
+
+
 # -- the interface -----------------------------------------------------------------------------
 
 
@@ -135,16 +205,20 @@ OnResult = Callable[[Job, JobResult], None]
 class Executor(Protocol):
     """Runs jobs and hands each result to ``on_result`` in the calling process, as it arrives.
 
-    ``fn`` is a module-level job function (see the module docstring). ``on_result`` is called
-    exactly once per job, in the calling thread, in any order; a job whose worker died gets a
-    result with an ``error``.
+    ``fn`` is a module-level job function (see the module docstring); ``jobs`` a list of jobs or
+    a :class:`JobSource`. ``on_result`` is called exactly once per job, in the calling thread, in
+    any order, then the source is told ``done(key)``; a job whose worker died gets a result with
+    an ``error``.
     """
 
     name: str
     workers: int
 
     def run(
-        self, fn: Callable[[Job], JobResult], jobs: Sequence[Job], on_result: OnResult
+        self,
+        fn: Callable[[Job], JobResult],
+        jobs: JobSource | Sequence[Job],
+        on_result: OnResult,
     ) -> None: ...
 
 
@@ -202,20 +276,32 @@ class SerialExecutor:
     def __init__(self, workers: int = 1) -> None:
         self.workers = 1
 
-    def run(self, fn: Callable[[Job], JobResult], jobs: Sequence[Job], on_result: OnResult) -> None:
-        for job in jobs:
-            with limit_threads(1):
-                result = fn(job)
-            on_result(job, result)
+    def run(
+        self,
+        fn: Callable[[Job], JobResult],
+        jobs: JobSource | Sequence[Job],
+        on_result: OnResult,
+    ) -> None:
+        source = as_source(jobs)
+        while source.wait():
+            for job in source.take(1):
+                with limit_threads(1):
+                    result = fn(job)
+                on_result(job, result)
+                source.done(job.key)
 
 
 # -- local worker processes --------------------------------------------------------------------
 
 
-def init_worker() -> None:
+def init_worker(parent_pid: int | None = None) -> None:
     """Limit every thread pool of a worker process to one thread (the workers are the
-    parallelism), before and after the numeric libraries load."""
+    parallelism), before and after the numeric libraries load; end the worker when the process
+    that started it (``parent_pid``) dies, even by ``kill -9`` (see :mod:`littledata.processes`)."""
     global _worker_limits
+    from littledata.processes import die_with_parent
+
+    die_with_parent(parent_pid)
     for var in _THREAD_VARS:
         os.environ[var] = "1"
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
@@ -246,61 +332,79 @@ class LocalPoolExecutor:
     def __init__(self, workers: int = 1) -> None:
         self.workers = max(1, int(workers))
 
-    def run(self, fn: Callable[[Job], JobResult], jobs: Sequence[Job], on_result: OnResult) -> None:
-        workers = min(self.workers, len(jobs))
+    def run(
+        self,
+        fn: Callable[[Job], JobResult],
+        jobs: JobSource | Sequence[Job],
+        on_result: OnResult,
+    ) -> None:
+        source = as_source(jobs)
+        workers = self.workers
+        if isinstance(source, JobList):
+            workers = min(workers, len(source))
         if workers <= 1:
-            SerialExecutor().run(fn, jobs, on_result)
+            SerialExecutor().run(fn, source, on_result)
             return
-        by_key = {job.key: job for job in jobs}
-        queue = list(reversed(jobs))  # pop() takes them in the given order
+        retry: list[Job] = []
         breaks: dict[str, int] = {}
         pool_breaks = 0
-        while queue:
-            requeue = self._run_pool(fn, queue, by_key, workers, on_result)
+        while True:
+            requeue = self._run_pool(fn, retry, source, workers, on_result)
             if not requeue:
-                break
+                return
             pool_breaks += 1
             log.warning("a worker process died; %d jobs in flight are retried", len(requeue))
-            for key in requeue:
-                breaks[key] = breaks.get(key, 0) + 1
-            again = [k for k in requeue if breaks[k] < 2 and pool_breaks < MAX_POOL_BREAKS]
-            for key in requeue:
-                if key not in again:
-                    on_result(by_key[key], JobResult(key, error="the worker process died"))
+            for job in requeue:
+                breaks[job.key] = breaks.get(job.key, 0) + 1
+            again = [j for j in requeue if breaks[j.key] < 2 and pool_breaks < MAX_POOL_BREAKS]
+            for job in requeue:
+                if job not in again:
+                    on_result(job, JobResult(job.key, error="the worker process died"))
+                    source.done(job.key)
             if pool_breaks >= MAX_POOL_BREAKS:
-                for job in reversed(queue):
+                for job in [*again, *source.take_all()]:
                     on_result(job, JobResult(job.key, error="the worker pool kept dying"))
-                break
-            queue.extend(by_key[k] for k in reversed(again))
+                    source.done(job.key)
+                return
+            retry = list(reversed(again))
 
     @staticmethod
     def _run_pool(
         fn: Callable[[Job], JobResult],
-        queue: list[Job],
-        by_key: Mapping[str, Job],
+        retry: list[Job],
+        source: JobSource,
         workers: int,
         on_result: OnResult,
-    ) -> list[str]:
-        """Run jobs from ``queue`` (popped from the end) in one process pool. Returns the keys
-        in flight when the pool broke (empty when done)."""
+    ) -> list[Job]:
+        """Run ``retry`` (popped from the end), then the jobs ``source`` hands out, in one process
+        pool, keeping at most two per worker in flight. Returns the jobs in flight when the pool
+        broke (empty when every job is done)."""
         ctx = multiprocessing.get_context("spawn")
-        in_flight: dict[cf.Future[JobResult], str] = {}
+        in_flight: dict[cf.Future[JobResult], Job] = {}
         executor = cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=init_worker
+            max_workers=workers, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),)
         )
         try:
-            while queue or in_flight:
-                while queue and len(in_flight) < 2 * workers:
-                    job = queue.pop()
-                    in_flight[executor.submit(fn, job)] = job.key
-                finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+            while True:
+                free = 2 * workers - len(in_flight)
+                batch = [retry.pop() for _ in range(min(free, len(retry)))]
+                batch += source.take(free - len(batch)) if free > len(batch) else []
+                for job in batch:
+                    in_flight[executor.submit(fn, job)] = job
+                if not in_flight:
+                    if source.wait():  # jobs that others held may come back
+                        continue
+                    return []
+                # while others hold jobs, look again now and then for jobs to take over
+                timeout = source.poll_s if source.waiting else None
+                finished, _ = cf.wait(in_flight, timeout=timeout, return_when=cf.FIRST_COMPLETED)
                 for future in finished:
-                    key = in_flight.pop(future)
+                    job = in_flight.pop(future)
                     try:
                         result = future.result()
                     except cf.process.BrokenProcessPool:
-                        return [key, *in_flight.values()]
-                    on_result(by_key[key], result)
-            return []
+                        return [job, *in_flight.values()]
+                    on_result(job, result)
+                    source.done(job.key)
         finally:
             executor.shutdown(wait=True, cancel_futures=True)

@@ -11,6 +11,7 @@ how the pool and the test set are capped and how many classes it has.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
@@ -136,8 +137,13 @@ def dataset_refs(prep: PreparedDataset, work: Path) -> dict[str, DataRef]:
     return {"y_pool": DataRef(str(y_pool)), "y_test": DataRef(str(y_test))}
 
 
-def features_refs(fz: Any, prep: PreparedDataset, work: Path) -> dict[str, DataRef]:
+def features_refs(
+    fz: Any, prep: PreparedDataset, work: Path, held: contextlib.ExitStack
+) -> dict[str, DataRef]:
     """The pool's and test set's features under ``fz`` (computed once, through the cache).
+
+    The cache entries are held (``held``) until the run ends, so ``cache clear`` in another
+    process cannot remove them before the workers open them.
 
     A text featurizer (tf-idf) gives term counts of the pool and test texts, tokenized once (one
     count matrix, shared term columns), for heads that fit tf-idf per trial (see
@@ -147,8 +153,8 @@ def features_refs(fz: Any, prep: PreparedDataset, work: Path) -> dict[str, DataR
     if fz.kind == "text":
         x_pool, x_test = _term_counts(prep, work, name)
     else:
-        x_pool = _features(fz, prep.pool_texts, work, f"{name}.pool")
-        x_test = _features(fz, prep.test_texts, work, f"{name}.test")
+        x_pool = _features(fz, prep.pool_texts, work, f"{name}.pool", held)
+        x_test = _features(fz, prep.test_texts, work, f"{name}.test", held)
     return {"x_pool": DataRef(x_pool), "x_test": DataRef(x_test)}
 
 
@@ -168,14 +174,20 @@ def _term_counts(prep: PreparedDataset, work: Path, dataset: str) -> tuple[str, 
     return str(paths[0]), str(paths[1])
 
 
-def _features(fz: Any, texts: list[str], work: Path, tag: str) -> str:
-    """The path of a file holding the features of ``texts`` (the cache entry when there is one)."""
+def _features(fz: Any, texts: list[str], work: Path, tag: str, held: contextlib.ExitStack) -> str:
+    """The path of a file holding the features of ``texts`` (the cache entry when there is one,
+    held until the run ends)."""
+    from littledata.features import cache as feature_cache
     from littledata.features import featurize
 
-    matrix = featurize(texts, fz, cache=True, label=tag.replace(".", "/"))
-    filename = getattr(matrix, "filename", None)
-    if filename and Path(filename).exists():
-        return str(filename)
+    for _ in range(3):
+        matrix = featurize(texts, fz, cache=True, label=tag.replace(".", "/"))
+        filename = getattr(matrix, "filename", None)
+        if not filename:
+            break
+        if feature_cache.hold(filename, held):
+            return str(filename)
+        # removed between computing and holding it: this process's map still reads it
     # not memory-mapped from the cache: hand it over as a file (a model id may hold "/")
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in fz.name)
     path = work / f"{tag}.{safe}.npy"

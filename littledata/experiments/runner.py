@@ -19,7 +19,9 @@
    worker processes with one BLAS thread each, reading features memory-mapped from the cache) and
    stores each finished trial at once from this process, in its own transaction. A trial that
    raises is recorded as a failure with its message and retried by the next run; it never stops
-   the run.
+   the run. Each trial is claimed in the store before it runs (:mod:`littledata.experiments.
+   claims`), so runs of the same trials executing at the same time share them instead of each
+   computing all of them.
 
 A trial (:func:`littledata.experiments.trials.run_trial`) samples its training rows from the
 pool, fits the head, calls ``predict_proba`` on the capped test rows and stores the task type's
@@ -29,9 +31,10 @@ metrics plus ``fit_seconds``, ``predict_seconds``, ``train_accuracy``, ``n_train
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -67,10 +70,14 @@ from littledata.experiments.prepare import (
 from littledata.experiments.spec import ExperimentSpec, resolve_datasets
 from littledata.experiments.store import Measurement, ResultsStore
 from littledata.experiments.trials import run_bench_job
+from littledata.io import locked_temp_dir, remove_abandoned_dirs
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RunSummary", "run_benchmark"]
+__all__ = ["WORK_PREFIX", "RunSummary", "run_benchmark"]
+
+WORK_PREFIX = "littledata-bench-"
+"""Prefix of a run's work folder in the system's temp folder (labels, term counts)."""
 
 
 @dataclass
@@ -87,6 +94,8 @@ class RunSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     caps: dict[str, dict[str, int]] = field(default_factory=dict)
     """Per dataset: ``pool`` and ``test`` rows after the caps."""
+    by_other_runs: int = 0
+    """Trials of this plan that other runs, executing at the same time, stored (or failed)."""
     workers: int = 0
     feature_seconds: float = 0.0
     trial_seconds: float = 0.0
@@ -103,8 +112,9 @@ class RunSummary:
         out = [
             f"spec {self.spec_name!r}: {len(self.datasets)} datasets, "
             f"{self.planned} trials planned",
-            f"ran {self.run}, already stored {self.already_stored}, failed {self.failed}, "
-            f"skipped combinations {len(self.skipped)}",
+            f"ran {self.run}, already stored {self.already_stored}, "
+            + (f"done by another run {self.by_other_runs}, " if self.by_other_runs else "")
+            + f"failed {self.failed}, skipped combinations {len(self.skipped)}",
             f"features {self.feature_seconds:.1f}s, trials {self.trial_seconds:.1f}s on "
             f"{self.workers} worker(s), total {self.total_seconds:.1f}s",
         ]
@@ -225,23 +235,36 @@ def run_benchmark(
     if dry_run:
         summary.total_seconds = time.perf_counter() - t_start
         return summary
+    since = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # failures from now on are not retried
     run_id = store.start_run(KIND, spec.to_dict())
     log.info(
         "%d trials planned, %d already stored, %d to run", len(trials), summary.already_stored,
         len(pending),
     )  # fmt: skip
 
-    with tempfile.TemporaryDirectory(prefix="littledata-bench-") as tmp:
-        work = Path(tmp)
+    _remove_leftovers()
+    with contextlib.ExitStack() as held, locked_temp_dir(WORK_PREFIX) as work:
         t_feat = time.perf_counter()
-        refs, pending = _compute_features(pending, prepared, featurizer_objs, work, summary, store)
+        refs, pending = _compute_features(
+            pending, prepared, featurizer_objs, work, summary, store, held
+        )
         summary.feature_seconds = time.perf_counter() - t_feat
         t_trials = time.perf_counter()
-        _run_trials(pending, refs, store, summary, executor)
+        _run_trials(pending, refs, store, summary, executor, since)
         summary.trial_seconds = time.perf_counter() - t_trials
     summary.total_seconds = time.perf_counter() - t_start
     store.finish_run(run_id, summary.to_dict())
     return summary
+
+
+def _remove_leftovers() -> None:
+    """Remove what killed runs left: their work folders, and the temporary files of
+    featurizations that were killed (never those of live processes)."""
+    from littledata.features import cache as feature_cache
+
+    for folder in remove_abandoned_dirs(WORK_PREFIX):
+        log.info("removed %s, left by a benchmark run that was killed", folder)
+    feature_cache.remove_abandoned()
 
 
 def _compute_features(
@@ -251,6 +274,7 @@ def _compute_features(
     work: Path,
     summary: RunSummary,
     store: ResultsStore,
+    held: contextlib.ExitStack,
 ) -> tuple[dict[tuple[str, str], dict[str, DataRef]], list[Trial]]:
     from littledata import progress
 
@@ -262,7 +286,7 @@ def _compute_features(
         prep = prepared[dataset]
         labels = dataset_refs(prep, work)
         try:
-            features = features_refs(featurizer_objs[fname], prep, work)
+            features = features_refs(featurizer_objs[fname], prep, work, held)
         except Exception as exc:  # the trials of this pair fail; the rest of the run goes on
             log.error("features of %s with %s failed: %s", dataset, fname, exc)
             broken[pair] = f"featurizing failed: {type(exc).__name__}: {exc}"
@@ -291,8 +315,10 @@ def _store_result(
         _record_failure(store, summary, trial, result.error)
         return
     measurements = [Measurement(k, v) for k, v in sorted(result.values.items())]
-    store.add_trial(kind=KIND, key=trial.key, config=trial.config, measurements=measurements)
-    summary.run += 1
+    if store.add_trial(kind=KIND, key=trial.key, config=trial.config, measurements=measurements):
+        summary.run += 1
+    else:  # another run stored it first (its claim had lapsed): this run's copy is dropped
+        summary.by_other_runs += 1
 
 
 def _run_trials(
@@ -301,8 +327,12 @@ def _run_trials(
     store: ResultsStore,
     summary: RunSummary,
     executor: Executor,
+    since: dt.datetime,
 ) -> None:
+    """Run the trials this run can claim (see :mod:`littledata.experiments.claims`) until every
+    trial of ``pending`` is stored or failed, by this run or by others running at the same time."""
     from littledata import progress
+    from littledata.experiments.claims import TrialFeeder
 
     if not pending:
         return
@@ -315,4 +345,9 @@ def _run_trials(
             pbar.update(1)
             pbar.set_postfix(failed=summary.failed, refresh=False)
 
-        executor.run(run_bench_job, jobs, on_result)
+        feeder = TrialFeeder(store, KIND, jobs, since=since, on_elsewhere=pbar.update)
+        try:
+            executor.run(run_bench_job, feeder, on_result)
+        finally:
+            feeder.close()
+            summary.by_other_runs += feeder.elsewhere

@@ -27,6 +27,7 @@ registries when the runner plans the grid (:func:`resolve_datasets` here for dat
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -72,7 +73,8 @@ class ExperimentSpec:
     """A validated experiment spec (see the module docstring for each key).
 
     ``sizes`` and ``per_class_sizes``: exactly one is non-empty. ``train_pool_cap`` and
-    ``test_cap`` are ``None`` for no cap. ``n_jobs`` is ``0`` for all cores.
+    ``test_cap`` are ``None`` for no cap. ``n_jobs`` is ``0`` for all cores (and never more than
+    the usable cores: see :meth:`workers`).
     """
 
     name: str = "custom"
@@ -100,13 +102,23 @@ class ExperimentSpec:
         return self.metrics[0]
 
     def workers(self) -> int:
-        """The number of worker processes to use (``n_jobs``, or all usable cores for 0)."""
-        if self.n_jobs > 0:
-            return self.n_jobs
+        """The number of worker processes to use: ``n_jobs``, or all usable cores for 0.
+
+        More workers than usable cores (``os.sched_getaffinity``) only add memory (each holds
+        its own copy of the libraries) and contention: ``n_jobs`` is capped there, with a
+        warning.
+        """
         try:
-            return max(1, len(os.sched_getaffinity(0)))
+            cores = max(1, len(os.sched_getaffinity(0)))
         except AttributeError:  # not on Linux
-            return max(1, os.cpu_count() or 1)
+            cores = max(1, os.cpu_count() or 1)
+        if self.n_jobs > cores:
+            logging.getLogger(__name__).warning(
+                "n_jobs=%d is more than the %d usable cores; using %d worker processes.",
+                self.n_jobs, cores, cores,
+            )  # fmt: skip
+            return cores
+        return self.n_jobs if self.n_jobs > 0 else cores
 
     def to_dict(self) -> dict[str, Any]:
         """Return the spec as plain JSON-able data (the form recorded with a run)."""

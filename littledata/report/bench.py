@@ -95,6 +95,9 @@ def write_report(
     store = store or ResultsStore()
     out = Path(out_dir) if out_dir is not None else default_report_dir()
     out.mkdir(parents=True, exist_ok=True)
+    from littledata.io import remove_abandoned_temps_in
+
+    remove_abandoned_temps_in(out, (".html", ".png", ".svg"))  # what killed reports left
     run = _latest_run(store)
     spec = _spec_from_dict(run["spec"]) if run else None
     if keys is None and not all_trials and run is not None:
