@@ -17,7 +17,9 @@ from littledata.experiments.execution import (
     Executor,
     Job,
     JobResult,
+    JobSource,
     SerialExecutor,
+    as_source,
     get_executor,
     guarded,
     resolve,
@@ -38,12 +40,15 @@ class ReversedExecutor:
     def run(
         self,
         fn: Callable[[Job], JobResult],
-        jobs: Sequence[Job],
+        jobs: JobSource | Sequence[Job],
         on_result: Callable[[Job, JobResult], None],
     ) -> None:
-        for job in reversed(jobs):
-            self.seen.append(job.key)
-            on_result(job, fn(job))
+        source = as_source(jobs)
+        while source.wait():
+            for job in reversed(source.take_all()):
+                self.seen.append(job.key)
+                on_result(job, fn(job))
+                source.done(job.key)
 
 
 def _toy(name: str) -> Dataset:
