@@ -203,7 +203,9 @@ def test_save_and_resume_gives_the_same_next_query(tmp_path) -> None:  # type: i
     state = json.loads(path.read_text())
     assert state["format"] == "littledata-active-learner"
     assert len(state["labeled"]) == 18 and len(state["history"]) == 3
-    assert state["head"]["estimator"].endswith("LogisticRegression")
+    # a registered head (logreg-default's class), by name: no dotted path in the file
+    assert state["head"]["class"] == "logreg-default"
+    assert state["head"]["params"]["max_iter"] == 200
     assert not list(tmp_path.glob(".*tmp"))  # atomic write left no temporary file
 
     resumed = ActiveLearner.load(path, features=X)

@@ -22,8 +22,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import importlib
-import json
 import logging
 import time
 from collections.abc import Hashable, Mapping, Sequence
@@ -32,17 +30,20 @@ from typing import Any
 
 import numpy as np
 
+from littledata.active.session_file import (
+    FORMAT,
+    FORMAT_VERSION,
+    head_from_session,
+    read_session,
+    strategy_from_session,
+)
 from littledata.active.strategies import QueryStrategy, _check_n, get_strategy
-from littledata.errors import ConfigError, DataFormatError, LittleDataError
+from littledata.errors import ConfigError, DataFormatError
 from littledata.io import atomic_write_json
 
 log = logging.getLogger(__name__)
 
 __all__ = ["FORMAT", "ActiveLearner", "check_head_supports"]
-
-FORMAT = "littledata-active-learner"
-FORMAT_VERSION = 1
-_SAFE_HEAD_MODULES = ("sklearn.", "littledata.")
 
 
 _CONTROLLER: Any = None
@@ -571,13 +572,13 @@ class ActiveLearner:
     def _head_spec(self) -> dict[str, Any]:
         if isinstance(self.head, str):
             return {"name": self.head, "params": self.head_params}
-        cls = type(self.head)
-        params = {k: _jsonable(v) for k, v in self.head.get_params(deep=False).items()}
+        from littledata.heads.saved import estimator_spec
+
         try:
-            json.dumps(params)
-        except TypeError:
-            params = None  # type: ignore[assignment]
-        return {"estimator": f"{cls.__module__}.{cls.__qualname__}", "params": params}
+            return estimator_spec(self.head)
+        except ConfigError:  # only a description for load()'s message; never imported
+            cls = type(self.head)
+            return {"unregistered": f"{cls.__module__}.{cls.__qualname__}"}
 
     def _featurizer_spec(self) -> dict[str, Any] | None:
         fz = self.featurizer
@@ -648,40 +649,29 @@ class ActiveLearner:
         from ``features`` for a features-only pool; features are read through the feature cache
         (computed again only when the cache lost them) and checked against the saved
         fingerprints. ``head`` overrides the saved head (needed when the head was an estimator
-        that is not from scikit-learn or littledata).
+        whose class no registered head builds: a file only selects registered heads, see
+        :mod:`littledata.active.session_file`).
         """
-        path = Path(path)
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataFormatError(f"No saved session at {path}.") from None
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(f"{path} is not a saved session (invalid JSON: {exc}).") from None
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise DataFormatError(f"{path} is not an ActiveLearner session file.")
-        if state.get("version", 0) > FORMAT_VERSION:
-            raise DataFormatError(
-                f"{path} was written by a newer littledata (format {state['version']}); upgrade."
-            )
+        state = read_session(path)
         pool = state["pool"]
         fz_spec = state.get("featurizer")
         featurizer = None
         options: dict[str, Any] = {}
         if fz_spec:
             featurizer, options = fz_spec.get("name"), dict(fz_spec.get("options") or {})
-        head_obj = head if head is not None else cls._head_from_spec(state["head"])
+        head_obj, head_params = (
+            (head, {}) if head is not None else head_from_session(state["head"], path)
+        )
         kwargs: dict[str, Any] = {
             "classes": state["classes"],
             "seed": state["seed"],
-            "cold_start": get_strategy(
-                state["cold_start"]["name"], **state["cold_start"]["params"]
-            ),
+            "cold_start": strategy_from_session(state["cold_start"], path),
             "featurizer_options": options,
             "retune_growth": float(state.get("retune_growth", 0.25)),
         }
         if isinstance(head_obj, str):
-            kwargs["head_params"] = state["head"].get("params") or {}
-        strategy = get_strategy(state["strategy"]["name"], **state["strategy"]["params"])
+            kwargs["head_params"] = head_params
+        strategy = strategy_from_session(state["strategy"], path)
         source = pool.get("source")
         if source == "dataset" and texts is None and features is None:
             from littledata.active.simulate import load_single_label
@@ -699,7 +689,14 @@ class ActiveLearner:
         elif texts is not None:
             if featurizer is None:
                 raise DataFormatError(f"{path} names no featurizer; pass features=... to load().")
-            learner = cls(featurizer, head_obj, strategy, texts=texts, **kwargs)
+            try:
+                learner = cls(featurizer, head_obj, strategy, texts=texts, **kwargs)
+            except TypeError as exc:  # an option the featurizer does not take
+                if not options:
+                    raise
+                raise ConfigError(
+                    f"The featurizer options in {path} are not valid: {exc}"
+                ) from None
         else:
             raise ConfigError(
                 f"{path} holds no texts (it was saved from a features-only pool or without "
@@ -737,23 +734,6 @@ class ActiveLearner:
             learner._tuned_C, learner._tuned_n = float(tuned["C"]), int(tuned["n_labeled"])
         learner.round = int(state.get("round", len(learner.history)))
         return learner
-
-    @staticmethod
-    def _head_from_spec(spec: Mapping[str, Any]) -> Any:
-        if "name" in spec:
-            return spec["name"]
-        target = str(spec.get("estimator", ""))
-        if not target.startswith(_SAFE_HEAD_MODULES) or spec.get("params") is None:
-            raise ConfigError(
-                f"The session's head {target!r} cannot be rebuilt from JSON; pass head=... to "
-                "load() (an unfitted estimator)."
-            )
-        module, _, name = target.rpartition(".")
-        try:
-            cls = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError) as exc:
-            raise LittleDataError(f"Cannot import the saved head {target!r}: {exc}") from None
-        return cls(**spec["params"])
 
     def __repr__(self) -> str:
         fz = (
