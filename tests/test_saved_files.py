@@ -221,3 +221,35 @@ def test_bad_strategy_parameters_and_undecodable_files_are_clear_errors(tmp_path
         ActiveLearner.load(path, features=X)
     with pytest.raises(DataFormatError, match="folder"):
         ActiveLearner.load(tmp_path, features=X)
+
+
+@pytest.mark.model
+def test_a_model_folder_naming_custom_code_is_loaded_without_running_it(tmp_path: Path) -> None:
+    """A session or spec may name a local model folder as its featurizer: its weights are read
+    as data, and code its config points to (``auto_map``) is never imported."""
+    import os
+    import shutil
+
+    from littledata.features import get_featurizer
+    from littledata.features.transformer import resolve_model
+
+    src = resolve_model("minilm")
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for item in src.iterdir():
+        if item.name == "config.json":
+            continue
+        if item.is_file():
+            os.symlink(item, folder / item.name)
+        else:
+            shutil.copytree(item, folder / item.name)
+    config = json.loads((src / "config.json").read_text(encoding="utf-8"))
+    config["auto_map"] = {"AutoModel": "evil.EvilModel", "AutoTokenizer": ["evil.Tok", None]}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    marker = tmp_path / "PWNED"
+    (folder / "evil.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\n"
+        "from transformers import BertModel as EvilModel\n"
+    )
+    assert get_featurizer(str(folder)).transform(["hello"]).shape == (1, 384)
+    assert not marker.exists()
