@@ -127,7 +127,10 @@ def load_single_label(name: str, *, mirror: str | None = None) -> Dataset:
     return ds
 
 
-def _cap(n: int, cap: int | None, seed: int) -> np.ndarray:
+def _cap(n: int, cap: int | None, seed: int, name: str) -> np.ndarray:
+    from littledata.experiments.sampling import check_cap
+
+    cap = check_cap(cap, name)
     if cap is None or n <= cap:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, size=cap, replace=False))
@@ -199,7 +202,8 @@ def prepare_task(
     """Load a registry dataset and featurize its train (pool) and test splits.
 
     Whole splits are featurized (through the feature cache, shared with the benchmarks); then the
-    pool and the test set are capped by seeded random samples (``cap_seed``). The reference head
+    pool and the test set are capped by seeded random samples (``cap_seed``; a cap of ``None`` or
+    ``0`` keeps the whole split). The reference head
     (labels to 95%) is trained on the whole training split, not only on the capped pool.
     """
     from littledata.features import featurize, get_featurizer
@@ -212,8 +216,8 @@ def prepare_task(
             f"is {fz.kind!r}."
         )
     train, test = ds.train, ds.test
-    pool_rows = _cap(len(train), pool_cap, cap_seed)
-    test_rows = _cap(len(test), test_cap, cap_seed + 1)
+    pool_rows = _cap(len(train), pool_cap, cap_seed, "pool_cap")
+    test_rows = _cap(len(test), test_cap, cap_seed + 1, "test_cap")
     X_train = np.asarray(featurize(train.texts, fz))
     y_train = np.asarray(train.labels, dtype=np.int64)
     X_pool = X_train[pool_rows]
@@ -509,7 +513,8 @@ def simulate(
     strategy_params: ``{strategy name: {param: value}}``.
     init, init_strategy, batch, budget: the loop (see :func:`run_trial`).
     seeds: how many seeds (``0..seeds-1``) or the seeds themselves.
-    pool_cap, test_cap, cap_seed: caps of the pool and the test set (seeded samples).
+    pool_cap, test_cap, cap_seed: caps of the pool and the test set (seeded samples; ``None``
+        or ``0`` for no cap, as everywhere).
     stop_set_size, stop_threshold, stop_window: the stopping criterion.
     subsample: score at most this many pool rows per query (a seeded random subset).
     store: a :class:`ResultsStore` or its URL; ``None`` keeps the results in memory only.
@@ -526,8 +531,11 @@ def simulate(
     """
     import pandas as pd
 
+    from littledata.experiments.sampling import check_cap
     from littledata.experiments.store import ResultsStore, trial_key
     from littledata.progress import track
+
+    pool_cap, test_cap = check_cap(pool_cap, "pool_cap"), check_cap(test_cap, "test_cap")
 
     if isinstance(seeds, (int, np.integer)):
         if seeds < 1:

@@ -120,8 +120,12 @@ def simulate_command(
         str, typer.Option("--featurizer", "-f", help="Featurizer name.")
     ] = "minilm",
     head: Annotated[str, typer.Option(help="Head name.")] = "logreg",
-    pool_cap: Annotated[int, typer.Option(help="At most this many pool rows (seeded).")] = 20000,
-    test_cap: Annotated[int, typer.Option(help="At most this many test rows (seeded).")] = 2000,
+    pool_cap: Annotated[
+        int, typer.Option(help="At most this many pool rows (seeded; 0: the whole train split).")
+    ] = 20000,
+    test_cap: Annotated[
+        int, typer.Option(help="At most this many test rows (seeded; 0: the whole test split).")
+    ] = 2000,
     subsample: Annotated[
         int | None, typer.Option(help="Score at most this many pool rows per query (speed).")
     ] = None,
