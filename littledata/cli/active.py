@@ -65,9 +65,10 @@ def _pm(mean: float, std: float) -> str:
 
 def summary_table(summary: pd.DataFrame, title: str = "") -> object:
     """A rich table of :func:`littledata.active.simulate.summarize`'s output."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title or None, title_justify="left")
+    table = Table(title=escape(title) or None, title_justify="left")
     for name, justify in (
         ("strategy", "left"),
         ("seeds", "right"),
@@ -179,10 +180,12 @@ def simulate_command(
         rows = f" ({result.reference_size:,} rows)" if result.reference_size else ""
         console.print(
             f"{head} on the whole training split{rows}: accuracy {ref:.3f}; labels to 95% is "
-            f"the first point where the mean curve reaches {0.95 * ref:.3f}."
+            f"the first point where the mean curve reaches {0.95 * ref:.3f}.",
+            markup=False,
         )
     console.print(
-        f"{result.ran} run(s) simulated, {result.skipped} already stored; store: {store.url}"
+        f"{result.ran} run(s) simulated, {result.skipped} already stored; store: {store.url}",
+        markup=False,
     )
 
 

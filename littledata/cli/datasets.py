@@ -259,6 +259,14 @@ def show(
     from littledata.datasets.registry import DATASETS
     from littledata.datasets.stats import dataset_stats, stats_as_dict
 
+    for option, value, low in (
+        ("--examples", examples, 0),
+        ("--seed", seed, 0),
+        ("--max-labels", max_labels, 0),
+        ("--width", width, 1),
+    ):
+        if value < low:
+            raise ConfigError(f"{option} must be at least {low}, got {value}.")
     ds = load_dataset(
         name,
         mirror=mirror,
