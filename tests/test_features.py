@@ -718,6 +718,28 @@ def test_spacy_featurizer_with_a_stand_in_spacy(monkeypatch: pytest.MonkeyPatch)
     assert not x[1].any() and not x[3].any()
 
 
+def test_an_mpnet_archive_member_outside_its_folder_is_refused(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import zipfile
+
+    from littledata.errors import ConfigError
+    from littledata.features import transformer
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("all-mpnet-base-v2/config.json", '{"hidden_size": 768}')
+        # extracted into ".../out": "../outside" begins with the same letters, but is not inside
+        zf.writestr("../outside/evil.txt", "not yours")
+    part = tmp_path / "all-mpnet-base-v2.zip.001"
+    part.write_bytes(buf.getvalue())
+    monkeypatch.setattr(transformer, "_mpnet_parts", lambda: [part])
+    with pytest.raises(ConfigError, match=r"unsafe path '\.\./outside/evil\.txt'"):
+        transformer._mpnet_path()
+    assert not (home / "models" / "all-mpnet-base-v2-packaged").exists()
+
+
 def test_mpnet_is_rebuilt_once_from_its_split_zip(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
