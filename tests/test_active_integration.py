@@ -32,6 +32,9 @@ TEXTS = [
     "how much does the premium plan cost",
 ]
 
+# the whole stack (catalog, features and their cache, head, store, CLI): slow, end to end
+pytestmark = pytest.mark.integration
+
 
 def test_learner_on_texts_saves_and_resumes_through_the_feature_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
     learner = ActiveLearner.from_texts(

@@ -22,6 +22,9 @@ from typer.testing import CliRunner
 from littledata.cli import app
 from littledata.datasets.registry import get_spec, list_specs
 
+# the console script in subprocesses and real datasets: slow, end to end
+pytestmark = pytest.mark.integration
+
 
 def _command() -> list[str]:
     script = Path(sys.executable).with_name("littledata")

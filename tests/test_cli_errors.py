@@ -199,6 +199,7 @@ def _run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int,
     return int(code or 0), out, err
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("path, name, index", _cases())
 def test_bad_input_is_one_line_and_exit_status_2(
     path: tuple[str, ...],
@@ -229,6 +230,7 @@ def test_bad_input_is_one_line_and_exit_status_2(
     assert errors == [len(lines) - 1], (args, err)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("path", sorted(NO_INPUT), ids=" ".join)
 def test_commands_without_input_work_in_a_data_home_full_of_bad_files(
     path: tuple[str, ...], hostile_home: Path, capsys: pytest.CaptureFixture[str]
@@ -238,6 +240,7 @@ def test_commands_without_input_work_in_a_data_home_full_of_bad_files(
     assert "Traceback" not in err and out
 
 
+@pytest.mark.integration
 def test_cache_ls_shows_a_label_that_looks_like_markup_as_it_is(
     hostile_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

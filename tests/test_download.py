@@ -383,6 +383,7 @@ def test_download_breaking_halfway_leaves_nothing(
     assert _leftovers(home) == []  # no partial file, no temporary file, no record
 
 
+@pytest.mark.integration
 def test_download_killed_halfway_is_cleaned_up_by_the_next_run(
     fake: Fake, home: Path, server: _Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:

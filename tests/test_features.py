@@ -485,6 +485,7 @@ def test_glove_mean_skips_oov_words_and_gives_zero_without_known_words(
 # -- windows (tokenizer only) ----------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_long_text_is_split_into_overlapping_windows() -> None:
     fz = get_featurizer("minilm")
     assert fz.max_length == 256 and fz.window_overlap == 32
@@ -580,6 +581,7 @@ def test_cached_featurization_memory_does_not_grow_with_the_texts(home: Path) ->
     assert peak_large < 16000 * 512 * 4 / 8, peak_large  # the checksum reads 1 MB blocks
 
 
+@pytest.mark.integration
 def test_long_documents_are_tokenized_in_bounded_chunks(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -177,6 +177,7 @@ def test_bad_url_is_a_config_error() -> None:
         ResultsStore("not a url")
 
 
+@pytest.mark.integration
 def test_concurrent_writers_never_duplicate(tmp_path: Path) -> None:
     """Two processes storing the same 30 trials at once: each trial ends up stored exactly once."""
     url = f"sqlite:///{tmp_path / 'r.sqlite'}"
