@@ -263,6 +263,11 @@ def test_settings_are_checked_before_the_dataset_is_loaded(monkeypatch) -> None:
         simulate("trec", ["margin"], **kw, stop_threshold=0.0)
     with pytest.raises(ConfigError, match="single-label"):
         simulate("goemotions", ["margin"], **kw)
+    for cap in ("pool_cap", "test_cap"):  # one meaning for caps everywhere: 0 none, < 0 refused
+        with pytest.raises(ConfigError, match=rf"{cap} must be a number of rows \(0 for no cap\)"):
+            simulate("trec", ["margin"], **kw, **{cap: -1})
+        with pytest.raises(ConfigError, match=cap):
+            simulate("trec", ["margin"], **kw, **{cap: 2.5})
 
 
 def test_a_head_without_probabilities_is_evaluated_by_its_predictions() -> None:

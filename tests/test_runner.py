@@ -152,6 +152,7 @@ def _counts(db: Path) -> tuple[int, int, int]:
     return trials, distinct, meas
 
 
+@pytest.mark.integration
 def test_tiny_grid_runs_end_to_end_and_a_rerun_skips_everything(
     script: Path, tmp_path: Path
 ) -> None:
@@ -182,6 +183,7 @@ def test_tiny_grid_runs_end_to_end_and_a_rerun_skips_everything(
     assert _counts(db) == (PLANNED, PLANNED, PLANNED * N_METRICS)
 
 
+@pytest.mark.integration
 def test_resume_after_sigkill_mid_run(script: Path, tmp_path: Path) -> None:
     grid = {**GRID, "heads": ["knn", "centroid"], "baseline": False}
     planned = 2 * (3 + 2) * 2
@@ -217,6 +219,7 @@ def test_resume_after_sigkill_mid_run(script: Path, tmp_path: Path) -> None:
     assert _counts(db) == (planned, planned, planned * N_METRICS)
 
 
+@pytest.mark.integration
 def test_a_failing_trial_is_recorded_and_retried(
     script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -99,6 +99,15 @@ def test_missing_file_and_bad_override() -> None:
         load_spec(overrides=parse_overrides(["seed=3"]))
 
 
+def test_a_spec_file_that_is_not_utf8_or_not_a_file_is_a_config_error(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('name = "café"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_spec(latin1)
+    with pytest.raises(ConfigError, match="Cannot read the spec file"):
+        load_spec(tmp_path)
+
+
 def test_parse_overrides_types() -> None:
     assert parse_overrides(["baseline=false", "sizes=[1, 2]", "name=x y", "test-cap=0"]) == {
         "baseline": False,

@@ -111,11 +111,14 @@ def prepare_task(
     """Load a registry dataset and featurize its train (pool) and test splits.
 
     Whole splits are featurized (through the feature cache, shared with the benchmarks); then the
-    pool and the test set are capped by seeded random samples (``cap_seed``). The reference head
+    pool and the test set are capped by seeded random samples (``cap_seed``; a cap of ``None`` or
+    ``0`` keeps the whole split). The reference head
     (labels to 95%) is trained on the whole training split, not only on the capped pool.
     """
+    from littledata.experiments.sampling import check_cap
     from littledata.features import featurize, get_featurizer
 
+    pool_cap, test_cap = check_cap(pool_cap, "pool_cap"), check_cap(test_cap, "test_cap")
     ds = load_active_dataset(dataset, mirror=mirror)
     task = get_task_type(str(ds.task))
     fz = get_featurizer(featurizer)

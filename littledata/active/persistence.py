@@ -7,7 +7,8 @@ rows), the head's search state and the history. No features and no model: loadin
 features back through the feature cache and refits the head.
 
 A file only ever *selects* among registered heads and strategies, by name, with parameters
-validated against them; nothing named in a file is imported or called.
+validated against them; nothing named in a file is imported or called. Reading checks the file
+key by key first (:mod:`littledata.active.session_file`).
 
 Format versions: 1 (labels and history), 2 (adds the pending batch, skipped rows and the head's
 search state under ``search``). Version 1 files load.
@@ -16,24 +17,26 @@ search state under ``search``). Version 1 files load.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from littledata.active.labels import LabelState, jsonable
-from littledata.active.strategies import get_strategy
+from littledata.active.labels import LabelState
+from littledata.active.session_file import (
+    FORMAT,
+    FORMAT_VERSION,
+    head_from_session,
+    read_session,
+    strategy_from_session,
+)
 from littledata.errors import ConfigError, DataFormatError
 from littledata.io import atomic_write_json
 
 ActiveLearner = Any  # littledata.active.learner.ActiveLearner (not imported: it imports this)
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "features_digest", "load_session", "session_state"]
-
-FORMAT = "littledata-active-learner"
-FORMAT_VERSION = 2
 
 
 def features_digest(features: np.ndarray) -> str:
@@ -47,14 +50,13 @@ def features_digest(features: np.ndarray) -> str:
 def _head_spec(learner: ActiveLearner) -> dict[str, Any]:
     if isinstance(learner.head, str):
         return {"name": learner.head, "params": learner.head_params}
-    cls = type(learner.head)
-    params = {k: jsonable(v) for k, v in learner.head.get_params(deep=False).items()}
+    from littledata.heads.saved import estimator_spec
+
     try:
-        json.dumps(params)
-    except TypeError:
-        params = None  # type: ignore[assignment]
-    # recorded for the reader's information only: loading never imports it
-    return {"estimator": f"{cls.__module__}.{cls.__qualname__}", "params": params}
+        return estimator_spec(learner.head)
+    except ConfigError:  # only a description for load()'s message; never imported
+        cls = type(learner.head)
+        return {"unregistered": f"{cls.__module__}.{cls.__qualname__}"}
 
 
 def _featurizer_spec(learner: ActiveLearner) -> dict[str, Any] | None:
@@ -107,32 +109,6 @@ def save_session(learner: ActiveLearner, path: str | Path, *, include_texts: boo
     return path
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataFormatError(f"No saved session at {path}.") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataFormatError(f"{path} is not a saved session (invalid JSON: {exc}).") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise DataFormatError(f"{path} is not an ActiveLearner session file.")
-    if state.get("version", 0) > FORMAT_VERSION:
-        raise DataFormatError(
-            f"{path} was written by a newer littledata (format {state['version']}); upgrade."
-        )
-    return state
-
-
-def _head_from_spec(spec: Mapping[str, Any]) -> Any:
-    """A registered head's name; an estimator recorded by class needs ``head=`` at load."""
-    if "name" in spec:
-        return spec["name"]
-    raise ConfigError(
-        f"The session's head ({spec.get('estimator', 'an estimator object')}) was an estimator, "
-        "which a session file does not rebuild; pass head=... to load() (an unfitted estimator)."
-    )
-
-
 def _search_state(state: Mapping[str, Any]) -> dict[str, Any] | None:
     if state.get("search"):
         return dict(state["search"])
@@ -153,24 +129,26 @@ def load_session(
 ) -> ActiveLearner:
     """Resume a session written by :func:`save_session` (see :meth:`ActiveLearner.load`)."""
     path = Path(path)
-    state = _read(path)
+    state = read_session(path)
     pool = state["pool"]
     fz_spec = state.get("featurizer")
     featurizer = None
     options: dict[str, Any] = {}
     if fz_spec:
         featurizer, options = fz_spec.get("name"), dict(fz_spec.get("options") or {})
-    head_obj = head if head is not None else _head_from_spec(state["head"])
+    head_obj, head_params = (
+        (head, {}) if head is not None else head_from_session(state["head"], path)
+    )
     kwargs: dict[str, Any] = {
         "classes": state["classes"],
         "seed": state["seed"],
-        "cold_start": get_strategy(state["cold_start"]["name"], **state["cold_start"]["params"]),
+        "cold_start": strategy_from_session(state["cold_start"], path),
         "featurizer_options": options,
         "retune_growth": float(state.get("retune_growth", 0.25)),
     }
     if isinstance(head_obj, str):
-        kwargs["head_params"] = state["head"].get("params") or {}
-    strategy = get_strategy(state["strategy"]["name"], **state["strategy"]["params"])
+        kwargs["head_params"] = head_params
+    strategy = strategy_from_session(state["strategy"], path)
     source = pool.get("source")
     if source == "dataset" and texts is None and features is None:
         from littledata.active.data import load_active_dataset
@@ -188,7 +166,12 @@ def load_session(
     elif texts is not None:
         if featurizer is None:
             raise DataFormatError(f"{path} names no featurizer; pass features=... to load().")
-        learner = cls(featurizer, head_obj, strategy, texts=texts, **kwargs)
+        try:
+            learner = cls(featurizer, head_obj, strategy, texts=texts, **kwargs)
+        except TypeError as exc:  # an option the featurizer does not take
+            if not options:
+                raise
+            raise ConfigError(f"The featurizer options in {path} are not valid: {exc}") from None
     else:
         raise ConfigError(
             f"{path} holds no texts (it was saved from a features-only pool or without "

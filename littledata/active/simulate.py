@@ -168,7 +168,8 @@ def simulate(
     strategy_params: ``{strategy name: {param: value}}``.
     init, init_strategy, batch, budget: the loop (see :func:`run_trial`).
     seeds: how many seeds (``0..seeds-1``) or the seeds themselves.
-    pool_cap, test_cap, cap_seed: caps of the pool and the test set (seeded samples).
+    pool_cap, test_cap, cap_seed: caps of the pool and the test set (seeded samples; ``None``
+        or ``0`` for no cap, as everywhere).
     stop_set_size, stop_threshold, stop_window: the stopping criterion.
     subsample: score at most this many pool rows per query (a seeded random subset).
     store: a :class:`ResultsStore` or its URL; ``None`` keeps the results in memory only.
@@ -189,8 +190,13 @@ def simulate(
     """
     import pandas as pd
 
+    from littledata.experiments.sampling import check_cap
     from littledata.experiments.store import ResultsStore, trial_key
     from littledata.progress import bar
+
+    pool_cap, test_cap = check_cap(pool_cap, "pool_cap"), check_cap(test_cap, "test_cap")
+
+    pool_cap, test_cap = check_cap(pool_cap, "pool_cap"), check_cap(test_cap, "test_cap")
 
     if isinstance(seeds, (int, np.integer)):
         if seeds < 1:

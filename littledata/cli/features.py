@@ -123,6 +123,7 @@ def featurizers_command() -> None:
 @cache_app.command("ls")
 def cache_ls() -> None:
     """List cached features: featurizer, dataset/split (texts fingerprint), shape, size, date."""
+    from rich.markup import escape
     from rich.table import Table
 
     from littledata.features import cache as feature_cache
@@ -130,24 +131,27 @@ def cache_ls() -> None:
     entries = feature_cache.entries()
     console = _console()
     if not entries:
-        console.print(f"The feature cache is empty ({feature_cache.cache_dir()}).")
+        console.print(f"The feature cache is empty ({feature_cache.cache_dir()}).", markup=False)
         return
     table = Table(
         "featurizer", "dataset / texts", "shape", "size", "created", box=None, show_edge=False
     )
     total = 0
     for e in entries:
+        # labels and names come from files and user paths: shown as they are, never as markup
         what = f"{e.label} ({e.texts_fingerprint[:12]})" if e.label else e.texts_fingerprint[:12]
         table.add_row(
-            f"{e.featurizer} ({e.fingerprint[:8]})",
-            what,
+            escape(f"{e.featurizer} ({e.fingerprint[:8]})"),
+            escape(what),
             " x ".join(map(str, e.shape)),
             _size(e.bytes),
             e.created.replace("T", " ")[:16],
         )
         total += e.bytes
     console.print(table)
-    console.print(f"{len(entries)} entries, {_size(total)} in {feature_cache.cache_dir()}")
+    console.print(
+        f"{len(entries)} entries, {_size(total)} in {feature_cache.cache_dir()}", markup=False
+    )
 
 
 @cache_app.command("clear")

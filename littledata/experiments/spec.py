@@ -313,8 +313,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"Spec file {str(path)!r} does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"Spec file {str(path)!r} is not UTF-8 text ({exc}); TOML files are UTF-8: save it "
+            "with that encoding."
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Spec file {str(path)!r} is not valid TOML: {exc}.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the spec file {str(path)!r}: {exc.strerror}.") from None
 
 
 def packaged_spec_text(name: str) -> str:

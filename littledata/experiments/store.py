@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from littledata.errors import ConfigError
+from littledata.errors import ConfigError, DataFormatError, LittleDataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -193,7 +193,22 @@ def _is_sqlite_memory(url: sa.URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def _make_engine(url_text: str) -> sa.Engine:
+def _store_error(url_text: str, exc: BaseException) -> LittleDataError:
+    """The one-line error for a database that cannot be used (not a database, corrupt, cannot
+    be opened or reached)."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    if "not a database" in reason or "malformed" in reason:
+        return DataFormatError(
+            f"The results store {url_text} is not a usable SQLite database ({reason}). Move the "
+            "file away (or restore it from a backup), or point --db at another file."
+        )
+    return ConfigError(
+        f"Cannot use the results store {url_text}: {reason}. Check the URL (e.g. "
+        "'sqlite:///path/to/results.sqlite'), or leave --db out for the data home's store."
+    )
+
+
+def _make_engine(url_text: str, create: bool = True) -> sa.Engine:
     try:
         url = sa.make_url(url_text)
     except sa.exc.ArgumentError as exc:
@@ -208,7 +223,20 @@ def _make_engine(url_text: str) -> sa.Engine:
             kwargs["poolclass"] = sa.pool.StaticPool
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
-            Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(url.database or "").expanduser()
+            url = url.set(database=str(path))  # sqlite itself does not expand "~"
+            if not create and not path.is_file():
+                raise ConfigError(
+                    f"There is no results store at {path} ({url_text}); run `littledata bench` "
+                    "(or `littledata active simulate`) first, or check --db."
+                )
+            if path.is_dir():
+                raise ConfigError(f"The results store {url_text} names a folder, not a file.")
+            if not path.parent.is_dir():  # a typo in --db should not create folders
+                raise ConfigError(
+                    f"The folder {path.parent} of the results store {url_text} does not exist; "
+                    "create it first, or check --db."
+                )
             kwargs["connect_args"] = {"timeout": 60}
     try:
         engine = sa.create_engine(url, **kwargs)
@@ -217,6 +245,18 @@ def _make_engine(url_text: str) -> sa.Engine:
             f"The database driver for {url.drivername!r} is not installed ({exc.name}); install it "
             "or use a 'sqlite:///...' URL."
         ) from None
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _one_line(context: Any) -> None:
+        # A file that is not a database, a corrupt one, a path that cannot be opened, a server
+        # that cannot be reached: one clear error instead of SQLAlchemy's. Unique-key conflicts
+        # (two writers storing one trial) and the table-creation race stay as they are.
+        exc = context.sqlalchemy_exception
+        if isinstance(exc, IntegrityError) or "already exists" in str(exc):
+            return
+        if isinstance(exc, sa.exc.DBAPIError) and not isinstance(exc, sa.exc.ProgrammingError):
+            raise _store_error(url_text, exc) from None
+
     if url.get_backend_name() == "sqlite":
 
         @sa.event.listens_for(engine, "connect")
@@ -264,11 +304,16 @@ class ResultsStore:
     ----------
     url: a SQLAlchemy URL; ``None`` means ``sqlite:///<data home>/results.sqlite``;
         ``"sqlite://"`` is an in-memory store (tests).
+    create: create a SQLite file that does not exist yet (its folder must exist); with
+        ``False`` (the commands that only read) a missing file is a ConfigError instead.
+
+    A file that is not a SQLite database, a corrupt one, or a database that cannot be opened is
+    a :class:`~littledata.errors.LittleDataError` with a one-line message, whenever it shows.
     """
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
         self.url = url or default_url()
-        self._engine = _make_engine(self.url)
+        self._engine = _make_engine(self.url, create=create)
         for attempt in range(3):
             try:
                 _metadata.create_all(self._engine)

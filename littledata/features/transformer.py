@@ -108,9 +108,10 @@ def _mpnet_path() -> Path | None:
                     shutil.copyfileobj(src, fh, 1 << 22)
         dest = tmp / "out"
         with zipfile.ZipFile(joined) as zf:
+            root_dir = dest.resolve()
             for member in zf.namelist():
-                target = (dest / member).resolve()
-                if not str(target).startswith(str(dest.resolve())):
+                # a path test, not a string prefix: "../out-x/f" starts with ".../out" as text
+                if not (dest / member).resolve().is_relative_to(root_dir):
                     raise ConfigError(f"unsafe path {member!r} in the mpnet archive")
             zf.extractall(dest)
         joined.unlink()
