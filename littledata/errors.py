@@ -19,6 +19,10 @@ class UnknownNameError(LittleDataError, LookupError):
     """A dataset, featurizer, head, strategy or other registered name does not exist."""
 
 
+class DuplicateNameError(LittleDataError, ValueError):
+    """A dataset, featurizer, head, strategy or metric is registered under a name already taken."""
+
+
 class DataFormatError(LittleDataError, ValueError):
     """A file or an input does not have the expected shape, columns, encoding or values."""
 
@@ -37,6 +41,22 @@ class ChecksumError(DownloadError):
 
 class MissingDependencyError(LittleDataError, ImportError):
     """An optional package needed for the requested feature is not installed."""
+
+
+class ArtifactError(LittleDataError, ValueError):
+    """A saved model folder cannot be used: not a littledata model, or its parts do not fit."""
+
+
+class ArtifactIntegrityError(ArtifactError):
+    """A file of a saved model is missing, truncated or altered (its sha256 differs)."""
+
+
+class ArtifactVersionError(ArtifactError):
+    """A saved model has a format name or version this littledata cannot read."""
+
+
+class FeaturizerMismatchError(ArtifactError):
+    """A saved model's featurizer is not the one it was trained with (fingerprints differ)."""
 
 
 def unknown_name(kind: str, name: str, choices: Iterable[str]) -> UnknownNameError:

@@ -33,6 +33,18 @@ def _find_mirror() -> Path | None:
 MIRROR = _find_mirror()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that load a pretrained encoder (marked ``model``) or read the real dataset mirror
+    (the ``shared_datasets`` fixture) are integration tests too: ``-m "not integration"`` leaves
+    them out of the fast run."""
+    for item in items:
+        if item.get_closest_marker("model") or "shared_datasets" in getattr(
+            item, "fixturenames", ()
+        ):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("littledata-home")

@@ -32,6 +32,9 @@ TEXTS = [
     "how much does the premium plan cost",
 ]
 
+# the whole stack (catalog, features and their cache, head, store, CLI): slow, end to end
+pytestmark = pytest.mark.integration
+
 
 def test_learner_on_texts_saves_and_resumes_through_the_feature_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
     learner = ActiveLearner.from_texts(
@@ -124,6 +127,15 @@ def test_cli_simulate_prints_the_summary_and_stores_the_runs(shared_datasets, tm
     assert len(ResultsStore(db).trials("active", role="run")) == 2
     bad = CliRunner().invoke(app, [*args[:-2], "--budget", "501", "--db", db])
     assert isinstance(bad.exception, ConfigError) and "larger than the pool" in str(bad.exception)
+    # caps mean what they mean in `bench`: 0 is no cap (the whole 500-row test split of trec)
+    whole = [*args[:-4], "--test-cap", "0", "--db", db]
+    result = CliRunner().invoke(app, whole, env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    sizes = ResultsStore(db).trials("active", role="run")["test_size"]
+    assert sorted(set(sizes)) == [100, 500]
+    for cap in ("--test-cap", "--pool-cap"):
+        bad = CliRunner().invoke(app, [*args[:-2], cap, "-1", "--db", db])
+        assert isinstance(bad.exception, ConfigError) and "0 for no cap" in str(bad.exception)
 
 
 def test_learner_on_a_registry_dataset_resumes_without_storing_its_texts(  # type: ignore[no-untyped-def]

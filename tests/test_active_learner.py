@@ -203,7 +203,9 @@ def test_save_and_resume_gives_the_same_next_query(tmp_path) -> None:  # type: i
     state = json.loads(path.read_text())
     assert state["format"] == "littledata-active-learner"
     assert len(state["labeled"]) == 18 and len(state["history"]) == 3
-    assert state["head"]["estimator"].endswith("LogisticRegression")
+    # a registered head (logreg-default's class), by name: no dotted path in the file
+    assert state["head"]["class"] == "logreg-default"
+    assert state["head"]["params"]["max_iter"] == 200
     assert not list(tmp_path.glob(".*tmp"))  # atomic write left no temporary file
 
     resumed = ActiveLearner.load(path, features=X)
@@ -266,7 +268,7 @@ def test_logreg_searches_c_again_only_as_the_labels_grow_and_resume_keeps_that(t
     _run(learner, y, rounds=6, batch=2)
     tuned = [h["n_labeled"] for h in learner.history if h["head_tuned"]]
     assert tuned == [12, 16, 20]  # 12 labels, then once they grew by 25%: 16 (>= 15), 20 (>= 20)
-    assert learner._tuned_C == learner.model.C_
+    assert learner.search_state == {"C": learner.model.C_, "n_rows": 20}
     path = learner.save(tmp_path / "s.json")
     resumed = ActiveLearner.load(path, features=X)
     assert resumed.query(4).tolist() == learner.query(4).tolist()
@@ -295,7 +297,7 @@ def test_the_learner_tells_a_class_count_strategy_the_size_of_the_label_set() ->
     picked = learner.query(4)
     assert sorted(y[picked].tolist()) == [2, 3, 4, 5]
     learner.teach(picked, [names[c] for c in y[picked]])
-    margin = get_strategy("cluster-margin").query(
+    margin = get_strategy("cluster-margin").query_features(
         learner.model,
         X,
         learner.labeled_indices,
@@ -317,3 +319,74 @@ def test_a_resumed_session_clusters_the_pool_as_before(tmp_path, strategy: str) 
     _run(learner, y, rounds=2, batch=4)  # 8 labels of 3 classes: typiclust-margin still typical
     resumed = ActiveLearner.load(learner.save(tmp_path / "s.json"), features=X)
     assert resumed.query(5).tolist() == learner.query(5).tolist()
+
+
+def test_skip_pending_and_undo_and_they_survive_a_save(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = _pool()
+    learner = ActiveLearner(None, "logreg", "margin", features=X, classes=CLASSES, seed=1)
+    first = learner.query(6)  # no labels yet: a cold-start batch, handed out
+    assert learner.pending == first.tolist()
+    with pytest.raises(DataFormatError, match="not handed out"):
+        learner.teach([int(np.setdiff1d(np.arange(len(X)), first)[0])], ["red"], only_pending=True)
+    learner.teach(first[:4], [CLASSES[c] for c in y[first[:4]]], only_pending=True)
+    learner.skip(first[4:5])
+    assert learner.pending == first[5:].tolist() and learner.skipped == [int(first[4])]
+    with pytest.raises(DataFormatError, match="not handed out"):
+        learner.skip(first[4:5])  # skipped already
+    assert int(first[4]) not in learner.unlabeled_indices.tolist()  # queries stop offering it
+    for _ in range(3):
+        idx = learner.query(5)
+        assert int(first[4]) not in idx.tolist()
+        learner.teach(idx, [CLASSES[c] for c in y[idx]], only_pending=True)
+    row, label = learner.undo()
+    assert row == int(idx[-1]) and label == CLASSES[y[row]] and row in learner.pending
+    assert learner.n_labeled == 18
+
+    path = learner.save(tmp_path / "s.json")
+    state = json.loads(path.read_text())
+    assert state["version"] == 2 and [int(first[4]), 0] in state["skipped"]
+    again = ActiveLearner.load(path, features=X)
+    assert again.pending == learner.pending and again.skipped == learner.skipped
+    assert again.labels == learner.labels and again.search_state == learner.search_state
+    assert again.query(4).tolist() == learner.query(4).tolist()
+    learner.unskip()
+    assert int(first[4]) in learner.unlabeled_indices.tolist()
+
+
+def test_a_format_1_session_file_still_loads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = _pool()
+    learner = ActiveLearner(None, "logreg", "margin", features=X, classes=CLASSES, seed=2)
+    learner.teach(np.r_[0:4, 60:64, 120:124], [CLASSES[c] for c in y[np.r_[0:4, 60:64, 120:124]]])
+    _run(learner, y, rounds=2, batch=3)
+    state = learner.state()
+    search = state.pop("search")
+    state.update(version=1, tuned={"C": search["C"], "n_labeled": search["n_rows"]})
+    for key in ("pending", "skipped"):
+        state.pop(key)
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(state))
+    old = ActiveLearner.load(path, features=X)
+    assert old.search_state == learner.search_state and old.pending == []
+    assert old.query(3).tolist() == learner.query(3).tolist()
+
+
+def test_the_learner_hands_its_strategy_a_query_context() -> None:
+    from littledata.active.strategies import QueryContext, QueryStrategy
+
+    X, _ = _pool()
+    seen: list[QueryContext] = []
+
+    class Recorder(QueryStrategy):
+        def _query(self, ctx: QueryContext) -> np.ndarray:
+            seen.append(ctx)
+            return ctx.unlabeled[: ctx.n]
+
+    learner = _learner(Recorder())  # type: ignore[arg-type]
+    learner.teach([0, 60, 120], ["red", "green", "blue"])
+    picked = learner.query(4)
+    (ctx,) = seen
+    assert picked.tolist() == ctx.unlabeled[:4].tolist()
+    assert ctx.model is learner.model and ctx.n_classes == 3 and ctx.task == "single-label"
+    assert ctx.labeled.tolist() == [0, 60, 120] and ctx.y.tolist() == [0, 1, 2]
+    assert ctx.n_pool == len(X) and ctx.pool_features() is learner.features
+    np.testing.assert_array_equal(ctx.proba(np.array([5])), learner.predict_proba(X[[5]]))

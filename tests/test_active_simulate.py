@@ -11,7 +11,6 @@ from sklearn.linear_model import LogisticRegression
 
 from littledata.active.simulate import (
     ActiveTask,
-    _scores,
     aulc,
     labels_to_reach,
     learning_curves,
@@ -154,18 +153,6 @@ def test_stopping_criterion_window_and_threshold() -> None:
         StabilizingPredictions(threshold=1.5)
 
 
-def test_scores_match_compute_metrics() -> None:
-    from littledata.experiments.metrics import compute_metrics
-
-    rng = np.random.default_rng(0)
-    proba = rng.dirichlet(np.ones(5), size=200)
-    y = rng.integers(0, 5, 200)
-    ours = _scores(y, proba)
-    theirs = compute_metrics(y, proba, np.arange(5))
-    assert ours["accuracy"] == pytest.approx(theirs["accuracy"])
-    assert ours["macro_f1"] == pytest.approx(theirs["macro_f1"])
-
-
 # -- the loop -------------------------------------------------------------------------------------
 
 
@@ -276,6 +263,11 @@ def test_settings_are_checked_before_the_dataset_is_loaded(monkeypatch) -> None:
         simulate("trec", ["margin"], **kw, stop_threshold=0.0)
     with pytest.raises(ConfigError, match="single-label"):
         simulate("goemotions", ["margin"], **kw)
+    for cap in ("pool_cap", "test_cap"):  # one meaning for caps everywhere: 0 none, < 0 refused
+        with pytest.raises(ConfigError, match=rf"{cap} must be a number of rows \(0 for no cap\)"):
+            simulate("trec", ["margin"], **kw, **{cap: -1})
+        with pytest.raises(ConfigError, match=cap):
+            simulate("trec", ["margin"], **kw, **{cap: 2.5})
 
 
 def test_a_head_without_probabilities_is_evaluated_by_its_predictions() -> None:
@@ -323,3 +315,15 @@ def test_the_reference_is_the_whole_training_split_not_the_capped_pool(tmp_path)
     # an uncapped pool records no reference_size: keys of runs stored before it are unchanged
     plain = simulate(full, ["random"], head=HEAD, init=10, batch=10, budget=30, seeds=1)
     assert plain.reference_size == 900 and "reference_size" not in plain.frame.columns
+
+
+def test_runs_in_worker_processes_equal_runs_in_this_process() -> None:
+    task = _task()
+    kw = {"head": "centroid", "seeds": 2, "init": 12, "batch": 8, "budget": 44}
+    here = simulate(task, ["random", "margin"], n_jobs=1, **kw)
+    there = simulate(task, ["random", "margin"], n_jobs=2, **kw)
+    assert here.ran == there.ran == 4
+    cols = ["key", "metric", "x", "value"]
+    a = here.frame[~here.frame["metric"].str.endswith("_seconds")][cols].reset_index(drop=True)
+    b = there.frame[~there.frame["metric"].str.endswith("_seconds")][cols].reset_index(drop=True)
+    assert a.equals(b)

@@ -100,11 +100,11 @@ def fake(tmp_path: Path) -> Iterator[Fake]:
         splits={"train": 1500, "test": 150},
         parser=_parse,
     )
-    DATASETS[spec.name] = spec
+    DATASETS.add(spec.name, spec)
     try:
         yield Fake(spec, contents, mirror, upstream)
     finally:
-        DATASETS.pop(spec.name, None)
+        DATASETS.remove(spec.name)
 
 
 class _Server:
@@ -254,6 +254,23 @@ def test_verified_file_is_not_hashed_again(
     assert hashed == ["data_test.tsv"]
 
 
+def test_verify_rehashes_a_file_edited_with_its_size_and_mtime_kept(fake: Fake, home: Path) -> None:
+    dl.download("fake-dl", mirror=fake.mirror)
+    target = home / "datasets" / FOLDER / "data_train.tsv"
+    st = target.stat()
+    data = bytearray(target.read_bytes())
+    data[10:14] = b"EDIT"  # same size
+    target.write_bytes(bytes(data))
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # same modification time
+    # the verification record vouches for size and mtime, so a plain download trusts the edit
+    assert {r.status for r in dl.download("fake-dl", mirror=fake.mirror)} == {"present"}
+    assert target.read_bytes() == bytes(data)
+    again = dl.download("fake-dl", mirror=fake.mirror, verify=True)
+    results = {r.filename: r.status for r in again}
+    assert results == {"data_train.tsv": "fetched", "data_test.tsv": "present"}
+    assert target.read_bytes() == fake.contents["data_train.tsv"]
+
+
 def test_damaged_local_copy_is_fetched_again(fake: Fake, home: Path) -> None:
     dl.download("fake-dl", mirror=fake.mirror)
     target = home / "datasets" / FOLDER / "data_train.tsv"
@@ -366,6 +383,7 @@ def test_download_breaking_halfway_leaves_nothing(
     assert _leftovers(home) == []  # no partial file, no temporary file, no record
 
 
+@pytest.mark.integration
 def test_download_killed_halfway_is_cleaned_up_by_the_next_run(
     fake: Fake, home: Path, server: _Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -459,12 +477,12 @@ def test_files_only_a_mirror_has_come_last_from_upstream(
         REPO, "data/ (git archive of subtree: x/)", COMMIT, "0" * 64, 9, "x.tar.gz"
     )
     spec = DatasetSpec(**{**vars(fake.spec), "name": "fake-archive", "files": (archive,)})
-    DATASETS[spec.name] = spec
+    DATASETS.add(spec.name, spec)
     try:
         with pytest.raises(DownloadError, match=r"x\.tar\.gz is a git archive"):
             dl.download(["fake-archive", "fake-dl"])
     finally:
-        DATASETS.pop(spec.name)
+        DATASETS.remove(spec.name)
     assert set(fake.contents) <= set(_leftovers(home))
 
 

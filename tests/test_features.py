@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from littledata.errors import DataFormatError, MissingDependencyError, UnknownNameError
+from littledata.errors import (
+    ConfigError,
+    DataFormatError,
+    MissingDependencyError,
+    UnknownNameError,
+)
 from littledata.features import (
     FEATURIZERS,
     BaseFeaturizer,
@@ -386,8 +391,8 @@ def test_cache_clear_by_featurizer(home: Path) -> None:
     featurize(TEXTS, CountingFeaturizer())
     featurize(TEXTS, get_featurizer("glove50"))
     assert {e.featurizer for e in feature_cache.entries()} == {"counting", "glove50"}
-    removed, freed = feature_cache.clear("glove50")
-    assert removed == 1 and freed > 0
+    removed, freed, in_use = feature_cache.clear("glove50")
+    assert removed == 1 and freed > 0 and in_use == 0
     assert [e.featurizer for e in feature_cache.entries()] == ["counting"]
     assert feature_cache.clear()[0] == 1
     assert feature_cache.entries() == []
@@ -485,6 +490,7 @@ def test_glove_mean_skips_oov_words_and_gives_zero_without_known_words(
 # -- windows (tokenizer only) ----------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_long_text_is_split_into_overlapping_windows() -> None:
     fz = get_featurizer("minilm")
     assert fz.max_length == 256 and fz.window_overlap == 32
@@ -567,9 +573,12 @@ def test_cached_featurization_memory_does_not_grow_with_the_texts(home: Path) ->
         def dim(self) -> int:
             return 512
 
-        def _transform_into(self, texts: list[str], out: np.ndarray, *args: Any) -> None:
+        def _transform_into(
+            self, texts: list[str], out: np.ndarray, batch_size: int, advance: Callable[[int], Any]
+        ) -> None:
             for b0 in range(0, len(texts), 256):
                 out[b0 : b0 + 256] = np.float32(len(texts[b0]))
+                advance(len(out[b0 : b0 + 256]))
 
     featurize(["warm up", "the code paths"], Wide())  # first-use imports are not measured
     small = [f"text {i}" for i in range(2000)]
@@ -580,6 +589,7 @@ def test_cached_featurization_memory_does_not_grow_with_the_texts(home: Path) ->
     assert peak_large < 16000 * 512 * 4 / 8, peak_large  # the checksum reads 1 MB blocks
 
 
+@pytest.mark.integration
 def test_long_documents_are_tokenized_in_bounded_chunks(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -718,6 +728,28 @@ def test_spacy_featurizer_with_a_stand_in_spacy(monkeypatch: pytest.MonkeyPatch)
     assert not x[1].any() and not x[3].any()
 
 
+def test_an_mpnet_archive_member_outside_its_folder_is_refused(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import zipfile
+
+    from littledata.errors import ConfigError
+    from littledata.features import transformer
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("all-mpnet-base-v2/config.json", '{"hidden_size": 768}')
+        # extracted into ".../out": "../outside" begins with the same letters, but is not inside
+        zf.writestr("../outside/evil.txt", "not yours")
+    part = tmp_path / "all-mpnet-base-v2.zip.001"
+    part.write_bytes(buf.getvalue())
+    monkeypatch.setattr(transformer, "_mpnet_parts", lambda: [part])
+    with pytest.raises(ConfigError, match=r"unsafe path '\.\./outside/evil\.txt'"):
+        transformer._mpnet_path()
+    assert not (home / "models" / "all-mpnet-base-v2-packaged").exists()
+
+
 def test_mpnet_is_rebuilt_once_from_its_split_zip(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -743,3 +775,55 @@ def test_mpnet_is_rebuilt_once_from_its_split_zip(
     assert folder.is_relative_to(home / "models")
     parts[0].unlink()  # rebuilt once: the parts are not read again
     assert transformer._mpnet_path() == folder
+
+
+# -- sizes at the edge -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [-3, 0, 2.5, True, "8"])
+def test_a_batch_size_below_one_is_refused_and_nothing_is_cached(home: Path, bad: Any) -> None:
+    fz = get_featurizer("glove50")
+    with pytest.raises(ConfigError, match="batch_size must be a positive whole number"):
+        featurize(TEXTS, fz, batch_size=bad)
+    with pytest.raises(ConfigError, match="batch_size must be a positive whole number"):
+        fz.transform(TEXTS, batch_size=bad)
+    assert list((home / "features").glob("*.npy")) == []
+    # a later normal call computes real features, not zeros left by the bad call
+    assert np.abs(featurize(TEXTS, fz)).sum() > 0
+    # a cache hit is no excuse either
+    with pytest.raises(ConfigError):
+        featurize(TEXTS, fz, batch_size=bad)
+
+
+def test_encoder_options_refuse_sizes_below_one() -> None:
+    with pytest.raises(ConfigError, match="batch_size must be a positive"):
+        get_featurizer("minilm", batch_size=-1)
+    with pytest.raises(ConfigError, match="batch_tokens must be a positive"):
+        get_featurizer("minilm", batch_tokens=0)
+
+
+def test_a_matrix_with_unwritten_rows_is_refused_not_cached(home: Path) -> None:
+    class SkipsTheLastRow(CountingFeaturizer):
+        def _transform_into(self, texts, out, batch_size, advance):  # type: ignore[no-untyped-def]
+            super()._transform_into(texts[:-1], out[:-1], batch_size, advance)
+
+    with pytest.raises(RuntimeError, match="wrote 3 of 4 rows"):
+        featurize(TEXTS, SkipsTheLastRow())
+    assert list((home / "features").iterdir()) == []
+    with pytest.raises(RuntimeError, match="wrote 3 of 4 rows"):
+        SkipsTheLastRow().transform(TEXTS)
+
+
+def test_cli_featurize_refuses_a_negative_batch_size_in_one_line(home: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", "from littledata.cli import main; main()", "featurize", "trec",
+         "-f", "glove50", "--batch-size", "-4"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+    assert "--batch-size must be a positive whole number" in proc.stderr
+    assert not (home / "features").exists() or not list((home / "features").glob("*.npy"))

@@ -78,6 +78,7 @@ def _expected_failures(est):
     return {}
 
 
+@pytest.mark.integration
 @parametrize_with_checks(
     [
         CVLogisticRegression(Cs=(0.1, 10.0), cv=2, max_iter=50),  # small settings: fast checks
@@ -371,6 +372,7 @@ def test_text_oversampling_resamples_after_tfidf():
     assert tfidf.idf_[tfidf.vocabulary_["good"]] == pytest.approx(np.log(11 / 9) + 1)
 
 
+@pytest.mark.integration
 def test_importing_heads_does_not_import_torch():
     import subprocess
     import sys

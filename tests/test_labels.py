@@ -41,7 +41,7 @@ def _features(split):
     return X.astype(np.float32)
 
 
-@pytest.mark.parametrize("head", ["logreg", "centroid", "svm", "logreg-default"])
+@pytest.mark.parametrize("head", ["logreg", "centroid", "svm", "knn"])
 def test_a_test_file_missing_a_class_is_scored_right(train_test_files, head):
     # train cat, dog, emu -> 0, 1, 2; a test file with only dog, emu, loaded apart -> 0, 1.
     train_path, test_path = train_test_files
@@ -54,6 +54,18 @@ def test_a_test_file_missing_a_class_is_scored_right(train_test_files, head):
     # comparing the integers scored dog rows against "cat" (accuracy 0.0); names give 1.0
     assert compute_metrics(test.labels, proba, model.classes_)["accuracy"] == 1.0
     assert np.mean(model.predict(_features(test)) == test.labels) == 1.0
+
+
+def test_a_head_that_learns_bare_integers_cannot_be_scored_against_names(train_test_files):
+    # logreg-default is scikit-learn's own LogisticRegression: it turns the labels into bare
+    # integers, so scoring it against another file's named labels is refused, not guessed
+    train_path, test_path = train_test_files
+    train = littledata.load_dataset(train_path).train
+    test = littledata.load_dataset(test_path).train
+    model = make_head("logreg-default").fit(_features(train), train.labels)
+    assert model.classes_.tolist() == [0, 1, 2]
+    with pytest.raises(LabelVocabularyError, match="names are unknown"):
+        compute_metrics(test.labels, model.predict_proba(_features(test)), model.classes_)
 
 
 def test_train_and_test_files_loaded_together_share_one_vocabulary(train_test_files):
@@ -193,3 +205,17 @@ def test_cli_simulates_active_learning_on_a_train_and_a_test_file(tmp_path):
     # test file's own indices (dog, emu = 0, 1) nearly every row would count as wrong
     reference = float(re.search(r"whole training split.*?accuracy ([0-9.]+)", result.output)[1])
     assert reference > 0.8, result.output
+
+
+def test_a_saved_model_keeps_the_names_and_scores_another_file_right(train_test_files, tmp_path):
+    from littledata.models.classifier import TextClassifier, load_model
+
+    train_path, test_path = train_test_files
+    train = littledata.load_dataset(train_path).train
+    test = littledata.load_dataset(test_path).train  # its own indices: dog, emu = 0, 1
+    model = TextClassifier("tfidf", "centroid").fit(train.texts, train.labels)
+    assert model.classes_.tolist() == ALL
+    loaded = load_model(model.save(tmp_path / "model"))
+    assert loaded.classes_.tolist() == ALL
+    proba = loaded.predict_proba(test.texts)
+    assert compute_metrics(test.labels, proba, loaded.classes_)["accuracy"] == 1.0

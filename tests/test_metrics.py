@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import brier_score_loss
 
-from littledata.errors import DataFormatError
+from littledata.errors import DataFormatError, LittleDataError
 from littledata.experiments.metrics import (
     LOG_LOSS_EPS,
     METRIC_NAMES,
@@ -139,3 +139,59 @@ def test_fast_metrics_equal_scikit_learn(k: int, seed: int) -> None:
     ]
     assert got["roc_auc"] == pytest.approx(np.mean(aucs))
     assert got["accuracy"] == pytest.approx(np.mean(pred == y))
+
+
+def test_one_list_of_metric_names() -> None:
+    """Spec validation, the report's labels and the ranking direction all read ``METRICS``."""
+    from littledata.experiments import spec
+    from littledata.experiments.metrics import KNOWN_METRICS, LOWER_IS_BETTER, METRICS
+    from littledata.experiments.results import higher_is_better
+    from littledata.report.figures import METRIC_NAMES as LABELS
+
+    assert spec.KNOWN_METRICS == KNOWN_METRICS == tuple(METRICS)
+    assert tuple(METRIC_NAMES) == tuple(n for n in METRICS if METRICS[n].score is not None)
+    assert set(LABELS) == set(METRICS)
+    for name in METRICS:
+        assert higher_is_better(name) == (name not in LOWER_IS_BETTER)
+        assert higher_is_better(name) != METRICS[name].lower_is_better
+    assert {"log_loss", "ece", "brier", "fit_seconds"} <= LOWER_IS_BETTER
+
+
+def test_a_metric_is_one_registration() -> None:
+    """A metric added with ``@metric`` is computed by compute_metrics; a taken name is refused."""
+    from littledata.errors import DuplicateNameError
+    from littledata.experiments.metrics import METRICS, Scored, metric
+
+    @metric("error_rate_test", label="error rate", lower_is_better=True)
+    def _error_rate(s: Scored) -> float:
+        return 1.0 - float(np.trace(s.cm) / len(s.y_true))
+
+    try:
+        m = compute_metrics(Y, P, CLASSES)
+        assert m["error_rate_test"] == pytest.approx(1 - m["accuracy"]) == 0.5
+        with pytest.raises(DuplicateNameError, match="metric 'accuracy' is already registered"):
+            metric("accuracy", label="again")(_error_rate)
+    finally:
+        METRICS.remove("error_rate_test")
+    assert "error_rate_test" not in compute_metrics(Y, P, CLASSES)
+
+
+def test_a_subset_of_metrics_equals_the_full_computation_and_sklearn() -> None:
+    # the active-learning simulation scores every round with ("accuracy", "macro_f1") only
+    from sklearn.metrics import accuracy_score, f1_score
+
+    rng = np.random.default_rng(0)
+    for k, n in ((2, 50), (7, 300), (60, 400)):
+        proba = rng.dirichlet(np.ones(k) * 0.3, size=n)
+        y = rng.integers(0, k, n)
+        full = compute_metrics(y, proba, np.arange(k))
+        part = compute_metrics(y, proba, np.arange(k), metrics=("macro_f1", "accuracy"))
+        assert list(part) == ["macro_f1", "accuracy"]
+        assert part == {"macro_f1": full["macro_f1"], "accuracy": full["accuracy"]}
+        pred = proba.argmax(axis=1)
+        assert part["accuracy"] == accuracy_score(y, pred)
+        assert part["macro_f1"] == f1_score(y, pred, average="macro", zero_division=0)
+    with pytest.raises(LittleDataError, match="Did you mean: accuracy"):
+        compute_metrics(y, proba, np.arange(k), metrics=("acuracy",))
+    with pytest.raises(LittleDataError, match="measured by the runner"):
+        compute_metrics(y, proba, np.arange(k), metrics=("fit_seconds",))

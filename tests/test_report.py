@@ -122,6 +122,7 @@ def _fill_store(store: ResultsStore, datasets: dict[str, int]) -> list[str]:
     return keys
 
 
+@pytest.mark.integration
 def test_report_has_one_figure_per_dataset_and_the_rank_table(tmp_path: Path) -> None:
     store = ResultsStore("sqlite://")
     keys = _fill_store(store, {"alpha": 2, "beta set": 3})
@@ -164,6 +165,7 @@ def test_report_has_one_figure_per_dataset_and_the_rank_table(tmp_path: Path) ->
     assert "because &lt;reasons&gt;" in page
 
 
+@pytest.mark.integration
 def test_report_defaults_to_the_latest_run_and_all_includes_everything(tmp_path: Path) -> None:
     store = ResultsStore("sqlite://")
     keys = _fill_store(store, {"alpha": 2, "beta": 2})
@@ -176,6 +178,7 @@ def test_report_defaults_to_the_latest_run_and_all_includes_everything(tmp_path:
     assert "id='ds-beta'" in page
 
 
+@pytest.mark.integration
 def test_active_section_is_rendered_when_present_and_optional(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -214,6 +217,7 @@ def test_empty_store_is_a_clear_error(tmp_path: Path) -> None:
         write_report(ResultsStore("sqlite://"), tmp_path)
 
 
+@pytest.mark.integration
 def test_results_and_report_commands(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -118,4 +118,17 @@ def test_cap_indices():
     two = cap_indices(rare, 2, seed=0)  # fewer rows than classes: the largest classes first
     assert len(two) == 2 and 0 in rare[two].tolist()
     with pytest.raises(ConfigError):
-        cap_indices(y, 0, seed=0)
+        cap_indices(y, -1, seed=0)
+
+
+def test_a_cap_of_zero_or_none_keeps_every_row_and_a_negative_cap_is_refused() -> None:
+    from littledata.experiments.sampling import check_cap
+
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    for cap in (0, None, 100, 1000):
+        assert cap_indices(y, cap, seed=0).tolist() == list(range(100))
+    assert len(cap_indices(y, 10, seed=0)) == 10
+    assert (check_cap(0), check_cap(None), check_cap(np.int64(7))) == (None, None, 7)
+    for bad in (-1, 2.5, True, "10"):
+        with pytest.raises(ConfigError, match="0 for no cap"):
+            cap_indices(y, bad, seed=0)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from littledata.errors import ConfigError
-from littledata.experiments.runner import DatasetInfo, FeaturizerInfo, HeadSupport, plan_grid
+from littledata.experiments.plan import DatasetInfo, FeaturizerInfo, HeadSupport, plan_grid
 from littledata.experiments.spec import (
     ExperimentSpec,
     load_spec,
@@ -97,6 +97,15 @@ def test_missing_file_and_bad_override() -> None:
         parse_overrides(["sizes"])
     with pytest.raises(ConfigError, match=r"Unknown spec key 'seed'\. Did you mean: seeds"):
         load_spec(overrides=parse_overrides(["seed=3"]))
+
+
+def test_a_spec_file_that_is_not_utf8_or_not_a_file_is_a_config_error(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('name = "café"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_spec(latin1)
+    with pytest.raises(ConfigError, match="Cannot read the spec file"):
+        load_spec(tmp_path)
 
 
 def test_parse_overrides_types() -> None:
@@ -236,3 +245,19 @@ def test_bench_command_rejects_bad_specs_before_any_work(tmp_path: Path) -> None
     assert "Did you mean: sst2" in str(result.exception)
     result = runner.invoke(app, ["bench", *db, "--datasets", "sst2", "--heads", "knnn"])
     assert "Spec key 'heads'" in str(result.exception) and "knn" in str(result.exception)
+
+
+def test_n_jobs_above_the_usable_cores_is_capped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    with caplog.at_level("WARNING", logger="littledata.experiments.spec"):
+        assert load_spec(overrides={"n_jobs": 10_000}).workers() == cores
+    assert f"n_jobs=10000 is more than the {cores} usable cores" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="littledata.experiments.spec"):
+        assert load_spec(overrides={"n_jobs": 1}).workers() == 1
+        assert load_spec(overrides={"n_jobs": 0}).workers() == cores
+    assert caplog.text == ""

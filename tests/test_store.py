@@ -177,6 +177,7 @@ def test_bad_url_is_a_config_error() -> None:
         ResultsStore("not a url")
 
 
+@pytest.mark.integration
 def test_concurrent_writers_never_duplicate(tmp_path: Path) -> None:
     """Two processes storing the same 30 trials at once: each trial ends up stored exactly once."""
     url = f"sqlite:///{tmp_path / 'r.sqlite'}"
@@ -204,3 +205,48 @@ def test_concurrent_writers_never_duplicate(tmp_path: Path) -> None:
     assert con.execute("select count(*), count(distinct key) from trials").fetchone() == (30, 30)
     assert con.execute("select count(*) from measurements").fetchone()[0] == 30
     con.close()
+
+
+def test_unusable_databases_are_one_line_errors_whenever_they_show(tmp_path: Path) -> None:
+    from littledata.errors import DataFormatError, LittleDataError
+
+    missing = tmp_path / "no" / "such" / "folder" / "r.sqlite"
+    with pytest.raises(ConfigError, match="does not exist; create it first"):
+        ResultsStore(f"sqlite:///{missing}")
+    assert not (tmp_path / "no").exists()  # a typo in --db creates nothing
+    with pytest.raises(ConfigError, match="There is no results store"):
+        ResultsStore(f"sqlite:///{tmp_path / 'r.sqlite'}", create=False)
+    assert not (tmp_path / "r.sqlite").exists()
+    with pytest.raises(ConfigError, match="names a folder"):
+        ResultsStore(f"sqlite:///{tmp_path}")
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match="not a usable SQLite database"):
+        ResultsStore(f"sqlite:///{text}")
+    assert text.read_text(encoding="utf-8") == "not a database\n"
+
+    # a database that breaks after it was opened: the error shows at the next query
+    db = tmp_path / "big.sqlite"
+    store = ResultsStore(f"sqlite:///{db}")
+    for seed in range(300):
+        _add(store, seed=seed, note="x" * 200)
+    assert len(store.trials("bench")) == 300
+    store.close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(db.read_bytes())
+    page = 4096
+    for start in range(page, len(data), page):  # every page but the first (the schema)
+        data[start : start + 16] = b"\xff" * 16  # a b-tree page's header
+    db.write_bytes(bytes(data))
+    with pytest.raises(LittleDataError, match="malformed"):
+        ResultsStore(f"sqlite:///{db}").frame("bench")
+
+
+def test_a_store_path_with_a_tilde_is_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    store = ResultsStore("sqlite:///~/r.sqlite")
+    assert _add(store) is True
+    assert (tmp_path / "r.sqlite").is_file()

@@ -67,6 +67,39 @@ def test_numeric_labels_sort_as_numbers(tmp_path: Path) -> None:
     assert ds.train.labels.tolist() == [2, 1, 0, 1]
 
 
+def test_a_label_is_its_text_in_every_format_and_numeric_twins_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spellings = ["1", "1.0", "01", "2", "1", "10"]
+    csv = _write(
+        tmp_path / "l.csv", "text,label\n" + "".join(f"t{i},{v}\n" for i, v in enumerate(spellings))
+    )
+    as_json = [1, 1.0, "01", 2, "1", 10]  # numbers where JSON has them; "01" is not a JSON number
+    jsonl = tmp_path / "l.jsonl"
+    jsonl.write_text(
+        "".join(json.dumps({"text": f"t{i}", "label": v}) + "\n" for i, v in enumerate(as_json)),
+        encoding="utf-8",
+    )
+    records = tmp_path / "l.json"
+    records.write_text(
+        json.dumps([{"text": f"t{i}", "label": v} for i, v in enumerate(as_json)]),
+        encoding="utf-8",
+    )
+    for path in (csv, jsonl, records):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="littledata.datasets.userfiles"):
+            ds = load_user_file(path)
+        assert ds.label_names == ["01", "1", "1.0", "2", "10"], path.name
+        assert ds.train.labels.tolist() == [1, 2, 0, 3, 1, 4], path.name
+        warned = [r.getMessage() for r in caplog.records if "same number" in r.getMessage()]
+        assert len(warned) == 1, (path.name, caplog.text)
+        assert "'01' (1 rows), '1' (2 rows), '1.0' (1 rows)" in warned[0]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="littledata.datasets.userfiles"):
+        ds = load_user_file(_write(tmp_path / "ok.csv", "text,label\na,1\nb,2\nc,1\n"))
+    assert ds.label_names == ["1", "2"] and "same number" not in caplog.text
+
+
 def test_named_columns_and_split_column(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "data.csv",

@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import importlib
-import json
 import logging
 import time
 from collections.abc import Hashable, Mapping, Sequence
@@ -32,18 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from littledata.active.strategies import QueryStrategy, _check_n, get_strategy
-from littledata.errors import ConfigError, DataFormatError, LittleDataError
-from littledata.io import atomic_write_json
+from littledata.active.labels import LabelState, check_label_set
+from littledata.active.persistence import load_session, save_session, session_state
+from littledata.active.strategies import QueryContext, QueryStrategy, _check_n, get_strategy
+from littledata.errors import ConfigError, DataFormatError
 from littledata.labels import as_names
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FORMAT", "ActiveLearner", "check_head_supports"]
-
-FORMAT = "littledata-active-learner"
-FORMAT_VERSION = 1
-_SAFE_HEAD_MODULES = ("sklearn.", "littledata.")
+__all__ = ["ActiveLearner", "check_head_supports", "thread_limit"]
 
 
 def thread_limit(threads: int | None) -> contextlib.AbstractContextManager[Any]:
@@ -70,19 +64,6 @@ def check_head_supports(strategy: QueryStrategy, head: Any) -> None:
             "choose a strategy that needs none (random, kcenter, cold-start, committee with "
             "disagreement='vote')."
         )
-
-
-def _features_digest(features: np.ndarray) -> str:
-    arr = np.ascontiguousarray(features)
-    digest = hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode())
-    digest.update(memoryview(arr.reshape(-1)).cast("B"))
-    return digest.hexdigest()
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 class ActiveLearner:
@@ -149,28 +130,12 @@ class ActiveLearner:
         if not retune_growth >= 0:
             raise ConfigError(f"retune_growth must be 0 or more, got {retune_growth}.")
         self.retune_growth = float(retune_growth)
-        self._tuned_C: float | None = None
-        self._tuned_n = 0
+        self.search_state: dict[str, Any] | None = None
+        """What the head's last cross-validated search left (see ``fit_reusing`` on the head)."""
         self.last_fit_tuned = False
         if texts is None and features is None:
             raise ConfigError("Give the pool: texts=[...] or features=<(n, d) matrix>.")
-        if classes is None:
-            raise ConfigError(
-                "ActiveLearner needs the label set: pass classes=[...] (every label a person may "
-                "give), or use ActiveLearner.from_dataset(...) which reads it from the dataset."
-            )
-        self.classes: list[Any] = [_jsonable(c) for c in classes]
-        if len(self.classes) < 2:
-            raise ConfigError(f"classes needs at least two labels, got {self.classes}.")
-        if len(set(self.classes)) != len(self.classes):
-            raise ConfigError(f"classes holds a label twice: {self.classes}.")
-        for c in self.classes:
-            if not isinstance(c, (str, int)) or isinstance(c, bool):
-                raise ConfigError(
-                    f"Labels must be strings or integers (saved as JSON), got {c!r} "
-                    f"({type(c).__name__})."
-                )
-        self._code = {c: i for i, c in enumerate(self.classes)}
+        self.classes: list[Any] = check_label_set(classes)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise ConfigError(f"seed must be an integer, got {seed!r}.")
         self.seed = int(seed)
@@ -190,14 +155,15 @@ class ActiveLearner:
         self.featurizer_options = dict(featurizer_options or {})
         self.featurizer = featurizer
         self.texts: list[str] | None = None if texts is None else [str(t) for t in texts]
-        self._pool_source: dict[str, Any] = {}
+        self.pool_source: dict[str, Any] = {}
+        """Where the pool came from: ``{"source": "texts" | "features" | "dataset", ...}``."""
         if features is None:
             if featurizer is None:
                 raise ConfigError("Texts need a featurizer to turn them into features.")
             features = self._featurize(self.texts)
-            self._pool_source = {"source": "texts"}
+            self.pool_source = {"source": "texts"}
         else:
-            self._pool_source = {"source": "features"}
+            self.pool_source = {"source": "features"}
         if not hasattr(features, "shape") or len(features.shape) != 2:
             raise DataFormatError(
                 f"The pool features must be a 2-D (n, d) matrix, got shape "
@@ -210,10 +176,8 @@ class ActiveLearner:
         if features.shape[0] < 2:
             raise DataFormatError("The pool needs at least two examples.")
         self.features: np.ndarray = features
-        self._is_labeled = np.zeros(self.n_pool, dtype=bool)
-        self._labeled: list[int] = []
-        self._y: list[int] = []
-        self._label_round: list[int] = []
+        self.label_state = LabelState(self.classes, self.n_pool)
+        """Labels, the pending batch and skipped rows (:class:`LabelState`)."""
         self.history: list[dict[str, Any]] = []
         self.round = 0
         self._model: Any = None
@@ -251,15 +215,15 @@ class ActiveLearner:
     ) -> ActiveLearner:
         """Start a session over a registry dataset's split (the train split by default), its
         labels hidden; the label set is the dataset's label names."""
-        from littledata.active.simulate import load_single_label
+        from littledata.active.data import load_active_dataset
 
-        ds = load_single_label(name, mirror=mirror)
+        ds = load_active_dataset(name, mirror=mirror)
         split_name = split or ds.train_split
         part = ds[split_name]
         learner = cls(
             featurizer, head, strategy, texts=part.texts, classes=ds.label_names, **kwargs
         )
-        learner._pool_source = {"source": "dataset", "dataset": name, "split": split_name}
+        learner.pool_source = {"source": "dataset", "dataset": name, "split": split_name}
         return learner
 
     def _get_featurizer(self) -> Any:
@@ -291,27 +255,37 @@ class ActiveLearner:
     @property
     def n_labeled(self) -> int:
         """Number of labeled examples."""
-        return len(self._labeled)
+        return self.label_state.n_labeled
 
     @property
     def labeled_indices(self) -> np.ndarray:
         """Labeled pool rows, in the order they were taught."""
-        return np.asarray(self._labeled, dtype=np.int64)
+        return self.label_state.labeled_indices
 
     @property
     def unlabeled_indices(self) -> np.ndarray:
-        """Pool rows without a label, ascending."""
-        return np.flatnonzero(~self._is_labeled)
+        """Pool rows without a label that queries may offer (skipped rows left out), ascending."""
+        return self.label_state.unlabeled_indices()
 
     @property
     def labels(self) -> list[Any]:
         """The labels of :attr:`labeled_indices` (values from :attr:`classes`)."""
-        return [self.classes[c] for c in self._y]
+        return self.label_state.labels
 
     @property
     def label_codes(self) -> np.ndarray:
         """The labels of :attr:`labeled_indices` as indices into :attr:`classes`."""
-        return np.asarray(self._y, dtype=np.int64)
+        return self.label_state.codes
+
+    @property
+    def pending(self) -> list[int]:
+        """Rows the last query handed out that are not labeled or skipped yet."""
+        return list(self.label_state.pending)
+
+    @property
+    def skipped(self) -> list[int]:
+        """Rows set aside with :meth:`skip` (not offered by queries)."""
+        return list(self.label_state.skipped)
 
     def _new_head(self) -> Any:
         if isinstance(self.head, str):
@@ -337,17 +311,13 @@ class ActiveLearner:
             model = DummyClassifier(strategy="prior").fit(X, y)
         else:
             head = self._new_head()
-            if self._tuned_C is not None and self.n_labeled < self._tuned_n * (
-                1.0 + self.retune_growth
-            ):
-                from littledata.active.strategies import member_clone
-
-                head = member_clone(head, C=self._tuned_C)
             with thread_limit(self.threads):
-                model = head.fit(X, y)
-            self.last_fit_tuned = bool(getattr(model, "cv_used_", False))
-            if self.last_fit_tuned and hasattr(model, "C_"):
-                self._tuned_C, self._tuned_n = float(model.C_), self.n_labeled
+                if hasattr(head, "fit_reusing"):  # the head decides when to search again
+                    model, self.search_state, self.last_fit_tuned = head.fit_reusing(
+                        X, y, self.search_state, self.retune_growth
+                    )
+                else:
+                    model, self.last_fit_tuned = head.fit(X, y), False
         self._fit_seconds = time.perf_counter() - start
         self._model, self._model_n = model, self.n_labeled
         return model
@@ -403,7 +373,7 @@ class ActiveLearner:
             raise ConfigError("Every example in the pool is labeled; there is nothing to query.")
         n = _check_n(n, len(unlabeled))
         chosen_strategy = self.strategy if strategy is None else get_strategy(strategy)
-        n_classes = len(set(self._y))
+        n_classes = self.label_state.n_labeled_classes()
         if chosen_strategy.needs_model and n_classes < 2:
             log.info(
                 "%d class(es) labeled so far: using %r instead of %r until two are",
@@ -421,18 +391,20 @@ class ActiveLearner:
             fit_seconds = self._fit_seconds if refit else 0.0
         start = time.perf_counter()
         rng = np.random.default_rng([self.seed, self.round])
+        ctx = QueryContext.from_features(
+            model,
+            self.features,
+            self.labeled_indices,
+            unlabeled,
+            self.label_codes,
+            n,
+            seed=rng,
+            n_classes=len(self.classes),
+        )
         with thread_limit(self.threads):
-            indices = chosen_strategy.query(
-                model,
-                self.features,
-                self.labeled_indices,
-                unlabeled,
-                self.label_codes,
-                n,
-                seed=rng,
-                n_classes=len(self.classes),
-            )
+            indices = chosen_strategy.query(ctx)
         query_seconds = time.perf_counter() - start
+        self.label_state.hand_out(indices, self.round)
         self.history.append(
             {
                 "round": self.round,
@@ -470,7 +442,7 @@ class ActiveLearner:
                         f"The text {item[:60]!r} is not in the pool; teach texts from the pool "
                         "(or their row indices)."
                     )
-                free = [r for r in rows if not self._is_labeled[r] and r not in out]
+                free = [r for r in rows if not self.label_state.is_labeled(r) and r not in out]
                 out.append(free[0] if free else rows[0])
             elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
                 i = int(item)
@@ -486,28 +458,18 @@ class ActiveLearner:
                 )
         return out
 
-    def _codes(self, labels: Sequence[Any]) -> list[int]:
-        codes = []
-        for label in labels:
-            label = _jsonable(label)
-            try:
-                if isinstance(label, bool):  # True == 1 in Python; a label set holds no booleans
-                    raise KeyError(label)
-                codes.append(self._code[label])
-            except (KeyError, TypeError):
-                raise DataFormatError(
-                    f"Label {label!r} is not in the label set {self.classes}; use one of them "
-                    "(or start a learner whose classes include it)."
-                ) from None
-        return codes
-
     @staticmethod
     def _as_list(items: Any) -> list[Any]:
         if isinstance(items, (str, int, np.integer)):
             return [items]
         return list(items)
 
-    def teach(self, indices_or_texts: Any, labels: Any) -> None:
+    @staticmethod
+    def _values(labels: Any) -> list[Any]:
+        labels = as_names(labels)  # labels that carry their names are taught as those names
+        return [labels] if isinstance(labels, (str, int, np.integer)) else list(labels)
+
+    def teach(self, indices_or_texts: Any, labels: Any, *, only_pending: bool = False) -> None:
         """Record the labels of pool rows (given by index or by text).
 
         Labels that carry their names (a dataset split's labels, see :mod:`littledata.labels`)
@@ -516,118 +478,54 @@ class ActiveLearner:
         :class:`~littledata.errors.LittleDataError` for an empty batch, a length mismatch, a
         label outside :attr:`classes`, an index outside the pool, a text not in the pool, or a row
         that is already labeled (or given twice in the batch; use :meth:`relabel` to correct a
-        label).
+        label). With ``only_pending=True``, also for a row the last query did not hand out (or
+        that was answered or skipped since): a page that shows the queried examples uses it to
+        refuse stale answers.
         """
         items = self._as_list(indices_or_texts)
-        labels = as_names(labels)
-        values = [labels] if isinstance(labels, (str, int, np.integer)) else list(labels)
+        values = self._values(labels)
         if not items:
             raise ConfigError("Nothing to teach: the batch is empty (batch size 0).")
-        if len(items) != len(values):
-            raise DataFormatError(
-                f"{len(items)} examples but {len(values)} labels; give one label per example."
-            )
-        rows = self._resolve(items)
-        codes = self._codes(values)
-        seen: set[int] = set()
-        for r in rows:
-            if self._is_labeled[r]:
-                old = self.classes[self._y[self._labeled.index(r)]]
-                raise DataFormatError(
-                    f"Example {r} is already labeled ({old!r}); each example is taught once. "
-                    "Use relabel() to change a label."
-                )
-            if r in seen:
-                raise DataFormatError(f"Example {r} appears twice in this batch; teach it once.")
-            seen.add(r)
-        for r, c in zip(rows, codes, strict=True):
-            self._labeled.append(r)
-            self._y.append(c)
-            self._label_round.append(self.round - 1)
-            self._is_labeled[r] = True
+        rows = self._resolve(items) if len(items) == len(values) else items
+        self.label_state.teach(rows, values, self.round - 1, only_pending=only_pending)
 
     def relabel(self, indices_or_texts: Any, labels: Any) -> None:
         """Change the labels of examples already taught (a person's correction)."""
         items = self._as_list(indices_or_texts)
-        labels = as_names(labels)
-        values = [labels] if isinstance(labels, (str, int, np.integer)) else list(labels)
-        if len(items) != len(values):
-            raise DataFormatError(f"{len(items)} examples but {len(values)} labels.")
-        rows = self._resolve(items)
-        codes = self._codes(values)
-        for r in rows:
-            if not self._is_labeled[r]:
-                raise DataFormatError(f"Example {r} is not labeled yet; use teach() for it.")
-        position = {r: k for k, r in enumerate(self._labeled)}
-        for r, c in zip(rows, codes, strict=True):
-            self._y[position[r]] = c
+        values = self._values(labels)
+        rows = self._resolve(items) if len(items) == len(values) else items
+        self.label_state.relabel(rows, values)
         self._model = None
+
+    def skip(self, indices_or_texts: Any) -> None:
+        """Set examples of the pending batch aside (a person was not sure): they stay unlabeled
+        and queries stop offering them until :meth:`unskip`."""
+        self.label_state.skip(self._resolve(self._as_list(indices_or_texts)))
+
+    def unskip(self, indices_or_texts: Any = None) -> None:
+        """Offer skipped examples (all by default) to queries again."""
+        rows = None if indices_or_texts is None else self._resolve(self._as_list(indices_or_texts))
+        self.label_state.unskip(rows)
+
+    def undo(self) -> tuple[int, Any]:
+        """Take back the last label taught; returns ``(row, label)``. The row is pending again."""
+        row, label = self.label_state.undo()
+        self._model = None
+        return row, label
 
     # -- persistence ----------------------------------------------------------------------------
 
-    def _head_spec(self) -> dict[str, Any]:
-        if isinstance(self.head, str):
-            return {"name": self.head, "params": self.head_params}
-        cls = type(self.head)
-        params = {k: _jsonable(v) for k, v in self.head.get_params(deep=False).items()}
-        try:
-            json.dumps(params)
-        except TypeError:
-            params = None  # type: ignore[assignment]
-        return {"estimator": f"{cls.__module__}.{cls.__qualname__}", "params": params}
-
-    def _featurizer_spec(self) -> dict[str, Any] | None:
-        fz = self.featurizer
-        if fz is None:
-            return None
-        if isinstance(fz, str):
-            return {"name": fz, "options": self.featurizer_options, "fingerprint": None}
-        return {
-            "name": getattr(fz, "name", None),
-            "options": self.featurizer_options,
-            "fingerprint": getattr(fz, "fingerprint", None),
-        }
-
     def state(self, *, include_texts: bool = True) -> dict[str, Any]:
-        """The JSON-able session state that :meth:`save` writes."""
-        pool: dict[str, Any] = {**self._pool_source, "n": self.n_pool}
-        if self.texts is not None:
-            from littledata.datasets.base import texts_fingerprint
-
-            pool["texts_fingerprint"] = texts_fingerprint(self.texts)
-            if include_texts and pool["source"] == "texts":
-                pool["texts"] = self.texts
-        if pool["source"] == "features":
-            pool["features_sha256"] = _features_digest(self.features)
-        return {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "featurizer": self._featurizer_spec(),
-            "head": self._head_spec(),
-            "strategy": self.strategy.spec(),
-            "cold_start": self.cold_start.spec(),
-            "seed": self.seed,
-            "classes": self.classes,
-            "pool": pool,
-            "round": self.round,
-            "retune_growth": self.retune_growth,
-            "tuned": None
-            if self._tuned_C is None
-            else {"C": self._tuned_C, "n_labeled": self._tuned_n},
-            "labeled": [
-                [int(i), self.classes[c], int(r)]
-                for i, c, r in zip(self._labeled, self._y, self._label_round, strict=True)
-            ],
-            "history": self.history,
-        }
+        """The JSON-able session state that :meth:`save` writes
+        (:func:`littledata.active.persistence.session_state`)."""
+        return session_state(self, include_texts=include_texts)
 
     def save(self, path: str | Path, *, include_texts: bool = True) -> Path:
-        """Write the session (labels, history, settings; the pool's texts unless it came from a
-        registry dataset or ``include_texts=False``) as JSON, atomically. No features, no model:
-        :meth:`load` reads the features back from the feature cache and refits the head."""
-        path = Path(path)
-        atomic_write_json(path, self.state(include_texts=include_texts))
-        return path
+        """Write the session (labels, the pending batch, skipped rows, history, settings; the
+        pool's texts unless it came from a registry dataset or ``include_texts=False``) as JSON,
+        atomically. No features, no model: :meth:`load` reads the features back from the
+        feature cache and refits the head."""
+        return save_session(self, path, include_texts=include_texts)
 
     @classmethod
     def load(
@@ -644,113 +542,10 @@ class ActiveLearner:
         The pool comes back from the saved texts (or ``texts``), from the registry dataset, or
         from ``features`` for a features-only pool; features are read through the feature cache
         (computed again only when the cache lost them) and checked against the saved
-        fingerprints. ``head`` overrides the saved head (needed when the head was an estimator
-        that is not from scikit-learn or littledata).
+        fingerprints. A session file only selects registered heads and strategies by name:
+        ``head`` is needed when the session's head was an estimator object.
         """
-        path = Path(path)
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataFormatError(f"No saved session at {path}.") from None
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(f"{path} is not a saved session (invalid JSON: {exc}).") from None
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise DataFormatError(f"{path} is not an ActiveLearner session file.")
-        if state.get("version", 0) > FORMAT_VERSION:
-            raise DataFormatError(
-                f"{path} was written by a newer littledata (format {state['version']}); upgrade."
-            )
-        pool = state["pool"]
-        fz_spec = state.get("featurizer")
-        featurizer = None
-        options: dict[str, Any] = {}
-        if fz_spec:
-            featurizer, options = fz_spec.get("name"), dict(fz_spec.get("options") or {})
-        head_obj = head if head is not None else cls._head_from_spec(state["head"])
-        kwargs: dict[str, Any] = {
-            "classes": state["classes"],
-            "seed": state["seed"],
-            "cold_start": get_strategy(
-                state["cold_start"]["name"], **state["cold_start"]["params"]
-            ),
-            "featurizer_options": options,
-            "retune_growth": float(state.get("retune_growth", 0.25)),
-        }
-        if isinstance(head_obj, str):
-            kwargs["head_params"] = state["head"].get("params") or {}
-        strategy = get_strategy(state["strategy"]["name"], **state["strategy"]["params"])
-        source = pool.get("source")
-        if source == "dataset" and texts is None and features is None:
-            from littledata.active.simulate import load_single_label
-
-            ds = load_single_label(pool["dataset"], mirror=mirror)
-            texts = ds[pool["split"]].texts
-        elif texts is None and "texts" in pool:
-            texts = pool["texts"]
-        if features is not None:
-            learner = cls(featurizer, head_obj, strategy, features=features, texts=texts, **kwargs)
-            if source == "features" and _features_digest(features) != pool.get("features_sha256"):
-                raise DataFormatError(
-                    "These features are not the ones the session was saved with (sha256 differs)."
-                )
-        elif texts is not None:
-            if featurizer is None:
-                raise DataFormatError(f"{path} names no featurizer; pass features=... to load().")
-            learner = cls(featurizer, head_obj, strategy, texts=texts, **kwargs)
-        else:
-            raise ConfigError(
-                f"{path} holds no texts (it was saved from a features-only pool or without "
-                "texts); pass texts=... or features=... to load()."
-            )
-        learner._pool_source = {
-            k: v for k, v in pool.items() if k in ("source", "dataset", "split")
-        }
-        if learner.n_pool != pool["n"]:
-            raise DataFormatError(
-                f"The pool has {learner.n_pool} examples; the session was saved with {pool['n']}."
-            )
-        if learner.texts is not None and pool.get("texts_fingerprint"):
-            from littledata.datasets.base import texts_fingerprint
-
-            if texts_fingerprint(learner.texts) != pool["texts_fingerprint"]:
-                raise DataFormatError(
-                    "The pool's texts differ from the ones the session was saved with."
-                )
-        saved_fp = (fz_spec or {}).get("fingerprint")
-        now_fp = getattr(learner.featurizer, "fingerprint", None)
-        if saved_fp and now_fp and saved_fp != now_fp:
-            raise DataFormatError(
-                f"The featurizer {fz_spec['name']!r} now has fingerprint {now_fp[:12]}…, the "
-                f"session was saved with {saved_fp[:12]}…; its features would differ."
-            )
-        for row, label, rnd in state["labeled"]:
-            learner._labeled.append(int(row))
-            learner._y.append(learner._codes([label])[0])
-            learner._label_round.append(int(rnd))
-            learner._is_labeled[int(row)] = True
-        learner.history = list(state.get("history", []))
-        tuned = state.get("tuned")
-        if tuned:
-            learner._tuned_C, learner._tuned_n = float(tuned["C"]), int(tuned["n_labeled"])
-        learner.round = int(state.get("round", len(learner.history)))
-        return learner
-
-    @staticmethod
-    def _head_from_spec(spec: Mapping[str, Any]) -> Any:
-        if "name" in spec:
-            return spec["name"]
-        target = str(spec.get("estimator", ""))
-        if not target.startswith(_SAFE_HEAD_MODULES) or spec.get("params") is None:
-            raise ConfigError(
-                f"The session's head {target!r} cannot be rebuilt from JSON; pass head=... to "
-                "load() (an unfitted estimator)."
-            )
-        module, _, name = target.rpartition(".")
-        try:
-            cls = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError) as exc:
-            raise LittleDataError(f"Cannot import the saved head {target!r}: {exc}") from None
-        return cls(**spec["params"])
+        return load_session(cls, path, texts=texts, features=features, head=head, mirror=mirror)
 
     def __repr__(self) -> str:
         fz = (

@@ -32,8 +32,13 @@ def main() -> None:
         from rich.console import Console
         from rich.markup import escape
 
-        # the message is plain text: a column named "[/b]" must not be read as markup
-        Console(stderr=True).print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False)
+        # the message is plain text: a column named "[/b]" must not be read as markup; and it
+        # is one line (a message listing several problems is joined; soft_wrap: no line breaks
+        # at the terminal's width)
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]Error:[/] {escape(message)}", highlight=False
+        )
         sys.exit(2)
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")

@@ -25,10 +25,6 @@ active_app = typer.Typer(
 )
 app.add_typer(active_app, name="active")
 
-# Strategies that "all" expands to: everything that ranks a pool with labels (no wrapper, and
-# cold start is the first batch, not a strategy for later rounds).
-_NOT_IN_ALL = ("subsample", "cold-start")
-
 
 def _console() -> Console:
     import os
@@ -41,7 +37,7 @@ def _console() -> Console:
 
 
 def _strategy_names(values: list[str]) -> list[str]:
-    from littledata.active.strategies import STRATEGIES, get_strategy
+    from littledata.active.strategies import get_strategy, strategy_names
 
     names: list[str] = []
     for value in values:
@@ -49,8 +45,8 @@ def _strategy_names(values: list[str]) -> list[str]:
             part = part.strip()
             if not part:
                 continue
-            if part == "all":
-                names += [n for n in sorted(STRATEGIES) if n not in _NOT_IN_ALL]
+            if part == "all":  # the strategies of the ranking categories (no cold start, wrapper)
+                names += strategy_names()
             else:
                 names.append(get_strategy(part).name)
     unique = list(dict.fromkeys(names))
@@ -65,9 +61,10 @@ def _pm(mean: float, std: float) -> str:
 
 def summary_table(summary: pd.DataFrame, title: str = "") -> object:
     """A rich table of :func:`littledata.active.simulate.summarize`'s output."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title or None, title_justify="left")
+    table = Table(title=escape(title) or None, title_justify="left")
     for name, justify in (
         ("strategy", "left"),
         ("seeds", "right"),
@@ -122,8 +119,12 @@ def simulate_command(
         str, typer.Option("--featurizer", "-f", help="Featurizer name.")
     ] = "minilm",
     head: Annotated[str, typer.Option(help="Head name.")] = "logreg",
-    pool_cap: Annotated[int, typer.Option(help="At most this many pool rows (seeded).")] = 20000,
-    test_cap: Annotated[int, typer.Option(help="At most this many test rows (seeded).")] = 2000,
+    pool_cap: Annotated[
+        int, typer.Option(help="At most this many pool rows (seeded; 0: the whole train split).")
+    ] = 20000,
+    test_cap: Annotated[
+        int, typer.Option(help="At most this many test rows (seeded; 0: the whole test split).")
+    ] = 2000,
     subsample: Annotated[
         int | None, typer.Option(help="Score at most this many pool rows per query (speed).")
     ] = None,
@@ -191,10 +192,12 @@ def simulate_command(
         rows = f" ({result.reference_size:,} rows)" if result.reference_size else ""
         console.print(
             f"{head} on the whole training split{rows}: accuracy {ref:.3f}; labels to 95% is "
-            f"the first point where the mean curve reaches {0.95 * ref:.3f}."
+            f"the first point where the mean curve reaches {0.95 * ref:.3f}.",
+            markup=False,
         )
     console.print(
-        f"{result.ran} run(s) simulated, {result.skipped} already stored; store: {store.url}"
+        f"{result.ran} run(s) simulated, {result.skipped} already stored; store: {store.url}",
+        markup=False,
     )
 
 

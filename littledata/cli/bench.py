@@ -98,7 +98,8 @@ def bench(
         typer.Option(
             "--jobs",
             "-j",
-            help="Worker processes (default: the spec's n_jobs; 0 = all cores).",
+            help="Worker processes (default: the spec's n_jobs; 0 = all cores; capped at the "
+            "usable cores).",
             show_default=False,
         ),
     ] = None,
@@ -129,6 +130,10 @@ def bench(
     if jobs is not None:
         values["n_jobs"] = jobs
     spec = load_spec(spec_file, values, packaged="quick" if quick else "default")
+    if not no_report:  # a bad --out is said before any trial runs, not after
+        from littledata.report.bench import report_dir
+
+        report_dir(out)
     store = ResultsStore(db)
     typer.echo(f"Benchmark {spec.name!r} ({spec.source}); results go to {store.url}", err=True)
     summary = run_benchmark(spec, store=store, mirror=mirror, dry_run=dry_run)
@@ -176,13 +181,14 @@ def results(
     db: DbOption = None,
 ) -> None:
     """Print mean ± std over seeds per training size for each featurizer × head."""
+    from rich.markup import escape
     from rich.table import Table
 
     from littledata.errors import LittleDataError, unknown_name
     from littledata.experiments.results import aggregate, method_label
     from littledata.experiments.store import ResultsStore
 
-    store = ResultsStore(db)
+    store = ResultsStore(db, create=False)
     filters = {}
     if dataset:
         filters["dataset"] = list(dataset)
@@ -218,8 +224,8 @@ def results(
             n_max = int(part["n"].max())
             unit = " per class" if mode == "per_class" else ""
             table = Table(
-                title=f"{name}: {metric}, mean ± std over {n_max} seeds "
-                f"(columns: training rows{unit}; (n=k): fewer seeds)",
+                title=escape(f"{name}: {metric}, mean ± std over {n_max} seeds ")
+                + f"(columns: training rows{unit}; (n=k): fewer seeds)",
                 title_justify="left",
             )
             table.add_column("featurizer + head", no_wrap=True)
@@ -236,7 +242,7 @@ def results(
                     std = "–" if r["std"] != r["std"] else f"{r['std']:.3f}"
                     fewer = "" if int(r["n"]) == n_max else f" (n={int(r['n'])})"
                     cells.append(f"{r['mean']:.3f} ± {std}{fewer}")
-                table.add_row(method_label(feat, hd, res), *cells)
+                table.add_row(escape(method_label(feat, hd, res)), *cells)
             console.print(table)
 
 
@@ -252,5 +258,5 @@ def report(
     from littledata.experiments.store import ResultsStore
     from littledata.report import write_report
 
-    path = write_report(ResultsStore(db), out, all_trials=all_trials)
+    path = write_report(ResultsStore(db, create=False), out, all_trials=all_trials)
     typer.echo(f"Report: {path}")

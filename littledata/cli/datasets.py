@@ -277,6 +277,14 @@ def show(
     from littledata.datasets.registry import DATASETS
     from littledata.datasets.stats import dataset_stats, stats_as_dict
 
+    for option, value, low in (
+        ("--examples", examples, 0),
+        ("--seed", seed, 0),
+        ("--max-labels", max_labels, 0),
+        ("--width", width, 1),
+    ):
+        if value < low:
+            raise ConfigError(f"{option} must be at least {low}, got {value}.")
     ds = load_dataset(
         name,
         train=train or None,
@@ -300,7 +308,7 @@ def show(
     if as_json:
         typer.echo(json.dumps({"name": ds.name, "splits": stats_as_dict(stats)}, indent=2))
         return
-    spec = DATASETS.get(name)
+    spec = DATASETS.get(name, None)
     note = spec.split_note if spec is not None else ""
     _print_stats(
         _console(),
@@ -328,6 +336,14 @@ def download_command(
     force: Annotated[
         bool, typer.Option("--force", help="Fetch again even files already present and verified.")
     ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Hash every stored file again (a stored file is otherwise trusted while its "
+            "size and modification time are unchanged); fetch any that no longer matches.",
+        ),
+    ] = False,
 ) -> None:
     """Fetch datasets' files into the data home, verifying each sha256; skip verified files.
 
@@ -351,7 +367,7 @@ def download_command(
         markup=False,
     )
     started = time.perf_counter()
-    results = download(None if all_datasets else names, mirror=mirror, force=force)
+    results = download(None if all_datasets else names, mirror=mirror, force=force, verify=verify)
     elapsed = time.perf_counter() - started
     fetched = [r for r in results if r.status == "fetched"]
     present = [r for r in results if r.status == "present"]
@@ -359,6 +375,7 @@ def download_command(
     mb = sum(r.nbytes for r in fetched) / 1e6
     console.print(
         f"Done in {elapsed:.1f} s: {len(folders)} dataset folders, {len(results)} files verified "
-        f"(sha256); {len(fetched)} fetched ({mb:.1f} MB), {len(present)} already present.",
+        f"(sha256{', every one hashed again' if verify else ''}); {len(fetched)} fetched "
+        f"({mb:.1f} MB), {len(present)} already present.",
         markup=False,
     )

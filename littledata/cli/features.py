@@ -60,7 +60,8 @@ def featurize_command(
         ),
     ] = None,
     batch_size: Annotated[
-        int | None, typer.Option("--batch-size", help="Encoder batch size (default: per model).")
+        int | None,
+        typer.Option("--batch-size", help="Encoder batch size, 1 or more (default: per model)."),
     ] = None,
 ) -> None:
     """Compute and cache the features of every split of DATASETS with each FEATURIZER.
@@ -71,7 +72,9 @@ def featurize_command(
     from littledata.datasets.loading import load_dataset
     from littledata.features import cache as feature_cache
     from littledata.features import featurize, get_featurizer
+    from littledata.features.base import check_batch_size
 
+    check_batch_size(batch_size, "--batch-size")
     featurizers = [get_featurizer(name) for name in featurizer]
     for ds_name in datasets:
         ds = load_dataset(ds_name, mirror=mirror)
@@ -120,6 +123,7 @@ def featurizers_command() -> None:
 @cache_app.command("ls")
 def cache_ls() -> None:
     """List cached features: featurizer, dataset/split (texts fingerprint), shape, size, date."""
+    from rich.markup import escape
     from rich.table import Table
 
     from littledata.features import cache as feature_cache
@@ -127,24 +131,27 @@ def cache_ls() -> None:
     entries = feature_cache.entries()
     console = _console()
     if not entries:
-        console.print(f"The feature cache is empty ({feature_cache.cache_dir()}).")
+        console.print(f"The feature cache is empty ({feature_cache.cache_dir()}).", markup=False)
         return
     table = Table(
         "featurizer", "dataset / texts", "shape", "size", "created", box=None, show_edge=False
     )
     total = 0
     for e in entries:
+        # labels and names come from files and user paths: shown as they are, never as markup
         what = f"{e.label} ({e.texts_fingerprint[:12]})" if e.label else e.texts_fingerprint[:12]
         table.add_row(
-            f"{e.featurizer} ({e.fingerprint[:8]})",
-            what,
+            escape(f"{e.featurizer} ({e.fingerprint[:8]})"),
+            escape(what),
             " x ".join(map(str, e.shape)),
             _size(e.bytes),
             e.created.replace("T", " ")[:16],
         )
         total += e.bytes
     console.print(table)
-    console.print(f"{len(entries)} entries, {_size(total)} in {feature_cache.cache_dir()}")
+    console.print(
+        f"{len(entries)} entries, {_size(total)} in {feature_cache.cache_dir()}", markup=False
+    )
 
 
 @cache_app.command("clear")
@@ -158,9 +165,11 @@ def cache_clear(
         ),
     ] = None,
 ) -> None:
-    """Delete cached features (all, or one featurizer's)."""
+    """Delete cached features (all, or one featurizer's); entries that a running process is
+    writing or using (a running benchmark) are kept."""
     from littledata.features import cache as feature_cache
 
-    removed, freed = feature_cache.clear(featurizer)
+    removed, freed, in_use = feature_cache.clear(featurizer)
     which = f" of {featurizer}" if featurizer else ""
-    typer.echo(f"Removed {removed} cache entries{which} ({_size(freed)}).")
+    kept = f"; kept {in_use} that running processes are using" if in_use else ""
+    typer.echo(f"Removed {removed} cache entries{which} ({_size(freed)}){kept}.")

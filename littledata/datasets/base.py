@@ -35,6 +35,19 @@ class Task(enum.StrEnum):
     SENTENCE_PAIR = "sentence-pair"
     SEQUENCE_LABELING = "sequence-labeling"
 
+    @property
+    def summary(self) -> str:
+        """What is predicted, in a few words (used in explanations)."""
+        return _TASK_SUMMARIES[self]
+
+
+_TASK_SUMMARIES = {
+    Task.SINGLE_LABEL: "one label per text",
+    Task.MULTI_LABEL: "several labels per text",
+    Task.SENTENCE_PAIR: "a label per pair of texts",
+    Task.SEQUENCE_LABELING: "one label per token",
+}
+
 
 def texts_fingerprint(texts: Sequence[str], *more: Sequence[str] | None) -> str:
     """Return a sha256 over a sequence of texts (and optional parallel sequences).

@@ -15,6 +15,9 @@ lock on its temporary file; a process that was killed (``kill -9``, SIGTERM, pow
 remove its own, so the next fetch of that file removes every unlocked one it finds. A small JSON
 sidecar (``.<filename>.verified.json``: size, mtime, sha256) records each verification, so later
 runs skip a file without hashing it again as long as its size and modification time are unchanged.
+That record is a shortcut, not a proof: a file edited in place with its size and modification time
+kept would still be trusted, so ``download(..., verify=True)`` (``littledata download --verify``)
+hashes every stored file again and fetches any that no longer matches.
 
 Examples
 --------
@@ -30,7 +33,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -169,16 +171,18 @@ def _trusted_record(path: Path, remote: RemoteFile) -> bool:
     )
 
 
-def is_verified(path: Path, remote: RemoteFile, *, rehash: bool = True) -> bool:
+def is_verified(
+    path: Path, remote: RemoteFile, *, rehash: bool = True, trust_record: bool = True
+) -> bool:
     """Return whether ``path`` holds exactly ``remote``'s bytes.
 
-    A file whose sidecar record still matches its size and mtime is trusted without hashing.
-    Otherwise (and only when ``rehash``) the file is hashed once; when it matches, a fresh record
-    is written.
+    A file whose sidecar record still matches its size and mtime is trusted without hashing
+    (unless ``trust_record=False``). Otherwise (and only when ``rehash``) the file is hashed once;
+    when it matches, a fresh record is written.
     """
     if not path.is_file():
         return False
-    if _trusted_record(path, remote):
+    if trust_record and _trusted_record(path, remote):
         return True
     if not rehash or path.stat().st_size != remote.size:
         return False
@@ -213,11 +217,6 @@ def _partial_file(target: Path) -> Iterator[BinaryIO]:
             raise
 
 
-def _partial_pattern(filename: str) -> re.Pattern[str]:
-    # mkstemp's random part is letters, digits and "_": never a dot, so "a" does not match "a.b"'s.
-    return re.compile(re.escape(f".{filename}.") + r"[A-Za-z0-9_]+\.tmp")
-
-
 def remove_abandoned_partials(target: Path) -> list[Path]:
     """Remove the temporary files that interrupted downloads of ``target`` left beside it.
 
@@ -226,12 +225,7 @@ def remove_abandoned_partials(target: Path) -> list[Path]:
 
     Returns the paths removed.
     """
-    pattern = _partial_pattern(target.name)
-    try:
-        candidates = [p for p in target.parent.iterdir() if pattern.fullmatch(p.name)]
-    except FileNotFoundError:
-        return []
-    removed = [p for p in candidates if io.remove_if_abandoned(p)]
+    removed = io.remove_abandoned_temps(target)
     for path in removed:
         logger.info("Removed %s, left by an interrupted download", path)
     return removed
@@ -368,6 +362,7 @@ def fetch_file(
     mirror: str | os.PathLike[str] | None = None,
     force: bool = False,
     retries: int = 2,
+    verify: bool = False,
 ) -> FetchResult:
     """Make ``data_home()/datasets/<folder>/<remote.filename>`` hold ``remote``'s verified bytes.
 
@@ -379,6 +374,8 @@ def fetch_file(
         ``None`` downloads from upstream.
     force: fetch again even when a verified copy is present.
     retries: how many times to retry a transfer that failed on the network (not a checksum error).
+    verify: hash a present copy again even when its verification record vouches for it (a file
+        edited with its size and modification time kept); fetch it again when it differs.
 
     Returns
     -------
@@ -387,7 +384,7 @@ def fetch_file(
     target = datasets_root() / folder / remote.filename
     remove_abandoned_partials(target)
     if not force and target.exists():
-        if is_verified(target, remote):
+        if is_verified(target, remote, trust_record=not verify):
             logger.debug("%s/%s is present and verified", folder, remote.filename)
             return FetchResult(folder, remote.filename, target, "present", "", remote.size)
         logger.warning(
@@ -432,6 +429,7 @@ def download(
     force: bool = False,
     *,
     retries: int = 2,
+    verify: bool = False,
 ) -> list[FetchResult]:
     """Fetch the files of the named datasets into the data home, verifying each sha256.
 
@@ -445,6 +443,8 @@ def download(
         raw.githubusercontent.com).
     force: fetch every file again even when a verified copy is present.
     retries: network retries per file (a checksum mismatch is never retried).
+    verify: hash every file already present again, instead of trusting its verification record
+        (size and modification time unchanged); a file that no longer matches is fetched again.
 
     Returns
     -------
@@ -478,7 +478,7 @@ def download(
         # `download --all` gets all it can before it stops with that error.
         todo = dict(sorted(todo.items(), key=lambda item: item[1].is_archive))
     return [
-        fetch_file(folder, remote, mirror=mirror, force=force, retries=retries)
+        fetch_file(folder, remote, mirror=mirror, force=force, retries=retries, verify=verify)
         for (folder, _), remote in progress.track(
             todo.items(), total=len(todo), desc="files", unit="file"
         )

@@ -80,7 +80,7 @@ def load_dataset(
     >>> ds = load_dataset("pairs.tsv", text_column="a", text_pair_column="b")  # doctest: +SKIP
     >>> ds = load_dataset(train="train.csv", test="test.csv")  # doctest: +SKIP
     """
-    from littledata.datasets.registry import DATASETS, list_specs
+    from littledata.datasets.registry import DATASETS
     from littledata.datasets.userfiles import load_user_file, looks_like_file
 
     file_options = {
@@ -96,14 +96,12 @@ def load_dataset(
     if several or train is not None or test is not None:
         from littledata.datasets.multifile import load_user_files
 
-        if isinstance(name_or_path, str) and not looks_like_file(name_or_path):
-            list_specs()
-            if name_or_path in DATASETS:
-                raise ConfigError(
-                    f"{name_or_path!r} is a registered dataset; train= and test= are for your "
-                    f"own files only. To load a file named {name_or_path!r}, write "
-                    f"'./{name_or_path}'."
-                )
+        named_dataset = isinstance(name_or_path, str) and not looks_like_file(name_or_path)
+        if named_dataset and name_or_path in DATASETS:
+            raise ConfigError(
+                f"{name_or_path!r} is a registered dataset; train= and test= are for your own "
+                f"files only. To load a file named {name_or_path!r}, write './{name_or_path}'."
+            )
         return load_user_files(
             name_or_path,  # type: ignore[arg-type]
             train=train,
@@ -122,7 +120,6 @@ def load_dataset(
         raise ConfigError("Name a dataset or a file (or give train=... / test=... files).")
     is_name = isinstance(name_or_path, str) and not looks_like_file(name_or_path)
     if is_name:
-        list_specs()  # fills the registry
         if name_or_path in DATASETS:
             given = [k for k, v in file_options.items() if v is not None]
             if drop_invalid:

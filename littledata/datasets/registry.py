@@ -1,36 +1,33 @@
-"""The dataset registry: a plain dict of :class:`DatasetSpec` filled by :func:`register`."""
+"""The dataset registry: :data:`DATASETS`, a :class:`~littledata.registry.Registry` of
+:class:`DatasetSpec` filled by :func:`register`.
+
+The built-in specs (:mod:`littledata.datasets.catalog`) are registered on the first read of the
+registry; ``littledata.datasets`` tells it how (this module does not import the catalog).
+"""
 
 from __future__ import annotations
 
 from littledata.datasets.base import DatasetSpec
-from littledata.errors import unknown_name
+from littledata.registry import Registry
 
-DATASETS: dict[str, DatasetSpec] = {}
+DATASETS: Registry[DatasetSpec] = Registry("dataset")
 
 
 def register(spec: DatasetSpec) -> DatasetSpec:
-    """Add ``spec`` to the registry (its name must be new) and return it."""
-    if spec.name in DATASETS:
-        raise ValueError(f"dataset {spec.name!r} is registered twice")
-    DATASETS[spec.name] = spec
-    return spec
+    """Add ``spec`` to the registry and return it.
 
-
-def _ensure_catalog() -> None:
-    # The catalog module registers the built-in datasets on import.
-    import littledata.datasets.catalog  # noqa: F401
+    Raises
+    ------
+    DuplicateNameError: a dataset with that name is already registered.
+    """
+    return DATASETS.add(spec.name, spec)
 
 
 def get_spec(name: str) -> DatasetSpec:
     """Return the spec registered as ``name``; unknown names raise with the closest suggestions."""
-    _ensure_catalog()
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise unknown_name("dataset", name, DATASETS) from None
+    return DATASETS.get(name)
 
 
 def list_specs() -> list[DatasetSpec]:
     """Return every registered spec, sorted by name."""
-    _ensure_catalog()
-    return [DATASETS[k] for k in sorted(DATASETS)]
+    return [DATASETS[k] for k in DATASETS.names()]

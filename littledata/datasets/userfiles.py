@@ -1,8 +1,12 @@
 """Load a user's own labeled file (CSV, TSV, JSON lines, JSON, Parquet, CoNLL) as a Dataset.
 
 Tables (CSV, TSV, JSONL, JSON, Parquet) give a single-label dataset: one column of texts and one of
-labels; with ``text_pair_column`` a sentence-pair dataset. Label names are sorted (numerically when
-every label is a whole number) unless ``label_names`` gives their order. A ``split_column`` (values
+labels; with ``text_pair_column`` a sentence-pair dataset. A label is its text as written in the
+file, in every format: ``1`` and ``"1"`` (JSON) are one label, while ``1``, ``1.0`` and ``01`` are
+three (a warning says when labels are the same number written differently). Only a typed column
+(Parquet, or pandas' float column of integers with gaps) has no written form: a whole float reads
+as an integer (``1.0`` is ``1``). Label names are sorted (numerically when every label is a number)
+unless ``label_names`` gives their order. A ``split_column`` (values
 such as ``train``/``test``, compared in lower case; a column named ``split`` is used by default)
 divides the rows into splits; without one every row lands in one split, ``train``.
 
@@ -291,7 +295,7 @@ def _read_jsonl(path: Path, encoding: str) -> _Table:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, parse_float=str)  # a label 1.0 stays "1.0", as in a CSV
         except json.JSONDecodeError as exc:
             raise DataFormatError(
                 f"{path.name}, line {lineno} is not valid JSON ({exc.msg} at column {exc.colno}). "
@@ -313,7 +317,7 @@ def _read_json(path: Path, encoding: str) -> _Table:
 
     text = _read_text(path, encoding)
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, parse_float=str)  # numbers keep their spelling (see _read_jsonl)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":  # one object per line: JSON lines with a .json name
             return _read_jsonl(path, encoding)
@@ -471,13 +475,29 @@ def _handle_invalid(
     )
 
 
-def _int_like(values: Sequence[str]) -> bool:
-    try:
-        for v in values:
-            int(v)
-    except ValueError:
-        return False
-    return True
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _number_like(values: Sequence[str]) -> bool:
+    return all(_NUMBER.fullmatch(v) for v in values)
+
+
+def _warn_same_numbers(path: Path, distinct: Sequence[str], rows_of: dict[str, list[int]]) -> None:
+    """Log a warning when distinct labels are one number written differently (1, 1.0, 01)."""
+    spellings: dict[float, list[str]] = {}
+    for v in distinct:
+        if _NUMBER.fullmatch(v):
+            spellings.setdefault(float(v), []).append(v)
+    for same in spellings.values():
+        if len(same) > 1:
+            logger.warning(
+                "%s: the labels %s are the same number written differently; they are %d "
+                "different classes (a label is its text). Write them the same way if they are one "
+                "class.",
+                path.name,
+                ", ".join(f"{v!r} ({len(rows_of.get(v, []))} rows)" for v in same),
+                len(same),
+            )
 
 
 def _label_order(
@@ -489,9 +509,10 @@ def _label_order(
     note: str,
 ) -> list[str]:
     distinct = sorted(set(found))
+    _warn_same_numbers(path, distinct, rows_of)
     if label_names is None:
-        if _int_like(distinct):
-            return sorted(distinct, key=int)
+        if _number_like(distinct):
+            return sorted(distinct, key=lambda v: (float(v), v))
         return distinct
     names = [str(n) for n in label_names]
     if len(set(names)) != len(names):

@@ -44,33 +44,83 @@ missing from a tiny training sample). Such a row is always predicted wrong, its 
 probability is 0 (so its log loss is the clipped ``34.5``), it adds ``1`` to its Brier term for
 the missing class, it counts as a negative in every class's one-vs-rest AUC, and it enters
 accuracy, macro-F1 and MCC as an ordinary label that is never predicted.
+
+The one list of metric names is :data:`METRICS` (a :class:`~littledata.registry.Registry`): the
+metrics above, each one ``@metric`` function of a :class:`Scored`, then the numbers the runner
+measures itself (``train_accuracy``, ``fit_seconds``, ``predict_seconds``, ``trial_seconds``,
+``n_train``). Spec validation (``metrics = [...]``), the report's labels and the ranking direction
+(:data:`LOWER_IS_BETTER`) read it; adding a metric is one decorated function here plus a test.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from littledata.errors import DataFormatError
 from littledata.labels import align
+from littledata.registry import Registry
 
 #: Probabilities are clipped below at this value inside the log loss.
 LOG_LOSS_EPS = 1e-15
 #: Number of equal-width confidence bins of the expected calibration error.
 ECE_BINS = 15
 
-METRIC_NAMES: tuple[str, ...] = (
-    "accuracy",
-    "macro_f1",
-    "mcc",
-    "roc_auc",
-    "log_loss",
-    "ece",
-    "brier",
-)
-#: Metrics where a smaller value is better (the others: larger is better).
-LOWER_IS_BETTER: frozenset[str] = frozenset({"log_loss", "ece", "brier"})
+
+@dataclass(frozen=True)
+class Scored:
+    """What a metric function reads: the checked inputs of :func:`compute_metrics` and what is
+    derived from them once per call.
+
+    ``idx``: column of each row's true class in ``classes`` (-1 for a label the head never saw).
+    ``cm``: confusion matrix, rows true, columns predicted; labels the head never saw get their
+    own rows and columns after the ``len(classes)`` known ones (never predicted).
+    """
+
+    y_true: np.ndarray
+    proba: np.ndarray
+    classes: np.ndarray
+    idx: np.ndarray
+    cm: np.ndarray
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """One named number a benchmark trial stores: its name, its label in figures and tables,
+    its direction, and (for the metrics of :func:`compute_metrics`) how to compute it from a
+    :class:`Scored`. Entries without ``score`` are measured by the runner (seconds, rows)."""
+
+    name: str
+    label: str
+    lower_is_better: bool = False
+    score: Callable[[Scored], float] | None = None
+
+
+METRICS: Registry[MetricInfo] = Registry("metric")
+"""Every metric and measurement a benchmark trial stores, in the order they are listed: the one
+list that spec validation, the report's labels and the ranking direction read."""
+
+
+def metric(
+    name: str, *, label: str, lower_is_better: bool = False
+) -> Callable[[Callable[[Scored], float]], Callable[[Scored], float]]:
+    """Decorator: register ``score(scored) -> float`` as the metric ``name`` of
+    :func:`compute_metrics` (a name already taken raises
+    :class:`~littledata.errors.DuplicateNameError`)."""
+
+    def decorate(score: Callable[[Scored], float]) -> Callable[[Scored], float]:
+        METRICS.add(name, MetricInfo(name, label, lower_is_better, score))
+        return score
+
+    return decorate
+
+
+def measure(name: str, *, label: str, lower_is_better: bool = False) -> MetricInfo:
+    """Register a number the runner measures itself (not computed from probabilities)."""
+    return METRICS.add(name, MetricInfo(name, label, lower_is_better))
 
 
 def _check(y_true: Any, proba: Any, classes: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -173,7 +223,76 @@ def _macro_ovr_auc(idx: np.ndarray, proba: np.ndarray) -> float:
     return float(np.mean(u[defined] / (n_pos[defined] * n_neg[defined])))
 
 
-def compute_metrics(y_true: Any, proba: Any, classes: Any) -> dict[str, float]:
+# -- the metrics of compute_metrics, in the order of its result (see the module docstring) ------
+
+
+@metric("accuracy", label="accuracy")
+def _accuracy(s: Scored) -> float:
+    return float(np.trace(s.cm) / len(s.y_true))
+
+
+@metric("macro_f1", label="macro-F1")
+def _macro_f1_score(s: Scored) -> float:
+    return _macro_f1(s.cm)
+
+
+@metric("mcc", label="Matthews corr.")
+def _mcc_score(s: Scored) -> float:
+    return _mcc(s.cm)
+
+
+@metric("roc_auc", label="macro ROC AUC (one-vs-rest)")
+def _roc_auc(s: Scored) -> float:
+    return _macro_ovr_auc(s.idx, s.proba)
+
+
+@metric("log_loss", label="log loss", lower_is_better=True)
+def _log_loss(s: Scored) -> float:
+    seen = s.idx >= 0
+    p_true = np.zeros(len(s.y_true))
+    p_true[seen] = s.proba[np.arange(len(s.y_true))[seen], s.idx[seen]]
+    return float(np.mean(-np.log(np.maximum(p_true, LOG_LOSS_EPS))))
+
+
+@metric("ece", label="expected calibration error", lower_is_better=True)
+def _ece(s: Scored) -> float:
+    return expected_calibration_error(s.y_true, s.proba, s.classes)
+
+
+@metric("brier", label="Brier score", lower_is_better=True)
+def _brier(s: Scored) -> float:
+    seen = s.idx >= 0
+    rows = np.arange(len(s.y_true))
+    onehot = np.zeros_like(s.proba)
+    onehot[rows[seen], s.idx[seen]] = 1.0
+    # an unseen label adds (0 - 1)^2 = 1 for its missing column
+    return float(np.mean(((s.proba - onehot) ** 2).sum(axis=1) + (~seen)))
+
+
+# -- what the runner measures besides (see littledata.experiments.runner.run_trial) --------------
+
+measure("train_accuracy", label="training-set accuracy")
+measure("fit_seconds", label="fit seconds", lower_is_better=True)
+measure("predict_seconds", label="predict seconds", lower_is_better=True)
+measure("trial_seconds", label="trial seconds", lower_is_better=True)
+measure("n_train", label="training rows")
+
+METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS.values() if m.score is not None)
+"""The metrics :func:`compute_metrics` returns, in its order."""
+KNOWN_METRICS: tuple[str, ...] = tuple(METRICS)
+"""Every metric and measurement a benchmark trial stores."""
+LOWER_IS_BETTER: frozenset[str] = frozenset(m.name for m in METRICS.values() if m.lower_is_better)
+"""Metrics where a smaller value is better (the others: larger is better)."""
+
+
+def metric_labels() -> dict[str, str]:
+    """``{name: label}`` of every registered metric, for figures and tables."""
+    return {m.name: m.label for m in METRICS.values()}
+
+
+def compute_metrics(
+    y_true: Any, proba: Any, classes: Any, metrics: Sequence[str] | None = None
+) -> dict[str, float]:
     """Accuracy, macro-F1, MCC, ROC AUC, log loss, ECE and Brier score of ``proba``.
 
     Parameters
@@ -184,12 +303,17 @@ def compute_metrics(y_true: Any, proba: Any, classes: Any) -> dict[str, float]:
         Predicted probabilities, column ``j`` for ``classes[j]``.
     classes : array of shape (k,)
         The head's ``classes_``.
+    metrics : sequence of str, optional
+        Compute only these (names from ``METRIC_NAMES``, returned in the given order); ``None``:
+        all. The active-learning simulation scores every round with ``("accuracy",
+        "macro_f1")``: ROC AUC and ECE cost about a second per evaluation with 150 classes.
 
     Returns
     -------
     dict[str, float]
         Keys ``accuracy``, ``macro_f1``, ``mcc``, ``roc_auc``, ``log_loss``, ``ece``, ``brier``
-        (``METRIC_NAMES``). ``roc_auc`` is NaN when no class has both positive and negative rows.
+        (``METRIC_NAMES``, one per :func:`metric` registration). ``roc_auc`` is NaN when no
+        class has both positive and negative rows.
 
     Examples
     --------
@@ -197,9 +321,18 @@ def compute_metrics(y_true: Any, proba: Any, classes: Any) -> dict[str, float]:
     >>> round(m["accuracy"], 3), round(m["roc_auc"], 3)
     (0.667, 1.0)
     """
+    if metrics is None:
+        wanted = [info for info in METRICS.values() if info.score is not None]
+    else:
+        wanted = [METRICS.get(name) for name in metrics]
+        not_scores = [info.name for info in wanted if info.score is None]
+        if not_scores:
+            raise DataFormatError(
+                f"{not_scores[0]!r} is measured by the runner, not computed from predictions; "
+                f"compute_metrics gives: {', '.join(METRIC_NAMES)}"
+            )
     y_true, proba, classes = _check(y_true, proba, classes)
-    n, k = proba.shape
-    rows = np.arange(n)
+    k = proba.shape[1]
     idx = _true_index(y_true, classes)
     seen = idx >= 0
     pred_idx = proba.argmax(axis=1)
@@ -213,27 +346,5 @@ def compute_metrics(y_true: Any, proba: Any, classes: Any) -> dict[str, float]:
         idx_all = idx
     m = k + extra
     cm = np.bincount(idx_all * m + pred_idx, minlength=m * m).reshape(m, m).astype(np.float64)
-
-    accuracy = float(np.trace(cm) / n)
-    macro_f1 = _macro_f1(cm)
-    mcc = _mcc(cm)
-    roc_auc = _macro_ovr_auc(idx, proba)
-
-    p_true = np.zeros(n)
-    p_true[seen] = proba[rows[seen], idx[seen]]
-    log_loss = float(np.mean(-np.log(np.maximum(p_true, LOG_LOSS_EPS))))
-
-    onehot = np.zeros_like(proba)
-    onehot[rows[seen], idx[seen]] = 1.0
-    # an unseen label adds (0 - 1)^2 = 1 for its missing column
-    brier = float(np.mean(((proba - onehot) ** 2).sum(axis=1) + (~seen)))
-
-    return {
-        "accuracy": accuracy,
-        "macro_f1": macro_f1,
-        "mcc": mcc,
-        "roc_auc": roc_auc,
-        "log_loss": log_loss,
-        "ece": expected_calibration_error(y_true, proba, classes),
-        "brier": brier,
-    }
+    scored = Scored(y_true, proba, classes, idx, cm)
+    return {info.name: info.score(scored) for info in wanted}  # type: ignore[misc]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from littledata.experiments.spec import LOWER_IS_BETTER
+from littledata.experiments.metrics import LOWER_IS_BETTER
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,554 +1,83 @@
-"""The benchmark runner: plan the grid, compute features once, run trials in worker processes.
+"""The benchmark runner: orchestrates planning, preparation and execution of a spec's trials.
 
 :func:`run_benchmark` takes an :class:`~littledata.experiments.spec.ExperimentSpec` and
 
-1. expands its datasets, loads each one and draws the seeded, stratified caps: a *train pool* of at
-   most ``train_pool_cap`` rows of the train split (training rows are sampled from it, never from
-   the test split) and at most ``test_cap`` rows of the test split;
-2. plans the grid dataset × featurizer × head × resampling × size × seed, explaining and skipping
-   the combinations that cannot work (a head that does not take the dataset's task or the
-   featurizer's output, a size below the number of classes or above the train pool);
+1. expands its datasets, loads each one and draws the seeded caps of its task type
+   (:mod:`littledata.experiments.prepare`): a *train pool* of at most ``train_pool_cap`` rows of
+   the train split (training rows are sampled from it, never from the test split) and at most
+   ``test_cap`` rows of the test split;
+2. plans the grid dataset × featurizer × head × resampling × size × seed
+   (:mod:`littledata.experiments.plan`), explaining and skipping the combinations that cannot
+   work (a head that does not serve the dataset's task or take the featurizer's output, a size
+   the pool cannot give);
 3. drops the trials already stored (a trial's key is the sha256 of its canonical configuration,
    which includes the data and featurizer fingerprints and the caps), so re-running a spec resumes;
 4. computes the features of each (dataset, featurizer) once through the feature cache, in this
    process, with a progress bar (for the ``tfidf`` featurizer: term counts of the pool and test
    texts, tokenized once, which the heads turn into tf-idf fitted on their training rows only);
-5. runs the trials in worker processes (``spawn`` context, one BLAS/torch thread each; they read
-   features memory-mapped from the cache, never through pickled arrays) and stores each finished
-   trial at once from this process, in its own transaction. A trial that raises is recorded as a
-   failure with its message and retried by the next run; it never stops the run.
+5. hands the trials to an executor (:mod:`littledata.experiments.execution`; by default local
+   worker processes with one BLAS thread each, reading features memory-mapped from the cache) and
+   stores each finished trial at once from this process, in its own transaction. A trial that
+   raises is recorded as a failure with its message and retried by the next run; it never stops
+   the run. Each trial is claimed in the store before it runs (:mod:`littledata.experiments.
+   claims`), so runs of the same trials executing at the same time share them instead of each
+   computing all of them.
 
-A trial samples its training rows from the pool (:func:`littledata.experiments.sampling.
-sample_train_indices`), fits the head, calls ``predict_proba`` on the capped test rows and stores
-:func:`~littledata.experiments.metrics.compute_metrics` plus ``fit_seconds``, ``predict_seconds``,
-``train_accuracy``, ``n_train`` and ``trial_seconds``.
+A trial (:func:`littledata.experiments.trials.run_trial`) samples its training rows from the
+pool, fits the head, calls ``predict_proba`` on the capped test rows and stores the task type's
+metrics plus ``fit_seconds``, ``predict_seconds``, ``train_accuracy``, ``n_train`` and
+``trial_seconds``.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
-import hashlib
+import datetime as dt
 import logging
-import multiprocessing
 import os
-import tempfile
 import time
-import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from littledata.errors import ConfigError, DataFormatError, DownloadError, LittleDataError
-from littledata.experiments.spec import BASELINE, ExperimentSpec, resolve_datasets
-from littledata.experiments.store import Measurement, ResultsStore, trial_key
+from littledata.errors import DataFormatError, DownloadError
+from littledata.experiments.execution import (
+    DataRef,
+    Executor,
+    Job,
+    JobResult,
+    LocalPoolExecutor,
+    get_executor,
+)
+from littledata.experiments.plan import (
+    KIND,
+    DatasetInfo,
+    FeaturizerInfo,
+    Skip,
+    Trial,
+    plan_grid,
+    spec_methods,
+)
+from littledata.experiments.prepare import (
+    PreparedDataset,
+    dataset_refs,
+    features_refs,
+    featurizer_by_name,
+    head_support,
+    prepare_dataset,
+)
+from littledata.experiments.spec import ExperimentSpec, resolve_datasets
+from littledata.experiments.store import Measurement, ResultsStore
+from littledata.experiments.trials import run_bench_job
+from littledata.io import locked_temp_dir, remove_abandoned_dirs
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "KIND",
-    "PROTOCOL",
-    "DatasetInfo",
-    "FeaturizerInfo",
-    "HeadSupport",
-    "RunSummary",
-    "Skip",
-    "Trial",
-    "plan_grid",
-    "run_benchmark",
-    "run_trial",
-]
+__all__ = ["WORK_PREFIX", "RunSummary", "run_benchmark"]
 
-KIND = "bench"
-"""The results-store kind of benchmark trials."""
-
-PROTOCOL = 2
-"""Version of what a trial does; part of every key, so a change to the protocol re-runs trials.
-
-2: tf-idf from term counts computed once per dataset and the logreg head's rows' basis from a
-pivoted Cholesky factor (same models up to float rounding, which can tip logreg's choice of C);
-logreg's prior rule also asks the cross-validated C not to lose held-out accuracy.
-"""
-
-SINGLE_LABEL = "single-label"
-MAX_POOL_BREAKS = 3  # worker pools that may die before the remaining trials are marked failed
-
-
-# -- planning -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What planning needs to know about a dataset (after its caps are drawn)."""
-
-    name: str
-    task: str
-    n_classes: int
-    pool_size: int = 0
-    test_size: int = 0
-    min_class_count: int = 0
-    """Rows of the rarest class in the train pool."""
-    fingerprint: str = ""
-    """sha256 over the capped pool and test texts and labels."""
-
-
-@dataclass(frozen=True)
-class FeaturizerInfo:
-    """A featurizer's name, output kind (``dense``, ``layers`` or ``text``) and fingerprint."""
-
-    name: str
-    kind: str
-    fingerprint: str
-
-
-@dataclass(frozen=True)
-class HeadSupport:
-    """What a head accepts: input kinds, tasks, and whether it takes ``class_weight``."""
-
-    name: str
-    inputs: tuple[str, ...] = ("dense", "text")
-    tasks: tuple[str, ...] = (SINGLE_LABEL,)
-    class_weight: bool = True
-
-
-@dataclass(frozen=True)
-class Trial:
-    """One planned trial: its key and canonical configuration."""
-
-    key: str
-    config: dict[str, Any]
-
-    @property
-    def pair(self) -> tuple[str, str]:
-        """The (dataset, featurizer) whose features the trial reads."""
-        return (self.config["dataset"], self.config["featurizer"])
-
-    def label(self) -> str:
-        """A short description for logs, e.g. ``sst2 minilm+logreg n=20 seed=0``."""
-        c = self.config
-        unit = "/class" if c["size_mode"] == "per_class" else ""
-        res = "" if c["resampling"] == "none" else f" {c['resampling']}"
-        return (
-            f"{c['dataset']} {c['featurizer']}+{c['head']}{res} n={c['size']}{unit} "
-            f"seed={c['seed']}"
-        )
-
-
-@dataclass(frozen=True)
-class Skip:
-    """A combination that cannot work, with the reason (``size`` is ``None`` for every size)."""
-
-    dataset: str
-    featurizer: str
-    head: str
-    size: int | None
-    reason: str
-
-
-def _methods(spec: ExperimentSpec) -> list[tuple[str, str]]:
-    methods = [(f, h) for f in spec.featurizers for h in spec.heads]
-    if spec.baseline and BASELINE not in methods:
-        methods.append(BASELINE)
-    return methods
-
-
-def plan_grid(
-    spec: ExperimentSpec,
-    datasets: Sequence[DatasetInfo],
-    featurizers: Mapping[str, FeaturizerInfo],
-    heads: Mapping[str, HeadSupport],
-) -> tuple[list[Trial], list[Skip]]:
-    """Expand ``spec`` into trials, explaining the combinations that cannot work.
-
-    Parameters
-    ----------
-    spec: the experiment spec.
-    datasets: one :class:`DatasetInfo` per dataset, caps applied.
-    featurizers / heads: every featurizer and head the spec (and its baseline) names.
-
-    Returns
-    -------
-    The trials in a stable order (dataset, featurizer, head, resampling, size, seed) and the
-    skipped combinations (one :class:`Skip` per dataset × featurizer × head [× size]).
-    """
-    trials: list[Trial] = []
-    skips: list[Skip] = []
-    per_class = bool(spec.per_class_sizes)
-    sizes = spec.per_class_sizes if per_class else spec.sizes
-    methods = _methods(spec)
-    for ds in datasets:
-        for fname, hname in methods:
-            fz, head = featurizers[fname], heads[hname]
-            reason = _combination_problem(ds, fz, head)
-            if reason:
-                skips.append(Skip(ds.name, fname, hname, None, reason))
-                continue
-            for resampling in spec.resampling:
-                if resampling == "class_weight" and not head.class_weight:
-                    skips.append(
-                        Skip(ds.name, fname, hname, None,
-                             f"head {hname!r} has no class_weight option (resampling "
-                             "'class_weight' needs one; use 'oversample')")
-                    )  # fmt: skip
-                    continue
-                for size in sizes:
-                    reason = _size_problem(ds, size, per_class)
-                    if reason:
-                        skips.append(Skip(ds.name, fname, hname, size, reason))
-                        continue
-                    for seed in spec.seeds:
-                        config = {
-                            "protocol": PROTOCOL,
-                            "dataset": ds.name,
-                            "task": ds.task,
-                            "data_fingerprint": ds.fingerprint,
-                            "n_classes": ds.n_classes,
-                            "featurizer": fname,
-                            "featurizer_kind": fz.kind,
-                            "featurizer_fingerprint": fz.fingerprint,
-                            "head": hname,
-                            "resampling": resampling,
-                            "size_mode": "per_class" if per_class else "total",
-                            "size": size,
-                            "seed": seed,
-                            "train_pool_cap": spec.train_pool_cap,
-                            "test_cap": spec.test_cap,
-                            "cap_seed": spec.cap_seed,
-                        }
-                        trials.append(Trial(trial_key(config), config))
-    # one skip line per size group, not per resampling option
-    return trials, list(dict.fromkeys(skips))
-
-
-def _combination_problem(ds: DatasetInfo, fz: FeaturizerInfo, head: HeadSupport) -> str:
-    if ds.task not in head.tasks:
-        what = {
-            "sentence-pair": "pairs of texts",
-            "multi-label": "several labels per text",
-            "sequence-labeling": "one label per token",
-        }.get(ds.task, ds.task)
-        return (
-            f"dataset {ds.name!r} is {ds.task} ({what}); head {head.name!r} predicts one label "
-            f"per text ({', '.join(head.tasks)} only)"
-        )
-    if fz.kind not in head.inputs:
-        kinds = {"layers": "layer-wise features", "text": "raw texts", "dense": "dense vectors"}
-        return (
-            f"featurizer {fz.name!r} gives {kinds.get(fz.kind, fz.kind)}; head {head.name!r} "
-            f"takes only {', '.join(kinds.get(k, k) for k in head.inputs)}"
-        )
-    return ""
-
-
-def _size_problem(ds: DatasetInfo, size: int, per_class: bool) -> str:
-    if per_class:
-        total = size * ds.n_classes
-        if ds.pool_size and total > ds.pool_size:
-            return (
-                f"{size} per class x {ds.n_classes} classes = {total} rows, more than the "
-                f"{ds.pool_size} rows in the train pool of {ds.name!r}"
-            )
-        return ""
-    if size < ds.n_classes:
-        return (
-            f"size {size} is smaller than the {ds.n_classes} classes of {ds.name!r} (every class "
-            "needs at least one training row)"
-        )
-    if ds.pool_size and size > ds.pool_size:
-        return (
-            f"size {size} is larger than the {ds.pool_size} rows in the train pool of {ds.name!r}"
-        )
-    return ""
-
-
-# -- one trial ----------------------------------------------------------------------------------
-
-
-def _sample(y_pool: np.ndarray, size: int, size_mode: str, seed: int) -> np.ndarray:
-    from littledata.experiments.sampling import sample_train_indices
-
-    per_class = size_mode == "per_class"
-    return np.asarray(sample_train_indices(y_pool, size, seed, per_class=per_class))
-
-
-def _take(x: Any, idx: np.ndarray) -> Any:
-    if isinstance(x, list):
-        return [x[i] for i in idx]
-    if hasattr(x, "tocsr"):  # sparse term counts
-        return x[idx]
-    return np.ascontiguousarray(x[idx])
-
-
-def run_trial(
-    x_pool: Any,
-    y_pool: np.ndarray,
-    x_test: Any,
-    y_test: np.ndarray,
-    *,
-    head: str,
-    input_kind: str,
-    size: int,
-    size_mode: str = "total",
-    seed: int = 0,
-    resampling: str = "none",
-) -> dict[str, float]:
-    """Run one trial and return its measurements.
-
-    Samples the training rows from the pool (stratified, seeded), fits ``head`` on them, predicts
-    probabilities for the test rows and computes the metrics.
-
-    Parameters
-    ----------
-    x_pool, y_pool: features (an array, or a list of texts for ``input_kind="text"``) and labels
-        of the train pool.
-    x_test, y_test: the same for the (capped) test split.
-    head: a head name (:data:`littledata.heads.HEADS`).
-    input_kind: the featurizer's kind: ``dense``, ``layers`` or ``text``.
-    size, size_mode: total training rows (``"total"``) or rows per class (``"per_class"``).
-    seed: seeds the sample and the head.
-    resampling: ``none``, ``oversample`` or ``class_weight``.
-
-    Returns
-    -------
-    ``{metric: value}``: the metrics of :func:`~littledata.experiments.metrics.compute_metrics`
-    plus ``fit_seconds``, ``predict_seconds``, ``train_accuracy``, ``n_train`` and
-    ``trial_seconds`` (the whole trial: sampling, fit, predictions and metrics).
-    """
-    from littledata.experiments.metrics import compute_metrics
-    from littledata.heads import make_head
-
-    start_trial = time.perf_counter()
-    y_pool = np.asarray(y_pool)
-    idx = _sample(y_pool, size, size_mode, seed)
-    x_train, y_train = _take(x_pool, idx), y_pool[idx]
-    model = make_head(head, input_kind=input_kind, random_state=seed, resampling=resampling)
-    start = time.perf_counter()
-    model.fit(x_train, y_train)
-    fit_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    proba = model.predict_proba(x_test)
-    predict_seconds = time.perf_counter() - start
-    classes = np.asarray(model.classes_)
-    out = {k: float(v) for k, v in compute_metrics(np.asarray(y_test), proba, classes).items()}
-    train_pred = model.predict(x_train)
-    out["train_accuracy"] = float(np.mean(np.asarray(train_pred) == y_train))
-    out["fit_seconds"] = fit_seconds
-    out["predict_seconds"] = predict_seconds
-    out["n_train"] = float(len(idx))
-    out["trial_seconds"] = time.perf_counter() - start_trial
-    return out
-
-
-# -- worker processes ---------------------------------------------------------------------------
-
-_THREAD_VARS = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "BLIS_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-)
-_worker_limits: Any = None
-_payload_cache: dict[str, Any] = {}
-
-
-def _init_worker() -> None:
-    """Limit every thread pool of a worker process to one thread (the workers are the
-    parallelism), before and after the numeric libraries load."""
-    global _worker_limits
-    for var in _THREAD_VARS:
-        os.environ[var] = "1"
-    os.environ["TOKENIZERS_PARALLELISM"] = "false"
-    from threadpoolctl import threadpool_limits
-
-    _worker_limits = threadpool_limits(limits=1)
-    import sys
-
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
-
-
-def _load_array(path: str) -> Any:
-    if path.endswith(".npz"):  # term counts of a text featurizer (scipy loads without pickle)
-        import scipy.sparse as sp
-
-        return sp.load_npz(path).tocsr()
-    return np.load(path, mmap_mode="r", allow_pickle=False)
-
-
-def _input_kind(featurizer_kind: str, x_pool_path: str) -> str:
-    """Texts reach the workers as term counts (tokenized once per dataset): ``counts``."""
-    if featurizer_kind == "text" and x_pool_path.endswith(".npz"):
-        return "counts"
-    return featurizer_kind
-
-
-def _cached(path: str) -> Any:
-    if path not in _payload_cache:
-        if len(_payload_cache) > 16:  # keep a worker's open maps bounded
-            _payload_cache.clear()
-        _payload_cache[path] = _load_array(path)
-    return _payload_cache[path]
-
-
-def _worker_task(task: dict[str, Any]) -> dict[str, Any]:
-    """Run one trial in a worker; never raises (errors come back as a message)."""
-    try:
-        c = task["config"]
-        with _limit_threads():
-            values = run_trial(
-                _cached(task["x_pool"]),
-                np.asarray(_cached(task["y_pool"])),
-                _cached(task["x_test"]),
-                np.asarray(_cached(task["y_test"])),
-                head=c["head"],
-                input_kind=_input_kind(c["featurizer_kind"], task["x_pool"]),
-                size=c["size"],
-                size_mode=c["size_mode"],
-                seed=c["seed"],
-                resampling=c["resampling"],
-            )
-        return {"key": task["key"], "values": values, "error": None}
-    except Exception as exc:  # a failed trial is data, not a crash
-        return {
-            "key": task["key"],
-            "values": None,
-            "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(),
-        }
-
-
-@contextlib.contextmanager
-def _limit_threads() -> Iterator[None]:
-    if _worker_limits is not None:  # in a worker: already limited
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        yield
-
-
-# -- data and features --------------------------------------------------------------------------
-
-
-@dataclass
-class _Prepared:
-    info: DatasetInfo
-    pool_texts: list[str]
-    test_texts: list[str]
-    y_pool: np.ndarray
-    y_test: np.ndarray
-
-
-def _cap(labels: np.ndarray, cap: int | None, seed: int) -> np.ndarray:
-    if cap is None or len(labels) <= cap:
-        return np.arange(len(labels))
-    from littledata.experiments.sampling import cap_indices
-
-    return np.sort(np.asarray(cap_indices(labels, cap, seed=seed)))
-
-
-def _prepare_dataset(name: str, spec: ExperimentSpec, loader: Callable[[str], Any]) -> _Prepared:
-    ds = loader(name)
-    task = str(ds.task)
-    train, test = ds.train, ds.test
-    y_train = np.asarray(train.labels)
-    y_test_full = np.asarray(test.labels)
-    pool_idx = _cap(y_train, spec.train_pool_cap, spec.cap_seed)
-    test_idx = _cap(y_test_full, spec.test_cap, spec.cap_seed)
-    pool_texts = [train.texts[i] for i in pool_idx]
-    test_texts = [test.texts[i] for i in test_idx]
-    y_pool, y_test = y_train[pool_idx], y_test_full[test_idx]
-    digest = hashlib.sha256()
-    for part in (pool_texts, test_texts):
-        digest.update(_texts_digest(part).encode())
-    for arr in (y_pool, y_test):
-        digest.update(np.ascontiguousarray(arr, dtype=np.int64).tobytes())
-    counts = np.bincount(y_pool, minlength=ds.num_labels) if len(y_pool) else np.zeros(1)
-    info = DatasetInfo(
-        name=name,
-        task=task,
-        n_classes=int(ds.num_labels),
-        pool_size=len(pool_idx),
-        test_size=len(test_idx),
-        min_class_count=int(counts.min()),
-        fingerprint=digest.hexdigest(),
-    )
-    return _Prepared(info, pool_texts, test_texts, y_pool, y_test)
-
-
-def _texts_digest(texts: Sequence[str]) -> str:
-    from littledata.datasets.base import texts_fingerprint
-
-    return texts_fingerprint(texts)
-
-
-def _head_support(name: str) -> HeadSupport:
-    from littledata.errors import unknown_name
-    from littledata.heads import HEADS
-
-    if name not in HEADS:
-        raise ConfigError(f"Spec key 'heads': {unknown_name('head', name, HEADS)}")
-    info = HEADS[name]
-    inputs = tuple(getattr(info, "inputs", ("dense", "text")))
-    tasks = tuple(str(t) for t in getattr(info, "tasks", (SINGLE_LABEL,)))
-    try:  # does the head take class weights? (cheap: builds an unfitted estimator)
-        info.factory(random_state=0, class_weight="balanced")
-        weight = True
-    except (LittleDataError, TypeError, ValueError):
-        weight = False
-    return HeadSupport(name=name, inputs=inputs, tasks=tasks, class_weight=bool(weight))
-
-
-def _featurizer(name: str) -> Any:
-    from littledata.features import get_featurizer
-
-    try:
-        return get_featurizer(name)
-    except LittleDataError as exc:
-        raise ConfigError(f"Spec key 'featurizers': {exc}") from None
-
-
-def _term_counts(prep: _Prepared, work: Path, dataset: str) -> tuple[str, str]:
-    """Tokenize the pool and test texts once (one count matrix, shared term columns) for the
-    heads that fit tf-idf per trial (see :mod:`littledata.heads.text`); returns both paths."""
-    import scipy.sparse as sp
-
-    from littledata.features.base import check_texts
-    from littledata.heads.text import count_terms
-
-    paths = (work / f"{dataset}.pool.counts.npz", work / f"{dataset}.test.counts.npz")
-    if not paths[0].exists():
-        texts = check_texts([*prep.pool_texts, *prep.test_texts])
-        counts = count_terms(texts)
-        n_pool = len(prep.pool_texts)
-        sp.save_npz(paths[0], counts[:n_pool], compressed=False)
-        sp.save_npz(paths[1], counts[n_pool:], compressed=False)
-    return str(paths[0]), str(paths[1])
-
-
-def _features(
-    fz: Any, texts: list[str], work: Path, tag: str
-) -> str:  # returns the path a worker reads
-    from littledata.features import featurize
-
-    matrix = featurize(texts, fz, cache=True, label=tag.replace(".", "/"))
-    filename = getattr(matrix, "filename", None)
-    if filename and Path(filename).exists():
-        return str(filename)
-    # not memory-mapped from the cache: hand it over as a file (a model id may hold "/")
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in fz.name)
-    path = work / f"{tag}.{safe}.npy"
-    np.save(path, np.asarray(matrix, dtype=np.float32), allow_pickle=False)
-    return str(path)
-
-
-# -- the run ------------------------------------------------------------------------------------
+WORK_PREFIX = "littledata-bench-"
+"""Prefix of a run's work folder in the system's temp folder (labels, term counts)."""
 
 
 @dataclass
@@ -565,6 +94,8 @@ class RunSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     caps: dict[str, dict[str, int]] = field(default_factory=dict)
     """Per dataset: ``pool`` and ``test`` rows after the caps."""
+    by_other_runs: int = 0
+    """Trials of this plan that other runs, executing at the same time, stored (or failed)."""
     workers: int = 0
     feature_seconds: float = 0.0
     trial_seconds: float = 0.0
@@ -581,8 +112,9 @@ class RunSummary:
         out = [
             f"spec {self.spec_name!r}: {len(self.datasets)} datasets, "
             f"{self.planned} trials planned",
-            f"ran {self.run}, already stored {self.already_stored}, failed {self.failed}, "
-            f"skipped combinations {len(self.skipped)}",
+            f"ran {self.run}, already stored {self.already_stored}, "
+            + (f"done by another run {self.by_other_runs}, " if self.by_other_runs else "")
+            + f"failed {self.failed}, skipped combinations {len(self.skipped)}",
             f"features {self.feature_seconds:.1f}s, trials {self.trial_seconds:.1f}s on "
             f"{self.workers} worker(s), total {self.total_seconds:.1f}s",
         ]
@@ -604,6 +136,7 @@ def run_benchmark(
     loader: Callable[[str], Any] | None = None,
     registry: Mapping[str, Any] | None = None,
     dry_run: bool = False,
+    executor: Executor | str | None = None,
 ) -> RunSummary:
     """Run every trial of ``spec`` that the store does not hold yet (see the module docstring).
 
@@ -616,13 +149,16 @@ def run_benchmark(
     registry: ``name -> object with .task`` to expand dataset selectors (default: the registry).
     dry_run: plan only (datasets are loaded and capped, nothing is featurized, run or stored):
         the summary says how many trials would run and which combinations are skipped.
+    executor: where the trials run: an :class:`~littledata.experiments.execution.Executor`, or
+        a registered executor's name (default ``"local"``: ``spec.workers()`` local processes).
 
     Returns
     -------
     RunSummary: trials run, skipped and failed, and timings.
 
-    Worker processes are started with ``spawn``, which imports the caller's main module again
-    in each worker: in a script, call this under ``if __name__ == "__main__":``.
+    The local executor starts its worker processes with ``spawn``, which imports the caller's
+    main module again in each worker: in a script, call this under
+    ``if __name__ == "__main__":``.
 
     Examples
     --------
@@ -640,6 +176,8 @@ def run_benchmark(
         def loader(name: str) -> Any:
             return load_dataset(name, mirror=mirror)
 
+    if executor is None or isinstance(executor, str):
+        executor = get_executor(executor or LocalPoolExecutor.name, workers=spec.workers())
     names = resolve_datasets(spec, registry)
     if registry is None:
         from littledata.datasets.registry import get_spec
@@ -647,18 +185,18 @@ def run_benchmark(
         tasks = {n: str(get_spec(n).task) for n in names}
     else:
         tasks = {n: str(registry[n].task) for n in names}
-    summary = RunSummary(spec_name=spec.name, datasets=list(names), workers=spec.workers())
+    summary = RunSummary(spec_name=spec.name, datasets=list(names), workers=executor.workers)
 
-    methods = _methods(spec)
-    heads = {h: _head_support(h) for h in dict.fromkeys(h for _, h in methods)}
-    featurizer_objs = {f: _featurizer(f) for f in dict.fromkeys(f for f, _ in methods)}
+    methods = spec_methods(spec)
+    heads = {h: head_support(h) for h in dict.fromkeys(h for _, h in methods)}
+    featurizer_objs = {f: featurizer_by_name(f) for f in dict.fromkeys(f for f, _ in methods)}
     featurizers = {
         name: FeaturizerInfo(name, str(fz.kind), str(fz.fingerprint))
         for name, fz in featurizer_objs.items()
     }
 
     # Datasets no head can take are explained without loading them.
-    prepared: dict[str, _Prepared] = {}
+    prepared: dict[str, PreparedDataset] = {}
     infos: list[DatasetInfo] = []
     unloadable: list[Skip] = []
     for name in progress.track(names, total=len(names), desc="datasets", unit="dataset"):
@@ -666,7 +204,7 @@ def run_benchmark(
             infos.append(DatasetInfo(name=name, task=tasks[name], n_classes=0))
             continue
         try:
-            prep = _prepare_dataset(name, spec, loader)
+            prep = prepare_dataset(name, spec, loader)
         except (DownloadError, DataFormatError) as exc:
             # One dataset that cannot be fetched or read does not sink the others' trials.
             log.warning("skipped dataset %s: %s", name, exc)
@@ -697,68 +235,68 @@ def run_benchmark(
     if dry_run:
         summary.total_seconds = time.perf_counter() - t_start
         return summary
+    since = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # failures from now on are not retried
     run_id = store.start_run(KIND, spec.to_dict())
     log.info(
         "%d trials planned, %d already stored, %d to run", len(trials), summary.already_stored,
         len(pending),
     )  # fmt: skip
 
-    with tempfile.TemporaryDirectory(prefix="littledata-bench-") as tmp:
-        work = Path(tmp)
+    _remove_leftovers()
+    with contextlib.ExitStack() as held, locked_temp_dir(WORK_PREFIX) as work:
         t_feat = time.perf_counter()
-        paths, pending = _compute_features(pending, prepared, featurizer_objs, work, summary, store)
+        refs, pending = _compute_features(
+            pending, prepared, featurizer_objs, work, summary, store, held
+        )
         summary.feature_seconds = time.perf_counter() - t_feat
         t_trials = time.perf_counter()
-        _run_trials(pending, paths, store, summary)
+        _run_trials(pending, refs, store, summary, executor, since)
         summary.trial_seconds = time.perf_counter() - t_trials
     summary.total_seconds = time.perf_counter() - t_start
     store.finish_run(run_id, summary.to_dict())
     return summary
 
 
+def _remove_leftovers() -> None:
+    """Remove what killed runs left: their work folders, and the temporary files of
+    featurizations that were killed (never those of live processes)."""
+    from littledata.features import cache as feature_cache
+
+    for folder in remove_abandoned_dirs(WORK_PREFIX):
+        log.info("removed %s, left by a benchmark run that was killed", folder)
+    feature_cache.remove_abandoned()
+
+
 def _compute_features(
     pending: list[Trial],
-    prepared: Mapping[str, _Prepared],
+    prepared: Mapping[str, PreparedDataset],
     featurizer_objs: Mapping[str, Any],
     work: Path,
     summary: RunSummary,
     store: ResultsStore,
-) -> tuple[dict[tuple[str, str], dict[str, str]], list[Trial]]:
+    held: contextlib.ExitStack,
+) -> tuple[dict[tuple[str, str], dict[str, DataRef]], list[Trial]]:
     from littledata import progress
 
     pairs = list(dict.fromkeys(t.pair for t in pending))
-    paths: dict[tuple[str, str], dict[str, str]] = {}
-    labels: dict[str, tuple[str, str]] = {}
+    refs: dict[tuple[str, str], dict[str, DataRef]] = {}
     broken: dict[tuple[str, str], str] = {}
     for pair in progress.track(pairs, total=len(pairs), desc="features", unit="set"):
         dataset, fname = pair
-        prep, fz = prepared[dataset], featurizer_objs[fname]
-        if dataset not in labels:
-            y_pool, y_test = work / f"{dataset}.y_pool.npy", work / f"{dataset}.y_test.npy"
-            np.save(y_pool, prep.y_pool.astype(np.int64), allow_pickle=False)
-            np.save(y_test, prep.y_test.astype(np.int64), allow_pickle=False)
-            labels[dataset] = (str(y_pool), str(y_test))
+        prep = prepared[dataset]
+        labels = dataset_refs(prep, work)
         try:
-            if fz.kind == "text":
-                x_pool, x_test = _term_counts(prep, work, dataset)
-            else:
-                x_pool = _features(fz, prep.pool_texts, work, f"{dataset}.pool")
-                x_test = _features(fz, prep.test_texts, work, f"{dataset}.test")
+            features = features_refs(featurizer_objs[fname], prep, work, held)
         except Exception as exc:  # the trials of this pair fail; the rest of the run goes on
             log.error("features of %s with %s failed: %s", dataset, fname, exc)
             broken[pair] = f"featurizing failed: {type(exc).__name__}: {exc}"
             continue
-        paths[pair] = {
-            "x_pool": x_pool,
-            "x_test": x_test,
-            "y_pool": labels[dataset][0],
-            "y_test": labels[dataset][1],
-        }
+        refs[pair] = {**features, **labels}
     if broken:
         for trial in pending:
             if trial.pair in broken:
                 _record_failure(store, summary, trial, broken[trial.pair])
-    return paths, [t for t in pending if t.pair not in broken]
+    return refs, [t for t in pending if t.pair not in broken]
 
 
 def _record_failure(store: ResultsStore, summary: RunSummary, trial: Trial, message: str) -> None:
@@ -768,89 +306,48 @@ def _record_failure(store: ResultsStore, summary: RunSummary, trial: Trial, mess
     store.add_failure(kind=KIND, key=trial.key, config=trial.config, message=message)
 
 
-def _store_result(store: ResultsStore, summary: RunSummary, trial: Trial, result: dict) -> None:
-    if result["error"] is not None:
-        log.warning("trial %s failed: %s", trial.label(), result["error"])
-        log.debug("%s", result.get("traceback", ""))
-        _record_failure(store, summary, trial, result["error"])
+def _store_result(
+    store: ResultsStore, summary: RunSummary, trial: Trial, result: JobResult
+) -> None:
+    if result.error is not None:
+        log.warning("trial %s failed: %s", trial.label(), result.error)
+        log.debug("%s", result.traceback)
+        _record_failure(store, summary, trial, result.error)
         return
-    measurements = [Measurement(k, v) for k, v in sorted(result["values"].items())]
-    store.add_trial(kind=KIND, key=trial.key, config=trial.config, measurements=measurements)
-    summary.run += 1
+    measurements = [Measurement(k, v) for k, v in sorted(result.values.items())]
+    if store.add_trial(kind=KIND, key=trial.key, config=trial.config, measurements=measurements):
+        summary.run += 1
+    else:  # another run stored it first (its claim had lapsed): this run's copy is dropped
+        summary.by_other_runs += 1
 
 
 def _run_trials(
     pending: list[Trial],
-    paths: Mapping[tuple[str, str], dict[str, str]],
+    refs: Mapping[tuple[str, str], Mapping[str, DataRef]],
     store: ResultsStore,
     summary: RunSummary,
+    executor: Executor,
+    since: dt.datetime,
 ) -> None:
+    """Run the trials this run can claim (see :mod:`littledata.experiments.claims`) until every
+    trial of ``pending`` is stored or failed, by this run or by others running at the same time."""
     from littledata import progress
+    from littledata.experiments.claims import TrialFeeder
 
     if not pending:
         return
-    tasks = {t.key: {"key": t.key, "config": t.config, **paths[t.pair]} for t in pending}
     by_key = {t.key: t for t in pending}
-    workers = min(summary.workers, len(pending))
+    jobs = [Job(t.key, t.config, refs[t.pair]) for t in pending]
     with progress.bar(total=len(pending), desc="trials", unit="trial") as pbar:
-        if workers <= 1:
-            for trial in pending:
-                _store_result(store, summary, trial, _worker_task(tasks[trial.key]))
-                pbar.update(1)
-            return
-        queue = list(reversed(pending))  # pop() takes them in plan order
-        breaks: dict[str, int] = {}
-        pool_breaks = 0
-        while queue:
-            requeue = _run_pool(queue, tasks, by_key, workers, store, summary, pbar)
-            if not requeue:
-                break
-            pool_breaks += 1
-            log.warning("a worker process died; %d trials in flight are retried", len(requeue))
-            for key in requeue:
-                breaks[key] = breaks.get(key, 0) + 1
-            again = [k for k in requeue if breaks[k] < 2 and pool_breaks < MAX_POOL_BREAKS]
-            for key in requeue:
-                if key not in again:
-                    _record_failure(store, summary, by_key[key], "the worker process died")
-                    pbar.update(1)
-            if pool_breaks >= MAX_POOL_BREAKS:
-                for trial in reversed(queue):
-                    _record_failure(store, summary, trial, "the worker pool kept dying")
-                    pbar.update(1)
-                break
-            queue.extend(by_key[k] for k in reversed(again))
 
+        def on_result(job: Job, result: JobResult) -> None:
+            _store_result(store, summary, by_key[job.key], result)
+            pbar.update(1)
+            pbar.set_postfix(failed=summary.failed, refresh=False)
 
-def _run_pool(
-    queue: list[Trial],
-    tasks: Mapping[str, dict[str, Any]],
-    by_key: Mapping[str, Trial],
-    workers: int,
-    store: ResultsStore,
-    summary: RunSummary,
-    pbar: Any,
-) -> list[str]:
-    """Run trials from ``queue`` (popped from the end) in one process pool, keeping at most two
-    per worker in flight. Returns the keys in flight when the pool broke (empty when done)."""
-    ctx = multiprocessing.get_context("spawn")
-    in_flight: dict[cf.Future[dict[str, Any]], str] = {}
-    executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
-    try:
-        while queue or in_flight:
-            while queue and len(in_flight) < 2 * workers:
-                trial = queue.pop()
-                in_flight[executor.submit(_worker_task, tasks[trial.key])] = trial.key
-            finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-            for future in finished:
-                key = in_flight.pop(future)
-                try:
-                    result = future.result()
-                except cf.process.BrokenProcessPool:
-                    return [key, *in_flight.values()]
-                _store_result(store, summary, by_key[key], result)
-                pbar.update(1)
-                pbar.set_postfix(failed=summary.failed, refresh=False)
-        return []
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        feeder = TrialFeeder(store, KIND, jobs, since=since, on_elsewhere=pbar.update)
+        try:
+            executor.run(run_bench_job, feeder, on_result)
+        finally:
+            feeder.close()
+            summary.by_other_runs += feeder.elsewhere

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+from typing import Any
 
 import numpy as np
 
@@ -142,6 +143,26 @@ def sample_train_indices(
     return np.sort(picked).astype(np.int64)
 
 
+def check_cap(cap: Any, name: str = "cap") -> int | None:
+    """The one meaning of a row cap everywhere (spec keys, ``bench``, ``active simulate``, the
+    library): ``None`` or ``0`` means no cap, a positive integer at most that many rows.
+
+    Returns ``None`` for no cap, else the cap; a negative, fractional or non-integer value is a
+    :class:`~littledata.errors.ConfigError`.
+
+    >>> check_cap(0), check_cap(None), check_cap(500)
+    (None, None, 500)
+    """
+    if cap is None:
+        return None
+    if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 0:
+        raise ConfigError(
+            f"{name} must be a number of rows (0 for no cap), got {cap!r}; a negative cap means "
+            "nothing."
+        )
+    return int(cap) or None
+
+
 def cap_indices(y: np.ndarray, cap: int | None, seed: int) -> np.ndarray:
     """A seeded stratified subsample of at most ``cap`` rows (used to cap pools and test sets).
 
@@ -154,7 +175,8 @@ def cap_indices(y: np.ndarray, cap: int | None, seed: int) -> np.ndarray:
     y : ndarray of shape (n,)
         Labels of the rows to cap.
     cap : int or None
-        Largest number of rows to keep; None (or a cap >= n) keeps all rows.
+        Largest number of rows to keep; None or 0 (or a cap >= n) keeps all rows
+        (:func:`check_cap`).
     seed : int
 
     Returns
@@ -168,13 +190,11 @@ def cap_indices(y: np.ndarray, cap: int | None, seed: int) -> np.ndarray:
     >>> np.bincount(y[cap_indices(y, 100, seed=0)]).tolist()
     [50, 30, 20]
     """
+    cap = check_cap(cap)
     classes, inverse, counts = _check_labels(y)
     n = len(inverse)
-    if cap is None or int(cap) >= n:
+    if cap is None or cap >= n:
         return np.arange(n, dtype=np.int64)
-    cap = int(cap)
-    if cap < 1:
-        raise ConfigError(f"cap must be at least 1 (or None for no cap); got {cap}")
     k = len(classes)
     if cap >= k:
         return sample_train_indices(y, cap, seed)

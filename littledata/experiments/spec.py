@@ -27,6 +27,7 @@ registries when the runner plans the grid (:func:`resolve_datasets` here for dat
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from littledata.errors import ConfigError
+from littledata.experiments.metrics import KNOWN_METRICS, LOWER_IS_BETTER
 
 __all__ = [
     "BASELINE",
@@ -55,26 +57,6 @@ RESAMPLING = ("none", "oversample", "class_weight")
 BASELINE = ("tfidf", "logreg")
 """The featurizer and head of the baseline added to every dataset and size (``baseline = true``)."""
 
-KNOWN_METRICS = (
-    "accuracy",
-    "macro_f1",
-    "mcc",
-    "roc_auc",
-    "log_loss",
-    "ece",
-    "brier",
-    "train_accuracy",
-    "fit_seconds",
-    "predict_seconds",
-    "trial_seconds",
-    "n_train",
-)
-"""Metrics every trial stores (the spec's ``metrics`` picks which ones are shown)."""
-
-LOWER_IS_BETTER = frozenset(
-    {"log_loss", "ece", "brier", "fit_seconds", "predict_seconds", "trial_seconds"}
-)
-
 PACKAGED_SPECS = ("default", "quick")
 
 DATASET_SELECTORS = {
@@ -91,7 +73,8 @@ class ExperimentSpec:
     """A validated experiment spec (see the module docstring for each key).
 
     ``sizes`` and ``per_class_sizes``: exactly one is non-empty. ``train_pool_cap`` and
-    ``test_cap`` are ``None`` for no cap. ``n_jobs`` is ``0`` for all cores.
+    ``test_cap`` are ``None`` for no cap. ``n_jobs`` is ``0`` for all cores (and never more than
+    the usable cores: see :meth:`workers`).
     """
 
     name: str = "custom"
@@ -119,13 +102,23 @@ class ExperimentSpec:
         return self.metrics[0]
 
     def workers(self) -> int:
-        """The number of worker processes to use (``n_jobs``, or all usable cores for 0)."""
-        if self.n_jobs > 0:
-            return self.n_jobs
+        """The number of worker processes to use: ``n_jobs``, or all usable cores for 0.
+
+        More workers than usable cores (``os.sched_getaffinity``) only add memory (each holds
+        its own copy of the libraries) and contention: ``n_jobs`` is capped there, with a
+        warning.
+        """
         try:
-            return max(1, len(os.sched_getaffinity(0)))
+            cores = max(1, len(os.sched_getaffinity(0)))
         except AttributeError:  # not on Linux
-            return max(1, os.cpu_count() or 1)
+            cores = max(1, os.cpu_count() or 1)
+        if self.n_jobs > cores:
+            logging.getLogger(__name__).warning(
+                "n_jobs=%d is more than the %d usable cores; using %d worker processes.",
+                self.n_jobs, cores, cores,
+            )  # fmt: skip
+            return cores
+        return self.n_jobs if self.n_jobs > 0 else cores
 
     def to_dict(self) -> dict[str, Any]:
         """Return the spec as plain JSON-able data (the form recorded with a run)."""
@@ -320,8 +313,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"Spec file {str(path)!r} does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"Spec file {str(path)!r} is not UTF-8 text ({exc}); TOML files are UTF-8: save it "
+            "with that encoding."
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Spec file {str(path)!r} is not valid TOML: {exc}.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the spec file {str(path)!r}: {exc.strerror}.") from None
 
 
 def packaged_spec_text(name: str) -> str:

@@ -8,7 +8,10 @@ One database (SQLite in the data home by default, any SQLAlchemy URL otherwise) 
 ``measurements``  one row per trial and metric (``metric``, ``value`` and an optional step ``x``);
 ``failures``      the last error of each trial that raised (cleared when the trial later succeeds);
 ``runs``          one row per benchmark run: its spec, caps and summary (shown at the bottom of the
-                  report).
+                  report);
+``claims``        the trials that a run is computing right now (``owner``: host, pid and start of
+                  the claiming process; ``expires``: renewed while it lives), so that runs executing
+                  at the same time share the work (see :mod:`littledata.experiments.claims`).
 
 Each trial is written in one transaction together with all its measurements, so a process killed
 at any moment (even with SIGKILL) leaves either the complete trial or nothing; the unique
@@ -34,7 +37,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from littledata.errors import ConfigError
+from littledata.errors import ConfigError, DataFormatError, LittleDataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -174,11 +177,38 @@ runs_table = sa.Table(
 )
 
 
+claims_table = sa.Table(
+    "claims",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("expires", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("kind", "key", name="uq_claims_kind_key"),
+)
+
+
 def _is_sqlite_memory(url: sa.URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def _make_engine(url_text: str) -> sa.Engine:
+def _store_error(url_text: str, exc: BaseException) -> LittleDataError:
+    """The one-line error for a database that cannot be used (not a database, corrupt, cannot
+    be opened or reached)."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    if "not a database" in reason or "malformed" in reason:
+        return DataFormatError(
+            f"The results store {url_text} is not a usable SQLite database ({reason}). Move the "
+            "file away (or restore it from a backup), or point --db at another file."
+        )
+    return ConfigError(
+        f"Cannot use the results store {url_text}: {reason}. Check the URL (e.g. "
+        "'sqlite:///path/to/results.sqlite'), or leave --db out for the data home's store."
+    )
+
+
+def _make_engine(url_text: str, create: bool = True) -> sa.Engine:
     try:
         url = sa.make_url(url_text)
     except sa.exc.ArgumentError as exc:
@@ -193,7 +223,20 @@ def _make_engine(url_text: str) -> sa.Engine:
             kwargs["poolclass"] = sa.pool.StaticPool
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
-            Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(url.database or "").expanduser()
+            url = url.set(database=str(path))  # sqlite itself does not expand "~"
+            if not create and not path.is_file():
+                raise ConfigError(
+                    f"There is no results store at {path} ({url_text}); run `littledata bench` "
+                    "(or `littledata active simulate`) first, or check --db."
+                )
+            if path.is_dir():
+                raise ConfigError(f"The results store {url_text} names a folder, not a file.")
+            if not path.parent.is_dir():  # a typo in --db should not create folders
+                raise ConfigError(
+                    f"The folder {path.parent} of the results store {url_text} does not exist; "
+                    "create it first, or check --db."
+                )
             kwargs["connect_args"] = {"timeout": 60}
     try:
         engine = sa.create_engine(url, **kwargs)
@@ -202,6 +245,18 @@ def _make_engine(url_text: str) -> sa.Engine:
             f"The database driver for {url.drivername!r} is not installed ({exc.name}); install it "
             "or use a 'sqlite:///...' URL."
         ) from None
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _one_line(context: Any) -> None:
+        # A file that is not a database, a corrupt one, a path that cannot be opened, a server
+        # that cannot be reached: one clear error instead of SQLAlchemy's. Unique-key conflicts
+        # (two writers storing one trial) and the table-creation race stay as they are.
+        exc = context.sqlalchemy_exception
+        if isinstance(exc, IntegrityError) or "already exists" in str(exc):
+            return
+        if isinstance(exc, sa.exc.DBAPIError) and not isinstance(exc, sa.exc.ProgrammingError):
+            raise _store_error(url_text, exc) from None
+
     if url.get_backend_name() == "sqlite":
 
         @sa.event.listens_for(engine, "connect")
@@ -230,7 +285,7 @@ def _matches(config: Mapping[str, Any], filters: Mapping[str, Any]) -> bool:
     return True
 
 
-def _chunks(items: Sequence[int], size: int = _CHUNK) -> Iterator[Sequence[int]]:
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -249,11 +304,16 @@ class ResultsStore:
     ----------
     url: a SQLAlchemy URL; ``None`` means ``sqlite:///<data home>/results.sqlite``;
         ``"sqlite://"`` is an in-memory store (tests).
+    create: create a SQLite file that does not exist yet (its folder must exist); with
+        ``False`` (the commands that only read) a missing file is a ConfigError instead.
+
+    A file that is not a SQLite database, a corrupt one, or a database that cannot be opened is
+    a :class:`~littledata.errors.LittleDataError` with a one-line message, whenever it shows.
     """
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
         self.url = url or default_url()
-        self._engine = _make_engine(self.url)
+        self._engine = _make_engine(self.url, create=create)
         for attempt in range(3):
             try:
                 _metadata.create_all(self._engine)
@@ -501,6 +561,132 @@ class ResultsStore:
         frame = pd.DataFrame.from_records(records)
         frame["created"] = pd.to_datetime(frame["created"], utc=True)
         return frame
+
+    # -- claims --------------------------------------------------------------------------------
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether this is an in-memory store (no other process can see it)."""
+        return _is_sqlite_memory(sa.make_url(self.url))
+
+    @staticmethod
+    def _keys_where(
+        conn: sa.Connection, table: sa.Table, kind: str, keys: Sequence[str], *extra: Any
+    ) -> set[str]:
+        out: set[str] = set()
+        for chunk in _chunks(list(keys)):
+            where = (table.c.kind == kind, table.c.key.in_(chunk), *extra)
+            out.update(conn.execute(sa.select(table.c.key).where(*where)).scalars())
+        return out
+
+    def open_keys(
+        self, kind: str, keys: Sequence[str], failed_since: dt.datetime | None = None
+    ) -> set[str]:
+        """The ``keys`` not stored yet (and, with ``failed_since``, without a failure recorded
+        since then)."""
+        with self._engine.connect() as conn:
+            done = self._keys_where(conn, trials_table, kind, keys)
+            if failed_since is not None:
+                done |= self._keys_where(
+                    conn, failures_table, kind, keys, failures_table.c.created >= failed_since
+                )
+        return set(keys) - done
+
+    def claim(
+        self,
+        kind: str,
+        keys: Sequence[str],
+        owner: str,
+        *,
+        ttl_s: float,
+        failed_since: dt.datetime | None = None,
+        is_stale: Callable[[str, dt.datetime, dt.datetime], bool] | None = None,
+    ) -> list[str]:
+        """Claim the ``keys`` that are still to do for ``owner``; return those claimed (in order).
+
+        A key is skipped when its trial is stored, when a failure was recorded for it since
+        ``failed_since``, or when another owner's claim on it is live. A claim is live until it
+        expires (``ttl_s`` after it was made or last renewed) or until ``is_stale(owner, expires,
+        now)`` says its owner is gone. Claims are rows under a unique constraint, so two runs
+        never both claim a key.
+        """
+        if not keys:
+            return []
+        now = _utcnow()
+        open_now = self.open_keys(kind, keys, failed_since)
+        with self._engine.connect() as conn:
+            rows = []
+            for chunk in _chunks([k for k in keys if k in open_now]):
+                rows += conn.execute(
+                    sa.select(claims_table).where(
+                        claims_table.c.kind == kind, claims_table.c.key.in_(chunk)
+                    )
+                ).all()
+        mine = {r.key for r in rows if r.owner == owner}
+        taken = {r.key for r in rows if r.owner != owner}
+        stale = [
+            r
+            for r in rows
+            if r.owner != owner
+            and (r.expires < now or (is_stale is not None and is_stale(r.owner, r.expires, now)))
+        ]
+        if stale:  # remove each stale claim only if it is still the same row
+            with self._engine.begin() as conn:
+                for r in stale:
+                    conn.execute(claims_table.delete().where(claims_table.c.id == r.id))
+            taken -= {r.key for r in stale}
+        wanted = [k for k in keys if k in open_now and k not in mine and k not in taken]
+        expires = now + dt.timedelta(seconds=ttl_s)
+        got = set(mine)
+        new = [{"kind": kind, "key": k, "owner": owner, "expires": expires} for k in wanted]
+        try:
+            if new:
+                with self._engine.begin() as conn:
+                    conn.execute(claims_table.insert(), new)
+            got.update(wanted)
+        except IntegrityError:  # another run claimed some of them meanwhile: one by one
+            for row in new:
+                try:
+                    with self._engine.begin() as conn:
+                        conn.execute(claims_table.insert(), [row])
+                    got.add(row["key"])
+                except IntegrityError:
+                    pass
+        # another run stores a trial before it releases the claim: one stored meanwhile is done
+        stored = set(got) - self.open_keys(kind, list(got))
+        if stored:
+            self.release_claims(kind, owner, sorted(stored))
+        return [k for k in keys if k in got and k not in stored]
+
+    def renew_claims(self, kind: str, owner: str, ttl_s: float) -> None:
+        """Push back the expiry of every claim of ``owner`` (a live run's heartbeat)."""
+        expires = _utcnow() + dt.timedelta(seconds=ttl_s)
+        with self._engine.begin() as conn:
+            conn.execute(
+                claims_table.update()
+                .where(claims_table.c.kind == kind, claims_table.c.owner == owner)
+                .values(expires=expires)
+            )
+
+    def release_claims(self, kind: str, owner: str, keys: Sequence[str] | None = None) -> None:
+        """Drop the claims of ``owner`` on ``keys`` (all of its claims when ``keys`` is None)."""
+        with self._engine.begin() as conn:
+            base = claims_table.delete().where(
+                claims_table.c.kind == kind, claims_table.c.owner == owner
+            )
+            if keys is None:
+                conn.execute(base)
+            else:
+                for chunk in _chunks(list(keys)):
+                    conn.execute(base.where(claims_table.c.key.in_(chunk)))
+
+    def claims(self, kind: str) -> list[dict[str, Any]]:
+        """Every claim of ``kind``: ``key``, ``owner``, ``expires`` (UTC)."""
+        query = sa.select(claims_table).where(claims_table.c.kind == kind)
+        with self._engine.connect() as conn:
+            return [
+                {"key": r.key, "owner": r.owner, "expires": r.expires} for r in conn.execute(query)
+            ]
 
     # -- runs ----------------------------------------------------------------------------------
 

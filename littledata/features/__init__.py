@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from littledata.errors import unknown_name
+from littledata.features import minilm as _minilm  # noqa: F401  (registers minilm)
 from littledata.features import onnx_int8 as _onnx_int8  # noqa: F401  (registers minilm-int8)
 from littledata.features import static as _static  # noqa: F401  (registers glove50, spacy-md)
 from littledata.features import tfidf as _tfidf  # noqa: F401  (registers tfidf)
-from littledata.features import transformer as _transformer  # registers minilm, mpnet, ...
+from littledata.features import transformer as _transformer  # registers minilm-layers, mpnet
 from littledata.features.base import (
     ALIASES,
     FEATURIZERS,
@@ -115,7 +116,8 @@ def featurize(
     featurizer: a name for :func:`get_featurizer` or a featurizer object.
     cache: read and write the cache (key: texts fingerprint and featurizer fingerprint). With
         ``False`` the features are computed in memory and nothing is stored.
-    batch_size: encoder batch size (default: the featurizer's); not part of the cache key.
+    batch_size: encoder batch size, a positive int (default: the featurizer's); not part of the
+        cache key. Zero, a negative number or a non-integer raises ConfigError.
     label: a note stored with a new cache entry for ``littledata cache ls`` (e.g. ``sst2/train``).
 
     Returns
@@ -125,8 +127,9 @@ def featurize(
     """
     from littledata.datasets.base import texts_fingerprint
     from littledata.features import cache as feature_cache
-    from littledata.features.base import check_texts
+    from littledata.features.base import check_batch_size, check_texts
 
+    batch_size = check_batch_size(batch_size)
     fz = _resolve(featurizer)
     if fz.kind == "text":
         return fz.transform(texts)

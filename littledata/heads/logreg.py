@@ -6,11 +6,10 @@ The recommended head for small labeled sets on top of a frozen encoder. See ``do
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from littledata.errors import ConfigError
@@ -36,7 +35,6 @@ from littledata.heads._multinomial import (
     gram,
     log_loss_rows,
 )
-from littledata.labels import named
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +224,10 @@ class CVLogisticRegression(ProbabilisticHead):
     True
     """
 
+    _state_arrays = ("coef_", "intercept_", "cv_scores_", "Cs_")
+    _state_floats = ("C_", "prior_C_", "cv_best_C_")
+    _state_values = ("cv_used_", "n_folds_", "n_iter_")
+
     def __init__(
         self,
         *,
@@ -345,6 +347,44 @@ class CVLogisticRegression(ProbabilisticHead):
         self.C_ = float(C)
         return self
 
+    # -- reusing a search (an active learner refits after every batch) ---------------------
+
+    def without_search(self, C: float | None = None) -> CVLogisticRegression:
+        """An unfitted copy that skips the cross-validated search and fits at ``C`` (default:
+        the C this fitted head chose); a plain copy when there is no C to reuse.
+
+        Committee members and cross-fitted copies use it: each costs one fit, not a search.
+        """
+        from sklearn.base import clone
+
+        copy = clone(self)
+        chosen = C if C is not None else getattr(self, "C_", None)
+        if chosen is not None:
+            copy.set_params(fallback_C=float(chosen), min_cv_rows=2**31 - 1)
+        return copy
+
+    def fit_reusing(
+        self,
+        X: Any,
+        y: Any,
+        search: Mapping[str, float] | None,
+        growth: float = 0.25,
+    ) -> tuple[CVLogisticRegression, dict[str, float] | None, bool]:
+        """Fit on ``X, y``, searching C again only when the rows have grown enough.
+
+        ``search`` is what the last search left (``{"C": ..., "n_rows": ...}``, or ``None``):
+        while ``len(y) < n_rows * (1 + growth)`` the head is fitted once at that C
+        (:meth:`without_search`); otherwise it searches as :meth:`fit` does. Returns the fitted
+        head, the search state to pass next time, and whether this fit searched.
+        """
+        n = len(y)
+        if search is not None and n < search["n_rows"] * (1.0 + growth):
+            return self.without_search(C=search["C"]).fit(X, y), dict(search), False
+        fitted = self.fit(X, y)
+        if fitted.cv_used_:
+            return fitted, {"C": float(fitted.C_), "n_rows": n}, True
+        return fitted, None if search is None else dict(search), False
+
     def _select_C(
         self,
         X: Any,
@@ -433,16 +473,3 @@ class CVLogisticRegression(ProbabilisticHead):
         check_is_fitted(self)
         X = check_predict_input(self, X)
         return softmax(np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_)
-
-
-class DefaultLogisticRegression(LogisticRegression):
-    """``sklearn.linear_model.LogisticRegression`` at its default settings (``logreg-default``).
-
-    The same estimator, except that labels which carry their names (a dataset split's
-    :class:`~littledata.labels.LabelArray`) are learned as names, as every littledata head does,
-    so ``classes_`` stays comparable with labels of another file.
-    """
-
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DefaultLogisticRegression:
-        """``LogisticRegression.fit`` on the label names when ``y`` carries them."""
-        return super().fit(X, named(y), sample_weight=sample_weight)  # type: ignore[no-any-return]

@@ -93,6 +93,8 @@ class CosineKNN(ProbabilisticHead):
     True
     """
 
+    _state_arrays = ("X_fit_", "y_fit_", "class_weight_")
+
     def __init__(
         self,
         *,
@@ -195,6 +197,10 @@ class CosineCentroid(ProbabilisticHead):
     >>> clf.predict([[0.2, 0.9]]).tolist()
     [1]
     """
+
+    _state_arrays = ("centroids_",)
+    _state_floats = ("temperature_",)
+    _state_values = ("temperature_fitted_",)
 
     def __init__(
         self,

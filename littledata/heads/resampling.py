@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
+from littledata.heads.state import HeadState, pack, unpack
 from littledata.labels import named
 
 RESAMPLINGS: tuple[str, ...] = ("none", "oversample", "class_weight")
@@ -102,6 +103,21 @@ class RandomOversampler(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """The fitted estimator's predictions."""
         check_is_fitted(self)
         return self.estimator_.predict(X)
+
+    def get_fitted_state(self) -> HeadState:
+        """What was learned (the rows drawn and the fitted estimator's state); see
+        :mod:`littledata.heads.state`."""
+        check_is_fitted(self)
+        return pack(self, arrays=("sample_indices_",), estimators=("estimator_",))
+
+    def set_fitted_state(self, state: HeadState) -> RandomOversampler:
+        """Restore :meth:`get_fitted_state` into this unfitted wrapper; returns ``self``."""
+        return unpack(  # type: ignore[no-any-return]
+            self,
+            state,
+            arrays=("sample_indices_",),
+            estimators={"estimator_": lambda: clone(self.estimator)},
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

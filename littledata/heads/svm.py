@@ -146,6 +146,10 @@ class CalibratedLinearSVM(ProbabilisticHead):
     ([0], True)
     """
 
+    _state_arrays = ("mean_", "scale_", "cv_scores_")
+    _state_floats = ("C_",)
+    _state_values = ("cv_used_", "calibrated_", "calibration_", "n_iter_")
+
     def __init__(
         self,
         *,
@@ -249,6 +253,16 @@ class CalibratedLinearSVM(ProbabilisticHead):
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return self
+
+    def _state_estimators(self) -> dict[str, Any]:
+        def unfitted() -> Any:  # what fit() builds, by the restored calibrated_ and C_
+            if not self.calibrated_:
+                return self._svc(self.C_)
+            return CalibratedClassifierCV(
+                self._svc(self.C_), method="sigmoid", cv=self.cv, ensemble=False
+            )
+
+        return {"estimator_": unfitted}
 
     @limits_threads
     def svm_decision(self, X: Any) -> np.ndarray:

@@ -21,6 +21,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from littledata.heads.state import HeadState, pack, unpack
+
 __all__ = ["TfidfFromCounts", "count_terms", "make_tfidf_vectorizer"]
 
 _TEXT_OPTIONS: dict[str, Any] = {
@@ -84,3 +86,19 @@ class TfidfFromCounts(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = sp.csr_matrix(X, dtype=np.float32)[:, self.columns_]
         return sp.csr_matrix(self.transformer_.transform(X))
+
+    def get_fitted_state(self) -> HeadState:
+        """The kept columns and the idf weights; see :mod:`littledata.heads.state`."""
+        check_is_fitted(self)
+        return pack(self, arrays=("columns_",), estimators=("transformer_",))
+
+    def set_fitted_state(self, state: HeadState) -> TfidfFromCounts:
+        """Restore :meth:`get_fitted_state` into this unfitted transformer; returns ``self``."""
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        return unpack(  # type: ignore[no-any-return]
+            self,
+            state,
+            arrays=("columns_",),
+            estimators={"transformer_": lambda: TfidfTransformer(sublinear_tf=True)},
+        )

@@ -210,6 +210,10 @@ class TorchMLP(ProbabilisticHead):
     ['a', 'b']
     """
 
+    _state_arrays = ("coefs_", "intercepts_", "mean_", "scale_")
+    _state_floats = ("best_val_loss_",)
+    _state_values = ("n_epochs_", "early_stopped_")
+
     def __init__(
         self,
         *,
@@ -395,6 +399,10 @@ class LayerMix(ProbabilisticHead):
     >>> int(np.argmax(mix.layer_weights_))
     2
     """
+
+    _state_arrays = ("layer_weights_", "coef_", "intercept_", "mean_", "scale_")
+    _state_floats = ("gamma_", "best_val_loss_")
+    _state_values = ("n_layers_", "n_epochs_", "early_stopped_")
 
     def __init__(
         self,

@@ -209,7 +209,7 @@ def render_active_section(frame: pd.DataFrame, out_dir: Path) -> str:
     An HTML fragment (no ``<section>`` wrapper): an introduction, then per comparison a figure
     and a table. A frame without runs gives a short paragraph saying so.
     """
-    from littledata.active.simulate import group_columns, learning_curves, run_rows, summarize
+    from littledata.active.curves import group_columns, learning_curves, run_rows, summarize
 
     out_dir = Path(out_dir)
     runs = run_rows(frame)

@@ -22,7 +22,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from littledata.errors import LittleDataError
+from littledata.errors import ConfigError, LittleDataError
 from littledata.experiments.results import aggregate, mean_ranks, method_label, rank_table
 from littledata.experiments.spec import BASELINE, ExperimentSpec, spec_to_toml
 from littledata.experiments.store import ResultsStore
@@ -50,6 +50,24 @@ def default_report_dir() -> Path:
     from littledata.config import subdir
 
     return subdir("reports") / "bench"
+
+
+def report_dir(out_dir: str | Path | None = None) -> Path:
+    """The report folder (``out_dir``, or :func:`default_report_dir`), created if missing.
+
+    Raises :class:`~littledata.errors.ConfigError` when it cannot be used (a file, not writable),
+    so ``bench`` can say so before it runs any trial.
+    """
+    out = Path(out_dir).expanduser() if out_dir is not None else default_report_dir()
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"The report folder {out} is a file; pass --out a folder.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot create the report folder {out}: {exc.strerror or exc}."
+        ) from None
+    return out
 
 
 def _slug(name: str) -> str:
@@ -93,8 +111,10 @@ def write_report(
     LittleDataError: the store holds no benchmark or active-learning results.
     """
     store = store or ResultsStore()
-    out = Path(out_dir) if out_dir is not None else default_report_dir()
-    out.mkdir(parents=True, exist_ok=True)
+    out = report_dir(out_dir)
+    from littledata.io import remove_abandoned_temps_in
+
+    remove_abandoned_temps_in(out, (".html", ".png", ".svg"))  # what killed reports left
     run = _latest_run(store)
     spec = _spec_from_dict(run["spec"]) if run else None
     if keys is None and not all_trials and run is not None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from littledata.experiments.metrics import metric_labels
 from littledata.experiments.results import higher_is_better, method_label
 
 if TYPE_CHECKING:
@@ -18,20 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["METRIC_NAMES", "learning_curve_figure", "rank_figure", "save_figure", "style_for"]
 
-METRIC_NAMES = {
-    "accuracy": "accuracy",
-    "macro_f1": "macro-F1",
-    "mcc": "Matthews corr.",
-    "roc_auc": "macro ROC AUC (one-vs-rest)",
-    "log_loss": "log loss",
-    "ece": "expected calibration error",
-    "brier": "Brier score",
-    "train_accuracy": "training-set accuracy",
-    "fit_seconds": "fit seconds",
-    "predict_seconds": "predict seconds",
-    "trial_seconds": "trial seconds",
-    "n_train": "training rows",
-}
+METRIC_NAMES = metric_labels()
+"""``{metric: label}`` for axes and titles (from :data:`littledata.experiments.metrics.METRICS`)."""
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 _FIXED_COLORS = {"minilm": "#1f77b4", "glove50": "#e6820e", "tfidf": "#555555"}

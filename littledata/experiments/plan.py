@@ -1,0 +1,234 @@
+"""Planning: expand an experiment spec into trials, explaining what cannot run.
+
+:func:`plan_grid` takes what is known about each dataset (after its caps are drawn), featurizer
+and head, and returns every trial of the grid dataset × featurizer × head × resampling × size ×
+seed with its key and canonical configuration, plus one :class:`Skip` (with the reason) per
+combination that cannot work. Whether a combination works is asked of the dataset's task type
+(:mod:`littledata.tasks`): which heads serve it and which training sizes its pool allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from littledata.experiments.spec import BASELINE, ExperimentSpec
+from littledata.experiments.store import trial_key
+from littledata.tasks import TASK_TYPES, head_task_problem
+
+__all__ = [
+    "KIND",
+    "PROTOCOL",
+    "DatasetInfo",
+    "FeaturizerInfo",
+    "HeadSupport",
+    "Skip",
+    "Trial",
+    "plan_grid",
+    "spec_methods",
+]
+
+KIND = "bench"
+"""The results-store kind of benchmark trials."""
+
+PROTOCOL = 2
+"""Version of what a trial does; part of every key, so a change to the protocol re-runs trials.
+
+2: tf-idf from term counts computed once per dataset and the logreg head's rows' basis from a
+pivoted Cholesky factor (same models up to float rounding, which can tip logreg's choice of C);
+logreg's prior rule also asks the cross-validated C not to lose held-out accuracy.
+"""
+
+SINGLE_LABEL = "single-label"
+
+_INPUT_WORDS = {
+    "layers": "layer-wise features",
+    "text": "raw texts",
+    "dense": "dense vectors",
+    "sparse": "sparse term counts",
+}
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What planning needs to know about a dataset (after its caps are drawn)."""
+
+    name: str
+    task: str
+    n_classes: int
+    pool_size: int = 0
+    test_size: int = 0
+    min_class_count: int = 0
+    """Rows of the rarest class in the train pool."""
+    fingerprint: str = ""
+    """sha256 over the capped pool and test texts and labels."""
+
+
+@dataclass(frozen=True)
+class FeaturizerInfo:
+    """A featurizer's name, output kind (``dense``, ``layers``, ``sparse`` or ``text``) and
+    fingerprint."""
+
+    name: str
+    kind: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class HeadSupport:
+    """What a head accepts and needs: input kinds, tasks, whether it takes ``class_weight``, the
+    BLAS/torch threads it runs with, and (for a head that brings its own encoder, such as a
+    fine-tuning head) that encoder's fingerprint, which becomes part of its trials' keys."""
+
+    name: str
+    inputs: tuple[str, ...] = ("dense", "text")
+    tasks: tuple[str, ...] = (SINGLE_LABEL,)
+    class_weight: bool = True
+    threads: int = 1
+    encoder_fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One planned trial: its key and canonical configuration."""
+
+    key: str
+    config: dict[str, Any]
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """The (dataset, featurizer) whose features the trial reads."""
+        return (self.config["dataset"], self.config["featurizer"])
+
+    def label(self) -> str:
+        """A short description for logs, e.g. ``sst2 minilm+logreg n=20 seed=0``."""
+        c = self.config
+        unit = "/class" if c["size_mode"] == "per_class" else ""
+        res = "" if c["resampling"] == "none" else f" {c['resampling']}"
+        return (
+            f"{c['dataset']} {c['featurizer']}+{c['head']}{res} n={c['size']}{unit} "
+            f"seed={c['seed']}"
+        )
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A combination that cannot work, with the reason (``size`` is ``None`` for every size)."""
+
+    dataset: str
+    featurizer: str
+    head: str
+    size: int | None
+    reason: str
+
+
+def spec_methods(spec: ExperimentSpec) -> list[tuple[str, str]]:
+    """The spec's (featurizer, head) pairs, with the baseline last when the spec asks for it."""
+    methods = [(f, h) for f in spec.featurizers for h in spec.heads]
+    if spec.baseline and BASELINE not in methods:
+        methods.append(BASELINE)
+    return methods
+
+
+def plan_grid(
+    spec: ExperimentSpec,
+    datasets: Sequence[DatasetInfo],
+    featurizers: Mapping[str, FeaturizerInfo],
+    heads: Mapping[str, HeadSupport],
+) -> tuple[list[Trial], list[Skip]]:
+    """Expand ``spec`` into trials, explaining the combinations that cannot work.
+
+    Parameters
+    ----------
+    spec: the experiment spec.
+    datasets: one :class:`DatasetInfo` per dataset, caps applied.
+    featurizers / heads: every featurizer and head the spec (and its baseline) names.
+
+    Returns
+    -------
+    The trials in a stable order (dataset, featurizer, head, resampling, size, seed) and the
+    skipped combinations (one :class:`Skip` per dataset × featurizer × head [× size]).
+    """
+    trials: list[Trial] = []
+    skips: list[Skip] = []
+    per_class = bool(spec.per_class_sizes)
+    sizes = spec.per_class_sizes if per_class else spec.sizes
+    for ds in datasets:
+        for fname, hname in spec_methods(spec):
+            fz, head = featurizers[fname], heads[hname]
+            reason = _combination_problem(ds, fz, head)
+            if reason:
+                skips.append(Skip(ds.name, fname, hname, None, reason))
+                continue
+            task = TASK_TYPES[ds.task]
+            for resampling in spec.resampling:
+                if resampling == "class_weight" and not head.class_weight:
+                    skips.append(
+                        Skip(ds.name, fname, hname, None,
+                             f"head {hname!r} has no class_weight option (resampling "
+                             "'class_weight' needs one; use 'oversample')")
+                    )  # fmt: skip
+                    continue
+                for size in sizes:
+                    reason = task.size_problem(
+                        dataset=ds.name,
+                        n_classes=ds.n_classes,
+                        pool_size=ds.pool_size,
+                        size=size,
+                        per_class=per_class,
+                    )
+                    if reason:
+                        skips.append(Skip(ds.name, fname, hname, size, reason))
+                        continue
+                    for seed in spec.seeds:
+                        config = _config(spec, ds, fname, fz, head, resampling, size, seed)
+                        trials.append(Trial(trial_key(config), config))
+    # one skip line per size group, not per resampling option
+    return trials, list(dict.fromkeys(skips))
+
+
+def _config(
+    spec: ExperimentSpec,
+    ds: DatasetInfo,
+    fname: str,
+    fz: FeaturizerInfo,
+    head: HeadSupport,
+    resampling: str,
+    size: int,
+    seed: int,
+) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "protocol": PROTOCOL,
+        "dataset": ds.name,
+        "task": ds.task,
+        "data_fingerprint": ds.fingerprint,
+        "n_classes": ds.n_classes,
+        "featurizer": fname,
+        "featurizer_kind": fz.kind,
+        "featurizer_fingerprint": fz.fingerprint,
+        "head": head.name,
+        "resampling": resampling,
+        "size_mode": "per_class" if spec.per_class_sizes else "total",
+        "size": size,
+        "seed": seed,
+        "train_pool_cap": spec.train_pool_cap,
+        "test_cap": spec.test_cap,
+        "cap_seed": spec.cap_seed,
+    }
+    if head.encoder_fingerprint:  # a head with its own encoder: its identity is in the key
+        config["head_encoder_fingerprint"] = head.encoder_fingerprint
+    return config
+
+
+def _combination_problem(ds: DatasetInfo, fz: FeaturizerInfo, head: HeadSupport) -> str:
+    if ds.task not in head.tasks:
+        return head_task_problem(ds.task, head.name, head.tasks, ds.name)
+    if ds.task not in TASK_TYPES:  # pragma: no cover - a head claims a task with no task type
+        return f"littledata has no task type for {ds.task} yet"
+    if fz.kind not in head.inputs:
+        return (
+            f"featurizer {fz.name!r} gives {_INPUT_WORDS.get(fz.kind, fz.kind)}; head "
+            f"{head.name!r} takes only {', '.join(_INPUT_WORDS.get(k, k) for k in head.inputs)}"
+        )
+    return ""

@@ -1,0 +1,195 @@
+"""Preparation: load and cap each dataset, compute each (dataset, featurizer)'s features once.
+
+What a run's trials read is prepared here, in the orchestrating process, and handed to the
+executor as :class:`~littledata.experiments.execution.DataRef` references: features memory-mapped
+from the feature cache (or written to the run's work folder when they are not cached), labels and
+tf-idf term counts written to the work folder.
+
+The dataset's task type (:mod:`littledata.tasks`) says how its splits become inputs and targets,
+how the pool and the test set are capped and how many classes it has.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from littledata.errors import ConfigError, LittleDataError
+from littledata.experiments.execution import DataRef
+from littledata.experiments.plan import DatasetInfo, HeadSupport
+from littledata.experiments.spec import ExperimentSpec
+from littledata.tasks import get_task_type
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "PreparedDataset",
+    "dataset_refs",
+    "features_refs",
+    "featurizer_by_name",
+    "head_support",
+    "prepare_dataset",
+]
+
+
+@dataclass
+class PreparedDataset:
+    """A dataset after its caps: the pool's and test set's texts and targets."""
+
+    info: DatasetInfo
+    pool_texts: list[str]
+    test_texts: list[str]
+    y_pool: np.ndarray
+    y_test: np.ndarray
+
+
+def prepare_dataset(
+    name: str, spec: ExperimentSpec, loader: Callable[[str], Any]
+) -> PreparedDataset:
+    """Load ``name`` and draw its seeded caps (the task type's, stratified for single-label)."""
+    ds = loader(name)
+    task = get_task_type(str(ds.task))
+    train, test = ds.train, ds.test
+    y_train = task.targets(train)
+    y_test_full = task.targets(test)
+    pool_idx = task.cap(y_train, spec.train_pool_cap, spec.cap_seed)
+    test_idx = task.cap(y_test_full, spec.test_cap, spec.cap_seed)
+    train_texts, test_texts_full = task.texts(train), task.texts(test)
+    pool_texts = [train_texts[i] for i in pool_idx]
+    test_texts = [test_texts_full[i] for i in test_idx]
+    y_pool, y_test = y_train[pool_idx], y_test_full[test_idx]
+    n_classes = task.n_classes(ds)
+    counts = task.class_counts(y_pool, n_classes)
+    info = DatasetInfo(
+        name=name,
+        task=task.name,
+        n_classes=n_classes,
+        pool_size=len(pool_idx),
+        test_size=len(test_idx),
+        min_class_count=int(counts.min()),
+        fingerprint=_fingerprint(pool_texts, test_texts, y_pool, y_test),
+    )
+    return PreparedDataset(info, pool_texts, test_texts, y_pool, y_test)
+
+
+def _fingerprint(
+    pool_texts: Sequence[str], test_texts: Sequence[str], y_pool: np.ndarray, y_test: np.ndarray
+) -> str:
+    """sha256 over the capped pool and test texts and labels."""
+    from littledata.datasets.base import texts_fingerprint
+
+    digest = hashlib.sha256()
+    for part in (pool_texts, test_texts):
+        digest.update(texts_fingerprint(part).encode())
+    for arr in (y_pool, y_test):
+        digest.update(np.ascontiguousarray(arr, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def head_support(name: str) -> HeadSupport:
+    """What the registered head ``name`` accepts and needs (a ConfigError for an unknown one)."""
+    from littledata.errors import unknown_name
+    from littledata.heads import HEADS
+
+    if name not in HEADS:
+        raise ConfigError(f"Spec key 'heads': {unknown_name('head', name, HEADS)}")
+    info = HEADS[name]
+    inputs = tuple(getattr(info, "inputs", ("dense", "text")))
+    tasks = tuple(str(t) for t in getattr(info, "tasks", ("single-label",)))
+    try:  # does the head take class weights? (cheap: builds an unfitted estimator)
+        info.factory(random_state=0, class_weight="balanced")
+        weight = True
+    except (LittleDataError, TypeError, ValueError):
+        weight = False
+    return HeadSupport(
+        name=name,
+        inputs=inputs,
+        tasks=tasks,
+        class_weight=bool(weight),
+        threads=int(getattr(info, "threads", 1)),
+    )
+
+
+def featurizer_by_name(name: str) -> Any:
+    """The featurizer ``name`` (a ConfigError naming the spec key for an unknown one)."""
+    from littledata.features import get_featurizer
+
+    try:
+        return get_featurizer(name)
+    except LittleDataError as exc:
+        raise ConfigError(f"Spec key 'featurizers': {exc}") from None
+
+
+def dataset_refs(prep: PreparedDataset, work: Path) -> dict[str, DataRef]:
+    """The pool's and test set's targets, written to ``work`` once per dataset."""
+    name = prep.info.name
+    y_pool, y_test = work / f"{name}.y_pool.npy", work / f"{name}.y_test.npy"
+    if not y_pool.exists():
+        np.save(y_pool, prep.y_pool.astype(np.int64), allow_pickle=False)
+        np.save(y_test, prep.y_test.astype(np.int64), allow_pickle=False)
+    return {"y_pool": DataRef(str(y_pool)), "y_test": DataRef(str(y_test))}
+
+
+def features_refs(
+    fz: Any, prep: PreparedDataset, work: Path, held: contextlib.ExitStack
+) -> dict[str, DataRef]:
+    """The pool's and test set's features under ``fz`` (computed once, through the cache).
+
+    The cache entries are held (``held``) until the run ends, so ``cache clear`` in another
+    process cannot remove them before the workers open them.
+
+    A text featurizer (tf-idf) gives term counts of the pool and test texts, tokenized once (one
+    count matrix, shared term columns), for heads that fit tf-idf per trial (see
+    :mod:`littledata.heads.text`).
+    """
+    name = prep.info.name
+    if fz.kind == "text":
+        x_pool, x_test = _term_counts(prep, work, name)
+    else:
+        x_pool = _features(fz, prep.pool_texts, work, f"{name}.pool", held)
+        x_test = _features(fz, prep.test_texts, work, f"{name}.test", held)
+    return {"x_pool": DataRef(x_pool), "x_test": DataRef(x_test)}
+
+
+def _term_counts(prep: PreparedDataset, work: Path, dataset: str) -> tuple[str, str]:
+    import scipy.sparse as sp
+
+    from littledata.features.base import check_texts
+    from littledata.heads.text import count_terms
+
+    paths = (work / f"{dataset}.pool.counts.npz", work / f"{dataset}.test.counts.npz")
+    if not paths[0].exists():
+        texts = check_texts([*prep.pool_texts, *prep.test_texts])
+        counts = count_terms(texts)
+        n_pool = len(prep.pool_texts)
+        sp.save_npz(paths[0], counts[:n_pool], compressed=False)
+        sp.save_npz(paths[1], counts[n_pool:], compressed=False)
+    return str(paths[0]), str(paths[1])
+
+
+def _features(fz: Any, texts: list[str], work: Path, tag: str, held: contextlib.ExitStack) -> str:
+    """The path of a file holding the features of ``texts`` (the cache entry when there is one,
+    held until the run ends)."""
+    from littledata.features import cache as feature_cache
+    from littledata.features import featurize
+
+    for _ in range(3):
+        matrix = featurize(texts, fz, cache=True, label=tag.replace(".", "/"))
+        filename = getattr(matrix, "filename", None)
+        if not filename:
+            break
+        if feature_cache.hold(filename, held):
+            return str(filename)
+        # removed between computing and holding it: this process's map still reads it
+    # not memory-mapped from the cache: hand it over as a file (a model id may hold "/")
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in fz.name)
+    path = work / f"{tag}.{safe}.npy"
+    np.save(path, np.asarray(matrix, dtype=np.float32), allow_pickle=False)
+    return str(path)

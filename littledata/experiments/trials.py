@@ -1,0 +1,122 @@
+"""One benchmark trial: sample training rows, fit a head, score the test rows.
+
+:func:`run_trial` is the trial itself, on arrays; :func:`run_bench_job` is the job function an
+executor (:mod:`littledata.experiments.execution`) calls with a trial's configuration and the
+references to its features and labels.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from littledata.experiments.execution import Job, JobResult, guarded, limit_threads, resolve
+from littledata.tasks import get_task_type
+
+__all__ = ["run_bench_job", "run_trial"]
+
+
+def _take(x: Any, idx: np.ndarray) -> Any:
+    if isinstance(x, list):
+        return [x[i] for i in idx]
+    if hasattr(x, "tocsr"):  # sparse term counts
+        return x[idx]
+    return np.ascontiguousarray(x[idx])
+
+
+def run_trial(
+    x_pool: Any,
+    y_pool: np.ndarray,
+    x_test: Any,
+    y_test: np.ndarray,
+    *,
+    head: str,
+    input_kind: str,
+    size: int,
+    size_mode: str = "total",
+    seed: int = 0,
+    resampling: str = "none",
+    task: str = "single-label",
+) -> dict[str, float]:
+    """Run one trial and return its measurements.
+
+    Samples the training rows from the pool (the task type's sampling: stratified and seeded for
+    single-label data), fits ``head`` on them, predicts probabilities for the test rows and
+    scores them with the task type's metrics.
+
+    Parameters
+    ----------
+    x_pool, y_pool: features (an array, sparse term counts, or a list of texts for
+        ``input_kind="text"``) and labels of the train pool.
+    x_test, y_test: the same for the (capped) test split.
+    head: a head name (:data:`littledata.heads.HEADS`).
+    input_kind: what ``x_pool`` holds (see :func:`littledata.heads.make_head`).
+    size, size_mode: total training rows (``"total"``) or rows per class (``"per_class"``).
+    seed: seeds the sample and the head.
+    resampling: ``none``, ``oversample`` or ``class_weight``.
+    task: the task type's name (:mod:`littledata.tasks`).
+
+    Returns
+    -------
+    ``{metric: value}``: the task's metrics plus ``fit_seconds``, ``predict_seconds``,
+    ``train_accuracy``, ``n_train`` and ``trial_seconds`` (the whole trial: sampling, fit,
+    predictions and metrics).
+    """
+    from littledata.models import HeadClassifier
+
+    task_type = get_task_type(task)
+    start_trial = time.perf_counter()
+    y_pool = np.asarray(y_pool)
+    idx = task_type.sample(y_pool, size, seed, per_class=size_mode == "per_class")
+    x_train, y_train = _take(x_pool, idx), y_pool[idx]
+    model = HeadClassifier(head, input_kind=input_kind, random_state=seed, resampling=resampling)
+    start = time.perf_counter()
+    model.fit(x_train, y_train)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = model.predict_proba(x_test)
+    predict_seconds = time.perf_counter() - start
+    classes = np.asarray(model.classes_)
+    scores = task_type.score(np.asarray(y_test), proba, classes)
+    out = {k: float(v) for k, v in scores.items()}
+    train_pred = model.predict(x_train)
+    out["train_accuracy"] = float(np.mean(np.asarray(train_pred) == y_train))
+    out["fit_seconds"] = fit_seconds
+    out["predict_seconds"] = predict_seconds
+    out["n_train"] = float(len(idx))
+    out["trial_seconds"] = time.perf_counter() - start_trial
+    return out
+
+
+def _input_kind(featurizer_kind: str, x_pool: Any) -> str:
+    """Texts reach a trial as term counts (tokenized once per dataset): ``counts``."""
+    if featurizer_kind == "text" and hasattr(x_pool, "tocsr"):
+        return "counts"
+    return featurizer_kind
+
+
+def _bench_values(job: Job) -> dict[str, float]:
+    c, data = job.config, job.data
+    x_pool = resolve(data["x_pool"])
+    with limit_threads(1):
+        return run_trial(
+            x_pool,
+            np.asarray(resolve(data["y_pool"])),
+            resolve(data["x_test"]),
+            np.asarray(resolve(data["y_test"])),
+            head=c["head"],
+            input_kind=_input_kind(c["featurizer_kind"], x_pool),
+            size=c["size"],
+            size_mode=c["size_mode"],
+            seed=c["seed"],
+            resampling=c["resampling"],
+            task=c["task"],
+        )
+
+
+def run_bench_job(job: Job) -> JobResult:
+    """The job function of benchmark trials (never raises; see :func:`~littledata.experiments.
+    execution.guarded`)."""
+    return guarded(_bench_values, job)

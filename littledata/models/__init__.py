@@ -1,0 +1,20 @@
+"""Models for use: a featurizer and a head as one scikit-learn classifier, saved as a small folder.
+
+>>> from littledata.models import TextClassifier
+>>> clf = TextClassifier(featurizer="minilm", head="logreg")  # doctest: +SKIP
+>>> clf.fit(texts, labels).save("my-model")  # doctest: +SKIP
+>>> TextClassifier.load("my-model").predict(["a new text"])  # doctest: +SKIP
+
+- :class:`TextClassifier`: ``fit(texts, labels)``, ``predict``, ``predict_proba``, ``classes_``
+  (label names), ``save`` / ``load``; works with ``cross_val_score`` and in a ``Pipeline``.
+- :class:`HeadClassifier`: a registered head on precomputed features (what the benchmark's
+  trials fit, and the head inside a :class:`TextClassifier`).
+- :mod:`littledata.models.artifact`: the saved folder (``manifest.json`` + ``head.safetensors``).
+"""
+
+from __future__ import annotations
+
+from littledata.models.classifier import TASK, TextClassifier, load_model
+from littledata.models.head import HeadClassifier
+
+__all__ = ["TASK", "HeadClassifier", "TextClassifier", "load_model"]

@@ -1,0 +1,131 @@
+"""The task-type interface: what a kind of prediction means for every part of littledata.
+
+A :class:`TaskType` owns, for one kind of prediction (single-label classification today; sentence
+pairs, multi-label and sequence labeling join as new classes):
+
+- how a split becomes inputs for a featurizer (:meth:`TaskType.texts`) and targets for a head
+  (:meth:`TaskType.targets`);
+- how many classes a dataset has for it and how the rows are counted (:attr:`TaskType.unit`);
+- how a pool or a test set is capped and how training rows are sampled from a pool
+  (:meth:`TaskType.cap`, :meth:`TaskType.sample`), and which training sizes are impossible
+  (:meth:`TaskType.size_problem`);
+- which metrics apply and how predictions are scored (:attr:`TaskType.metrics`,
+  :meth:`TaskType.score`);
+- which heads can serve it (:meth:`TaskType.head_problem`).
+
+The runner, the active-learning simulation and the report ask the task type and never compare task
+names. Task types live in :data:`littledata.tasks.TASK_TYPES`, filled by
+:func:`littledata.tasks.register_task_type`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from littledata.datasets.base import Dataset, Split
+
+__all__ = ["TaskType", "head_task_problem"]
+
+
+def head_task_problem(task: str, head: str, head_tasks: Sequence[str], dataset: str) -> str:
+    """The explanation for a head that does not serve the dataset's task, e.g. "dataset 'msrp'
+    is sentence-pair (a label per pair of texts); head 'logreg' predicts one label per text
+    (single-label only)"."""
+    from littledata.datasets.base import Task
+
+    what = " or ".join(Task(t).summary for t in head_tasks) or "nothing"
+    return (
+        f"dataset {dataset!r} is {task} ({Task(task).summary}); head {head!r} predicts {what} "
+        f"({', '.join(head_tasks)} only)"
+    )
+
+
+class TaskType(ABC):
+    """One kind of prediction (see the module docstring).
+
+    Class attributes
+    ----------------
+    name: the task's name as datasets state it (``Dataset.task``), e.g. ``"single-label"``.
+    summary: what is predicted, in a few words (used in explanations: "one label per text").
+    metrics: the metric names that apply, the first one the default primary metric.
+    unit: what a training size counts (``"rows"``; ``"sentences"`` for token tasks).
+    active_learning: whether the active-learning loop (query, teach, simulate) supports it.
+    """
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    metrics: ClassVar[tuple[str, ...]] = ()
+    unit: ClassVar[str] = "rows"
+    active_learning: ClassVar[bool] = False
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def texts(self, split: Split) -> list[str]:
+        """The texts a featurizer encodes for ``split`` (one per example)."""
+        return list(split.texts)
+
+    @abstractmethod
+    def targets(self, split: Split) -> np.ndarray:
+        """The split's labels as the array heads are fitted on and metrics read."""
+
+    def n_classes(self, dataset: Dataset) -> int:
+        """Number of classes (labels, tags) of ``dataset`` for this task."""
+        return int(dataset.num_labels)
+
+    @abstractmethod
+    def class_counts(self, y: np.ndarray, n_classes: int) -> np.ndarray:
+        """Rows per class in ``y`` (length ``n_classes``)."""
+
+    # -- sampling -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def cap(
+        self, y: np.ndarray, cap: int | None, seed: int, *, stratified: bool = True
+    ) -> np.ndarray:
+        """Sorted positions of at most ``cap`` rows of ``y`` (``None``: every row), seeded."""
+
+    @abstractmethod
+    def sample(self, y: np.ndarray, size: int, seed: int, *, per_class: bool = False) -> np.ndarray:
+        """Sorted positions of a seeded sample of ``size`` training rows (or ``size`` per class)."""
+
+    @abstractmethod
+    def size_problem(
+        self, *, dataset: str, n_classes: int, pool_size: int, size: int, per_class: bool
+    ) -> str:
+        """Why ``size`` training rows cannot be drawn from the pool ("" when they can)."""
+
+    # -- models and metrics -------------------------------------------------------------------
+
+    def head_problem(self, head: str, head_tasks: Sequence[str], dataset: str) -> str:
+        """Why the head named ``head`` (serving ``head_tasks``) cannot be used ("" when it can)."""
+        if self.name in head_tasks:
+            return ""
+        return head_task_problem(self.name, head, head_tasks, dataset)
+
+    @abstractmethod
+    def score(
+        self,
+        y_true: np.ndarray,
+        proba: np.ndarray,
+        classes: np.ndarray,
+        metrics: Sequence[str] | None = None,
+    ) -> dict[str, float]:
+        """The task's metrics (``metrics``: a subset of :attr:`metrics`; ``None``: all)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-able description (for listings)."""
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "metrics": list(self.metrics),
+            "unit": self.unit,
+            "active_learning": self.active_learning,
+        }

@@ -1,0 +1,254 @@
+"""Every command turns bad input into one line on stderr and exit status 2, never a traceback.
+
+The commands are enumerated from the typer app, and every option and argument of every command
+must either have bad values below (:data:`BAD_VALUES`) or be listed in :data:`NOT_CHECKED` with
+the reason: a new command or option is covered, or the test says what to add. Commands that
+read no user input (``version``, ...) run in a data home full of bad things (a corrupt default
+results store, a cache entry whose label looks like rich markup) and must still work.
+
+The commands run in-process through the console script's entry point
+(:func:`littledata.cli.main`), which is what turns an error into its one line.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+
+from littledata.cli import app, main
+
+#: Bad values per parameter name (the click name: ``spec_file`` for ``--spec``). A callable gets
+#: the test's folder of bad files.
+BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
+    "db": [
+        lambda d: f"sqlite:///{d / 'no' / 'such' / 'folder' / 'r.sqlite'}",
+        lambda d: f"sqlite:///{d / 'not-a-database.txt'}",
+        lambda d: f"sqlite:///{d / 'corrupt.sqlite'}",
+        lambda d: f"sqlite:///{d}",
+        "not a url",
+    ],
+    "spec_file": [
+        lambda d: str(d / "latin1.toml"),
+        lambda d: str(d / "broken.toml"),
+        lambda d: str(d / "missing.toml"),
+    ],
+    "overrides": ["bogus=1", "sizes=-5"],
+    "names": ["no-such-dataset", lambda d: str(d / "latin1.csv")],
+    "datasets": ["no-such-dataset", lambda d: str(d / "latin1.csv")],
+    "name": ["no-such-dataset", lambda d: str(d / "latin1.csv"), lambda d: str(d / "empty.csv")],
+    "dataset": ["no-such-dataset", lambda d: str(d / "latin1.csv")],
+    "mirror": [lambda d: str(d / "no-such-mirror")],
+    "featurizer": ["no-such-featurizer", "[/b]"],
+    "featurizers": ["no-such-featurizer"],
+    "head": ["no-such-head"],
+    "heads": ["no-such-head"],
+    "strategy": ["no-such-strategy"],
+    "init_strategy": ["no-such-strategy"],
+    "metric": ["no-such-metric"],
+    "split": ["no-such-split"],
+    "out": [lambda d: str(d / "not-a-database.txt")],
+    "seeds": ["0", "-1"],
+    "jobs": ["-5"],
+    "init": ["-1"],
+    "batch": ["0"],
+    "budget": ["-1"],
+    "pool_cap": ["-1"],
+    "test_cap": ["-1"],
+    "subsample": ["0"],
+    "stop_threshold": ["2"],
+    "stop_window": ["0"],
+    "examples": ["-1"],
+    "seed": ["-1"],
+    "max_labels": ["-1"],
+    "width": ["0"],
+    "text_column": ["no-such-column"],
+    "label_column": ["no-such-column"],
+    "text_pair_column": ["no-such-column"],
+    "split_column": ["no-such-column"],
+    "file_format": ["no-such-format"],
+    "encoding": ["no-such-encoding"],
+    "sep": ["toolong"],
+    "test": [lambda d: str(d / "latin1.csv"), lambda d: str(d / "missing.csv")],
+    "train": [lambda d: str(d / "latin1.csv"), lambda d: str(d / "missing.csv")],
+}
+
+#: Parameters not given bad values here, and why.
+NOT_CHECKED: dict[str, str] = {
+    "batch_size": "sizes are checked where featurization starts (tests/test_features.py)",
+}
+
+#: (command..., parameter): the values in BAD_VALUES are not errors there, and why. The command
+#: must then succeed (exit status 0, no traceback).
+NOT_AN_ERROR: dict[tuple[str, ...], str] = {
+    ("cache", "clear", "featurizer"): "clearing a featurizer that has no entries removes nothing",
+}
+
+#: Commands that take no option but flags: they must work in a data home full of bad files
+#: (``cache ls`` lists an entry whose label looks like rich markup).
+NO_INPUT = {
+    ("version",),
+    ("featurizers",),
+    ("datasets", "list"),
+    ("active", "strategies"),
+    ("cache", "ls"),
+}
+
+#: A valid value for each required parameter, so a bad value elsewhere is what fails.
+REQUIRED = {"datasets": "trec", "name": "trec", "dataset": "trec"}
+
+
+def _commands() -> Iterator[tuple[tuple[str, ...], Any]]:
+    def walk(cmd: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in sorted(subs.items()):
+                yield from walk(sub, (*path, name))
+        else:
+            yield path, cmd
+
+    yield from walk(typer.main.get_command(app), ())
+
+
+def _is_flag(param: Any) -> bool:
+    return bool(getattr(param, "is_flag", False))
+
+
+def _argv(path: tuple[str, ...], cmd: Any, bad: Any, value: str) -> list[str]:
+    args = list(path)
+    for param in cmd.params:
+        if param is bad:
+            continue
+        if param.required:
+            given = REQUIRED[param.name]
+            args += [given] if param.param_type_name == "argument" else [param.opts[0], given]
+    if bad.param_type_name == "argument":
+        args.append(value)
+    else:
+        args += [bad.opts[0], value]
+    if path == ("bench",):  # plan a tiny grid only: the bad value must fail before any trial
+        args.append("--dry-run")
+        if bad.name != "overrides":
+            args += ["datasets=trec", "featurizers=tfidf", "heads=logreg", "sizes=20", "seeds=1"]
+    return args
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for path, cmd in _commands():
+        for param in cmd.params:
+            if _is_flag(param) or param.name in NOT_CHECKED:
+                continue
+            for i in range(len(BAD_VALUES.get(param.name, []))):
+                case_id = f"{' '.join(path)}-{param.name}-{i}"
+                cases.append(pytest.param(path, param.name, i, id=case_id))
+    return cases
+
+
+def test_every_command_and_option_is_covered() -> None:
+    missing = []
+    for path, cmd in _commands():
+        names = [p.name for p in cmd.params if not _is_flag(p)]
+        unknown = [n for n in names if n not in BAD_VALUES and n not in NOT_CHECKED]
+        missing += [f"{' '.join(path)} {n}" for n in unknown]
+        if not names and path not in NO_INPUT:
+            missing.append(f"{' '.join(path)} (reads no option: add it to NO_INPUT?)")
+        if names and path in NO_INPUT:
+            missing.append(f"{' '.join(path)} takes options now: remove it from NO_INPUT")
+    assert not missing, f"give bad values in BAD_VALUES (or a reason in NOT_CHECKED): {missing}"
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("bad-inputs")
+    (d / "latin1.toml").write_bytes('name = "café"\n'.encode("latin-1"))
+    (d / "broken.toml").write_text("datasets = [\n", encoding="utf-8")
+    (d / "latin1.csv").write_bytes("text,label\ncafé au lait,1\nthé,0\n".encode("latin-1"))
+    (d / "empty.csv").write_bytes(b"")
+    (d / "not-a-database.txt").write_text("hello, not a database\n", encoding="utf-8")
+    (d / "corrupt.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x13" * 4080)
+    return d
+
+
+@pytest.fixture
+def hostile_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data home whose default results store is corrupt and whose feature cache holds an
+    entry labelled like rich markup (``q[/x]``)."""
+    from littledata.features import featurize
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("LITTLEDATA_HOME", str(home))
+    featurize(["hello there", "bye now"], "glove50", label="q[/x]")
+    (home / "results.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x13" * 4080)
+    return home
+
+
+def _run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    old = sys.argv
+    sys.argv = ["littledata", *args]
+    code: Any = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    finally:
+        sys.argv = old
+    out, err = capsys.readouterr()
+    return int(code or 0), out, err
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("path, name, index", _cases())
+def test_bad_input_is_one_line_and_exit_status_2(
+    path: tuple[str, ...],
+    name: str,
+    index: int,
+    bad_files: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    shared_datasets: Path,
+) -> None:
+    monkeypatch.setenv("LITTLEDATA_HOME", str(tmp_path / "home"))  # nothing else is wrong
+    monkeypatch.setenv("COLUMNS", "60")  # a narrow terminal: the one line must not be wrapped
+    cmd = dict(_commands())[path]
+    param = next(p for p in cmd.params if p.name == name)
+    value = BAD_VALUES[name][index]
+    value = value(bad_files) if callable(value) else value
+    args = _argv(path, cmd, param, value)
+    code, _out, err = _run_main(args, capsys)
+    if (*path, name) in NOT_AN_ERROR:
+        assert code == 0 and "Traceback" not in err, (args, code, err)
+        return
+    lines = err.strip().splitlines()
+    assert code == 2, (args, code, err)
+    assert "Traceback" not in err
+    # the error is one line, the last (a command may say what it starts before, e.g. `bench`)
+    errors = [i for i, line in enumerate(lines) if line.startswith("Error: ")]
+    assert errors == [len(lines) - 1], (args, err)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("path", sorted(NO_INPUT), ids=" ".join)
+def test_commands_without_input_work_in_a_data_home_full_of_bad_files(
+    path: tuple[str, ...], hostile_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run_main(list(path), capsys)
+    assert code == 0, err
+    assert "Traceback" not in err and out
+
+
+@pytest.mark.integration
+def test_cache_ls_shows_a_label_that_looks_like_markup_as_it_is(
+    hostile_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = _run_main(["cache", "ls"], capsys)
+    assert code == 0, err
+    assert "q[/x]" in out and "1 entries" in out
+    code, out, err = _run_main(["cache", "clear"], capsys)
+    assert code == 0 and "Removed 1 cache entries" in out, err
