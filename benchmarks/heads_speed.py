@@ -1,6 +1,7 @@
 """Fit times of the heads on one CPU thread, written to benchmarks/results/heads_speed.md.
 
     python benchmarks/heads_speed.py [--repeats 3] [--out benchmarks/results/heads_speed.md]
+    python benchmarks/heads_speed.py --threads [--repeats 3]   # -> results/heads_threads.md
 
 Features are synthetic but shaped like the real ones: "minilm-like" 384-d unit-norm rows (class
 means plus noise, normalized), "glove-like" 50-d unnormalized rows, and "tfidf-like" sparse rows
@@ -9,25 +10,27 @@ classes; 151 classes cannot have fewer rows than classes, so that row uses 151 /
 Each cell is the median of ``--repeats`` fits. sklearn's ``LogisticRegressionCV`` (same grid and
 folds) and ``LogisticRegression()`` run side by side for scale; compare ratios, not absolute
 seconds, when the machine is busy (the load average is recorded).
+
+``--threads`` measures what the heads' own thread limit (``blas_threads="auto"``) is worth: each
+fit with the BLAS libraries' own thread count (``blas_threads=None``) against the default, the two
+alternated, first as the machine is, then with a synthetic load (one busy-loop process per
+logical CPU), all in one run.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import multiprocessing
 import os
+import platform
+import statistics
+import time
+import warnings
+from pathlib import Path
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"  # one core, as a benchmark worker gets
-
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-import scipy.sparse as sp  # noqa: E402
+import numpy as np
+import scipy.sparse as sp
 
 CLASSES = (2, 6, 151)
 SIZES = {2: (20, 100, 1000), 6: (20, 100, 1000), 151: (151, 302, 1000)}
@@ -72,12 +75,123 @@ def time_fit(make, X, y, repeats: int) -> float:
     return statistics.median(times)
 
 
+def _spin() -> None:  # pragma: no cover - runs in a child process
+    while True:
+        pass
+
+
+def _cpu_name() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    return cpu
+
+
+THREAD_CASES = (
+    # (head, rows, classes, dims; minilm-like features): the first is the case that showed a
+    # 20x slowdown of a direct fit on a busy machine
+    ("logreg", 384, 6, 384),
+    ("logreg", 1000, 151, 384),
+    ("svm", 384, 6, 384),
+    ("centroid", 384, 6, 384),
+    ("knn", 384, 6, 384),
+    ("logreg", 8000, 6, 384),
+    ("logreg", 12000, 6, 384),
+)
+
+
+def _time_threads(repeats: int, log: list[str], condition: str) -> None:
+    from littledata.heads import make_head
+    from littledata.threads import auto_threads
+
+    Xq, _ = features("minilm-like", 1000, 6, seed=1)
+    for name, n, k, d in THREAD_CASES:
+        X, y = features("minilm-like", n, k)
+        make_head(name).fit(X, y).predict_proba(Xq)  # warm-up: imports, thread pools
+        own: list[float] = []
+        auto: list[float] = []
+        # alternated, so both see the same load; fast cases repeat until each side has 1 s
+        while len(own) < repeats or (min(sum(own), sum(auto)) < 1.0 and len(own) < 200):
+            for threads, out in ((None, own), ("auto", auto)):
+                est = make_head(name, blas_threads=threads)
+                t = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    est.fit(X, y).predict_proba(Xq)
+                out.append(time.perf_counter() - t)
+        a, b = statistics.median(own), statistics.median(auto)
+        limit = auto_threads("auto", X)
+        log.append(
+            f"| {condition} | {name} | {n} x {d}, {k} classes | {limit or 'none'} | {len(own)} "
+            f"| {a:.4f} | {b:.4f} | {a / b:.1f}x |"
+        )
+        print(log[-1], flush=True)
+
+
+def threads_main(repeats: int) -> None:
+    from threadpoolctl import threadpool_info
+
+    from littledata.threads import AUTO_MAX_CELLS
+
+    blas = [
+        f"{p['internal_api']} {p.get('version')} ({p['num_threads']} threads)"
+        for p in threadpool_info()
+        if p["user_api"] == "blas"
+    ]
+    cpus = os.cpu_count() or 1
+    lines = [
+        '# Heads\' thread limit: library threads vs `blas_threads="auto"`',
+        "",
+        f"- date: {datetime.datetime.now().isoformat(timespec='minutes')}",
+        f"- machine: {platform.node()} · {_cpu_name()} · {cpus} logical CPUs · load average "
+        f"at start {os.getloadavg()[0]:.2f}",
+        f"- BLAS: {'; '.join(blas) or 'none found'}; `AUTO_MAX_CELLS` = {AUTO_MAX_CELLS:,}",
+        f"- command: `python benchmarks/heads_speed.py --threads --repeats {repeats}`",
+        "- each timing: `fit` on the training rows, then `predict_proba` on 1000 rows "
+        "(minilm-like features); median over the repeats (at least "
+        f"{repeats}, more until each setting has run 1 s), the two settings alternated; "
+        f"'loaded': {cpus} busy-loop processes (one per logical CPU) run during the timings",
+        "",
+        "| machine | head | training rows | auto limit | repeats | library threads s | auto s "
+        "| ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    print("\n".join(lines), flush=True)
+    _time_threads(repeats, lines, "as it is")
+    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(cpus)]
+    for proc in spinners:
+        proc.start()
+    try:
+        time.sleep(1.0)
+        _time_threads(repeats, lines, "loaded")
+    finally:
+        for proc in spinners:
+            proc.terminate()
+        for proc in spinners:
+            proc.join()
+    out = Path(__file__).parent / "results" / "heads_threads.md"
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "heads_speed.md"))
     parser.add_argument("--skip-sklearn-cv", action="store_true", help="skip LogisticRegressionCV")
+    parser.add_argument(
+        "--threads", action="store_true", help="measure the heads' thread limit under load"
+    )
     args = parser.parse_args()
+    if args.threads:
+        threads_main(args.repeats)
+        return
+    from threadpoolctl import threadpool_limits
+
+    _limits = threadpool_limits(limits=1)  # one core, as a benchmark worker gets
 
     import torch
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
@@ -87,12 +201,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
-    except (OSError, StopIteration):
-        pass
+    cpu = _cpu_name()
     lines = [
         "# Head fit times (one CPU thread)",
         "",

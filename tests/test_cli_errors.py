@@ -73,6 +73,8 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
     "file_format": ["no-such-format"],
     "encoding": ["no-such-encoding"],
     "sep": ["toolong"],
+    "test": [lambda d: str(d / "latin1.csv"), lambda d: str(d / "missing.csv")],
+    "train": [lambda d: str(d / "latin1.csv"), lambda d: str(d / "missing.csv")],
 }
 
 #: Parameters not given bad values here, and why.

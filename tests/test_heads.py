@@ -62,13 +62,6 @@ def _expected_failures(est):
             "check_sample_weight_equivalence_on_dense_data": reason,
             "check_sample_weight_equivalence_on_sparse_data": reason,
         }
-    if isinstance(est, CalibratedLinearSVM):
-        return {
-            "check_class_weight_classifiers": (
-                "Platt scaling on out-of-fold decision values re-learns the class frequencies, "
-                "which undoes class weighting on the calibrated argmax"
-            )
-        }
     if isinstance(est, CosineCentroid):
         return {
             "check_class_weight_classifiers": (

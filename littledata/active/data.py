@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from littledata.datasets.base import Dataset
 from littledata.errors import ConfigError
 from littledata.tasks import TASK_TYPES
-
-if TYPE_CHECKING:
-    from littledata.datasets.base import Dataset
 
 __all__ = ["check_active_task", "load_active_dataset"]
 
@@ -24,10 +20,11 @@ def check_active_task(name: str, task: str) -> None:
         )
 
 
-def load_active_dataset(name: str, *, mirror: str | None = None) -> Dataset:
-    """Load a registry dataset (or a user's file) and check active learning supports its task."""
+def load_active_dataset(name: str | Dataset, *, mirror: str | None = None) -> Dataset:
+    """Load a registry dataset (or a user's file; or take a loaded dataset, e.g. a user's train
+    and test files) and check active learning supports its task."""
     from littledata.datasets.loading import load_dataset
 
-    ds = load_dataset(name, mirror=mirror)
+    ds = name if isinstance(name, Dataset) else load_dataset(name, mirror=mirror)
     check_active_task(ds.name, str(ds.task))
     return ds

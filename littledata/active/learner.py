@@ -33,13 +33,11 @@ from littledata.active.labels import LabelState, check_label_set
 from littledata.active.persistence import load_session, save_session, session_state
 from littledata.active.strategies import QueryContext, QueryStrategy, _check_n, get_strategy
 from littledata.errors import ConfigError, DataFormatError
+from littledata.labels import as_names
 
 log = logging.getLogger(__name__)
 
 __all__ = ["ActiveLearner", "check_head_supports", "thread_limit"]
-
-
-_CONTROLLER: Any = None
 
 
 def thread_limit(threads: int | None) -> contextlib.AbstractContextManager[Any]:
@@ -50,14 +48,9 @@ def thread_limit(threads: int | None) -> contextlib.AbstractContextManager[Any]:
     wait for each other made a 151-class logistic-regression fit 40x slower in our measurement
     (0.4 s with one thread, 16-20 s with two on a loaded 2-core machine).
     """
-    global _CONTROLLER
-    if threads is None:
-        return contextlib.nullcontext()
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
+    from littledata.threads import thread_limit as limit
 
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=int(threads))  # type: ignore[no-any-return]
+    return limit(threads)
 
 
 def check_head_supports(strategy: QueryStrategy, head: Any) -> None:
@@ -473,12 +466,15 @@ class ActiveLearner:
 
     @staticmethod
     def _values(labels: Any) -> list[Any]:
+        labels = as_names(labels)  # labels that carry their names are taught as those names
         return [labels] if isinstance(labels, (str, int, np.integer)) else list(labels)
 
     def teach(self, indices_or_texts: Any, labels: Any, *, only_pending: bool = False) -> None:
         """Record the labels of pool rows (given by index or by text).
 
-        The whole batch is checked before anything is recorded. Raises a
+        Labels that carry their names (a dataset split's labels, see :mod:`littledata.labels`)
+        are taught as those names, never as their integers. The whole batch is checked before
+        anything is recorded. Raises a
         :class:`~littledata.errors.LittleDataError` for an empty batch, a length mismatch, a
         label outside :attr:`classes`, an index outside the pool, a text not in the pool, or a row
         that is already labeled (or given twice in the batch; use :meth:`relabel` to correct a

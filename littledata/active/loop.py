@@ -23,6 +23,7 @@ from littledata.active.data import load_active_dataset
 from littledata.active.learner import ActiveLearner
 from littledata.active.stopping import StabilizingPredictions
 from littledata.active.strategies import get_strategy
+from littledata.datasets.base import Dataset
 from littledata.errors import ConfigError
 from littledata.experiments.store import Measurement
 from littledata.tasks import get_task_type
@@ -100,7 +101,7 @@ class ActiveTask:
 
 
 def prepare_task(
-    dataset: str,
+    dataset: str | Dataset,
     featurizer: str = "minilm",
     *,
     pool_cap: int | None = 20000,

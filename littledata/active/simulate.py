@@ -60,6 +60,7 @@ from littledata.active.loop import (
     run_trial,
 )
 from littledata.active.strategies import get_strategy
+from littledata.datasets.base import Dataset
 from littledata.errors import ConfigError, LittleDataError
 from littledata.experiments.execution import (
     DataRef,
@@ -132,7 +133,7 @@ def _rows(key: str, config: Mapping[str, Any], measurements: Sequence[Measuremen
 
 
 def simulate(
-    dataset: str | ActiveTask,
+    dataset: str | Dataset | ActiveTask,
     strategies: Sequence[str] = ("random", "margin"),
     *,
     featurizer: str = "minilm",
@@ -162,7 +163,9 @@ def simulate(
 
     Parameters
     ----------
-    dataset: a registry dataset name, or a prepared :class:`ActiveTask`.
+    dataset: a registry dataset name, a loaded :class:`~littledata.datasets.base.Dataset` (e.g.
+        your train and test files: ``load_dataset(train=..., test=...)``), or a prepared
+        :class:`ActiveTask`.
     strategies: strategy names (see ``littledata active strategies``).
     featurizer, head, head_params: the features and the head (the same for every strategy).
     strategy_params: ``{strategy name: {param: value}}``.
@@ -434,11 +437,14 @@ def _stored_reference(store: ResultsStore | None, ref_key: str) -> float:
     return float(hit["value"].iloc[0]) if len(hit) else math.nan
 
 
-def _known_pool_size(dataset: str | ActiveTask, pool_cap: int | None) -> int | None:
+def _known_pool_size(dataset: str | Dataset | ActiveTask, pool_cap: int | None) -> int | None:
     """The pool size, known without loading the data: a task's, or a registered dataset's
     train split (from its spec) capped at ``pool_cap``; ``None`` for a user's file."""
     if isinstance(dataset, ActiveTask):
         return len(dataset.y_pool)
+    if isinstance(dataset, Dataset):
+        n = len(dataset.train) if dataset.train_split in dataset.splits else None
+        return n if n is None or pool_cap is None else min(n, pool_cap)
     from littledata.datasets.registry import get_spec
     from littledata.errors import UnknownNameError
 

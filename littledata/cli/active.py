@@ -96,7 +96,9 @@ def summary_table(summary: pd.DataFrame, title: str = "") -> object:
 
 @active_app.command("simulate")
 def simulate_command(
-    dataset: Annotated[str, typer.Option("--dataset", "-d", help="A registered dataset.")],
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help="A registered dataset, or your (train) file.")
+    ],
     strategy: Annotated[
         list[str],
         typer.Option(
@@ -134,6 +136,15 @@ def simulate_command(
         str | None,
         typer.Option(help="Local folder or base URL of a dataset mirror.", show_default=False),
     ] = None,
+    test: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--test",
+            help="Your test file (repeatable), loaded with the --dataset file so both share one "
+            "label vocabulary.",
+            show_default=False,
+        ),
+    ] = None,
     db: Annotated[
         str | None,
         typer.Option(help="Results store URL (default: the data home's results.sqlite)."),
@@ -149,8 +160,13 @@ def simulate_command(
 
     names = _strategy_names(strategy)
     store = ResultsStore(db)
+    source: object = dataset
+    if test:
+        from littledata.datasets.loading import load_dataset
+
+        source = load_dataset(dataset, test=test)
     result = simulate(
-        dataset,
+        source,  # type: ignore[arg-type]
         names,
         featurizer=featurizer,
         head=head,

@@ -215,6 +215,23 @@ def show(
     max_labels: Annotated[int, typer.Option(help="Show at most this many labels (0: all).")] = 30,
     width: Annotated[int, typer.Option(help="Cut examples to this many characters.")] = 160,
     mirror: MirrorOption = None,
+    test: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--test",
+            help="Your files: a test file (repeatable); loaded with NAME, so both share one "
+            "label vocabulary.",
+            show_default=False,
+        ),
+    ] = None,
+    train: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--train",
+            help="Your files: another train file (repeatable), loaded with NAME.",
+            show_default=False,
+        ),
+    ] = None,
     text_column: Annotated[
         str | None, typer.Option(help="Your file: the column of texts.", show_default=False)
     ] = None,
@@ -253,7 +270,8 @@ def show(
 ) -> None:
     """Statistics (label distribution, text lengths) and examples of a dataset or of your file.
 
-    A registered dataset is downloaded (and verified) first if needed.
+    A registered dataset is downloaded (and verified) first if needed. Your train and test files
+    go together: `datasets show train.csv --test test.csv`.
     """
     from littledata.datasets.loading import load_dataset
     from littledata.datasets.registry import DATASETS
@@ -269,6 +287,8 @@ def show(
             raise ConfigError(f"{option} must be at least {low}, got {value}.")
     ds = load_dataset(
         name,
+        train=train or None,
+        test=test or None,
         mirror=mirror,
         text_column=text_column,
         label_column=label_column,

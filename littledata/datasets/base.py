@@ -3,10 +3,11 @@
 A :class:`Dataset` is a name, a :class:`Task`, label names and named :class:`Split` objects. A split
 always has ``texts`` (one string per example), so any featurizer can read any dataset:
 
-- single-label classification: ``texts`` and ``labels`` (int64 indices into ``label_names``);
+- single-label classification: ``texts`` and ``labels`` (int64 indices into ``label_names``, as a
+  :class:`~littledata.labels.LabelArray` that carries those names);
 - multi-label classification: ``texts`` and ``labels`` (uint8 indicator matrix, a column per label);
 - sentence-pair classification: ``texts`` (first sentences), ``text_pairs`` (second sentences) and
-  ``labels`` (int64 array);
+  ``labels`` (int64 :class:`~littledata.labels.LabelArray`);
 - sequence labeling: ``tokens`` (one list of words per sentence), ``texts`` (the words joined by
   spaces) and ``labels`` (a list of int64 arrays, a tag index per token; ``label_names`` are tags).
 
@@ -120,6 +121,22 @@ class Dataset:
     test_split: str = "test"
     description: str = ""
     license: str = ""
+
+    def __post_init__(self) -> None:
+        # single-label and sentence-pair labels carry the label names they index (see
+        # littledata.labels): labels of two files loaded apart can then never be compared as
+        # integers
+        from littledata.labels import LabelArray
+
+        for split in self.splits.values():
+            labels = split.labels
+            if (
+                isinstance(labels, np.ndarray)
+                and labels.ndim == 1
+                and labels.dtype.kind in "iu"
+                and getattr(labels, "label_names", None) != tuple(self.label_names)
+            ):
+                split.labels = LabelArray(labels, self.label_names)
 
     def __getitem__(self, split: str) -> Split:
         try:

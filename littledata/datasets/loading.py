@@ -29,8 +29,10 @@ def load_registered(
 
 
 def load_dataset(
-    name_or_path: str | os.PathLike[str],
+    name_or_path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     *,
+    train: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    test: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     mirror: str | os.PathLike[str] | None = None,
     text_column: str | None = None,
     label_column: str | None = None,
@@ -42,13 +44,19 @@ def load_dataset(
     sep: str | None = None,
     drop_invalid: bool = False,
 ) -> Dataset:
-    """Load a registered dataset by name, or a user's labeled file by path.
+    """Load a registered dataset by name, or a user's labeled files by path.
 
     Parameters
     ----------
     name_or_path: a registered name (``littledata datasets list``), or the path of a ``.csv``,
-        ``.tsv``, ``.jsonl``, ``.json``, ``.parquet`` or ``.conll`` file. A registered name wins
-        over a file of the same name in the working folder; write ``./name`` for the file.
+        ``.tsv``, ``.jsonl``, ``.json``, ``.parquet`` or ``.conll`` file, or a list of such files
+        (their rows go to the splits their split columns name, else to ``train``). A registered
+        name wins over a file of the same name in the working folder; write ``./name`` for the
+        file.
+    train, test: a file, or a list of files, whose every row goes to the train (test) split.
+        Files loaded together share one label vocabulary: a test file that lacks a class gets
+        the same label indices as the train file (loaded apart, its indices would be shifted;
+        see :mod:`littledata.labels` for why scoring still compares names then).
     mirror: for registered datasets, a local folder or base URL to fetch files from instead of
         upstream (default ``$LITTLEDATA_MIRROR``).
     text_column, label_column, text_pair_column, split_column, label_names, format, encoding, sep,
@@ -70,6 +78,7 @@ def load_dataset(
     >>> ds = load_dataset("trec")  # doctest: +SKIP
     >>> ds.train.texts[0], ds.label_names[ds.train.labels[0]]  # doctest: +SKIP
     >>> ds = load_dataset("pairs.tsv", text_column="a", text_pair_column="b")  # doctest: +SKIP
+    >>> ds = load_dataset(train="train.csv", test="test.csv")  # doctest: +SKIP
     """
     from littledata.datasets.registry import DATASETS
     from littledata.datasets.userfiles import load_user_file, looks_like_file
@@ -83,6 +92,32 @@ def load_dataset(
         "format": format,
         "sep": sep,
     }
+    several = not isinstance(name_or_path, (str, os.PathLike)) and name_or_path is not None
+    if several or train is not None or test is not None:
+        from littledata.datasets.multifile import load_user_files
+
+        named_dataset = isinstance(name_or_path, str) and not looks_like_file(name_or_path)
+        if named_dataset and name_or_path in DATASETS:
+            raise ConfigError(
+                f"{name_or_path!r} is a registered dataset; train= and test= are for your own "
+                f"files only. To load a file named {name_or_path!r}, write './{name_or_path}'."
+            )
+        return load_user_files(
+            name_or_path,  # type: ignore[arg-type]
+            train=train,
+            test=test,
+            text_column=text_column,
+            label_column=label_column,
+            text_pair_column=text_pair_column,
+            split_column=split_column,
+            label_names=label_names,
+            format=format,
+            encoding=encoding,
+            sep=sep,
+            drop_invalid=drop_invalid,
+        )
+    if name_or_path is None:
+        raise ConfigError("Name a dataset or a file (or give train=... / test=... files).")
     is_name = isinstance(name_or_path, str) and not looks_like_file(name_or_path)
     if is_name:
         if name_or_path in DATASETS:

@@ -31,6 +31,14 @@ Definitions (``n`` rows, ``k = len(classes)``, ``p`` the probability row, ``y`` 
     for two classes, which makes it exactly **twice** scikit-learn's binary
     ``brier_score_loss`` (that one only scores the positive class's probability).
 
+Label names, not integers: labels that carry their names (a dataset split's labels, a
+:class:`~littledata.labels.LabelArray`) are compared with ``classes`` by name, so a head fitted
+on one file's labels scores correctly on another file whose label indices differ (a test file
+without one of the classes). Label names against bare integers raise a
+:class:`~littledata.labels.LabelVocabularyError` rather than guess the integers' vocabulary
+(:func:`littledata.labels.align`). Bare integers against bare integers are compared as they
+are.
+
 Labels the head never saw: ``y_true`` may hold labels that are not in ``classes`` (a class
 missing from a tiny training sample). Such a row is always predicted wrong, its true-class
 probability is 0 (so its log loss is the clipped ``34.5``), it adds ``1`` to its Brier term for
@@ -53,6 +61,7 @@ from typing import Any
 import numpy as np
 
 from littledata.errors import DataFormatError
+from littledata.labels import align
 from littledata.registry import Registry
 
 #: Probabilities are clipped below at this value inside the log loss.
@@ -115,9 +124,8 @@ def measure(name: str, *, label: str, lower_is_better: bool = False) -> MetricIn
 
 
 def _check(y_true: Any, proba: Any, classes: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    y_true = np.asarray(y_true)
+    y_true, classes = align(y_true, classes)  # label names wherever one side carries them
     proba = np.asarray(proba, dtype=np.float64)
-    classes = np.asarray(classes)
     if y_true.ndim != 1:
         raise DataFormatError(f"y_true must be 1-D (one label per row); got shape {y_true.shape}")
     if len(y_true) == 0:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,6 +16,8 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from littledata.errors import ConfigError, DataFormatError
 from littledata.heads.state import HeadState, pack, unpack
+from littledata.labels import named
+from littledata.threads import auto_threads, thread_limit
 
 #: Smallest probability a head reports: keeps rows off exact 0 / 1 when logits differ by more
 #: than float64's exp range (about 745), so no row is ever one-hot.
@@ -44,7 +47,11 @@ def check_fit_input(
     ``X`` comes back as float32 (float64 input is kept as float64) CSR or a dense array; ``y`` must
     be 1-D with at least two classes (a :class:`~littledata.errors.DataFormatError` says so
     otherwise). ``classes_`` is sorted (``np.unique``), and ``y_index`` holds positions into it.
+    Labels that carry their names (a dataset split's :class:`~littledata.labels.LabelArray`) are
+    learned as names: ``classes_`` and predictions are then label names, which stay comparable
+    with labels of any other file.
     """
+    y = named(y)
     X, y = validate_data(
         est,
         X,
@@ -193,6 +200,31 @@ def cv_splits(
         warnings.filterwarnings("ignore", message="The least populated class")
         splits = list(skf.split(rows, y_index[rows]))
     return [(np.sort(np.concatenate([rows[tr], always_train])), rows[va]) for tr, va in splits]
+
+
+def check_blas_threads(value: Any) -> None:
+    """Raise a ConfigError unless ``value`` is ``"auto"``, ``None`` or a whole number >= 1."""
+    if value is None or value == "auto":
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f'blas_threads must be "auto", None or an integer >= 1; got {value!r}')
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def limits_threads(method: _Method) -> _Method:
+    """Run a head's ``method(X, ...)`` under its ``blas_threads`` limit (see
+    :mod:`littledata.threads`): by default one BLAS/OpenMP thread for a small ``X``."""
+
+    @functools.wraps(method)
+    def run(self: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
+        threads = getattr(self, "blas_threads", "auto")
+        check_blas_threads(threads)
+        with thread_limit(auto_threads(threads, X)):
+            return method(self, X, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 class ProbabilisticHead(ClassifierMixin, BaseEstimator):

@@ -25,6 +25,7 @@ from littledata.heads._base import (
     cv_splits,
     fit_scaling,
     is_sparse,
+    limits_threads,
     softmax,
 )
 from littledata.heads._multinomial import (
@@ -118,6 +119,11 @@ class CVLogisticRegression(ProbabilisticHead):
     is kept; with more rows and features that need another strength (tf-idf, unnormalized word
     vectors) the cross-validated C takes over.
 
+    With exactly two rows in every class, cross-validation would hold out one row per class in
+    each of two folds, too little to tell strengths apart (it lost about one point of accuracy to
+    the prior on MiniLM features, see ``docs/heads.md``): ``selection="prior"`` then keeps the
+    prior without cross-validation (``cv_used_`` False).
+
     Rows of classes with a single row cannot be held out; they join every training fold.
     Cross-validation needs at least two classes with 2+ rows and ``min_cv_rows`` rows that can be
     held out; otherwise the model is fitted at ``fallback_C`` (default 1 on the scaled
@@ -172,6 +178,11 @@ class CVLogisticRegression(ProbabilisticHead):
         L-BFGS iteration cap per fit.
     random_state : int, default=0
         Seed of the fold split.
+    blas_threads : "auto", int or None, default="auto"
+        BLAS/OpenMP threads during ``fit`` and prediction (threadpoolctl): ``"auto"`` uses one
+        thread when the input has at most 4 million cells (rows x features), where more threads
+        only wait for each other (many times slower on a busy machine; see ``docs/heads.md``);
+        ``None`` leaves the libraries' own setting.
 
     Attributes
     ----------
@@ -233,6 +244,7 @@ class CVLogisticRegression(ProbabilisticHead):
         tol: float = 1e-4,
         max_iter: int = 300,
         random_state: int = 0,
+        blas_threads: int | str | None = "auto",
     ) -> None:
         self.Cs = Cs
         self.cv = cv
@@ -247,6 +259,7 @@ class CVLogisticRegression(ProbabilisticHead):
         self.tol = tol
         self.max_iter = max_iter
         self.random_state = random_state
+        self.blas_threads = blas_threads
 
     def _check_params(self) -> np.ndarray:
         Cs = np.sort(np.asarray(self.Cs, dtype=np.float64).ravel())
@@ -265,6 +278,7 @@ class CVLogisticRegression(ProbabilisticHead):
             raise ConfigError(f"fallback_C must be > 0 or None; got {self.fallback_C!r}")
         return Cs
 
+    @limits_threads
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CVLogisticRegression:
         """Fit on ``X`` (dense or sparse, (n, d)) and labels ``y``; returns ``self``."""
         Cs = self._check_params()
@@ -287,12 +301,24 @@ class CVLogisticRegression(ProbabilisticHead):
             prior_i = int(np.searchsorted(Cs, self.prior_C_))
         self.Cs_ = Cs
         self.cv_scores_ = np.full(len(Cs), np.nan)
+        counts = np.bincount(y_idx, minlength=k)
+        two_each = n_folds > 0 and self.selection == "prior" and counts.min() == counts.max() == 2
+        if two_each:  # each fold would hold out one row per class: keep the prior (docs/heads.md)
+            n_folds = 0
         self.n_folds_ = n_folds
         self.cv_used_ = n_folds > 0
         w0 = None
         if self.cv_used_:
             splits = cv_splits(y_idx, n_folds, can_validate, self.random_state)
             C, w0 = self._select_C(Xs, K, y_idx, k, sw, Cs, splits, prior_i)
+        elif two_each:
+            C = self.prior_C_
+            self.cv_best_C_ = float("nan")
+            log.info(
+                "logreg: two rows in every class: two folds of one row per class cannot tell C "
+                "values apart; keeping the prior C=%g",
+                C,
+            )
         else:
             C = self.prior_C_ if self.fallback_C is None else float(self.fallback_C)
             self.cv_best_C_ = float("nan")
@@ -431,6 +457,7 @@ class CVLogisticRegression(ProbabilisticHead):
         b0 = np.mean([fold[1].unpack(w)[1] for fold, w in zip(folds, best_ws, strict=True)], axis=0)
         return float(Cs[chosen]), (W0, b0)
 
+    @limits_threads
     def decision_function(self, X: Any) -> np.ndarray:
         """Class logits, shape (n, n_classes); for 2 classes the logit difference, shape (n,)."""
         check_is_fitted(self)
@@ -440,6 +467,7 @@ class CVLogisticRegression(ProbabilisticHead):
             return Z[:, 1] - Z[:, 0]
         return Z
 
+    @limits_threads
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in ``classes_`` order."""
         check_is_fitted(self)

@@ -18,6 +18,7 @@ from littledata.heads._base import (
     check_predict_input,
     class_weight_by_index,
     is_sparse,
+    limits_threads,
     softmax,
 )
 
@@ -64,6 +65,11 @@ class CosineKNN(ProbabilisticHead):
         Total pseudo-votes of the smoothing (> 0).
     class_weight : None, "balanced" or dict, default=None
         Multiplies each neighbour's vote by the weight of its class.
+    blas_threads : "auto", int or None, default="auto"
+        BLAS/OpenMP threads during ``fit`` and prediction (threadpoolctl): ``"auto"`` uses one
+        thread when the input has at most 4 million cells (rows x features), where more threads
+        only wait for each other (many times slower on a busy machine; see ``docs/heads.md``);
+        ``None`` leaves the libraries' own setting.
 
     Attributes
     ----------
@@ -90,12 +96,19 @@ class CosineKNN(ProbabilisticHead):
     _state_arrays = ("X_fit_", "y_fit_", "class_weight_")
 
     def __init__(
-        self, *, n_neighbors: int = 5, alpha: float = 1.0, class_weight: Any = None
+        self,
+        *,
+        n_neighbors: int = 5,
+        alpha: float = 1.0,
+        class_weight: Any = None,
+        blas_threads: int | str | None = "auto",
     ) -> None:
         self.n_neighbors = n_neighbors
         self.alpha = alpha
         self.class_weight = class_weight
+        self.blas_threads = blas_threads
 
+    @limits_threads
     def fit(self, X: Any, y: Any) -> CosineKNN:
         """Store the normalized rows of ``X`` and the labels ``y``; returns ``self``."""
         if int(self.n_neighbors) < 1:
@@ -110,6 +123,7 @@ class CosineKNN(ProbabilisticHead):
         self.class_weight_ = _class_weights(self.class_weight, y_idx, classes)
         return self
 
+    @limits_threads
     def predict_proba(self, X: Any) -> np.ndarray:
         """Smoothed vote shares, shape (n, n_classes), columns in ``classes_`` order."""
         check_is_fitted(self)
@@ -158,6 +172,11 @@ class CosineCentroid(ProbabilisticHead):
     class_weight : None, "balanced" or dict, default=None
         Weights the rows of the leave-one-out loss that fits ``T`` (the centroids are class means,
         so class sizes do not otherwise matter).
+    blas_threads : "auto", int or None, default="auto"
+        BLAS/OpenMP threads during ``fit`` and prediction (threadpoolctl): ``"auto"`` uses one
+        thread when the input has at most 4 million cells (rows x features), where more threads
+        only wait for each other (many times slower on a busy machine; see ``docs/heads.md``);
+        ``None`` leaves the libraries' own setting.
 
     Attributes
     ----------
@@ -189,11 +208,14 @@ class CosineCentroid(ProbabilisticHead):
         temperature: Any = "auto",
         fallback_temperature: float = 0.1,
         class_weight: Any = None,
+        blas_threads: int | str | None = "auto",
     ) -> None:
         self.temperature = temperature
         self.fallback_temperature = fallback_temperature
         self.class_weight = class_weight
+        self.blas_threads = blas_threads
 
+    @limits_threads
     def fit(self, X: Any, y: Any) -> CosineCentroid:
         """Compute the class centroids and the temperature; returns ``self``."""
         auto = isinstance(self.temperature, str)
@@ -266,6 +288,7 @@ class CosineCentroid(ProbabilisticHead):
         res = minimize_scalar(loo_loss, bounds=(np.log(1e-3), np.log(10.0)), method="bounded")
         return float(np.exp(res.x))
 
+    @limits_threads
     def similarities(self, X: Any) -> np.ndarray:
         """Cosine similarities to the centroids, shape (n, n_classes)."""
         check_is_fitted(self)

@@ -16,6 +16,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
 from littledata.heads.state import HeadState, pack, unpack
+from littledata.labels import named
 
 RESAMPLINGS: tuple[str, ...] = ("none", "oversample", "class_weight")
 
@@ -64,7 +65,7 @@ class RandomOversampler(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        y_arr = column_or_1d(y, warn=True)
+        y_arr = column_or_1d(named(y), warn=True)  # labels that carry names: the names
         if not (hasattr(X, "shape") and hasattr(X, "__getitem__")) and not isinstance(
             X, list | tuple
         ):

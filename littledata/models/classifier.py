@@ -28,6 +28,7 @@ from littledata.errors import (
     FeaturizerMismatchError,
 )
 from littledata.heads.state import HeadState, json_value, labels_from_json, labels_to_json
+from littledata.labels import named
 from littledata.models.head import HeadClassifier
 
 __all__ = ["TASK", "TextClassifier", "load_model"]
@@ -37,7 +38,7 @@ TASK = "single-label"
 
 
 def _check_labels(y: Any, n: int) -> np.ndarray:
-    y = np.asarray(y)
+    y = named(y)  # labels that carry their names (a dataset split's) are learned as names
     if y.ndim != 1:
         raise DataFormatError(
             f"labels must be one label per text (a 1-D sequence); got shape {y.shape}"
