@@ -65,12 +65,15 @@ __all__ = [
 KIND = "bench"
 """The results-store kind of benchmark trials."""
 
-PROTOCOL = 2
+PROTOCOL = 3
 """Version of what a trial does; part of every key, so a change to the protocol re-runs trials.
 
 2: tf-idf from term counts computed once per dataset and the logreg head's rows' basis from a
 pivoted Cholesky factor (same models up to float rounding, which can tip logreg's choice of C);
 logreg's prior rule also asks the cross-validated C not to lose held-out accuracy.
+3: every trial records whether its test predictions collapsed onto one class (the store's
+``collapsed`` flag) and ``top_pred_share``; trials stored before could not be flagged, so they
+are not mixed with these. The spec's resampling ``default`` is stored as the head's own option.
 """
 
 SINGLE_LABEL = "single-label"
@@ -112,6 +115,8 @@ class HeadSupport:
     inputs: tuple[str, ...] = ("dense", "text")
     tasks: tuple[str, ...] = (SINGLE_LABEL,)
     class_weight: bool = True
+    resampling: str = "none"
+    """The head's default imbalance handling (what the spec's ``"default"`` resolves to)."""
 
 
 @dataclass(frozen=True)
@@ -186,7 +191,8 @@ def plan_grid(
             if reason:
                 skips.append(Skip(ds.name, fname, hname, None, reason))
                 continue
-            for resampling in spec.resampling:
+            options = [head.resampling if r == "default" else r for r in spec.resampling]
+            for resampling in dict.fromkeys(options):
                 if resampling == "class_weight" and not head.class_weight:
                     skips.append(
                         Skip(ds.name, fname, hname, None,
@@ -314,9 +320,13 @@ def run_trial(
     Returns
     -------
     ``{metric: value}``: the metrics of :func:`~littledata.experiments.metrics.compute_metrics`
-    plus ``fit_seconds``, ``predict_seconds``, ``train_accuracy``, ``n_train`` and
-    ``trial_seconds`` (the whole trial: sampling, fit, predictions and metrics).
+    plus ``fit_seconds``, ``predict_seconds``, ``train_accuracy``, ``n_train``,
+    ``trial_seconds`` (the whole trial: sampling, fit, predictions and metrics),
+    ``top_pred_share`` (the share of test rows predicted as the most predicted class) and
+    ``collapsed`` (1.0 when the test predictions collapsed onto one class, see
+    :mod:`littledata.experiments.collapse`; the store keeps it as the trial's flag).
     """
+    from littledata.experiments.collapse import check_collapse
     from littledata.experiments.metrics import compute_metrics
     from littledata.heads import make_head
 
@@ -332,7 +342,11 @@ def run_trial(
     proba = model.predict_proba(x_test)
     predict_seconds = time.perf_counter() - start
     classes = np.asarray(model.classes_)
-    out = {k: float(v) for k, v in compute_metrics(np.asarray(y_test), proba, classes).items()}
+    y_test = np.asarray(y_test)
+    out = {k: float(v) for k, v in compute_metrics(y_test, proba, classes).items()}
+    collapse = check_collapse(y_test, classes[np.argmax(proba, axis=1)])
+    out["top_pred_share"] = collapse.predicted_share
+    out["collapsed"] = float(collapse.collapsed)
     train_pred = model.predict(x_train)
     out["train_accuracy"] = float(np.mean(np.asarray(train_pred) == y_train))
     out["fit_seconds"] = fit_seconds
@@ -495,6 +509,7 @@ def _head_support(name: str) -> HeadSupport:
     if name not in HEADS:
         raise ConfigError(f"Spec key 'heads': {unknown_name('head', name, HEADS)}")
     info = HEADS[name]
+    resampling = str(getattr(info, "resampling", "none"))
     inputs = tuple(getattr(info, "inputs", ("dense", "text")))
     tasks = tuple(str(t) for t in getattr(info, "tasks", (SINGLE_LABEL,)))
     try:  # does the head take class weights? (cheap: builds an unfitted estimator)
@@ -502,7 +517,9 @@ def _head_support(name: str) -> HeadSupport:
         weight = True
     except (LittleDataError, TypeError, ValueError):
         weight = False
-    return HeadSupport(name=name, inputs=inputs, tasks=tasks, class_weight=bool(weight))
+    return HeadSupport(
+        name=name, inputs=inputs, tasks=tasks, class_weight=bool(weight), resampling=resampling
+    )
 
 
 def _featurizer(name: str) -> Any:
@@ -774,8 +791,16 @@ def _store_result(store: ResultsStore, summary: RunSummary, trial: Trial, result
         log.debug("%s", result.get("traceback", ""))
         _record_failure(store, summary, trial, result["error"])
         return
-    measurements = [Measurement(k, v) for k, v in sorted(result["values"].items())]
-    store.add_trial(kind=KIND, key=trial.key, config=trial.config, measurements=measurements)
+    values = dict(result["values"])
+    collapsed = values.pop("collapsed", None)
+    measurements = [Measurement(k, v) for k, v in sorted(values.items())]
+    store.add_trial(
+        kind=KIND,
+        key=trial.key,
+        config=trial.config,
+        measurements=measurements,
+        collapsed=None if collapsed is None else bool(collapsed),
+    )
     summary.run += 1
 
 
