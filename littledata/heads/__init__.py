@@ -56,32 +56,39 @@ INPUT_KINDS: tuple[str, ...] = ("dense", "layers", "text", "counts")
 
 @dataclass(frozen=True)
 class HeadInfo:
-    """A registered head: its name, a factory, the input kinds it accepts and a description.
+    """A registered head: its name, a factory, the input kinds it accepts, a description and its
+    default imbalance handling.
 
     ``factory(random_state=..., **params)`` returns an unfitted estimator for dense / layer input
-    (:func:`make_head` adds the resampling wrapper and the text pipeline).
+    (:func:`make_head` adds the resampling wrapper and the text pipeline). ``resampling`` is what
+    ``make_head(name)`` uses unless told otherwise (one of :data:`RESAMPLINGS`; chosen per head
+    from the imbalance benchmark, see ``docs/heads.md``).
     """
 
     name: str
     factory: Callable[..., BaseEstimator]
     inputs: frozenset[str]
     description: str
+    resampling: str = "none"
 
 
 HEADS: dict[str, HeadInfo] = {}
 
 
 def register_head(
-    name: str, *, inputs: Iterable[str], description: str
+    name: str, *, inputs: Iterable[str], description: str, resampling: str = "none"
 ) -> Callable[[Callable[..., BaseEstimator]], Callable[..., BaseEstimator]]:
-    """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`."""
+    """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`,
+    with ``resampling`` as the head's default imbalance handling."""
     kinds = frozenset(inputs)
     bad = kinds - set(INPUT_KINDS)
     if bad:
         raise ValueError(f"unknown input kinds {sorted(bad)}; allowed: {INPUT_KINDS}")
+    if resampling not in RESAMPLINGS:
+        raise ValueError(f"unknown resampling {resampling!r}; allowed: {RESAMPLINGS}")
 
     def decorate(factory: Callable[..., BaseEstimator]) -> Callable[..., BaseEstimator]:
-        HEADS[name] = HeadInfo(name, factory, kinds, description)
+        HEADS[name] = HeadInfo(name, factory, kinds, description, resampling)
         return factory
 
     return decorate
@@ -174,7 +181,7 @@ def make_head(
     *,
     input_kind: str = "dense",
     random_state: int = 0,
-    resampling: str = "none",
+    resampling: str = "default",
     **params: Any,
 ) -> BaseEstimator:
     """Build an unfitted head by name.
@@ -194,7 +201,9 @@ def make_head(
         model as with ``"text"``.
     random_state : int, default=0
         Seed of everything random in the head (folds, initialisation, oversampling).
-    resampling : {"none", "oversample", "class_weight"}, default="none"
+    resampling : {"default", "none", "oversample", "class_weight"}, default="default"
+        ``"default"``: the head's own choice (:attr:`HeadInfo.resampling`; see
+        ``docs/heads.md``, "Class imbalance"). ``"none"``: fit on the rows as given.
         ``"oversample"``: wrap the head in :class:`RandomOversampler` (after the tf-idf step for
         text). ``"class_weight"``: ``class_weight="balanced"`` on the head (unless ``params``
         sets ``class_weight``).
@@ -216,9 +225,11 @@ def make_head(
         raise unknown_name("head", name, HEADS)
     if input_kind not in INPUT_KINDS:
         raise unknown_name("input kind", input_kind, INPUT_KINDS)
-    if resampling not in RESAMPLINGS:
-        raise unknown_name("resampling option", resampling, RESAMPLINGS)
     info = HEADS[name]
+    if resampling == "default":
+        resampling = info.resampling
+    if resampling not in RESAMPLINGS:
+        raise unknown_name("resampling option", resampling, ("default", *RESAMPLINGS))
     accepts = "text" if input_kind == "counts" else input_kind
     if accepts not in info.inputs:
         takers = sorted(h.name for h in HEADS.values() if accepts in h.inputs)
