@@ -115,6 +115,7 @@ def _build(cls: type, params: dict[str, Any], **fixed: Any) -> BaseEstimator:
     "logreg",
     inputs={"dense", "text"},
     description="multinomial L2 logistic regression (L-BFGS), C by inner CV (recommended)",
+    resampling="class_weight",
 )
 def _logreg(random_state: int = 0, **params: Any) -> BaseEstimator:
     return _build(CVLogisticRegression, params, random_state=random_state)
@@ -135,6 +136,7 @@ def _logreg_default(random_state: int = 0, **params: Any) -> BaseEstimator:
     "svm",
     inputs={"dense", "text"},
     description="linear SVM, C by inner CV, Platt-calibrated probabilities",
+    resampling="oversample",
 )
 def _svm(random_state: int = 0, **params: Any) -> BaseEstimator:
     return _build(CalibratedLinearSVM, params, random_state=random_state)
@@ -162,6 +164,7 @@ def _centroid(random_state: int = 0, **params: Any) -> BaseEstimator:
     "mlp",
     inputs={"dense", "text"},
     description="one-hidden-layer perceptron with dropout and early stopping (torch, CPU)",
+    resampling="oversample",
 )
 def _mlp(random_state: int = 0, **params: Any) -> BaseEstimator:
     return _build(TorchMLP, params, random_state=random_state)
