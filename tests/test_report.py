@@ -316,6 +316,9 @@ def test_ranking_follows_the_primary_metric_and_never_puts_a_collapsed_method_fi
     by_acc = rank_table(mean_ranks(agg, "accuracy"), collapses)
     assert list(by_acc.index) == ["f + mild", "f + fair", "f + major"]
     assert recommended(by_acc, collapses) == "f + mild"
+    # by size: at 50 rows it never collapsed, and there accuracy does recommend it
+    assert recommended(by_acc, collapses, size=20) == "f + mild"
+    assert recommended(by_acc, collapses, size=50) == "f + major"
     assert recommended(rank_table(mean_ranks(agg, "macro_f1"), collapses), collapses) == "f + fair"
 
     # the report: ranked by the default primary metric (macro-F1), accuracy beside it
@@ -333,6 +336,10 @@ def test_ranking_follows_the_primary_metric_and_never_puts_a_collapsed_method_fi
         store, tmp_path / "a", all_trials=True, primary_metric="accuracy"
     ).read_text(encoding="utf-8")
     assert "Recommended: <b>f + mild</b>" in page
+    assert (
+        "<b>f + major</b> has the best mean rank over sizes, but its predictions collapsed" in page
+    )
+    assert "<tr><td>20</td><td>f + mild</td></tr><tr><td>50</td><td>f + major</td></tr>" in page
 
 
 def test_collapsed_points_are_marked_on_the_curves() -> None:

@@ -184,25 +184,36 @@ def rank_table(ranks: pd.DataFrame, collapses: pd.DataFrame | None = None) -> pd
     table.columns = [int(c) for c in table.columns]
     table["overall"] = table.mean(axis=1)
     table = table.sort_values("overall", kind="stable")
-    if collapses is not None and not collapses.empty:
-        flagged = set(collapses.loc[collapses["n_collapsed"] > 0, "method"])
+    flagged = _flagged(collapses)
+    if flagged:
         order = sorted(range(len(table)), key=lambda i: table.index[i] in flagged)
         table = table.iloc[order]
     return table
 
 
-def recommended(table: pd.DataFrame, collapses: pd.DataFrame | None = None) -> str | None:
-    """The method a report recommends: the best ``overall`` row of :func:`rank_table` among the
-    methods with no collapsed trial (``None`` when every method had one, or no table)."""
-    if table.empty:
+def _flagged(collapses: pd.DataFrame | None, size: int | None = None) -> set[str]:
+    if collapses is None or collapses.empty:
+        return set()
+    hit = collapses[collapses["n_collapsed"] > 0]
+    if size is not None:
+        hit = hit[hit["size"] == size]
+    return set(hit["method"])
+
+
+def recommended(
+    table: pd.DataFrame, collapses: pd.DataFrame | None = None, size: int | None = None
+) -> str | None:
+    """The method a report recommends from :func:`rank_table`.
+
+    Without ``size``: the best ``overall`` row among the methods with no collapsed trial at any
+    size. With ``size``: the best row in that size's column among the methods with no collapsed
+    trial at that size. ``None`` when every candidate collapsed somewhere (or nothing ran).
+    """
+    column = "overall" if size is None else size
+    if table.empty or column not in table.columns:
         return None
-    flagged: set[str] = set()
-    if collapses is not None and not collapses.empty:
-        flagged = set(collapses.loc[collapses["n_collapsed"] > 0, "method"])
-    clean = table[~table.index.isin(flagged)]
-    if clean.empty or clean["overall"].isna().all():
-        return None
-    return str(clean["overall"].idxmin())
+    clean = table[~table.index.isin(_flagged(collapses, size))][column].dropna()
+    return None if clean.empty else str(clean.idxmin())
 
 
 def collapse_counts(frame: pd.DataFrame) -> pd.DataFrame:

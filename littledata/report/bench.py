@@ -350,14 +350,40 @@ def _recommendation_html(
     unit = " (sizes per class)" if mode == "per_class" else ""
     name = html.escape(METRIC_NAMES.get(primary, primary))
     if best is None:
-        return (
-            f"<p class='recommend'>No recommendation{unit}: every method's predictions collapsed "
-            f"onto one class in at least one trial ({COLLAPSE_MARK} below).</p>"
+        parts = [
+            f"<p class='recommend'>No recommendation over all sizes{unit}: every method's "
+            f"predictions collapsed onto one class in at least one trial ({COLLAPSE_MARK} "
+            "below).</p>"
+        ]
+    else:
+        parts = [
+            f"<p class='recommend'>Recommended{unit}: <b>{html.escape(best)}</b>, the best mean "
+            f"rank by {name} over all sizes among the methods whose predictions never "
+            "collapsed.</p>"
+        ]
+    top = table["overall"].dropna()
+    if not top.empty and top.idxmin() != best:
+        leader = str(top.idxmin())
+        hit = collapses[(collapses["method"] == leader) & (collapses["n_collapsed"] > 0)]
+        where = ", ".join(
+            f"{int(r.n_collapsed)} at {int(r.size)}" for r in hit.itertuples(index=False)
         )
-    return (
-        f"<p class='recommend'>Recommended{unit}: <b>{html.escape(best)}</b>, the best mean rank "
-        f"by {name} over all sizes among the methods whose predictions never collapsed.</p>"
+        parts.append(
+            f"<p><b>{html.escape(leader)}</b> has the best mean rank over sizes, but its "
+            f"predictions collapsed in some trials (by size: {html.escape(where)}), so it is not "
+            "recommended over all sizes; see the recommendation by size.</p>"
+        )
+    by_size = []
+    for size in [c for c in table.columns if c != "overall"]:
+        choice = recommended(table, collapses, size=size)
+        by_size.append(f"<tr><td>{size}</td><td>{html.escape(choice) if choice else '–'}</td></tr>")
+    unit_name = "rows per class" if mode == "per_class" else "training rows"
+    parts.append(
+        f"<table class='recommend'><caption>Recommended by size: the best mean rank among the "
+        f"methods whose predictions never collapsed at that size</caption><tr><th>{unit_name}"
+        f"</th><th>featurizer + head</th></tr>{''.join(by_size)}</table>"
     )
+    return "".join(parts)
 
 
 def _collapse_lookup(collapses: pd.DataFrame | None) -> dict[tuple[str, int], int]:
@@ -403,7 +429,14 @@ def _rank_table_html(
     if by_accuracy is not None:
         head += "<th>mean rank by accuracy</th>"
     body = []
+    n_cols = len(cols) + 1 + (by_accuracy is not None)
     for method, row in table.iterrows():
+        if method in flagged and len(body) == sum(m not in flagged for m in table.index):
+            body.append(
+                f"<tr><th class='row' colspan='{n_cols}'>{COLLAPSE_MARK} Methods whose "
+                "predictions collapsed in some trial (listed after the others, never "
+                "recommended):</th></tr>"
+            )
         cells = []
         for c in cols:
             v = float(row[c])

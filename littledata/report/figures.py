@@ -174,6 +174,8 @@ def learning_curve_figure(
         ax.set_title(name, fontsize=10)
     title = dataset if not subtitle else f"{dataset}\n{subtitle}"
     fig.suptitle(title, fontsize=11)
+    if COLLAPSE_LABEL in handles:  # the marker's explanation goes last, after the methods
+        handles[COLLAPSE_LABEL] = handles.pop(COLLAPSE_LABEL)
     fig.legend(
         list(handles.values()), list(handles), loc="outside right center", fontsize=8.5,
         frameon=False, title="featurizer + head", title_fontsize=9,
