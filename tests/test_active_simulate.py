@@ -323,3 +323,18 @@ def test_the_reference_is_the_whole_training_split_not_the_capped_pool(tmp_path)
     # an uncapped pool records no reference_size: keys of runs stored before it are unchanged
     plain = simulate(full, ["random"], head=HEAD, init=10, batch=10, budget=30, seeds=1)
     assert plain.reference_size == 900 and "reference_size" not in plain.frame.columns
+
+
+def test_a_named_heads_imbalance_handling_is_part_of_the_run_configuration() -> None:
+    store = ResultsStore("sqlite://")
+    task = _task(n_pool=200, n_test=100)
+    kw = {"init": 10, "batch": 10, "budget": 20, "seeds": 1, "store": store}
+    simulate(task, ["random"], head="logreg", **kw)  # logreg's default: class weights
+    simulate(task, ["random"], head="logreg", head_params={"resampling": "none"}, **kw)
+    simulate(task, ["random"], head="centroid", **kw)  # default none: the key it always had
+    trials = store.trials("active", role="run").set_index(["head", "head_params"])
+    assert trials.loc[("logreg", "{}"), "resampling"] == "class_weight"
+    # none is not written (keys stored before heads had defaults stay valid); the params say it
+    assert pd.isna(trials.loc[("logreg", '{"resampling": "none"}'), "resampling"])
+    assert pd.isna(trials.loc[("centroid", "{}"), "resampling"])
+    assert trials.index.is_unique  # three different runs, none reused for another
