@@ -78,6 +78,9 @@ def main() -> None:
         "featurizers": args.featurizers.split(","),
         "baseline": False,
         "n_jobs": args.jobs,
+        # The two fitters on the same rows: no imbalance handling for either (logreg's default
+        # is class_weight, logreg-default's none; paired trials must share the option).
+        "resampling": ["none"],
     }
     if args.datasets:
         overrides["datasets"] = args.datasets.split(",")

@@ -327,3 +327,18 @@ def test_runs_in_worker_processes_equal_runs_in_this_process() -> None:
     a = here.frame[~here.frame["metric"].str.endswith("_seconds")][cols].reset_index(drop=True)
     b = there.frame[~there.frame["metric"].str.endswith("_seconds")][cols].reset_index(drop=True)
     assert a.equals(b)
+
+
+def test_a_named_heads_imbalance_handling_is_part_of_the_run_configuration() -> None:
+    store = ResultsStore("sqlite://")
+    task = _task(n_pool=200, n_test=100)
+    kw = {"init": 10, "batch": 10, "budget": 20, "seeds": 1, "store": store}
+    simulate(task, ["random"], head="logreg", **kw)  # logreg's default: class weights
+    simulate(task, ["random"], head="logreg", head_params={"resampling": "none"}, **kw)
+    simulate(task, ["random"], head="centroid", **kw)  # default none: the key it always had
+    trials = store.trials("active", role="run").set_index(["head", "head_params"])
+    assert trials.loc[("logreg", "{}"), "resampling"] == "class_weight"
+    # none is not written (keys stored before heads had defaults stay valid); the params say it
+    assert pd.isna(trials.loc[("logreg", '{"resampling": "none"}'), "resampling"])
+    assert pd.isna(trials.loc[("centroid", "{}"), "resampling"])
+    assert trials.index.is_unique  # three different runs, none reused for another

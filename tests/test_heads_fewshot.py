@@ -25,7 +25,7 @@ def test_svm_never_keeps_a_sigmoid_that_inverts_its_predictions():
     y = np.repeat([0, 1], 8)
     X = rng.normal(size=(16, 10))
     X[:, 0] += 0.5 * (2 * y - 1)
-    svm = make_head("svm").fit(X, y)
+    svm = make_head("svm", resampling="none").fit(X, y)
     raw = _raw_predictions(svm, X)
     assert np.mean(raw == y) >= 0.9
     np.testing.assert_array_equal(svm.predict(X), raw)
@@ -37,7 +37,7 @@ def test_svm_keeps_platt_scaling_when_it_is_sound():
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1, 2], 20)
     X = rng.normal(size=(60, 6)) + 3 * np.eye(3, 6)[y]
-    svm = make_head("svm").fit(X, y)
+    svm = make_head("svm", resampling="none").fit(X, y)
     assert svm.calibrated_ and svm.calibration_ == "platt"
     slopes = [c.a_ for c in svm.estimator_.calibrated_classifiers_[0].calibrators]
     assert all(a < 0 for a in slopes)
@@ -47,9 +47,9 @@ def test_svm_needs_min_calibration_rows_in_every_class():
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1], [5, 20])
     X = rng.normal(size=(25, 4)) + 3 * np.eye(2, 4)[y]
-    svm = make_head("svm").fit(X, y)
+    svm = make_head("svm", resampling="none").fit(X, y)
     assert not svm.calibrated_ and "min_calibration_rows=6" in svm.calibration_
-    assert make_head("svm", min_calibration_rows=5).fit(X, y).calibrated_
+    assert make_head("svm", resampling="none", min_calibration_rows=5).fit(X, y).calibrated_
 
 
 GLOVE_SETS = ("sst2", "mpqa", "trec")
@@ -83,7 +83,7 @@ def test_svm_never_scores_far_below_its_decision_sign_at_8_rows_per_class(glove_
     for seed in range(10):
         train = sample_train_indices(y, 8, seed, per_class=True)
         rest = np.setdiff1d(np.arange(len(y)), train)
-        svm = make_head("svm", random_state=seed).fit(X[train], y[train])
+        svm = make_head("svm", resampling="none", random_state=seed).fit(X[train], y[train])
         ours.append(np.mean(svm.predict(X[rest]) == y[rest]))
         raw.append(np.mean(_raw_predictions(svm, X[rest]) == y[rest]))
     shortfall = np.asarray(raw) - np.asarray(ours)

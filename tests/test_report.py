@@ -13,7 +13,15 @@ import pandas as pd
 import pytest
 
 from littledata.errors import LittleDataError
-from littledata.experiments.results import aggregate, mean_ranks, rank_table
+from littledata.experiments.results import (
+    aggregate,
+    collapse_counts,
+    mean_ranks,
+    method_collapses,
+    newest_protocol,
+    rank_table,
+    recommended,
+)
 from littledata.experiments.spec import load_spec
 from littledata.experiments.store import Measurement, ResultsStore, trial_key
 from littledata.report import write_report
@@ -229,13 +237,18 @@ def test_results_and_report_commands(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["results", "--db", url, "-d", "alpha"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert (
-        "alpha: accuracy, mean ± std over 3 seeds" in result.output and "beta" not in result.output
-    )
-    row = next(line for line in result.output.splitlines() if "minilm + knn" in line)
+    # no run record: ranked by the default primary metric, accuracy below it
+    assert "alpha: macro_f1 (accuracy below), mean ± std over 3 seeds" in result.output
+    assert "beta" not in result.output
+    lines = result.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if "minilm + knn" in line)
     agg = aggregate(store.frame("bench", dataset="alpha", featurizer="minilm", head="knn"))
-    first = agg[(agg["metric"] == "accuracy") & (agg["size"] == 20)].iloc[0]
-    assert f"{first['mean']:.3f} ± {first['std']:.3f}" in row
+    first = agg[(agg["metric"] == "macro_f1") & (agg["size"] == 20)].iloc[0]
+    assert f"{first['mean']:.3f} ± {first['std']:.3f}" in lines[at]
+    acc = agg[(agg["metric"] == "accuracy") & (agg["size"] == 20)].iloc[0]
+    assert f"acc {acc['mean']:.3f}" in lines[at + 1]
+    result = runner.invoke(app, ["results", "--db", url, "-d", "alpha", "-m", "accuracy"])
+    assert "alpha: accuracy, mean ± std" in result.output and "acc " not in result.output
     result = runner.invoke(app, ["results", "--db", url, "-m", "macro_f1", "--head", "centroid"])
     assert result.exit_code == 0 and "glove50 + centroid" in result.output
     assert "minilm + knn" not in result.output
@@ -248,3 +261,134 @@ def test_results_and_report_commands(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "rep" / "report.html").exists()
     assert str(tmp_path / "rep" / "report.html") in result.output
+
+
+def _disagreeing_store(store: ResultsStore) -> list[str]:
+    """Three methods on two datasets where accuracy and macro-F1 disagree: "major" predicts the
+    majority class (best accuracy, worst macro-F1, collapsed), "mild" leans to it (second in
+    both), "fair" is balanced (worst accuracy, best macro-F1)."""
+    values = {"major": (0.85, 0.46, True), "mild": (0.83, 0.60, False), "fair": (0.80, 0.70, False)}
+    keys = []
+    for dataset in ("d1", "d2"):
+        for head, (acc, f1, collapsed) in values.items():
+            for size in (20, 50):
+                for seed in range(3):
+                    config = {
+                        "dataset": dataset, "featurizer": "f", "head": head, "resampling": "none",
+                        "size_mode": "total", "size": size, "seed": seed, "n_classes": 2,
+                    }  # fmt: skip
+                    key = trial_key(config)
+                    keys.append(key)
+                    store.add_trial(
+                        kind="bench",
+                        key=key,
+                        config=config,
+                        measurements=[
+                            Measurement("accuracy", acc + seed / 1000),
+                            Measurement("macro_f1", f1 + seed / 1000),
+                            Measurement("mcc", 0.0 if collapsed else f1 - 0.3),
+                        ],
+                        collapsed=collapsed and size == 20,  # "major" collapses at 20 rows
+                    )
+    return keys
+
+
+def test_ranking_follows_the_primary_metric_and_never_puts_a_collapsed_method_first(
+    tmp_path: Path,
+) -> None:
+    store = ResultsStore("sqlite://")
+    _disagreeing_store(store)
+    frame = store.frame("bench")
+    agg = aggregate(frame)
+    # the two metrics disagree: accuracy ranks the majority-class model first
+    assert rank_table(mean_ranks(agg, "accuracy")).index[0] == "f + major"
+    assert list(rank_table(mean_ranks(agg, "macro_f1")).index) == [
+        "f + fair",
+        "f + mild",
+        "f + major",
+    ]
+    counts = collapse_counts(frame)
+    assert (
+        counts.set_index(["dataset", "head", "size"]).loc[("d1", "major", 20), "n_collapsed"] == 3
+    )
+    collapses = method_collapses(counts)
+    flagged = collapses[collapses["n_collapsed"] > 0]
+    assert set(zip(flagged["method"], flagged["size"], flagged["n_datasets"], strict=True)) == {
+        ("f + major", 20, 2)
+    }
+    # ranked by accuracy, the collapsed method is still listed last and never recommended
+    by_acc = rank_table(mean_ranks(agg, "accuracy"), collapses)
+    assert list(by_acc.index) == ["f + mild", "f + fair", "f + major"]
+    assert recommended(by_acc, collapses) == "f + mild"
+    # by size: at 50 rows it never collapsed, and there accuracy does recommend it
+    assert recommended(by_acc, collapses, size=20) == "f + mild"
+    assert recommended(by_acc, collapses, size=50) == "f + major"
+    assert recommended(rank_table(mean_ranks(agg, "macro_f1"), collapses), collapses) == "f + fair"
+
+    # the report: ranked by the default primary metric (macro-F1), accuracy beside it
+    page = write_report(store, tmp_path / "r", all_trials=True).read_text(encoding="utf-8")
+    ranking = page[page.index("id='ranking'") : page.index("id='curves'")]
+    assert "by macro-F1" in ranking and "mean rank by accuracy" in ranking
+    assert "Recommended: <b>f + fair</b>" in ranking
+    rows = re.findall(r"<tr><th class='row'>([^<]+)", ranking)
+    assert rows == ["f + fair", "f + mild", "f + major "]  # the flagged one last, marked
+    assert "⚠2" in ranking  # collapsed on 2 datasets at 20 rows
+    curves = page[page.index("id='curves'") :]
+    assert "3/3 collapsed" in curves and "<small>(0.851)</small>" in curves  # accuracy beside
+    # asked to rank by accuracy, the majority-class model still is not recommended
+    page = write_report(
+        store, tmp_path / "a", all_trials=True, primary_metric="accuracy"
+    ).read_text(encoding="utf-8")
+    assert "Recommended: <b>f + mild</b>" in page
+    assert (
+        "<b>f + major</b> has the best mean rank over sizes, but its predictions collapsed" in page
+    )
+    assert "<tr><td>20</td><td>f + mild</td></tr><tr><td>50</td><td>f + major</td></tr>" in page
+
+
+def test_collapsed_points_are_marked_on_the_curves() -> None:
+    from littledata.report.figures import COLLAPSE_LABEL, learning_curve_figure, style_for
+
+    store = ResultsStore("sqlite://")
+    _disagreeing_store(store)
+    frame = store.frame("bench", dataset="d1")
+    agg = aggregate(frame)
+    styles = style_for(["f"], ["fair", "major", "mild"])
+    fig = learning_curve_figure(agg, "d1", ["macro_f1"], styles, collapses=collapse_counts(frame))
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert COLLAPSE_LABEL in labels
+    crosses = [line for line in fig.axes[0].get_lines() if line.get_marker() == "x"]
+    assert len(crosses) == 1 and list(crosses[0].get_xdata()) == [20.0]
+    clean = learning_curve_figure(agg, "d1", ["macro_f1"], styles)
+    assert COLLAPSE_LABEL not in [t.get_text() for t in clean.legends[0].get_texts()]
+
+
+def test_results_command_marks_collapsed_cells(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from littledata.cli import app
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    _disagreeing_store(ResultsStore(url))
+    result = CliRunner().invoke(app, ["results", "--db", url, "-d", "d1"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "d1: macro_f1 (accuracy below)" in result.output
+    line = next(line for line in result.output.splitlines() if "f + major" in line)
+    assert "⚠ 3/3" in line and "0.461 ±" in line
+    assert "⚠" not in next(line for line in result.output.splitlines() if "f + fair" in line)
+
+
+def test_results_of_an_older_trial_protocol_are_not_averaged_with_newer_ones() -> None:
+    frame = pd.DataFrame(
+        [
+            {**row, "protocol": protocol}
+            for protocol, values in ((2, [0.1, 0.2]), (3, [0.7, 0.9]))
+            for row in _rows("d", "f", "h", 20, values)
+        ]
+        + [{**row, "protocol": 2} for row in _rows("d", "f", "h", 50, [0.4])]
+    )
+    kept = newest_protocol(frame)
+    agg = aggregate(kept).set_index("size")
+    assert agg.loc[20, "mean"] == pytest.approx(0.8) and agg.loc[20, "n"] == 2
+    assert agg.loc[50, "mean"] == pytest.approx(0.4)  # only protocol 2 there: kept
+    assert newest_protocol(frame.drop(columns="protocol")).equals(frame.drop(columns="protocol"))

@@ -171,12 +171,12 @@ def test_check_head_params_and_estimator_specs() -> None:
         check_head_params("nope", {})
     with pytest.raises(ConfigError, match="invalid value for 'tol'"):
         check_head_params("logreg", {"tol": float("nan")})
-    spec = estimator_spec(make_head("svm", random_state=3))
+    spec = estimator_spec(make_head("svm", resampling="none", random_state=3))
     assert spec["class"] == "svm" and spec["params"]["random_state"] == 3
     json.dumps(spec)
     assert (
         estimator_from_spec(json.loads(json.dumps(spec))).get_params()
-        == make_head("svm", random_state=3).get_params()
+        == make_head("svm", resampling="none", random_state=3).get_params()
     )
     with pytest.raises(ConfigError, match="not the class of a registered head"):
         estimator_spec(LinearSVC())

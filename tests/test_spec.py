@@ -10,6 +10,7 @@ import pytest
 from littledata.errors import ConfigError
 from littledata.experiments.plan import DatasetInfo, FeaturizerInfo, HeadSupport, plan_grid
 from littledata.experiments.spec import (
+    DEFAULT_PRIMARY_METRIC,
     ExperimentSpec,
     load_spec,
     parse_overrides,
@@ -75,6 +76,8 @@ def test_spec_round_trips_through_toml(tmp_path: Path) -> None:
         ("seeds = [1, 1]", r"'seeds' .*seeds repeat"),
         ('resampling = "oversampel"', r"'resampling' .*did you mean 'oversample'\?"),
         ('metrics = ["acc"]', r"'metrics' .*did you mean 'accuracy'\?.*Allowed: a list of metric"),
+        ('primary_metric = "macro"', r"'primary_metric' .*did you mean 'macro_f1'\?"),
+        ('primary_metric = ["mcc"]', r"'primary_metric' .*Allowed: one metric name"),
         ("test_cap = -5", r"'test_cap' has an invalid value -5\. Allowed: a positive integer"),
         ('baseline = "yes"', r"'baseline' .*Allowed: true or false"),
         ("n_jobs = -3", r"'n_jobs' .*Allowed: a positive integer, or 0"),
@@ -212,6 +215,34 @@ def test_class_weight_needs_a_head_that_takes_it_and_per_class_sizes() -> None:
     assert any("64 per class x 60 classes" in s.reason for s in skips)
 
 
+def test_default_resampling_is_stored_as_the_heads_own_option() -> None:
+    heads = {**HEADS, "logreg": HeadSupport("logreg", resampling="class_weight")}
+    spec = load_spec(
+        overrides={"featurizers": ["dense"], "heads": ["logreg", "knn"], "seeds": 1,
+                   "resampling": ["default", "class_weight", "none"], "baseline": False}
+    )  # fmt: skip
+    datasets = [DatasetInfo("small", "single-label", n_classes=2, pool_size=300, fingerprint="d")]
+    trials, _ = plan_grid(spec, datasets, FEATURIZERS, heads)
+    options = {(t.config["head"], t.config["resampling"]) for t in trials}
+    # logreg: "default" is class_weight, planned once; knn: default none, no class_weight option
+    assert options == {("logreg", "class_weight"), ("logreg", "none"), ("knn", "none")}
+    assert len({t.key for t in trials}) == len(trials) == 3 * 4  # 3 methods x sizes 20..200
+    explicit = load_spec(
+        overrides={"featurizers": ["dense"], "heads": ["logreg"], "seeds": 1,
+                   "resampling": ["class_weight"], "baseline": False}
+    )  # fmt: skip
+    same, _ = plan_grid(explicit, datasets, FEATURIZERS, heads)
+    by_default = {t.key for t in trials if t.config["head"] == "logreg"}
+    assert {t.key for t in same} <= by_default  # the same trials, whichever way they were asked
+
+
+def test_primary_metric_is_a_spec_key(tmp_path: Path) -> None:
+    spec = load_spec(_write(tmp_path, 'primary_metric = "mcc"\nmetrics = ["log_loss"]\n'))
+    assert spec.primary_metric == "mcc"
+    assert spec.metrics == ("log_loss",)
+    assert load_spec(_write(tmp_path, "")).primary_metric == DEFAULT_PRIMARY_METRIC
+
+
 def test_trial_keys_depend_on_fingerprints_and_caps() -> None:
     base, _ = _plan(featurizers=["dense"], heads=["logreg"], baseline=False)
     capped, _ = _plan(featurizers=["dense"], heads=["logreg"], baseline=False, test_cap=10)
@@ -225,7 +256,8 @@ def test_spec_defaults_match_the_dataclass() -> None:
     # the packaged default spec only differs from the dataclass defaults where it says so
     spec = load_spec()
     assert spec.metrics == ExperimentSpec().metrics
-    assert spec.primary_metric == "accuracy"
+    assert spec.primary_metric == ExperimentSpec().primary_metric == DEFAULT_PRIMARY_METRIC
+    assert spec.resampling == ExperimentSpec().resampling == ("default",)
 
 
 def test_bench_command_rejects_bad_specs_before_any_work(tmp_path: Path) -> None:

@@ -250,3 +250,85 @@ def test_a_store_path_with_a_tilde_is_the_home_folder(
     store = ResultsStore("sqlite:///~/r.sqlite")
     assert _add(store) is True
     assert (tmp_path / "r.sqlite").is_file()
+
+
+# The schema of a store written before trials had a collapse flag (littledata up to PROTOCOL 2).
+_OLD_SCHEMA = """
+CREATE TABLE trials (
+    id INTEGER NOT NULL, kind VARCHAR(32) NOT NULL, "key" VARCHAR(64) NOT NULL,
+    config TEXT NOT NULL, versions TEXT NOT NULL, created DATETIME NOT NULL,
+    PRIMARY KEY (id), CONSTRAINT uq_trials_kind_key UNIQUE (kind, "key"));
+CREATE TABLE measurements (
+    id INTEGER NOT NULL, trial_id INTEGER NOT NULL, metric VARCHAR(64) NOT NULL, x FLOAT,
+    value FLOAT, PRIMARY KEY (id), FOREIGN KEY(trial_id) REFERENCES trials (id) ON DELETE CASCADE);
+CREATE INDEX ix_measurements_trial_id ON measurements (trial_id);
+CREATE TABLE failures (
+    id INTEGER NOT NULL, kind VARCHAR(32) NOT NULL, "key" VARCHAR(64) NOT NULL,
+    config TEXT NOT NULL, message TEXT NOT NULL, created DATETIME NOT NULL, PRIMARY KEY (id),
+    CONSTRAINT uq_failures_kind_key UNIQUE (kind, "key"));
+CREATE TABLE runs (
+    id INTEGER NOT NULL, kind VARCHAR(32) NOT NULL, started DATETIME NOT NULL,
+    finished DATETIME, spec TEXT NOT NULL, summary TEXT, versions TEXT NOT NULL,
+    PRIMARY KEY (id));
+"""
+
+
+def test_an_old_store_is_migrated_in_place_and_keeps_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_OLD_SCHEMA)
+        for i, seed in enumerate((0, 1), start=1):
+            config = canonical_json(_config(seed=seed))
+            conn.execute(
+                "INSERT INTO trials VALUES (?, 'bench', ?, ?, '{}', '2026-11-01 10:00:00')",
+                (i, trial_key(_config(seed=seed)), config),
+            )
+            conn.execute(
+                "INSERT INTO measurements (trial_id, metric, x, value) VALUES (?, 'accuracy', "
+                "NULL, ?)",
+                (i, 0.5 + seed / 10),
+            )
+        conn.execute(
+            "INSERT INTO runs VALUES (1, 'bench', '2026-11-01 09:00:00', NULL, '{}', NULL, '{}')"
+        )
+    store = ResultsStore(f"sqlite:///{path}")
+    frame = store.frame("bench")
+    assert sorted(frame["value"]) == [0.5, 0.6] and set(frame["seed"]) == {0, 1}
+    assert frame["collapsed"].isna().all()  # stored before the check: unknown, not "fine"
+    assert len(store.runs("bench")) == 1
+    assert store.completed_keys("bench") == {trial_key(_config(seed=s)) for s in (0, 1)}
+    config = _config(seed=2)
+    store.add_trial(
+        kind="bench",
+        key=trial_key(config),
+        config=config,
+        measurements=[Measurement("accuracy", 0.9)],
+        collapsed=True,
+    )
+    store.close()
+    again = ResultsStore(f"sqlite:///{path}")  # a second open finds the column and adds nothing
+    trials = again.trials("bench").set_index("seed")
+    assert trials["collapsed"].isna().tolist() == [True, True, False]
+    assert bool(trials.loc[2, "collapsed"]) is True
+    with sqlite3.connect(path) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(trials)")]
+    assert columns.count("collapsed") == 1
+
+
+def test_collapse_flag_round_trips_and_a_config_field_of_that_name_is_prefixed() -> None:
+    store = ResultsStore("sqlite://")
+    for seed, flag in ((0, True), (1, False), (2, None)):
+        config = _config(seed=seed, collapsed="config value")
+        store.add_trial(
+            kind="bench",
+            key=trial_key(config),
+            config=config,
+            measurements=[Measurement("accuracy", 0.5)],
+            collapsed=flag,
+        )
+    frame = store.frame("bench").set_index("seed")
+    assert list(frame.columns[:6]) == ["key", "created", "metric", "x", "value", "collapsed"]
+    assert bool(frame.loc[0, "collapsed"]) is True
+    assert bool(frame.loc[1, "collapsed"]) is False
+    assert frame["collapsed"].isna().tolist() == [False, False, True]
+    assert set(frame["config_collapsed"]) == {"config value"}

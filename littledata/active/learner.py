@@ -91,11 +91,19 @@ class ActiveLearner:
         500 labels); in between, the head is refit once at the C it chose last
         (:func:`~littledata.active.strategies.member_clone`), several times faster. ``0``
         searches at every fit.
+    collapse_check: check the model's cross-validated predictions on the labeled rows for a
+        collapse onto one class (:func:`~littledata.experiments.collapse.warn_if_collapsed`) and
+        log a warning when they collapse (default ``True``). It costs a few plain fits of the
+        head, so it runs on the same schedule as ``retune_growth`` (when the labels have grown
+        by that fraction since the last check); the simulation turns it off.
 
     Attributes
     ----------
     history: one dict per :meth:`query` call: ``round``, ``n_labeled`` (labels so far), ``queried``
         (indices), ``strategy`` (the one used), ``fit_seconds``, ``query_seconds``, ``time`` (UTC).
+    collapse_: the latest collapse check (:class:`~littledata.experiments.collapse.Collapse`),
+        or ``None`` before the first one (fewer than 10 labels, or fewer than two classes with
+        two or more labels each).
 
     Examples
     --------
@@ -125,8 +133,12 @@ class ActiveLearner:
         featurizer_options: Mapping[str, Any] | None = None,
         threads: int | None = 1,
         retune_growth: float = 0.25,
+        collapse_check: bool = True,
     ) -> None:
         self.threads = threads
+        self.collapse_check = bool(collapse_check)
+        self.collapse_: Any = None
+        self._checked_n = 0
         if not retune_growth >= 0:
             raise ConfigError(f"retune_growth must be 0 or more, got {retune_growth}.")
         self.retune_growth = float(retune_growth)
@@ -318,9 +330,30 @@ class ActiveLearner:
                     )
                 else:
                     model, self.last_fit_tuned = head.fit(X, y), False
+            if self.collapse_check and self.n_labeled >= self._checked_n * (
+                1.0 + self.retune_growth
+            ):
+                self._check_collapse(model, X, y)
         self._fit_seconds = time.perf_counter() - start
         self._model, self._model_n = model, self.n_labeled
         return model
+
+    def _check_collapse(self, model: Any, X: np.ndarray, y: np.ndarray) -> None:
+        """Warn (logging) when the model's cross-validated predictions collapse onto one class."""
+        from littledata.active.strategies import member_clone
+        from littledata.experiments.collapse import warn_if_collapsed
+
+        try:
+            with thread_limit(self.threads):
+                check = warn_if_collapsed(
+                    member_clone(model), X, y, what="The active learner's model", logger=log,
+                    random_state=self.seed,
+                )  # fmt: skip
+        except Exception as exc:  # a diagnostic never breaks the loop
+            log.debug("collapse check skipped: %s: %s", type(exc).__name__, exc)
+            return
+        if check is not None:
+            self.collapse_, self._checked_n = check, self.n_labeled
 
     @property
     def model(self) -> Any:

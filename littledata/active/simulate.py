@@ -110,6 +110,20 @@ def _head_name(head: str | Any) -> str:
     return head if isinstance(head, str) else type(head).__name__
 
 
+def _resampling(head: str | Any, params: Mapping[str, Any] | None) -> str:
+    """The resampling option :func:`littledata.heads.make_head` applies to a named head
+    (``"none"`` for an estimator object, which is used as given)."""
+    if not isinstance(head, str):
+        return "none"
+    from littledata.heads import HEADS
+
+    option = str(dict(params or {}).get("resampling", "default"))
+    if option == "default":
+        info = HEADS.get(head, None)
+        option = info.resampling if info is not None else "none"
+    return option
+
+
 def _params_json(params: Mapping[str, Any] | None) -> str:
     return json.dumps(dict(params or {}), sort_keys=True)
 
@@ -244,6 +258,11 @@ def simulate(
         "pool_size": int(task.info.get("pool_size", len(task.y_pool))),
         "test_size": int(task.info.get("test_size", len(task.y_test))),
     }
+    resampling = _resampling(head, head_params)
+    if resampling != "none":
+        # The head's imbalance handling (its default or head_params'); configurations stored
+        # before heads had a default other than none keep their keys.
+        base["resampling"] = resampling
     if task.reference_size != base["pool_size"]:
         # Only when the pool is capped: configurations stored before this field keep their keys.
         base["reference_size"] = task.reference_size

@@ -39,6 +39,9 @@ _OVERRIDES_HELP = (
 )
 
 
+COLLAPSE = "⚠"
+
+
 def _split(value: str | None) -> list[str] | None:
     return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
 
@@ -150,7 +153,9 @@ def bench(
     if not no_report:
         from littledata.report import write_report
 
-        path = write_report(store, out, keys=summary.keys, metrics=spec.metrics)
+        path = write_report(
+            store, out, keys=summary.keys, metrics=spec.metrics, primary_metric=spec.primary_metric
+        )
         typer.echo(f"Report: {path}")
 
 
@@ -167,7 +172,8 @@ def results(
         typer.Option(
             "--metric",
             "-m",
-            help="Metric to show (default: the latest run's first metric, usually accuracy).",
+            help="Metric to show, with accuracy beside it (default: the latest run's "
+            "primary_metric, macro_f1 unless the spec names another).",
             show_default=False,
         ),
     ] = None,
@@ -180,12 +186,19 @@ def results(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Print mean ± std over seeds per training size for each featurizer × head."""
+    """Print mean ± std over seeds per training size for each featurizer × head, accuracy beside
+    it, and mark cells where a trial's predictions collapsed onto one class."""
     from rich.markup import escape
     from rich.table import Table
 
     from littledata.errors import LittleDataError, unknown_name
-    from littledata.experiments.results import aggregate, method_label
+    from littledata.experiments.results import (
+        aggregate,
+        collapse_counts,
+        method_label,
+        newest_protocol,
+    )
+    from littledata.experiments.spec import DEFAULT_PRIMARY_METRIC
     from littledata.experiments.store import ResultsStore
 
     store = ResultsStore(db, create=False)
@@ -209,30 +222,48 @@ def results(
                 if name not in set(everything[column]):
                     raise unknown_name(f"{column} with results", name, set(everything[column]))
         raise LittleDataError("No stored results match these filters together.")
+    frame = newest_protocol(frame)
     if metric is None:
         runs = [r for r in store.runs("bench") if r["summary"] is not None]
-        metric = runs[-1]["spec"].get("metrics", ["accuracy"])[0] if runs else "accuracy"
+        spec = runs[-1]["spec"] if runs else {}
+        metric = spec.get("primary_metric", DEFAULT_PRIMARY_METRIC)
+        if metric not in set(frame["metric"]):
+            metric = "accuracy"
     if metric not in set(frame["metric"]):
         raise unknown_name("metric", metric, set(frame["metric"]))
-    agg = aggregate(frame, [metric])
+    beside = "accuracy" if metric != "accuracy" and "accuracy" in set(frame["metric"]) else None
+    agg = aggregate(frame, [metric] + ([beside] if beside else []))
+    counts = collapse_counts(frame).set_index(
+        ["dataset", "featurizer", "head", "resampling", "size_mode", "size"]
+    )
+    flags = counts.loc[counts["n_collapsed"] > 0, ["n_collapsed", "n_trials"]]
     console = _console()
     for name in sorted(agg["dataset"].unique()):
         sub = agg[agg["dataset"] == name]
         for mode in sorted(sub["size_mode"].unique()):
             part = sub[sub["size_mode"] == mode]
-            sizes = sorted(part["size"].unique())
-            n_max = int(part["n"].max())
+            main = part[part["metric"] == metric]
+            sizes = sorted(main["size"].unique())
+            n_max = int(main["n"].max())
             unit = " per class" if mode == "per_class" else ""
+            also = " (accuracy below)" if beside else ""
             table = Table(
-                title=escape(f"{name}: {metric}, mean ± std over {n_max} seeds ")
-                + f"(columns: training rows{unit}; (n=k): fewer seeds)",
+                title=escape(f"{name}: {metric}{also}, mean ± std over {n_max} seeds ")
+                + f"(columns: training rows{unit}; (n=k): fewer seeds; {COLLAPSE} k/n: k trials' "
+                "predictions collapsed onto one class)",
                 title_justify="left",
             )
             table.add_column("featurizer + head", no_wrap=True)
             for size in sizes:
                 table.add_column(str(int(size)), justify="right", no_wrap=True)
-            for (feat, hd, res), grp in part.groupby(["featurizer", "head", "resampling"]):
+            for (feat, hd, res), grp in main.groupby(["featurizer", "head", "resampling"]):
                 by = grp.set_index("size")
+                acc = part[
+                    (part["metric"] == beside)
+                    & (part["featurizer"] == feat)
+                    & (part["head"] == hd)
+                    & (part["resampling"] == res)
+                ].set_index("size")
                 cells = []
                 for size in sizes:
                     if size not in by.index:
@@ -241,7 +272,14 @@ def results(
                     r = by.loc[size]
                     std = "–" if r["std"] != r["std"] else f"{r['std']:.3f}"
                     fewer = "" if int(r["n"]) == n_max else f" (n={int(r['n'])})"
-                    cells.append(f"{r['mean']:.3f} ± {std}{fewer}")
+                    cell = f"{r['mean']:.3f} ± {std}{fewer}"
+                    key = (name, feat, hd, res, mode, size)
+                    if key in flags.index:
+                        k, n = flags.loc[key]
+                        cell = f"[bold red]{COLLAPSE} {int(k)}/{int(n)}[/] {cell}"
+                    if beside and size in acc.index:
+                        cell += f"\n[dim]acc {acc.loc[size]['mean']:.3f}[/]"
+                    cells.append(cell)
                 table.add_row(escape(method_label(feat, hd, res)), *cells)
             console.print(table)
 

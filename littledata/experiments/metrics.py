@@ -276,6 +276,7 @@ measure("fit_seconds", label="fit seconds", lower_is_better=True)
 measure("predict_seconds", label="predict seconds", lower_is_better=True)
 measure("trial_seconds", label="trial seconds", lower_is_better=True)
 measure("n_train", label="training rows")
+measure("top_pred_share", label="share of the most predicted class")
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS.values() if m.score is not None)
 """The metrics :func:`compute_metrics` returns, in its order."""

@@ -32,12 +32,17 @@ __all__ = [
 KIND = "bench"
 """The results-store kind of benchmark trials."""
 
-PROTOCOL = 2
+PROTOCOL = 3
 """Version of what a trial does; part of every key, so a change to the protocol re-runs trials.
 
 2: tf-idf from term counts computed once per dataset and the logreg head's rows' basis from a
 pivoted Cholesky factor (same models up to float rounding, which can tip logreg's choice of C);
 logreg's prior rule also asks the cross-validated C not to lose held-out accuracy.
+3: every trial records whether its test predictions collapsed onto one class (the store's
+``collapsed`` flag) and ``top_pred_share``; trials stored before could not be flagged, so they
+are not mixed with these. The spec's resampling ``default`` is stored as the head's own option.
+The svm head's calibration guard and logreg's prior at two rows per class (issue 20) change
+those heads' results too.
 """
 
 SINGLE_LABEL = "single-label"
@@ -87,6 +92,8 @@ class HeadSupport:
     class_weight: bool = True
     threads: int = 1
     encoder_fingerprint: str = ""
+    resampling: str = "none"
+    """The head's default imbalance handling (what the spec's ``"default"`` resolves to)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +169,8 @@ def plan_grid(
                 skips.append(Skip(ds.name, fname, hname, None, reason))
                 continue
             task = TASK_TYPES[ds.task]
-            for resampling in spec.resampling:
+            options = [head.resampling if r == "default" else r for r in spec.resampling]
+            for resampling in dict.fromkeys(options):
                 if resampling == "class_weight" and not head.class_weight:
                     skips.append(
                         Skip(ds.name, fname, hname, None,

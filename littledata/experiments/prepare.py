@@ -114,6 +114,7 @@ def head_support(name: str) -> HeadSupport:
         tasks=tasks,
         class_weight=bool(weight),
         threads=int(getattr(info, "threads", 1)),
+        resampling=str(getattr(info, "resampling", "none")),
     )
 
 

@@ -28,10 +28,15 @@ if TYPE_CHECKING:
 __all__ = [
     "METHOD_COLUMNS",
     "aggregate",
+    "collapse_counts",
     "compare_heads",
     "higher_is_better",
     "mean_ranks",
+    "method_collapses",
     "method_label",
+    "newest_protocol",
+    "rank_table",
+    "recommended",
 ]
 
 METHOD_COLUMNS = ("featurizer", "head", "resampling")
@@ -63,6 +68,20 @@ def group_columns(frame: pd.DataFrame) -> list[str]:
         if cap in frame.columns and frame[cap].nunique(dropna=False) > 1:
             cols.append(cap)
     return cols
+
+
+def newest_protocol(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep, in every cell (dataset, method, size), only the trials of the newest trial protocol
+    stored for it (the ``protocol`` field of the configuration; see
+    :data:`littledata.experiments.runner.PROTOCOL`), so trials made under an older protocol are
+    never averaged with newer ones. A frame without the field is returned as it is."""
+    if frame.empty or "protocol" not in frame.columns:
+        return frame
+    frame = _with_defaults(frame)
+    version = frame["protocol"].fillna(0)
+    cells = [frame[c] for c in group_columns(frame)]
+    newest = version.groupby(cells, dropna=False).transform("max")
+    return frame[version == newest]
 
 
 def aggregate(frame: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
@@ -140,24 +159,113 @@ def mean_ranks(agg: pd.DataFrame, metric: str) -> pd.DataFrame:
     return out[out_cols]
 
 
-def rank_table(ranks: pd.DataFrame) -> pd.DataFrame:
+def _labels(frame: pd.DataFrame) -> list[str]:
+    return [
+        method_label(f, h, r)
+        for f, h, r in zip(frame["featurizer"], frame["head"], frame["resampling"], strict=True)
+    ]
+
+
+def rank_table(ranks: pd.DataFrame, collapses: pd.DataFrame | None = None) -> pd.DataFrame:
     """Pivot :func:`mean_ranks` into a table: one row per method, one column per size, plus the
-    mean over sizes (``overall``); rows sorted by ``overall``, best first. The index holds method
-    labels (see :func:`method_label`)."""
+    mean over sizes (``overall``). The index holds method labels (see :func:`method_label`).
+
+    Rows are sorted by ``overall``, best first; with ``collapses`` (:func:`method_collapses`),
+    the methods that had a collapsed trial at any size come after all the others (each group
+    sorted by ``overall``), so the first row is never a method whose predictions collapsed
+    unless every method's did.
+    """
     import pandas as pd
 
     if ranks.empty:
         return pd.DataFrame()
-    ranks = ranks.assign(
-        method=[
-            method_label(f, h, r)
-            for f, h, r in zip(ranks["featurizer"], ranks["head"], ranks["resampling"], strict=True)
-        ]
-    )
+    ranks = ranks.assign(method=_labels(ranks))
     table = ranks.pivot_table(index="method", columns="size", values="mean_rank", aggfunc="mean")
     table.columns = [int(c) for c in table.columns]
     table["overall"] = table.mean(axis=1)
-    return table.sort_values("overall", kind="stable")
+    table = table.sort_values("overall", kind="stable")
+    flagged = _flagged(collapses)
+    if flagged:
+        order = sorted(range(len(table)), key=lambda i: table.index[i] in flagged)
+        table = table.iloc[order]
+    return table
+
+
+def _flagged(collapses: pd.DataFrame | None, size: int | None = None) -> set[str]:
+    if collapses is None or collapses.empty:
+        return set()
+    hit = collapses[collapses["n_collapsed"] > 0]
+    if size is not None:
+        hit = hit[hit["size"] == size]
+    return set(hit["method"])
+
+
+def recommended(
+    table: pd.DataFrame, collapses: pd.DataFrame | None = None, size: int | None = None
+) -> str | None:
+    """The method a report recommends from :func:`rank_table`.
+
+    Without ``size``: the best ``overall`` row among the methods with no collapsed trial at any
+    size. With ``size``: the best row in that size's column among the methods with no collapsed
+    trial at that size. ``None`` when every candidate collapsed somewhere (or nothing ran).
+    """
+    column = "overall" if size is None else size
+    if table.empty or column not in table.columns:
+        return None
+    clean = table[~table.index.isin(_flagged(collapses, size))][column].dropna()
+    return None if clean.empty else str(clean.idxmin())
+
+
+def collapse_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """How many trials collapsed, per cell (dataset, method, size) of a long-format frame.
+
+    Uses the store's ``collapsed`` flag (:mod:`littledata.experiments.collapse`). Returns one
+    row per cell (the columns of :func:`group_columns`) with ``n_trials``, ``n_checked``
+    (trials with a flag; older trials have none) and ``n_collapsed``.
+    """
+    import pandas as pd
+
+    frame = _with_defaults(frame)
+    keys = group_columns(frame)
+    if frame.empty or "key" not in frame.columns:
+        return pd.DataFrame(columns=[*keys, "n_trials", "n_checked", "n_collapsed"])
+    trials = frame.drop_duplicates("key")
+    if "collapsed" in trials.columns:
+        flag = trials["collapsed"].astype("boolean")
+    else:
+        flag = pd.Series(pd.NA, index=trials.index, dtype="boolean")
+    trials = trials.assign(
+        _checked=flag.notna().astype("int64"), _collapsed=flag.fillna(False).astype("int64")
+    )
+    out = (
+        trials.groupby(keys, sort=True, dropna=False)
+        .agg(
+            n_trials=("key", "count"),
+            n_checked=("_checked", "sum"),
+            n_collapsed=("_collapsed", "sum"),
+        )
+        .reset_index()
+    )
+    return out
+
+
+def method_collapses(counts: pd.DataFrame) -> pd.DataFrame:
+    """Per method, size mode and size: datasets with a collapsed trial (``n_datasets``) and
+    collapsed trials (``n_collapsed``), from :func:`collapse_counts`; ``method`` holds the label
+    :func:`rank_table` uses."""
+    import pandas as pd
+
+    cols = [*METHOD_COLUMNS, "size_mode", "size", "method", "n_datasets", "n_collapsed"]
+    if counts.empty:
+        return pd.DataFrame(columns=cols)
+    hit = counts.assign(_hit=(counts["n_collapsed"] > 0).astype("int64"))
+    out = (
+        hit.groupby([*METHOD_COLUMNS, "size_mode", "size"], dropna=False)
+        .agg(n_datasets=("_hit", "sum"), n_collapsed=("n_collapsed", "sum"))
+        .reset_index()
+    )
+    out["method"] = _labels(out)
+    return out[cols]
 
 
 def compare_heads(

@@ -314,8 +314,16 @@ def _store_result(
         log.debug("%s", result.traceback)
         _record_failure(store, summary, trial, result.error)
         return
-    measurements = [Measurement(k, v) for k, v in sorted(result.values.items())]
-    if store.add_trial(kind=KIND, key=trial.key, config=trial.config, measurements=measurements):
+    values = dict(result.values)
+    collapsed = values.pop("collapsed", None)
+    measurements = [Measurement(k, v) for k, v in sorted(values.items())]
+    if store.add_trial(
+        kind=KIND,
+        key=trial.key,
+        config=trial.config,
+        measurements=measurements,
+        collapsed=None if collapsed is None else bool(collapsed),
+    ):
         summary.run += 1
     else:  # another run stored it first (its claim had lapsed): this run's copy is dropped
         summary.by_other_runs += 1

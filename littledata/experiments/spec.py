@@ -10,12 +10,13 @@ A spec is a TOML file (every key optional; missing keys take the defaults below)
     sizes = [20, 50, 100, 200, 500, 1000] # total training rows ...
     # per_class_sizes = [8, 16, 32, 64]   # ... or rows per class (not both)
     seeds = 5                            # a count (seeds 0..4) or a list of seeds
-    resampling = ["none"]                # none | oversample | class_weight
+    resampling = ["default"]             # default (per head) | none | oversample | class_weight
     train_pool_cap = 3000                # rows of the train split sizes are drawn from (0: all)
     test_cap = 1000                      # rows of the test split evaluated on (0: all)
     cap_seed = 0                         # seed of the stratified caps
     n_jobs = 0                           # worker processes (0: all cores)
-    metrics = ["accuracy", "macro_f1"]   # shown by `results` and the report; the first ranks
+    primary_metric = "macro_f1"          # ranks the methods (report, `results`)
+    metrics = ["accuracy", "macro_f1"]   # shown beside it by `results` and the report
     baseline = true                      # add tfidf + logreg to every dataset and size
 
 :func:`load_spec` reads a file (or the packaged ``default``/``quick`` specs), applies command-line
@@ -41,6 +42,7 @@ from littledata.experiments.metrics import KNOWN_METRICS, LOWER_IS_BETTER
 
 __all__ = [
     "BASELINE",
+    "DEFAULT_PRIMARY_METRIC",
     "KNOWN_METRICS",
     "LOWER_IS_BETTER",
     "RESAMPLING",
@@ -51,8 +53,13 @@ __all__ = [
     "spec_to_toml",
 ]
 
-RESAMPLING = ("none", "oversample", "class_weight")
-"""Ways to handle class imbalance in the training sample."""
+RESAMPLING = ("default", "none", "oversample", "class_weight")
+"""Ways to handle class imbalance in the training sample; ``default`` is each head's own
+(:attr:`littledata.heads.HeadInfo.resampling`), stored with a trial as the option it stands for."""
+
+DEFAULT_PRIMARY_METRIC = "macro_f1"
+"""The metric that ranks methods unless a spec names another (``primary_metric``): one that a
+model predicting only the majority class cannot win on imbalanced data (docs/benchmark.md)."""
 
 BASELINE = ("tfidf", "logreg")
 """The featurizer and head of the baseline added to every dataset and size (``baseline = true``)."""
@@ -86,20 +93,16 @@ class ExperimentSpec:
     sizes: tuple[int, ...] = (20, 50, 100, 200, 500, 1000)
     per_class_sizes: tuple[int, ...] = ()
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    resampling: tuple[str, ...] = ("none",)
+    resampling: tuple[str, ...] = ("default",)
     train_pool_cap: int | None = 3000
     test_cap: int | None = 1000
     cap_seed: int = 0
     n_jobs: int = 0
+    primary_metric: str = DEFAULT_PRIMARY_METRIC
     metrics: tuple[str, ...] = ("accuracy", "macro_f1")
     baseline: bool = True
     source: str = field(default="", compare=False)
     """Where the spec came from (a path or ``packaged:<name>``); not part of the experiment."""
-
-    @property
-    def primary_metric(self) -> str:
-        """The metric that ranks featurizer × head combinations."""
-        return self.metrics[0]
 
     def workers(self) -> int:
         """The number of worker processes to use: ``n_jobs``, or all usable cores for 0.
@@ -147,6 +150,7 @@ _KEY_HELP = {
     "test_cap": 'a positive integer, or 0 / false / "none" for no cap',
     "cap_seed": "a non-negative integer",
     "n_jobs": "a positive integer, or 0 (or -1) for all cores",
+    "primary_metric": f"one metric name from: {', '.join(KNOWN_METRICS)}",
     "metrics": f"a list of metric names from: {', '.join(KNOWN_METRICS)}",
     "baseline": "true or false",
 }
@@ -254,6 +258,12 @@ def _validate(raw: Mapping[str, Any], source: str) -> ExperimentSpec:
             if not _is_int(value) or value < -1:
                 raise _bad(key, value)
             values[key] = max(value, 0)
+        elif key == "primary_metric":
+            if not isinstance(value, str):
+                raise _bad(key, value)
+            if value not in KNOWN_METRICS:
+                raise _bad(key, value, _suggest(value, KNOWN_METRICS))
+            values[key] = value
         elif key == "metrics":
             items = _str_list(key, value)
             for item in items:

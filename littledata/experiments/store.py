@@ -4,7 +4,10 @@ One database (SQLite in the data home by default, any SQLAlchemy URL otherwise) 
 
 ``trials``        one row per trial: ``kind`` ("bench" or "active"), ``key`` (sha256 of the
                   canonical configuration, unique per kind), the configuration as JSON, the
-                  library versions and the time it was stored;
+                  library versions, the time it was stored and ``collapsed``: whether the
+                  trial's test predictions collapsed onto one class
+                  (:mod:`littledata.experiments.collapse`; NULL when not checked, e.g. trials
+                  stored before the check existed, or active-learning runs);
 ``measurements``  one row per trial and metric (``metric``, ``value`` and an optional step ``x``);
 ``failures``      the last error of each trial that raised (cleared when the trial later succeeds);
 ``runs``          one row per benchmark run: its spec, caps and summary (shown at the bottom of the
@@ -17,7 +20,8 @@ Each trial is written in one transaction together with all its measurements, so 
 at any moment (even with SIGKILL) leaves either the complete trial or nothing; the unique
 constraint on ``(kind, key)`` means a trial is never stored twice, even by two processes at once.
 SQLite runs in WAL mode with a busy timeout, so readers (``littledata results``) never block the
-writer.
+writer. A store written by an older littledata is migrated in place when opened (a missing column
+is added, every stored row kept; see :data:`MIGRATIONS`).
 
 Examples
 --------
@@ -56,6 +60,9 @@ log = logging.getLogger(__name__)
 __all__ = ["Measurement", "ResultsStore", "canonical_json", "default_url", "trial_key"]
 
 BASE_COLUMNS = ("key", "created", "metric", "x", "value")
+FLAG_COLUMN = "collapsed"
+"""The trial flag :meth:`ResultsStore.frame` and :meth:`ResultsStore.trials` carry beside the
+configuration (see :mod:`littledata.experiments.collapse`)."""
 _CHUNK = 500  # ids per IN (...) clause, well under every backend's parameter limit
 
 
@@ -133,8 +140,13 @@ trials_table = sa.Table(
     sa.Column("config", sa.Text, nullable=False),
     sa.Column("versions", sa.Text, nullable=False),
     sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("collapsed", sa.Boolean, nullable=True),
     sa.UniqueConstraint("kind", "key", name="uq_trials_kind_key"),
 )
+
+MIGRATIONS: tuple[tuple[str, str, str], ...] = (("trials", "collapsed", "BOOLEAN"),)
+"""Columns added after the first release: (table, column, SQL type). Opening a store that lacks
+one adds it (``ALTER TABLE ... ADD COLUMN``); existing rows get NULL and are otherwise kept."""
 
 measurements_table = sa.Table(
     "measurements",
@@ -321,6 +333,7 @@ class ResultsStore:
             except OperationalError:  # another process created the tables at the same moment
                 if attempt == 2:
                     raise
+        self._migrate()
 
     def __repr__(self) -> str:
         return f"ResultsStore({self.url!r})"
@@ -334,6 +347,21 @@ class ResultsStore:
     def close(self) -> None:
         """Release the database connections."""
         self._engine.dispose()
+
+    def _migrate(self) -> None:
+        """Add the columns of :data:`MIGRATIONS` that an older store lacks (rows are kept)."""
+        for table, column, sql_type in MIGRATIONS:
+            present = {c["name"] for c in sa.inspect(self._engine).get_columns(table)}
+            if column in present:
+                continue
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+                log.info("results store %s: added column %s.%s", self.url, table, column)
+            except sa.exc.DBAPIError:  # another process added it at the same moment
+                present = {c["name"] for c in sa.inspect(self._engine).get_columns(table)}
+                if column not in present:
+                    raise
 
     # -- trials --------------------------------------------------------------------------------
 
@@ -350,11 +378,13 @@ class ResultsStore:
         key: str,
         config: Mapping[str, Any],
         measurements: Iterable[Measurement],
+        collapsed: bool | None = None,
     ) -> bool:
         """Store one trial and all its measurements in one transaction.
 
-        Returns ``False`` (and writes nothing) when a trial with this ``kind`` and ``key`` is
-        already stored. A failure recorded earlier for the same key is cleared.
+        ``collapsed`` flags a trial whose predictions collapsed onto one class (``None``: not
+        checked). Returns ``False`` (and writes nothing) when a trial with this ``kind`` and
+        ``key`` is already stored. A failure recorded earlier for the same key is cleared.
         """
         if not kind or not key:
             raise ValueError("add_trial needs a non-empty kind and key")
@@ -385,6 +415,7 @@ class ResultsStore:
                         config=config_json,
                         versions=_versions_json(),
                         created=_utcnow(),
+                        collapsed=None if collapsed is None else bool(collapsed),
                     )
                 )
                 trial_id = result.inserted_primary_key[0]
@@ -409,6 +440,7 @@ class ResultsStore:
                 trials_table.c.created,
                 trials_table.c.config,
                 trials_table.c.versions,
+                trials_table.c.collapsed,
             )
             .where(trials_table.c.kind == kind)
             .order_by(trials_table.c.id)
@@ -425,6 +457,7 @@ class ResultsStore:
                             "created": row.created,
                             "config": config,
                             "versions": row.versions,
+                            "collapsed": row.collapsed,
                         }
                     )
         return out
@@ -433,9 +466,10 @@ class ResultsStore:
         """Return the measurements of ``kind`` in long format.
 
         One row per measurement with the columns ``key``, ``created`` (UTC), ``metric``, ``x``,
-        ``value`` and one column per top-level configuration field (a field whose name clashes with
-        one of those five is named ``config_<name>``). ``filters`` match configuration fields: a
-        value, or a list of accepted values.
+        ``value``, the trial's ``collapsed`` flag (nullable boolean: ``<NA>`` when not checked)
+        and one column per top-level configuration field (a field whose name clashes with one of
+        those six is named ``config_<name>``). ``filters`` match configuration fields: a value, or
+        a list of accepted values.
         """
         import pandas as pd
 
@@ -468,8 +502,9 @@ class ResultsStore:
         t = self._trials_frame(trials, include_id=True)
         out = t.merge(m, left_on="_id", right_on="trial_id", how="inner")
         out = out.sort_values(["_id", "metric", "x"], kind="stable", na_position="first")
-        config_cols = [c for c in t.columns if c not in ("_id", "key", "created", "versions")]
-        out = out[[*BASE_COLUMNS, *config_cols]].reset_index(drop=True)
+        fixed = ("_id", "key", "created", "versions", FLAG_COLUMN)
+        config_cols = [c for c in t.columns if c not in fixed]
+        out = out[[*BASE_COLUMNS, FLAG_COLUMN, *config_cols]].reset_index(drop=True)
         return out
 
     @staticmethod
@@ -482,16 +517,22 @@ class ResultsStore:
             if include_id:
                 rec["_id"] = t["id"]
             rec["versions"] = t["versions"]
+            rec[FLAG_COLUMN] = t.get(FLAG_COLUMN)
+            reserved = (*BASE_COLUMNS, "_id", "versions", FLAG_COLUMN)
             for name, value in t["config"].items():
-                column = f"config_{name}" if name in (*BASE_COLUMNS, "_id", "versions") else name
+                column = f"config_{name}" if name in reserved else name
                 rec[column] = value
             records.append(rec)
         frame = pd.DataFrame.from_records(records)
         frame["created"] = pd.to_datetime(frame["created"], utc=True)
+        frame[FLAG_COLUMN] = pd.array(
+            [None if v is None else bool(v) for v in frame[FLAG_COLUMN]], dtype="boolean"
+        )
         return frame
 
     def trials(self, kind: str, **filters: Any) -> pd.DataFrame:
-        """Return one row per trial: ``key``, ``created``, ``versions`` (a dict) and the config."""
+        """Return one row per trial: ``key``, ``created``, ``versions`` (a dict), ``collapsed``
+        (the flag, nullable boolean) and the config."""
         import pandas as pd
 
         rows = self._trial_rows(kind, filters)

@@ -61,9 +61,12 @@ def run_trial(
     Returns
     -------
     ``{metric: value}``: the task's metrics plus ``fit_seconds``, ``predict_seconds``,
-    ``train_accuracy``, ``n_train`` and ``trial_seconds`` (the whole trial: sampling, fit,
-    predictions and metrics).
+    ``train_accuracy``, ``n_train``, ``trial_seconds`` (the whole trial: sampling, fit,
+    predictions and metrics), ``top_pred_share`` (the share of test rows predicted as the most
+    predicted class) and ``collapsed`` (1.0 when the test predictions collapsed onto one class,
+    see :mod:`littledata.experiments.collapse`; the store keeps it as the trial's flag).
     """
+    from littledata.experiments.collapse import check_collapse
     from littledata.models import HeadClassifier
 
     task_type = get_task_type(task)
@@ -79,8 +82,12 @@ def run_trial(
     proba = model.predict_proba(x_test)
     predict_seconds = time.perf_counter() - start
     classes = np.asarray(model.classes_)
-    scores = task_type.score(np.asarray(y_test), proba, classes)
+    y_test = np.asarray(y_test)
+    scores = task_type.score(y_test, proba, classes)
     out = {k: float(v) for k, v in scores.items()}
+    collapse = check_collapse(y_test, classes[np.argmax(proba, axis=1)])
+    out["top_pred_share"] = collapse.predicted_share
+    out["collapsed"] = float(collapse.collapsed)
     train_pred = model.predict(x_train)
     out["train_accuracy"] = float(np.mean(np.asarray(train_pred) == y_train))
     out["fit_seconds"] = fit_seconds

@@ -57,33 +57,40 @@ INPUT_KINDS: tuple[str, ...] = ("dense", "layers", "text", "counts")
 
 @dataclass(frozen=True)
 class HeadInfo:
-    """A registered head: its name, a factory, the input kinds it accepts and a description.
+    """A registered head: its name, a factory, the input kinds it accepts, a description and its
+    default imbalance handling.
 
     ``factory(random_state=..., **params)`` returns an unfitted estimator for dense / layer input
-    (:func:`make_head` adds the resampling wrapper and the text pipeline).
+    (:func:`make_head` adds the resampling wrapper and the text pipeline). ``resampling`` is what
+    ``make_head(name)`` uses unless told otherwise (one of :data:`RESAMPLINGS`; chosen per head
+    from the imbalance benchmark, see ``docs/heads.md``).
     """
 
     name: str
     factory: Callable[..., BaseEstimator]
     inputs: frozenset[str]
     description: str
+    resampling: str = "none"
 
 
 HEADS: Registry[HeadInfo] = Registry("head")
 
 
 def register_head(
-    name: str, *, inputs: Iterable[str], description: str
+    name: str, *, inputs: Iterable[str], description: str, resampling: str = "none"
 ) -> Callable[[Callable[..., BaseEstimator]], Callable[..., BaseEstimator]]:
-    """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`
-    (a name already registered raises :class:`~littledata.errors.DuplicateNameError`)."""
+    """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`,
+    with ``resampling`` as the head's default imbalance handling (a name already registered
+    raises :class:`~littledata.errors.DuplicateNameError`)."""
     kinds = frozenset(inputs)
     bad = kinds - set(INPUT_KINDS)
     if bad:
         raise ValueError(f"unknown input kinds {sorted(bad)}; allowed: {INPUT_KINDS}")
+    if resampling not in RESAMPLINGS:
+        raise ValueError(f"unknown resampling {resampling!r}; allowed: {RESAMPLINGS}")
 
     def decorate(factory: Callable[..., BaseEstimator]) -> Callable[..., BaseEstimator]:
-        HEADS.add(name, HeadInfo(name, factory, kinds, description))
+        HEADS.add(name, HeadInfo(name, factory, kinds, description, resampling))
         return factory
 
     return decorate
@@ -110,6 +117,7 @@ def _build(cls: type, params: dict[str, Any], **fixed: Any) -> BaseEstimator:
     "logreg",
     inputs={"dense", "text"},
     description="multinomial L2 logistic regression (L-BFGS), C by inner CV (recommended)",
+    resampling="class_weight",
 )
 def _logreg(random_state: int = 0, **params: Any) -> BaseEstimator:
     return _build(CVLogisticRegression, params, random_state=random_state)
@@ -130,6 +138,7 @@ def _logreg_default(random_state: int = 0, **params: Any) -> BaseEstimator:
     "svm",
     inputs={"dense", "text"},
     description="linear SVM, C by inner CV, Platt-calibrated probabilities",
+    resampling="oversample",
 )
 def _svm(random_state: int = 0, **params: Any) -> BaseEstimator:
     return _build(CalibratedLinearSVM, params, random_state=random_state)
@@ -157,6 +166,7 @@ def _centroid(random_state: int = 0, **params: Any) -> BaseEstimator:
     "mlp",
     inputs={"dense", "text"},
     description="one-hidden-layer perceptron with dropout and early stopping (torch, CPU)",
+    resampling="oversample",
 )
 def _mlp(random_state: int = 0, **params: Any) -> BaseEstimator:
     return _build(TorchMLP, params, random_state=random_state)
@@ -176,7 +186,7 @@ def make_head(
     *,
     input_kind: str = "dense",
     random_state: int = 0,
-    resampling: str = "none",
+    resampling: str = "default",
     **params: Any,
 ) -> BaseEstimator:
     """Build an unfitted head by name.
@@ -196,7 +206,9 @@ def make_head(
         model as with ``"text"``.
     random_state : int, default=0
         Seed of everything random in the head (folds, initialisation, oversampling).
-    resampling : {"none", "oversample", "class_weight"}, default="none"
+    resampling : {"default", "none", "oversample", "class_weight"}, default="default"
+        ``"default"``: the head's own choice (:attr:`HeadInfo.resampling`; see
+        ``docs/heads.md``, "Class imbalance"). ``"none"``: fit on the rows as given.
         ``"oversample"``: wrap the head in :class:`RandomOversampler` (after the tf-idf step for
         text). ``"class_weight"``: ``class_weight="balanced"`` on the head (unless ``params``
         sets ``class_weight``).
@@ -218,9 +230,11 @@ def make_head(
         raise unknown_name("head", name, HEADS)
     if input_kind not in INPUT_KINDS:
         raise unknown_name("input kind", input_kind, INPUT_KINDS)
-    if resampling not in RESAMPLINGS:
-        raise unknown_name("resampling option", resampling, RESAMPLINGS)
     info = HEADS[name]
+    if resampling == "default":
+        resampling = info.resampling
+    if resampling not in RESAMPLINGS:
+        raise unknown_name("resampling option", resampling, ("default", *RESAMPLINGS))
     accepts = "text" if input_kind == "counts" else input_kind
     if accepts not in info.inputs:
         takers = sorted(h.name for h in HEADS.values() if accepts in h.inputs)

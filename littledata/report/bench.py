@@ -3,10 +3,12 @@
 :func:`write_report` reads the results store and writes into ``out_dir``:
 
 - ``report.html``: readable offline (figures embedded as base64 PNG, inline CSS, no scripts):
-  the overall ranking of featurizer × head by mean rank across datasets at each size, one learning
-  curve figure per dataset (mean ± std over seeds, the tf-idf baseline on every plot), an
-  active-learning section when the store holds active-learning runs, skipped and failed trials,
-  and at the bottom the exact spec, caps and library versions;
+  the overall ranking of featurizer × head by mean rank across datasets at each size (by the
+  spec's primary metric, with the rank by accuracy beside it) and the recommended method (never
+  one whose predictions collapsed onto one class in some trial; collapsed cells are marked ⚠ in
+  tables and curves), one learning curve figure per dataset (mean ± std over seeds, the tf-idf
+  baseline on every plot), an active-learning section when the store holds active-learning runs,
+  skipped and failed trials, and at the bottom the exact spec, caps and library versions;
 - ``curves_<dataset>.png`` / ``.svg`` per dataset and ``ranks.png`` / ``.svg``.
 """
 
@@ -23,8 +25,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from littledata.errors import ConfigError, LittleDataError
-from littledata.experiments.results import aggregate, mean_ranks, method_label, rank_table
-from littledata.experiments.spec import BASELINE, ExperimentSpec, spec_to_toml
+from littledata.experiments.results import (
+    aggregate,
+    collapse_counts,
+    mean_ranks,
+    method_collapses,
+    method_label,
+    newest_protocol,
+    rank_table,
+    recommended,
+)
+from littledata.experiments.spec import (
+    BASELINE,
+    DEFAULT_PRIMARY_METRIC,
+    ExperimentSpec,
+    spec_to_toml,
+)
 from littledata.experiments.store import ResultsStore
 from littledata.report.figures import (
     METRIC_NAMES,
@@ -43,6 +59,7 @@ __all__ = ["REPORT_FILE", "default_report_dir", "write_report"]
 
 REPORT_FILE = "report.html"
 DEFAULT_METRICS = ("accuracy", "macro_f1")
+COLLAPSE_MARK = "⚠"
 
 
 def default_report_dir() -> Path:
@@ -94,6 +111,7 @@ def write_report(
     keys: Collection[str] | None = None,
     all_trials: bool = False,
     metrics: Sequence[str] | None = None,
+    primary_metric: str | None = None,
 ) -> Path:
     """Write the benchmark report and return the path of its HTML page.
 
@@ -104,7 +122,10 @@ def write_report(
     keys: report exactly these trials. By default the trials of the latest finished run of
         ``littledata bench`` (or every stored trial when there is no run record).
     all_trials: report every benchmark trial in the store.
-    metrics: the metrics to draw (default: the run's spec ``metrics``); the first one ranks.
+    metrics: the metrics to show beside the primary one (default: the run's spec ``metrics``).
+    primary_metric: the metric that ranks (default: the run's spec ``primary_metric``, else
+        :data:`~littledata.experiments.spec.DEFAULT_PRIMARY_METRIC`); accuracy is always shown
+        beside it.
 
     Raises
     ------
@@ -122,7 +143,10 @@ def write_report(
     frame = store.frame("bench")
     if keys is not None and not frame.empty:
         frame = frame[frame["key"].isin(set(keys))]
+    frame = newest_protocol(frame)
     metrics = list(metrics or (spec.metrics if spec else DEFAULT_METRICS))
+    primary = primary_metric or (spec.primary_metric if spec else DEFAULT_PRIMARY_METRIC)
+    metrics = list(dict.fromkeys([primary, "accuracy", *metrics]))
     active = _active_frame(store)
     if frame.empty and (active is None or active.empty):
         raise LittleDataError(
@@ -215,33 +239,49 @@ def _bench_sections(
     figures: list[Path],
 ) -> list[str]:
     agg = aggregate(frame)
+    counts = collapse_counts(frame)
     primary = metrics[0]
     featurizers = sorted(agg["featurizer"].unique())
     heads = sorted(agg["head"].unique())
     styles = style_for(featurizers, heads)
     caps = (run or {}).get("summary", {}).get("caps", {}) if run else {}
+    baseline_resampling = _baseline_resampling(agg)
     sections = []
 
     # overall ranking
     rank_html = []
     for mode in sorted(agg["size_mode"].unique()):
-        ranks = mean_ranks(agg[agg["size_mode"] == mode], primary)
-        table = rank_table(ranks)
+        part = agg[agg["size_mode"] == mode]
+        ranks = mean_ranks(part, primary)
+        collapses = method_collapses(counts[counts["size_mode"] == mode])
+        table = rank_table(ranks, collapses)
         if table.empty:
             continue
+        by_accuracy = None
+        if primary != "accuracy":
+            acc = rank_table(mean_ranks(part, "accuracy"))
+            if not acc.empty:
+                by_accuracy = acc["overall"]
         stem = "ranks" if mode == "total" else f"ranks_{mode}"
         fig = rank_figure(table, primary, per_class=mode == "per_class")
         png_path, svg_path, png = save_figure(fig, out, stem)
         figures += [png_path, svg_path]
         n_ds = ranks.groupby("size")["n_datasets"].max()
-        rank_html.append(_rank_table_html(table, n_ds, mode))
+        rank_html.append(_recommendation_html(table, collapses, primary, mode))
+        rank_html.append(_rank_table_html(table, n_ds, mode, collapses, by_accuracy))
         rank_html.append(_img(png, svg_path.name, f"mean rank by {primary}"))
+    name = html.escape(METRIC_NAMES.get(primary, primary))
     sections.append(
         "<section id='ranking'><h2>Overall ranking</h2>"
         f"<p>Each featurizer × head is ranked within every dataset and training size by its mean "
-        f"{html.escape(METRIC_NAMES.get(primary, primary))} over seeds (1 = best, ties share "
-        "the average rank); the table shows the mean of those ranks across datasets. Rows are "
-        "sorted by the mean over sizes.</p>" + "".join(rank_html) + "</section>"
+        f"{name} over seeds (1 = best, ties share the average rank); the table shows the mean of "
+        "those ranks across datasets, and the mean rank by accuracy beside it. Rows are sorted by "
+        f"the mean over sizes. {COLLAPSE_MARK}<i>k</i> marks a method whose predictions "
+        "<b>collapsed</b> onto one class (one class for at least 95% of the test rows while at "
+        "least 10% of them are of other classes) in some trial on <i>k</i> datasets at that "
+        "size: such a method is listed after the others and never recommended.</p>"
+        + "".join(rank_html)
+        + "</section>"
     )
     toc.append(("ranking", "Overall ranking"))
 
@@ -251,27 +291,33 @@ def _bench_sections(
     jobs = []
     for dataset in datasets:
         sub = agg[agg["dataset"] == dataset]
+        flags = counts[counts["dataset"] == dataset]
         subtitle = _subtitle(frame[frame["dataset"] == dataset], caps.get(dataset))
-        jobs.append((sub, dataset, metrics[:3], styles, subtitle, out, f"curves_{_slug(dataset)}"))
+        jobs.append(
+            (sub, dataset, metrics[:3], styles, subtitle, out, f"curves_{_slug(dataset)}", flags,
+             baseline_resampling)
+        )  # fmt: skip
     for dataset, (png_path, svg_path, png) in zip(
         datasets, (_render_curves(job) for job in jobs), strict=True
     ):
         sub = agg[agg["dataset"] == dataset]
+        flags = counts[counts["dataset"] == dataset]
         figures += [png_path, svg_path]
         anchor = f"ds-{_slug(dataset)}"
         items.append(
             f"<article id='{anchor}'><h3>{html.escape(dataset)}</h3>"
             + _img(png, svg_path.name, f"learning curves of {dataset}")
             + "<details><summary>mean ± std table</summary>"
-            + _mean_std_html(sub, primary)
+            + _mean_std_html(sub, primary, flags)
             + "</details></article>"
         )
     links = " · ".join(f"<a href='#ds-{_slug(d)}'>{html.escape(d)}</a>" for d in datasets)
     sections.append(
         "<section id='curves'><h2>Learning curves</h2>"
         "<p>Mean over seeds (line) ± one standard deviation (band); the tf-idf + logistic "
-        "regression baseline is the thick black dashed line. Training rows are drawn from the "
-        f"capped train pool only; scores are on the capped test split.</p><p>{links}</p>"
+        "regression baseline is the thick black dashed line. A red cross marks a point where the "
+        "predictions of at least one seed collapsed onto one class. Training rows are drawn from "
+        f"the capped train pool only; scores are on the capped test split.</p><p>{links}</p>"
         + "".join(items)
         + "</section>"
     )
@@ -279,10 +325,27 @@ def _bench_sections(
     return sections
 
 
+def _baseline_resampling(agg: pd.DataFrame) -> str:
+    """The resampling of the baseline line: the baseline head's default when it ran, else
+    ``none``, else the first one present."""
+    rows = agg[(agg["featurizer"] == BASELINE[0]) & (agg["head"] == BASELINE[1])]
+    present = list(dict.fromkeys(rows["resampling"]))
+    from littledata.heads import HEADS
+
+    preferred = getattr(HEADS.get(BASELINE[1], None), "resampling", "none")
+    for option in (preferred, "none"):
+        if option in present:
+            return option
+    return present[0] if present else "none"
+
+
 def _render_curves(job: tuple[Any, ...]) -> tuple[Path, Path, bytes]:
     """Draw and save one dataset's learning curves."""
-    sub, dataset, metrics, styles, subtitle, out, stem = job
-    fig = learning_curve_figure(sub, dataset, metrics, styles, baseline=BASELINE, subtitle=subtitle)
+    sub, dataset, metrics, styles, subtitle, out, stem, flags, baseline_resampling = job
+    fig = learning_curve_figure(
+        sub, dataset, metrics, styles, baseline=BASELINE, subtitle=subtitle, collapses=flags,
+        baseline_resampling=baseline_resampling,
+    )  # fmt: skip
     return save_figure(fig, out, stem)
 
 
@@ -300,49 +363,162 @@ def _subtitle(rows: pd.DataFrame, caps: dict[str, int] | None) -> str:
     return " · ".join(parts)
 
 
-def _rank_table_html(table: pd.DataFrame, n_datasets: pd.Series, mode: str) -> str:
+def _recommendation_html(
+    table: pd.DataFrame, collapses: pd.DataFrame, primary: str, mode: str
+) -> str:
+    best = recommended(table, collapses)
+    unit = " (sizes per class)" if mode == "per_class" else ""
+    name = html.escape(METRIC_NAMES.get(primary, primary))
+    if best is None:
+        parts = [
+            f"<p class='recommend'>No recommendation over all sizes{unit}: every method's "
+            f"predictions collapsed onto one class in at least one trial ({COLLAPSE_MARK} "
+            "below).</p>"
+        ]
+    else:
+        parts = [
+            f"<p class='recommend'>Recommended{unit}: <b>{html.escape(best)}</b>, the best mean "
+            f"rank by {name} over all sizes among the methods whose predictions never "
+            "collapsed.</p>"
+        ]
+    top = table["overall"].dropna()
+    if not top.empty and top.idxmin() != best:
+        leader = str(top.idxmin())
+        hit = collapses[(collapses["method"] == leader) & (collapses["n_collapsed"] > 0)]
+        where = ", ".join(
+            f"{int(r.n_collapsed)} at {int(r.size)}" for r in hit.itertuples(index=False)
+        )
+        parts.append(
+            f"<p><b>{html.escape(leader)}</b> has the best mean rank over sizes, but its "
+            f"predictions collapsed in some trials (by size: {html.escape(where)}), so it is not "
+            "recommended over all sizes; see the recommendation by size.</p>"
+        )
+    by_size = []
+    for size in [c for c in table.columns if c != "overall"]:
+        choice = recommended(table, collapses, size=size)
+        by_size.append(f"<tr><td>{size}</td><td>{html.escape(choice) if choice else '–'}</td></tr>")
+    unit_name = "rows per class" if mode == "per_class" else "training rows"
+    parts.append(
+        f"<table class='recommend'><caption>Recommended by size: the best mean rank among the "
+        f"methods whose predictions never collapsed at that size</caption><tr><th>{unit_name}"
+        f"</th><th>featurizer + head</th></tr>{''.join(by_size)}</table>"
+    )
+    return "".join(parts)
+
+
+def _collapse_lookup(collapses: pd.DataFrame | None) -> dict[tuple[str, int], int]:
+    if collapses is None or collapses.empty:
+        return {}
+    return {
+        (str(m), int(s)): int(n)
+        for m, s, n in zip(
+            collapses["method"], collapses["size"], collapses["n_datasets"], strict=True
+        )
+        if n > 0
+    }
+
+
+def _rank_table_html(
+    table: pd.DataFrame,
+    n_datasets: pd.Series,
+    mode: str,
+    collapses: pd.DataFrame | None = None,
+    by_accuracy: pd.Series | None = None,
+) -> str:
     import numpy as np
 
     unit = "rows per class" if mode == "per_class" else "training rows"
+    hits = _collapse_lookup(collapses)
+    flagged = {m for m, _ in hits}
     cols = list(table.columns)
-    best = {c: np.nanmin(table[c].to_numpy(dtype=float)) for c in cols}
+    best = {}
+    for c in cols:  # the best cell of a column is never a collapsed one
+        ok = [
+            float(table.at[m, c])
+            for m in table.index
+            if (c == "overall" and m not in flagged) or (c != "overall" and (m, c) not in hits)
+        ]
+        finite = [v for v in ok if v == v]
+        best[c] = min(finite) if finite else np.nan
     head = "".join(
         f"<th>{c}<br><small>{int(n_datasets.get(c, 0))} datasets</small></th>"
         if c != "overall"
         else "<th>mean over sizes</th>"
         for c in cols
     )
+    if by_accuracy is not None:
+        head += "<th>mean rank by accuracy</th>"
     body = []
+    n_cols = len(cols) + 1 + (by_accuracy is not None)
     for method, row in table.iterrows():
+        if method in flagged and len(body) == sum(m not in flagged for m in table.index):
+            body.append(
+                f"<tr><th class='row' colspan='{n_cols}'>{COLLAPSE_MARK} Methods whose "
+                "predictions collapsed in some trial (listed after the others, never "
+                "recommended):</th></tr>"
+            )
         cells = []
         for c in cols:
             v = float(row[c])
-            cls = " class='best'" if v == best[c] else ""
-            cells.append(f"<td{cls}>{_fmt(v, 2)}</td>")
-        body.append(f"<tr><th class='row'>{html.escape(str(method))}</th>{''.join(cells)}</tr>")
+            mark = ""
+            if c != "overall" and (str(method), c) in hits:
+                mark = f" <span class='collapsed'>{COLLAPSE_MARK}{hits[(str(method), c)]}</span>"
+            is_best = v == best[c] and not mark and not (c == "overall" and method in flagged)
+            cls = " class='best'" if is_best else ""
+            cells.append(f"<td{cls}>{_fmt(v, 2)}{mark}</td>")
+        if by_accuracy is not None:
+            cells.append(f"<td>{_fmt(float(by_accuracy.get(method, float('nan'))), 2)}</td>")
+        label = html.escape(str(method))
+        if method in flagged:
+            label += f" <span class='collapsed'>{COLLAPSE_MARK}</span>"
+        body.append(f"<tr><th class='row'>{label}</th>{''.join(cells)}</tr>")
     return (
-        f"<table class='ranks'><caption>Mean rank ({unit}; bold: best in the column)</caption>"
-        f"<tr><th>featurizer + head</th>{head}</tr>{''.join(body)}</table>"
+        f"<table class='ranks'><caption>Mean rank ({unit}; bold: best in the column among cells "
+        f"without a collapsed trial; {COLLAPSE_MARK}<i>k</i>: collapsed on <i>k</i> datasets)"
+        f"</caption><tr><th>featurizer + head</th>{head}</tr>{''.join(body)}</table>"
     )
 
 
-def _mean_std_html(sub: pd.DataFrame, metric: str) -> str:
+def _mean_std_html(sub: pd.DataFrame, metric: str, flags: pd.DataFrame | None = None) -> str:
     rows = sub[sub["metric"] == metric]
     if rows.empty:
         return "<p>No values.</p>"
+    accuracy = sub[sub["metric"] == "accuracy"] if metric != "accuracy" else None
+    hits: dict[tuple[str, str, str, Any], tuple[int, int]] = {}
+    if flags is not None and not flags.empty:
+        for r in flags.itertuples(index=False):
+            if r.n_collapsed > 0:
+                hits[(r.featurizer, r.head, r.resampling, r.size)] = (
+                    int(r.n_collapsed), int(r.n_trials)
+                )  # fmt: skip
     sizes = sorted(rows["size"].unique())
-    out = [f"<table><tr><th>{html.escape(METRIC_NAMES.get(metric, metric))}</th>"]
+    title = html.escape(METRIC_NAMES.get(metric, metric))
+    if accuracy is not None:
+        title += " <small>(accuracy)</small>"
+    out = [f"<table><tr><th>{title}</th>"]
     out += [f"<th>{int(s)}</th>" for s in sizes]
     out.append("</tr>")
     for (feat, head, res), grp in rows.groupby(["featurizer", "head", "resampling"]):
         by = grp.set_index("size")
+        acc = None
+        if accuracy is not None:
+            acc = accuracy[
+                (accuracy["featurizer"] == feat)
+                & (accuracy["head"] == head)
+                & (accuracy["resampling"] == res)
+            ].set_index("size")
         cells = []
         for s in sizes:
             if s in by.index:
                 r = by.loc[s]
-                cells.append(
-                    f"<td>{_fmt(r['mean'])} ± {_fmt(r['std'])} <small>n={r['n']}</small></td>"
-                )
+                text = f"{_fmt(r['mean'])} ± {_fmt(r['std'])}"
+                if acc is not None and s in acc.index:
+                    text += f" <small>({_fmt(acc.loc[s]['mean'])})</small>"
+                text += f" <small>n={r['n']}</small>"
+                if (feat, head, res, s) in hits:
+                    k, n = hits[(feat, head, res, s)]
+                    text += f" <span class='collapsed'>{COLLAPSE_MARK} {k}/{n} collapsed</span>"
+                cells.append(f"<td>{text}</td>")
             else:
                 cells.append("<td>–</td>")
         out.append(f"<tr><th class='row'>{html.escape(method_label(feat, head, res))}</th>")
@@ -464,6 +640,7 @@ table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.88em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.55em; text-align: right; }
 th.row, td:first-child { text-align: left; } caption { text-align: left; color: #555; }
 td.best { font-weight: bold; background: #e7f5e7; }
+.collapsed { color: #c00000; font-weight: bold; } p.recommend { font-size: 1.05em; }
 figure { margin: 0.5em 0; } figure img { max-width: 100%; height: auto; }
 figcaption { font-size: 0.8em; color: #666; } details { margin-bottom: 1.5em; }
 article { margin-bottom: 1.2em; }

@@ -26,6 +26,8 @@ _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#
 _FIXED_COLORS = {"minilm": "#1f77b4", "glove50": "#e6820e", "tfidf": "#555555"}
 _HEAD_STYLES = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v"))
 BASELINE_COLOR = "#000000"
+COLLAPSE_COLOR = "#d00000"
+COLLAPSE_LABEL = "predictions collapsed (≥ 1 seed)"
 _RESAMPLING_DASHES = {"oversample": (0, (1, 1)), "class_weight": (0, (4, 1, 1, 1, 1, 1))}
 
 
@@ -44,6 +46,12 @@ def style_for(
             dash, marker = _HEAD_STYLES[i % len(_HEAD_STYLES)]
             styles[(f, h)] = {"color": colors[f], "linestyle": dash, "marker": marker}
     return styles
+
+
+def _default_resampling(head: str) -> str:
+    from littledata.heads import HEADS
+
+    return str(getattr(HEADS.get(head, None), "resampling", "none"))
 
 
 def _size_axis(ax: Any, sizes: Sequence[float], per_class: bool) -> None:
@@ -67,6 +75,8 @@ def learning_curve_figure(
     styles: dict[tuple[str, str], dict[str, Any]],
     baseline: tuple[str, str] | None = ("tfidf", "logreg"),
     subtitle: str = "",
+    collapses: pd.DataFrame | None = None,
+    baseline_resampling: str = "none",
 ) -> Figure:
     """Learning curves of one dataset: one panel per metric, one line per method (mean over seeds
     with a ± one standard deviation band), the baseline drawn thick and black.
@@ -79,6 +89,9 @@ def learning_curve_figure(
     styles: :func:`style_for` output.
     baseline: the (featurizer, head) drawn as the baseline.
     subtitle: a second title line (e.g. classes and caps).
+    collapses: :func:`littledata.experiments.results.collapse_counts` rows of this dataset; a
+        point where at least one trial's predictions collapsed gets a red cross.
+    baseline_resampling: the resampling option of the baseline line.
     """
     from matplotlib.figure import Figure
 
@@ -92,6 +105,10 @@ def learning_curve_figure(
     methods = agg[["featurizer", "head", "resampling"]].drop_duplicates()
     methods = methods.sort_values(["featurizer", "head", "resampling"]).itertuples(index=False)
     methods = list(methods)
+    hit: set[tuple[str, str, str, float]] = set()
+    if collapses is not None and not collapses.empty:
+        for r in collapses[collapses["n_collapsed"] > 0].itertuples(index=False):
+            hit.add((r.featurizer, r.head, r.resampling, float(r.size)))
     for ax, metric in zip(axes, metrics, strict=True):
         sub = agg[agg["metric"] == metric]
         for feat, head, resampling in methods:
@@ -102,7 +119,11 @@ def learning_curve_figure(
             ].sort_values("size")
             if rows.empty:
                 continue
-            is_base = baseline is not None and (feat, head) == baseline and resampling == "none"
+            is_base = (
+                baseline is not None
+                and (feat, head) == baseline
+                and resampling == baseline_resampling
+            )
             style = dict(
                 styles.get((feat, head), {"color": "#777777", "linestyle": "-", "marker": "o"})
             )
@@ -110,7 +131,7 @@ def learning_curve_figure(
             if is_base:
                 style.update(color=BASELINE_COLOR, linestyle="--", marker="o")
                 label += " (baseline)"
-            elif resampling != "none":  # same colour and marker, hollow, its own dash pattern
+            elif resampling != _default_resampling(head):  # hollow, its own dash pattern
                 style.update(
                     linestyle=_RESAMPLING_DASHES.get(resampling, (0, (1, 1))),
                     markerfacecolor="white",
@@ -127,6 +148,13 @@ def learning_curve_figure(
                 linewidth=0, zorder=1,
             )  # fmt: skip
             handles.setdefault(label, line)
+            bad = [i for i, xi in enumerate(x) if (feat, head, resampling, float(xi)) in hit]
+            if bad:
+                (cross,) = ax.plot(
+                    x[bad], y[bad], linestyle="none", marker="x", markersize=9,
+                    color=COLLAPSE_COLOR, markeredgewidth=2.2, zorder=6,
+                )  # fmt: skip
+                handles.setdefault(COLLAPSE_LABEL, cross)
         _size_axis(ax, sizes, per_class)
         name = METRIC_NAMES.get(metric, metric)
         arrow = "higher is better" if higher_is_better(metric) else "lower is better"
@@ -135,6 +163,8 @@ def learning_curve_figure(
         ax.set_title(name, fontsize=10)
     title = dataset if not subtitle else f"{dataset}\n{subtitle}"
     fig.suptitle(title, fontsize=11)
+    if COLLAPSE_LABEL in handles:  # the marker's explanation goes last, after the methods
+        handles[COLLAPSE_LABEL] = handles.pop(COLLAPSE_LABEL)
     fig.legend(
         list(handles.values()), list(handles), loc="outside right center", fontsize=8.5,
         frameon=False, title="featurizer + head", title_fontsize=9,
