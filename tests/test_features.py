@@ -86,7 +86,7 @@ def test_registry_lists_every_featurizer() -> None:
     for expected in ("minilm", "minilm-int8", "minilm-layers", "mpnet", "glove50", "tfidf"):
         assert expected in names
     assert FEATURIZERS["minilm-layers"].kind == "layers"
-    assert FEATURIZERS["tfidf"].kind == "text"
+    assert FEATURIZERS["tfidf"].kind == "sparse"
 
 
 def test_unknown_name_suggests_close_names() -> None:

@@ -135,7 +135,7 @@ def test_text_input_goes_through_tfidf_pipeline(name):
         dtype=object,
     )
     y = np.array(["pos", "neg", "pos", "neg"] * 6)
-    clf = head(name, input_kind="text").fit(texts, y)
+    clf = head(name, input_kind="sparse").fit(texts, y)
     assert clf.steps[0][0] == "tfidf"
     vocab = clf.named_steps["tfidf"].vocabulary_
     assert "great" in vocab and "great fun" in vocab  # unigrams and bigrams
@@ -363,7 +363,7 @@ def test_class_weight_raises_minority_predictions(name):
 def test_text_oversampling_resamples_after_tfidf():
     texts = np.array(["good"] * 8 + ["bad movie"] * 2, dtype=object)
     y = np.array([1] * 8 + [0] * 2)
-    clf = make_head("centroid", input_kind="text", resampling="oversample").fit(texts, y)
+    clf = make_head("centroid", input_kind="sparse", resampling="oversample").fit(texts, y)
     assert isinstance(clf.named_steps["head"], RandomOversampler)
     # the vocabulary ("good", "bad", "movie", "bad movie") and idf come from the 10 original
     # rows: "good" is in 8 of 10 texts, not in 8 of 16 as it would be after oversampling

@@ -25,8 +25,8 @@ FAST = {
 CASES = [
     (name, kind, resampling)
     for name in sorted(HEADS)
-    for kind in ("dense", "layers", "text", "counts")
-    if ("text" if kind == "counts" else kind) in HEADS[name].inputs
+    for kind in ("dense", "layers", "sparse", "counts")
+    if ("sparse" if kind == "counts" else kind) in HEADS[name].inputs
     for resampling in RESAMPLINGS
 ]
 
@@ -84,11 +84,11 @@ def test_every_head_restores_to_identical_probabilities(name, kind, resampling):
 
 
 def test_sparse_rows_lists_and_memory_order_survive():
-    X, y = _data("text")
-    knn = make_head("knn", input_kind="text").fit(X, y)
+    X, y = _data("sparse")
+    knn = make_head("knn", input_kind="sparse").fit(X, y)
     state = export_state(knn)
     assert {"head/X_fit_/data", "head/X_fit_/indices", "head/X_fit_/indptr"} <= set(state.arrays)
-    copy = import_state(make_head("knn", input_kind="text"), state)
+    copy = import_state(make_head("knn", input_kind="sparse"), state)
     stored, restored = knn.named_steps["head"].X_fit_, copy.named_steps["head"].X_fit_
     assert type(restored) is type(stored) and sp.issparse(restored)
     assert restored.dtype == stored.dtype and restored.indices.dtype == stored.indices.dtype
@@ -135,7 +135,7 @@ def test_a_state_that_does_not_fit_the_head_is_refused():
     extra = HeadState(state.meta, {**state.arrays, "evil": np.zeros(2)})
     with pytest.raises(ArtifactError, match="unexpected arrays"):
         import_state(make_head("logreg"), extra)
-    text_state = export_state(make_head("logreg", input_kind="text").fit(*_data("text")))
+    text_state = export_state(make_head("logreg", input_kind="sparse").fit(*_data("sparse")))
     with pytest.raises(ArtifactError, match="TfidfFromCounts expects arrays"):
         import_state(make_head("logreg", input_kind="counts"), text_state)
     with pytest.raises(ArtifactError, match="RandomOversampler expects arrays"):

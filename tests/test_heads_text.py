@@ -48,7 +48,7 @@ def test_counts_tfidf_equals_the_vectorizer_fitted_on_the_training_rows() -> Non
 def test_a_counts_head_is_the_same_model_as_a_text_head(head: str) -> None:
     counts = count_terms(TEXTS)
     texts = np.array(TEXTS, dtype=object)
-    by_text = make_head(head, input_kind="text").fit(texts[TRAIN], LABELS[TRAIN])
+    by_text = make_head(head, input_kind="sparse").fit(texts[TRAIN], LABELS[TRAIN])
     by_counts = make_head(head, input_kind="counts").fit(counts[TRAIN], LABELS[TRAIN])
     # same features value for value; sums over them may run in another order (float rounding)
     np.testing.assert_allclose(

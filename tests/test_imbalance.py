@@ -65,7 +65,7 @@ def test_make_head_applies_the_default_and_an_explicit_option_wins() -> None:
     assert make_head("logreg", resampling="none").get_params()["class_weight"] is None
     assert isinstance(make_head("svm"), RandomOversampler)
     assert not isinstance(make_head("svm", resampling="none"), RandomOversampler)
-    text = make_head("mlp", input_kind="text")
+    text = make_head("mlp", input_kind="sparse")
     assert isinstance(text.named_steps["head"], RandomOversampler)  # after the tf-idf step
     with pytest.raises(UnknownNameError, match="resampling option"):
         make_head("knn", resampling="undersample")

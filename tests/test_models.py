@@ -82,13 +82,13 @@ NEW_TEXTS, _ = corpus(4, seed=1)
 
 
 def featurizer_for(kind: str) -> Any:
-    return "tfidf" if kind == "text" else HashFeaturizer(kind)
+    return "tfidf" if kind == "sparse" else HashFeaturizer(kind)
 
 
 CASES = [
     (name, kind, resampling)
     for name in sorted(HEADS)
-    for kind in ("dense", "layers", "text")
+    for kind in ("dense", "layers", "sparse")
     if kind in HEADS[name].inputs
     for resampling in RESAMPLINGS
 ]
@@ -100,11 +100,11 @@ def test_save_and_load_give_identical_probabilities(name, kind, resampling, tmp_
     model = TextClassifier(fz, name, head_params=FAST.get(name), resampling=resampling)
     model.fit(TEXTS, LABELS)
     folder = model.save(tmp_path / "model")
-    loaded = load_model(folder, featurizer=None if kind == "text" else HashFeaturizer(kind))
+    loaded = load_model(folder, featurizer=None if kind == "sparse" else HashFeaturizer(kind))
     assert np.array_equal(loaded.predict_proba(NEW_TEXTS), model.predict_proba(NEW_TEXTS))
     assert loaded.predict(NEW_TEXTS).tolist() == model.predict(NEW_TEXTS).tolist()
     assert loaded.classes_.tolist() == ["food", "music", "sports"]
-    assert loaded.get_params() == {**model.get_params(), "featurizer": fz if kind == "text" else
+    assert loaded.get_params() == {**model.get_params(), "featurizer": fz if kind == "sparse" else
                                    f"test-hash-{kind}"}  # fmt: skip
     manifest = read_manifest(folder)
     assert manifest["head"]["name"] == name and manifest["head"]["resampling"] == resampling
@@ -363,7 +363,7 @@ def test_head_classifier_is_the_features_level_model():
     assert np.array_equal(clf.predict_proba(X), clf.estimator_.predict_proba(X))
     assert cross_val_score(HeadClassifier("centroid"), X, y, cv=3).mean() > 0.9
     with pytest.raises(ConfigError, match="cannot set input_kind"):
-        HeadClassifier("logreg", head_params={"input_kind": "text"}).fit(X, y)
+        HeadClassifier("logreg", head_params={"input_kind": "sparse"}).fit(X, y)
 
 
 @pytest.mark.model

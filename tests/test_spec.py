@@ -148,11 +148,11 @@ def test_dataset_selectors_and_exclusions() -> None:
 FEATURIZERS = {
     "dense": FeaturizerInfo("dense", "dense", "fp-dense"),
     "layers": FeaturizerInfo("layers", "layers", "fp-layers"),
-    "tfidf": FeaturizerInfo("tfidf", "text", "fp-tfidf"),
+    "tfidf": FeaturizerInfo("tfidf", "sparse", "fp-tfidf"),
 }
 HEADS = {
-    "logreg": HeadSupport("logreg", inputs=("dense", "text")),
-    "knn": HeadSupport("knn", inputs=("dense", "text"), class_weight=False),
+    "logreg": HeadSupport("logreg", inputs=("dense", "sparse")),
+    "knn": HeadSupport("knn", inputs=("dense", "sparse"), class_weight=False),
     "layermix": HeadSupport("layermix", inputs=("layers",)),
 }
 

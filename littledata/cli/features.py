@@ -72,14 +72,14 @@ def featurize_command(
     from littledata.datasets.loading import load_dataset
     from littledata.features import cache as feature_cache
     from littledata.features import featurize, get_featurizer
-    from littledata.features.base import check_batch_size
+    from littledata.features.base import TEXT_KINDS, check_batch_size
 
     check_batch_size(batch_size, "--batch-size")
     featurizers = [get_featurizer(name) for name in featurizer]
     for ds_name in datasets:
         ds = load_dataset(ds_name, mirror=mirror)
         for fz in featurizers:
-            if fz.kind == "text":
+            if fz.kind in TEXT_KINDS:
                 typer.echo(f"{ds.name} · {fz.name}: raw texts, nothing to compute or cache")
                 continue
             for split_name in split or list(ds.splits):

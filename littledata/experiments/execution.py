@@ -69,9 +69,9 @@ MAX_POOL_BREAKS = 3
 class DataRef:
     """A reference to an array that a job reads.
 
-    ``uri`` is a local path to a ``.npy`` file (read memory-mapped, ``allow_pickle=False``) or a
-    ``.npz`` file of a scipy sparse matrix (term counts). Other schemes (an object store) belong
-    to the executors that can resolve them.
+    ``uri`` is a local path to a ``.npy`` file (read memory-mapped, ``allow_pickle=False``), a
+    ``.npz`` file of a scipy sparse matrix (term counts) or a ``.json`` file of texts (a list).
+    Other schemes (an object store) belong to the executors that can resolve them.
     """
 
     uri: str
@@ -95,6 +95,11 @@ def resolve(ref: DataRef | str) -> Any:
             import scipy.sparse as sp
 
             _resolved[uri] = sp.load_npz(uri).tocsr()
+        elif uri.endswith(".json"):
+            import json
+
+            with open(uri, encoding="utf-8") as f:
+                _resolved[uri] = json.load(f)
         else:
             _resolved[uri] = np.load(uri, mmap_mode="r", allow_pickle=False)
     return _resolved[uri]
@@ -256,9 +261,9 @@ _worker_limits: Any = None
 
 @contextlib.contextmanager
 def limit_threads(threads: int = 1) -> Iterator[None]:
-    """BLAS/OpenMP threads limited to ``threads`` in the block (a no-op inside a worker, which
-    is limited for its whole life)."""
-    if _worker_limits is not None:
+    """BLAS/OpenMP threads limited to ``threads`` in the block (one thread is a no-op inside a
+    worker, which is limited to one for its whole life)."""
+    if _worker_limits is not None and threads == 1:
         yield
         return
     from threadpoolctl import threadpool_limits

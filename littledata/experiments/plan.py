@@ -51,7 +51,7 @@ _INPUT_WORDS = {
     "layers": "layer-wise features",
     "text": "raw texts",
     "dense": "dense vectors",
-    "sparse": "sparse term counts",
+    "sparse": "texts for a head's own tf-idf",
 }
 
 
@@ -83,15 +83,20 @@ class FeaturizerInfo:
 @dataclass(frozen=True)
 class HeadSupport:
     """What a head accepts and needs: input kinds, tasks, whether it takes ``class_weight``, the
-    BLAS/torch threads it runs with, and (for a head that brings its own encoder, such as a
-    fine-tuning head) that encoder's fingerprint, which becomes part of its trials' keys."""
+    BLAS/torch threads it runs with, and whether it fine-tunes the encoder it is given.
+
+    A head that tunes its encoder (``tunes_encoder``) is paired with an encoder featurizer
+    (``dense`` or ``layers``) like any head, but its trials get the raw texts and the
+    featurizer's name (the encoder to tune) instead of features; the featurizer's fingerprint
+    in the trial's key is then the identity of the encoder the head starts from.
+    """
 
     name: str
-    inputs: tuple[str, ...] = ("dense", "text")
+    inputs: tuple[str, ...] = ("dense", "sparse")
     tasks: tuple[str, ...] = (SINGLE_LABEL,)
     class_weight: bool = True
     threads: int = 1
-    encoder_fingerprint: str = ""
+    tunes_encoder: bool = False
     resampling: str = "none"
     """The head's default imbalance handling (what the spec's ``"default"`` resolves to)."""
 
@@ -224,8 +229,8 @@ def _config(
         "test_cap": spec.test_cap,
         "cap_seed": spec.cap_seed,
     }
-    if head.encoder_fingerprint:  # a head with its own encoder: its identity is in the key
-        config["head_encoder_fingerprint"] = head.encoder_fingerprint
+    if head.tunes_encoder:  # it gets the raw texts and tunes the featurizer's encoder
+        config["input"] = "text"
     return config
 
 
@@ -234,6 +239,13 @@ def _combination_problem(ds: DatasetInfo, fz: FeaturizerInfo, head: HeadSupport)
         return head_task_problem(ds.task, head.name, head.tasks, ds.name)
     if ds.task not in TASK_TYPES:  # pragma: no cover - a head claims a task with no task type
         return f"littledata has no task type for {ds.task} yet"
+    if head.tunes_encoder:
+        if fz.kind in ("dense", "layers"):
+            return ""
+        return (
+            f"head {head.name!r} fine-tunes the encoder of its featurizer; featurizer "
+            f"{fz.name!r} gives {_INPUT_WORDS.get(fz.kind, fz.kind)} and has no encoder to tune"
+        )
     if fz.kind not in head.inputs:
         return (
             f"featurizer {fz.name!r} gives {_INPUT_WORDS.get(fz.kind, fz.kind)}; head "

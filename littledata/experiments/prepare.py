@@ -101,8 +101,8 @@ def head_support(name: str) -> HeadSupport:
     if name not in HEADS:
         raise ConfigError(f"Spec key 'heads': {unknown_name('head', name, HEADS)}")
     info = HEADS[name]
-    inputs = tuple(getattr(info, "inputs", ("dense", "text")))
-    tasks = tuple(str(t) for t in getattr(info, "tasks", ("single-label",)))
+    inputs = tuple(sorted(info.inputs))
+    tasks = tuple(info.tasks)
     try:  # does the head take class weights? (cheap: builds an unfitted estimator)
         info.factory(random_state=0, class_weight="balanced")
         weight = True
@@ -113,8 +113,9 @@ def head_support(name: str) -> HeadSupport:
         inputs=inputs,
         tasks=tasks,
         class_weight=bool(weight),
-        threads=int(getattr(info, "threads", 1)),
-        resampling=str(getattr(info, "resampling", "none")),
+        threads=info.threads,
+        resampling=info.resampling,
+        tunes_encoder=info.tunes_encoder,
     )
 
 
@@ -129,13 +130,24 @@ def featurizer_by_name(name: str) -> Any:
 
 
 def dataset_refs(prep: PreparedDataset, work: Path) -> dict[str, DataRef]:
-    """The pool's and test set's targets, written to ``work`` once per dataset."""
+    """The pool's and test set's targets and texts (for heads that take raw texts), written to
+    ``work`` once per dataset (texts as JSON: plain data, read without pickle)."""
+    from littledata.io import atomic_write_json
+
     name = prep.info.name
     y_pool, y_test = work / f"{name}.y_pool.npy", work / f"{name}.y_test.npy"
+    t_pool, t_test = work / f"{name}.texts_pool.json", work / f"{name}.texts_test.json"
     if not y_pool.exists():
         np.save(y_pool, prep.y_pool.astype(np.int64), allow_pickle=False)
         np.save(y_test, prep.y_test.astype(np.int64), allow_pickle=False)
-    return {"y_pool": DataRef(str(y_pool)), "y_test": DataRef(str(y_test))}
+        atomic_write_json(t_pool, prep.pool_texts)
+        atomic_write_json(t_test, prep.test_texts)
+    return {
+        "y_pool": DataRef(str(y_pool)),
+        "y_test": DataRef(str(y_test)),
+        "t_pool": DataRef(str(t_pool)),
+        "t_test": DataRef(str(t_test)),
+    }
 
 
 def features_refs(
@@ -151,7 +163,7 @@ def features_refs(
     :mod:`littledata.heads.text`).
     """
     name = prep.info.name
-    if fz.kind == "text":
+    if fz.kind == "sparse":
         x_pool, x_test = _term_counts(prep, work, name)
     else:
         x_pool = _features(fz, prep.pool_texts, work, f"{name}.pool", held)

@@ -176,8 +176,13 @@ def run_benchmark(
         def loader(name: str) -> Any:
             return load_dataset(name, mirror=mirror)
 
+    methods = spec_methods(spec)
+    heads = {h: head_support(h) for h in dict.fromkeys(h for _, h in methods)}
     if executor is None or isinstance(executor, str):
-        executor = get_executor(executor or LocalPoolExecutor.name, workers=spec.workers())
+        # a head that needs several threads per fit gets fewer workers, so they fit the cores
+        threads = max(h.threads for h in heads.values())
+        workers = max(1, spec.workers() // threads)
+        executor = get_executor(executor or LocalPoolExecutor.name, workers=workers)
     names = resolve_datasets(spec, registry)
     if registry is None:
         from littledata.datasets.registry import get_spec
@@ -187,8 +192,6 @@ def run_benchmark(
         tasks = {n: str(registry[n].task) for n in names}
     summary = RunSummary(spec_name=spec.name, datasets=list(names), workers=executor.workers)
 
-    methods = spec_methods(spec)
-    heads = {h: head_support(h) for h in dict.fromkeys(h for _, h in methods)}
     featurizer_objs = {f: featurizer_by_name(f) for f in dict.fromkeys(f for f, _ in methods)}
     featurizers = {
         name: FeaturizerInfo(name, str(fz.kind), str(fz.fingerprint))
@@ -285,6 +288,9 @@ def _compute_features(
         dataset, fname = pair
         prep = prepared[dataset]
         labels = dataset_refs(prep, work)
+        if all(t.config.get("input") == "text" for t in pending if t.pair == pair):
+            refs[pair] = labels  # heads that tune the encoder on raw texts need no features
+            continue
         try:
             features = features_refs(featurizer_objs[fname], prep, work, held)
         except Exception as exc:  # the trials of this pair fail; the rest of the run goes on

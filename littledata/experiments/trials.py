@@ -39,6 +39,7 @@ def run_trial(
     seed: int = 0,
     resampling: str = "none",
     task: str = "single-label",
+    head_params: dict[str, Any] | None = None,
 ) -> dict[str, float]:
     """Run one trial and return its measurements.
 
@@ -49,7 +50,7 @@ def run_trial(
     Parameters
     ----------
     x_pool, y_pool: features (an array, sparse term counts, or a list of texts for
-        ``input_kind="text"``) and labels of the train pool.
+        ``input_kind="sparse"`` or ``"text"``) and labels of the train pool.
     x_test, y_test: the same for the (capped) test split.
     head: a head name (:data:`littledata.heads.HEADS`).
     input_kind: what ``x_pool`` holds (see :func:`littledata.heads.make_head`).
@@ -57,6 +58,7 @@ def run_trial(
     seed: seeds the sample and the head.
     resampling: ``none``, ``oversample`` or ``class_weight``.
     task: the task type's name (:mod:`littledata.tasks`).
+    head_params: parameters of the head (a head that tunes an encoder gets ``encoder``).
 
     Returns
     -------
@@ -74,7 +76,13 @@ def run_trial(
     y_pool = np.asarray(y_pool)
     idx = task_type.sample(y_pool, size, seed, per_class=size_mode == "per_class")
     x_train, y_train = _take(x_pool, idx), y_pool[idx]
-    model = HeadClassifier(head, input_kind=input_kind, random_state=seed, resampling=resampling)
+    model = HeadClassifier(
+        head,
+        head_params=head_params,
+        input_kind=input_kind,
+        random_state=seed,
+        resampling=resampling,
+    )
     start = time.perf_counter()
     model.fit(x_train, y_train)
     fit_seconds = time.perf_counter() - start
@@ -98,23 +106,32 @@ def run_trial(
 
 
 def _input_kind(featurizer_kind: str, x_pool: Any) -> str:
-    """Texts reach a trial as term counts (tokenized once per dataset): ``counts``."""
-    if featurizer_kind == "text" and hasattr(x_pool, "tocsr"):
+    """Texts for tf-idf reach a trial as term counts (tokenized once per dataset): ``counts``."""
+    if featurizer_kind == "sparse" and hasattr(x_pool, "tocsr"):
         return "counts"
     return featurizer_kind
 
 
 def _bench_values(job: Job) -> dict[str, float]:
     c, data = job.config, job.data
-    x_pool = resolve(data["x_pool"])
-    with limit_threads(1):
+    head_params = None
+    if c.get("input") == "text":  # the head tunes the featurizer's encoder on the raw texts
+        x_pool, x_test = resolve(data["t_pool"]), resolve(data["t_test"])
+        input_kind, head_params = "text", {"encoder": c["featurizer"]}
+    else:
+        x_pool, x_test = resolve(data["x_pool"]), resolve(data["x_test"])
+        input_kind = _input_kind(c["featurizer_kind"], x_pool)
+    from littledata.heads import HEADS
+
+    with limit_threads(HEADS[c["head"]].threads):
         return run_trial(
             x_pool,
             np.asarray(resolve(data["y_pool"])),
-            resolve(data["x_test"]),
+            x_test,
             np.asarray(resolve(data["y_test"])),
             head=c["head"],
-            input_kind=_input_kind(c["featurizer_kind"], x_pool),
+            head_params=head_params,
+            input_kind=input_kind,
             size=c["size"],
             size_mode=c["size_mode"],
             seed=c["seed"],

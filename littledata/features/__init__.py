@@ -34,6 +34,7 @@ from littledata.features.base import (
     ALIASES,
     FEATURIZERS,
     FORMAT_VERSION,
+    TEXT_KINDS,
     BaseFeaturizer,
     Featurizer,
     FeaturizerInfo,
@@ -123,7 +124,8 @@ def featurize(
     Returns
     -------
     float32 ``(n, dim)`` or ``(n, layers, dim)``; from the cache a read-only ``np.memmap``. For a
-    ``"text"`` featurizer (tf-idf) the texts as an object array (never cached).
+    ``"sparse"`` featurizer (tf-idf) or a ``"text"`` one the texts as an object array (never
+    cached).
     """
     from littledata.datasets.base import texts_fingerprint
     from littledata.features import cache as feature_cache
@@ -131,7 +133,7 @@ def featurize(
 
     batch_size = check_batch_size(batch_size)
     fz = _resolve(featurizer)
-    if fz.kind == "text":
+    if fz.kind in TEXT_KINDS:
         return fz.transform(texts)
     texts = check_texts(texts)
     if not cache:
@@ -187,6 +189,7 @@ __all__ = [
     "DEFAULT_FEATURIZER",
     "FEATURIZERS",
     "FORMAT_VERSION",
+    "TEXT_KINDS",
     "BaseFeaturizer",
     "Featurizer",
     "FeaturizerInfo",

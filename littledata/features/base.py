@@ -3,13 +3,19 @@
 A featurizer turns texts into a float32 matrix. It has
 
 - ``name``: the registry name (or the model id it was built from);
-- ``kind``: ``"dense"`` (``transform`` returns ``(n, dim)``), ``"layers"`` (``(n, L, dim)``: one
-  pooled vector per hidden layer, the embedding output first) or ``"text"`` (no encoder:
-  ``transform`` returns the texts as a numpy object array, for heads such as tf-idf that vectorize
-  text themselves);
+- ``kind``: what ``transform`` gives and so which heads can take it:
+
+  - ``"dense"``: ``(n, dim)`` float32 vectors;
+  - ``"layers"``: ``(n, L, dim)``, one pooled vector per hidden layer, the embedding output first;
+  - ``"sparse"``: sparse vectors learned from the training rows (tf-idf), which cannot be
+    computed up front: ``transform`` returns the texts as a numpy object array and every head
+    given them starts with the vectorizer fitted on its own training rows (the benchmark hands
+    heads term counts of the texts, tokenized once per dataset);
+  - ``"text"``: the raw texts themselves, for heads that fine-tune an encoder (they declare the
+    ``"text"`` input);
 - ``fingerprint``: a sha256 hex over everything that changes its output (weights, pooling, maximum
   length, windowing, precision, normalization and :data:`FORMAT_VERSION`), and nothing else;
-- ``dim``: the size of one vector (0 for ``"text"``);
+- ``dim``: the size of one vector (0 for ``"sparse"`` and ``"text"``);
 - ``transform(texts)``.
 
 Registry: :data:`FEATURIZERS` is a :class:`~littledata.registry.Registry` filled by the
@@ -36,7 +42,10 @@ from littledata.registry import Registry
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["dense", "layers", "text"]
+Kind = Literal["dense", "layers", "sparse", "text"]
+
+#: Kinds whose ``transform`` gives the texts themselves (nothing to compute, never cached).
+TEXT_KINDS: frozenset[str] = frozenset({"sparse", "text"})
 
 FORMAT_VERSION = 1
 """Version of the output format of littledata's featurizer code; part of every fingerprint.
@@ -152,7 +161,7 @@ class BaseFeaturizer(ABC):
         """Shape of ``transform`` on ``n`` texts."""
         if self.kind == "layers":
             return (n, self.num_layers, self.dim)
-        if self.kind == "text":
+        if self.kind in TEXT_KINDS:
             return (n,)
         return (n, self.dim)
 

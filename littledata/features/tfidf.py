@@ -1,6 +1,7 @@
-"""``tfidf``: the "no encoder" featurizer (kind ``"text"``).
+"""``tfidf``: the "no encoder" featurizer (kind ``"sparse"``).
 
-It returns the texts themselves (a numpy object array); a head made with ``input_kind="text"``
+Its sparse vectors are learned from the training rows, so it cannot compute them up front: it
+returns the texts themselves (a numpy object array), and a head made with ``input_kind="sparse"``
 fits a tf-idf vectorizer on its training rows only (see littledata.heads). Its features are never
 cached: there is nothing to compute.
 """
@@ -18,7 +19,7 @@ from littledata.features.base import BaseFeaturizer, check_texts, register
 class TextFeaturizer(BaseFeaturizer):
     """Passes texts through unchanged, checked: ``transform`` returns an object array of strings."""
 
-    kind = "text"
+    kind = "sparse"
     empty_vector_note = "an empty string"
 
     def __init__(self, name: str = "tfidf") -> None:
@@ -51,9 +52,8 @@ class TextFeaturizer(BaseFeaturizer):
 @register(
     "tfidf",
     description="raw texts for a head that fits its own tf-idf vectorizer (no encoder; not cached)",
-    kind="text",
+    kind="sparse",
     dim=0,
-    aliases=("text",),
 )
 def _tfidf() -> TextFeaturizer:
     return TextFeaturizer()

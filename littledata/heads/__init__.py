@@ -5,7 +5,7 @@ to pick and why). ``logreg`` on a frozen sentence encoder's features is the reco
 
 >>> from littledata.heads import make_head
 >>> head = make_head("logreg", random_state=0)
->>> text_head = make_head("logreg", input_kind="text")  # tf-idf pipeline on raw texts
+>>> tfidf_head = make_head("logreg", input_kind="sparse")  # tf-idf pipeline on raw texts
 >>> sorted(HEADS)[:3]
 ['centroid', 'knn', 'layermix']
 
@@ -31,6 +31,7 @@ from littledata.heads.torch_heads import LayerMix, TorchMLP
 from littledata.registry import Registry
 
 __all__ = [
+    "GPU_USE",
     "HEADS",
     "INPUT_KINDS",
     "RESAMPLINGS",
@@ -49,21 +50,36 @@ __all__ = [
     "register_head",
 ]
 
-#: What a head can be fed: float (n, d) features, (n, L, d) layer-wise features, raw texts, or
-#: term counts of texts (:func:`littledata.heads.text.count_terms`; taken by every head that
-#: takes texts).
-INPUT_KINDS: tuple[str, ...] = ("dense", "layers", "text", "counts")
+#: What a head can be fed, named after the featurizer kinds (littledata.features.base): float
+#: (n, d) features (``dense``), (n, L, d) layer-wise features (``layers``), texts turned into
+#: tf-idf by the head's own first step (``sparse``), or raw texts for a head that fine-tunes an
+#: encoder (``text``). ``counts`` is ``sparse`` from term counts of the texts
+#: (:func:`littledata.heads.text.count_terms`, tokenized once per dataset by the benchmark;
+#: taken by every head that takes ``sparse``).
+INPUT_KINDS: tuple[str, ...] = ("dense", "layers", "sparse", "text", "counts")
+GPU_USE: tuple[str, ...] = ("no", "optional", "required")
+"""What a head does with a GPU: never uses one, uses one when there is one, or needs one."""
 
 
 @dataclass(frozen=True)
 class HeadInfo:
-    """A registered head: its name, a factory, the input kinds it accepts, a description and its
-    default imbalance handling.
+    """A registered head: what it is, what it takes and what it needs.
 
     ``factory(random_state=..., **params)`` returns an unfitted estimator for dense / layer input
-    (:func:`make_head` adds the resampling wrapper and the text pipeline). ``resampling`` is what
-    ``make_head(name)`` uses unless told otherwise (one of :data:`RESAMPLINGS`; chosen per head
-    from the imbalance benchmark, see ``docs/heads.md``).
+    (:func:`make_head` adds the resampling wrapper and the tf-idf pipeline).
+
+    Attributes
+    ----------
+    name, description: the registry name and one line for listings.
+    inputs: the input kinds it accepts (:data:`INPUT_KINDS`).
+    tasks: the task types it serves (:mod:`littledata.tasks`; ``("single-label",)`` for every
+        head today).
+    resampling: what ``make_head(name)`` uses unless told otherwise (one of :data:`RESAMPLINGS`;
+        chosen per head from the imbalance benchmark, see ``docs/heads.md``).
+    threads: BLAS/torch threads one fit needs; the benchmark runs ``cores // threads`` workers.
+    gpu: whether it uses a GPU (:data:`GPU_USE`).
+    tunes_encoder: it fine-tunes the encoder it is given (so the encoder's identity is part of
+        what a trial measures, and it takes raw texts).
     """
 
     name: str
@@ -71,26 +87,49 @@ class HeadInfo:
     inputs: frozenset[str]
     description: str
     resampling: str = "none"
+    tasks: tuple[str, ...] = ("single-label",)
+    threads: int = 1
+    gpu: str = "no"
+    tunes_encoder: bool = False
 
 
 HEADS: Registry[HeadInfo] = Registry("head")
 
 
 def register_head(
-    name: str, *, inputs: Iterable[str], description: str, resampling: str = "none"
+    name: str,
+    *,
+    inputs: Iterable[str],
+    description: str,
+    resampling: str = "none",
+    tasks: Iterable[str] = ("single-label",),
+    threads: int = 1,
+    gpu: str = "no",
+    tunes_encoder: bool = False,
 ) -> Callable[[Callable[..., BaseEstimator]], Callable[..., BaseEstimator]]:
-    """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`,
-    with ``resampling`` as the head's default imbalance handling (a name already registered
-    raises :class:`~littledata.errors.DuplicateNameError`)."""
+    """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`
+    (see :class:`HeadInfo` for the keywords; a name already registered raises
+    :class:`~littledata.errors.DuplicateNameError`)."""
     kinds = frozenset(inputs)
     bad = kinds - set(INPUT_KINDS)
     if bad:
         raise ValueError(f"unknown input kinds {sorted(bad)}; allowed: {INPUT_KINDS}")
     if resampling not in RESAMPLINGS:
         raise ValueError(f"unknown resampling {resampling!r}; allowed: {RESAMPLINGS}")
+    if gpu not in GPU_USE:
+        raise ValueError(f"unknown gpu use {gpu!r}; allowed: {GPU_USE}")
+    if int(threads) < 1:
+        raise ValueError(f"threads must be at least 1, got {threads!r}")
+    served = tuple(str(t) for t in tasks)
+    if not served:
+        raise ValueError("a head serves at least one task type")
 
     def decorate(factory: Callable[..., BaseEstimator]) -> Callable[..., BaseEstimator]:
-        HEADS.add(name, HeadInfo(name, factory, kinds, description, resampling))
+        info = HeadInfo(
+            name, factory, kinds, description, resampling, served, int(threads), gpu,
+            bool(tunes_encoder),
+        )  # fmt: skip
+        HEADS.add(name, info)
         return factory
 
     return decorate
@@ -115,7 +154,7 @@ def _build(cls: type, params: dict[str, Any], **fixed: Any) -> BaseEstimator:
 
 @register_head(
     "logreg",
-    inputs={"dense", "text"},
+    inputs={"dense", "sparse"},
     description="multinomial L2 logistic regression (L-BFGS), C by inner CV (recommended)",
     resampling="class_weight",
 )
@@ -125,7 +164,7 @@ def _logreg(random_state: int = 0, **params: Any) -> BaseEstimator:
 
 @register_head(
     "logreg-default",
-    inputs={"dense", "text"},
+    inputs={"dense", "sparse"},
     description="sklearn LogisticRegression() at default settings (the comparison baseline)",
 )
 def _logreg_default(random_state: int = 0, **params: Any) -> BaseEstimator:
@@ -136,7 +175,7 @@ def _logreg_default(random_state: int = 0, **params: Any) -> BaseEstimator:
 
 @register_head(
     "svm",
-    inputs={"dense", "text"},
+    inputs={"dense", "sparse"},
     description="linear SVM, C by inner CV, Platt-calibrated probabilities",
     resampling="oversample",
 )
@@ -146,7 +185,7 @@ def _svm(random_state: int = 0, **params: Any) -> BaseEstimator:
 
 @register_head(
     "knn",
-    inputs={"dense", "text"},
+    inputs={"dense", "sparse"},
     description="k nearest neighbours by cosine similarity, smoothed weighted votes",
 )
 def _knn(random_state: int = 0, **params: Any) -> BaseEstimator:
@@ -155,7 +194,7 @@ def _knn(random_state: int = 0, **params: Any) -> BaseEstimator:
 
 @register_head(
     "centroid",
-    inputs={"dense", "text"},
+    inputs={"dense", "sparse"},
     description="nearest class mean by cosine similarity, fitted softmax temperature",
 )
 def _centroid(random_state: int = 0, **params: Any) -> BaseEstimator:
@@ -164,7 +203,7 @@ def _centroid(random_state: int = 0, **params: Any) -> BaseEstimator:
 
 @register_head(
     "mlp",
-    inputs={"dense", "text"},
+    inputs={"dense", "sparse"},
     description="one-hidden-layer perceptron with dropout and early stopping (torch, CPU)",
     resampling="oversample",
 )
@@ -196,22 +235,23 @@ def make_head(
     name : str
         A key of :data:`HEADS` (``logreg``, ``logreg-default``, ``svm``, ``knn``, ``centroid``,
         ``mlp``, ``layermix``).
-    input_kind : {"dense", "layers", "text", "counts"}, default="dense"
+    input_kind : {"dense", "layers", "sparse", "text", "counts"}, default="dense"
         ``"dense"``: float (n, d) features (scipy sparse too). ``"layers"``: (n, L, d) layer-wise
-        features (only heads that accept them, i.e. ``layermix``). ``"text"``: raw texts as a
-        1-D array of strings; the head becomes ``Pipeline([("tfidf", make_tfidf_vectorizer()),
-        ("head", head)])``. ``"counts"``: term counts from
-        :func:`littledata.heads.text.count_terms` (the benchmark tokenizes each dataset once);
-        the head becomes ``Pipeline([("tfidf", TfidfFromCounts()), ("head", head)])``, the same
-        model as with ``"text"``.
+        features (only heads that accept them, i.e. ``layermix``). ``"sparse"``: raw texts as a
+        1-D array of strings that the head turns into tf-idf itself; the head becomes
+        ``Pipeline([("tfidf", make_tfidf_vectorizer()), ("head", head)])``. ``"counts"``: term
+        counts from :func:`littledata.heads.text.count_terms` (the benchmark tokenizes each
+        dataset once); the head becomes ``Pipeline([("tfidf", TfidfFromCounts()), ("head",
+        head)])``, the same model as with ``"sparse"``. ``"text"``: raw texts for a head that
+        fine-tunes an encoder (one that declares the ``"text"`` input); the others refuse it.
     random_state : int, default=0
         Seed of everything random in the head (folds, initialisation, oversampling).
     resampling : {"default", "none", "oversample", "class_weight"}, default="default"
         ``"default"``: the head's own choice (:attr:`HeadInfo.resampling`; see
         ``docs/heads.md``, "Class imbalance"). ``"none"``: fit on the rows as given.
         ``"oversample"``: wrap the head in :class:`RandomOversampler` (after the tf-idf step for
-        text). ``"class_weight"``: ``class_weight="balanced"`` on the head (unless ``params``
-        sets ``class_weight``).
+        ``sparse`` and ``counts`` input). ``"class_weight"``: ``class_weight="balanced"`` on the
+        head (unless ``params`` sets ``class_weight``).
     **params
         Parameters of the head's estimator (see its class docstring).
 
@@ -235,13 +275,18 @@ def make_head(
         resampling = info.resampling
     if resampling not in RESAMPLINGS:
         raise unknown_name("resampling option", resampling, ("default", *RESAMPLINGS))
-    accepts = "text" if input_kind == "counts" else input_kind
+    accepts = "sparse" if input_kind == "counts" else input_kind
     if accepts not in info.inputs:
         takers = sorted(h.name for h in HEADS.values() if accepts in h.inputs)
+        hint = (
+            "; for tf-idf on raw texts use input_kind='sparse'"
+            if input_kind == "text" and "sparse" in info.inputs
+            else ""
+        )
         raise ConfigError(
             f"head {name!r} does not accept input kind {input_kind!r} (it accepts "
             f"{', '.join(sorted(info.inputs))}); heads that accept {input_kind!r}: "
-            f"{', '.join(takers)}"
+            f"{', '.join(takers) or 'none yet'}{hint}"
         )
     params = dict(params)
     if resampling == "class_weight":
@@ -249,9 +294,9 @@ def make_head(
     head = info.factory(random_state=random_state, **params)
     if resampling == "oversample":
         head = RandomOversampler(head, random_state=random_state)
-    if input_kind in ("text", "counts"):
+    if input_kind in ("sparse", "counts"):
         from sklearn.pipeline import Pipeline
 
-        tfidf = make_tfidf_vectorizer() if input_kind == "text" else TfidfFromCounts()
+        tfidf = make_tfidf_vectorizer() if input_kind == "sparse" else TfidfFromCounts()
         head = Pipeline([("tfidf", tfidf), ("head", head)])
     return head

@@ -73,7 +73,7 @@ def _features_digest(X: Any, y: np.ndarray) -> str:
         digest.update(f"csr{X.shape}".encode())
     else:
         arr = np.asarray(X)
-        if arr.dtype.kind == "O":  # raw texts (a "text" featurizer)
+        if arr.dtype.kind == "O":  # raw texts (a "sparse" or "text" featurizer)
             from littledata.datasets.base import texts_fingerprint
 
             digest.update(texts_fingerprint([str(t) for t in arr]).encode())

@@ -70,9 +70,9 @@ class HeadClassifier(ClassifierMixin, BaseEstimator):
         A name in :data:`littledata.heads.HEADS`.
     head_params : dict or None, default=None
         Parameters of the head's estimator (see its class docstring), e.g. ``{"cv": 5}``.
-    input_kind : {"dense", "layers", "text", "counts"}, default="dense"
-        What ``X`` is (see :func:`~littledata.heads.make_head`): ``"text"`` fits a tf-idf
-        pipeline on raw texts.
+    input_kind : {"dense", "layers", "sparse", "text", "counts"}, default="dense"
+        What ``X`` is (see :func:`~littledata.heads.make_head`): ``"sparse"`` fits a tf-idf
+        pipeline on raw texts; ``"text"`` gives raw texts to a head that fine-tunes an encoder.
     resampling : {"none", "oversample", "class_weight"} or None, default=None
         Class-imbalance handling; None: :func:`~littledata.heads.make_head`'s default.
     random_state : int, default=0
@@ -151,7 +151,7 @@ class HeadClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
-        if self.input_kind == "text":
+        if self.input_kind in ("sparse", "text"):
             tags.input_tags.string = True
             tags.input_tags.two_d_array = False
         else:
@@ -270,7 +270,7 @@ class HeadClassifier(ClassifierMixin, BaseEstimator):
         """Predict one made-up row, so arrays that do not fit together fail here, not later."""
         import scipy.sparse as sp
 
-        if self.input_kind == "text":
+        if self.input_kind in ("sparse", "text"):
             probe: Any = np.array(["probe"], dtype=object)
         else:
             width = int(getattr(self.estimator_, "n_features_in_", 0))

@@ -5,8 +5,14 @@
 'one label per text'
 """
 
-from littledata.tasks.base import TaskType, head_task_problem
-from littledata.tasks.registry import TASK_TYPES, get_task_type, register_task_type
+from littledata.tasks.base import TaskType
+from littledata.tasks.registry import (
+    TASK_TYPES,
+    get_task_type,
+    head_task_problem,
+    register_task_type,
+    task_summary,
+)
 from littledata.tasks.single_label import SingleLabel
 
 __all__ = [
@@ -16,4 +22,5 @@ __all__ = [
     "get_task_type",
     "head_task_problem",
     "register_task_type",
+    "task_summary",
 ]

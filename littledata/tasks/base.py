@@ -10,8 +10,10 @@ pairs, multi-label and sequence labeling join as new classes):
   (:meth:`TaskType.cap`, :meth:`TaskType.sample`), and which training sizes are impossible
   (:meth:`TaskType.size_problem`);
 - which metrics apply and how predictions are scored (:attr:`TaskType.metrics`,
-  :meth:`TaskType.score`);
-- which heads can serve it (:meth:`TaskType.head_problem`).
+  :meth:`TaskType.score`).
+
+Which heads serve a task is declared by the heads (``register_head(..., tasks=...)``); the
+planner explains a mismatch with :func:`littledata.tasks.registry.head_task_problem`.
 
 The runner, the active-learning simulation and the report ask the task type and never compare task
 names. Task types live in :data:`littledata.tasks.TASK_TYPES`, filled by
@@ -29,20 +31,7 @@ import numpy as np
 if TYPE_CHECKING:
     from littledata.datasets.base import Dataset, Split
 
-__all__ = ["TaskType", "head_task_problem"]
-
-
-def head_task_problem(task: str, head: str, head_tasks: Sequence[str], dataset: str) -> str:
-    """The explanation for a head that does not serve the dataset's task, e.g. "dataset 'msrp'
-    is sentence-pair (a label per pair of texts); head 'logreg' predicts one label per text
-    (single-label only)"."""
-    from littledata.datasets.base import Task
-
-    what = " or ".join(Task(t).summary for t in head_tasks) or "nothing"
-    return (
-        f"dataset {dataset!r} is {task} ({Task(task).summary}); head {head!r} predicts {what} "
-        f"({', '.join(head_tasks)} only)"
-    )
+__all__ = ["TaskType"]
 
 
 class TaskType(ABC):
@@ -100,12 +89,6 @@ class TaskType(ABC):
         """Why ``size`` training rows cannot be drawn from the pool ("" when they can)."""
 
     # -- models and metrics -------------------------------------------------------------------
-
-    def head_problem(self, head: str, head_tasks: Sequence[str], dataset: str) -> str:
-        """Why the head named ``head`` (serving ``head_tasks``) cannot be used ("" when it can)."""
-        if self.name in head_tasks:
-            return ""
-        return head_task_problem(self.name, head, head_tasks, dataset)
 
     @abstractmethod
     def score(

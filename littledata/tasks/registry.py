@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 from littledata.errors import ConfigError, unknown_name
 from littledata.tasks.base import TaskType
 
-__all__ = ["TASK_TYPES", "get_task_type", "register_task_type"]
+__all__ = [
+    "TASK_TYPES",
+    "get_task_type",
+    "head_task_problem",
+    "register_task_type",
+    "task_summary",
+]
 
 TASK_TYPES: dict[str, TaskType] = {}
 """Task name (``Dataset.task``) -> its :class:`~littledata.tasks.base.TaskType` instance."""
@@ -42,3 +49,26 @@ def get_task_type(name: str) -> TaskType:
             f"supported: {', '.join(sorted(TASK_TYPES))}."
         )
     raise unknown_name("task", name, TASK_TYPES)
+
+
+def head_task_problem(task: str, head: str, head_tasks: Sequence[str], dataset: str) -> str:
+    """The explanation for a head that does not serve the dataset's task, e.g. "dataset 'msrp'
+    is sentence-pair (a label per pair of texts); head 'logreg' predicts one label per text
+    (single-label only)"."""
+    what = " or ".join(task_summary(t) for t in head_tasks) or "nothing"
+    return (
+        f"dataset {dataset!r} is {task} ({task_summary(task)}); head {head!r} predicts {what} "
+        f"({', '.join(head_tasks)} only)"
+    )
+
+
+def task_summary(task: str) -> str:
+    """What a task predicts in a few words: its task type's summary, or the dataset task's."""
+    from littledata.datasets.base import Task
+
+    if task in TASK_TYPES:
+        return TASK_TYPES[task].summary
+    try:
+        return Task(task).summary
+    except ValueError:
+        return task
