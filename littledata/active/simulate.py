@@ -71,6 +71,7 @@ from littledata.experiments.execution import (
     get_executor,
     guarded,
     resolve,
+    worker_count,
 )
 from littledata.experiments.store import Measurement
 
@@ -195,8 +196,9 @@ def simulate(
         :func:`littledata.active.learner.thread_limit`); not part of a run's configuration.
     retune_growth: how often a CV-tuned head searches its C again (see
         :class:`~littledata.active.learner.ActiveLearner`); part of the configuration.
-    n_jobs: worker processes for the runs (the ``"local"`` executor; 1: in this process). The
-        results do not depend on it. A head given as an estimator object always runs here.
+    n_jobs: worker processes for the runs (the ``"local"`` executor; 1: in this process; 0: every
+        usable core). The results do not depend on it. A head given as an estimator object
+        always runs here.
     executor: an :class:`~littledata.experiments.execution.Executor` or a registered executor's
         name, instead of ``n_jobs`` local workers.
 
@@ -212,6 +214,7 @@ def simulate(
     from littledata.progress import bar
 
     pool_cap, test_cap = check_cap(pool_cap, "pool_cap"), check_cap(test_cap, "test_cap")
+    worker_count(n_jobs)  # a bad n_jobs fails before any work
 
     pool_cap, test_cap = check_cap(pool_cap, "pool_cap"), check_cap(test_cap, "test_cap")
 
@@ -440,7 +443,7 @@ def _executor(executor: Executor | str | None, n_jobs: int, head: str | Any) -> 
     if not isinstance(head, str):
         return SerialExecutor()
     if executor is None or isinstance(executor, str):
-        return get_executor(executor or "local", workers=n_jobs)
+        return get_executor(executor or "local", workers=worker_count(n_jobs))
     return executor
 
 

@@ -149,6 +149,15 @@ def simulate_command(
         str | None,
         typer.Option(help="Results store URL (default: the data home's results.sqlite)."),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Worker processes for the runs (1: in this process; 0: every usable core). "
+            "The results do not depend on it.",
+        ),
+    ] = 1,
 ) -> None:
     """Simulate active learning on a labeled dataset and print each strategy's label efficiency.
 
@@ -182,6 +191,7 @@ def simulate_command(
         stop_window=stop_window,
         store=store,
         mirror=mirror,
+        n_jobs=jobs,
     )
     console = _console()
     summary = result.summary

@@ -239,6 +239,31 @@ def register_executor(cls: type) -> type:
     return cls
 
 
+def worker_count(n_jobs: int) -> int:
+    """Worker processes for ``n_jobs``: itself, or every usable core for 0 (or a negative
+    number). More workers than usable cores (``os.sched_getaffinity``) only add memory (each
+    holds its own copy of the libraries) and contention: ``n_jobs`` is capped there, with a
+    warning; below -1 is a ConfigError."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < -1:
+        from littledata.errors import ConfigError
+
+        raise ConfigError(
+            f"The number of worker processes must be a positive integer, or 0 (or -1) for every "
+            f"usable core; got {n_jobs!r}."
+        )
+    try:
+        cores = max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        cores = max(1, os.cpu_count() or 1)
+    if n_jobs > cores:
+        log.warning(
+            "n_jobs=%d is more than the %d usable cores; using %d worker processes.",
+            n_jobs, cores, cores,
+        )  # fmt: skip
+        return cores
+    return n_jobs if n_jobs > 0 else cores
+
+
 def get_executor(name: str = "local", *, workers: int = 1) -> Executor:
     """Build the executor registered as ``name`` with ``workers`` workers."""
     if name not in EXECUTORS:

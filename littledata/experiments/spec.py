@@ -28,7 +28,6 @@ registries when the runner plans the grid (:func:`resolve_datasets` here for dat
 from __future__ import annotations
 
 import difflib
-import logging
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -111,17 +110,9 @@ class ExperimentSpec:
         its own copy of the libraries) and contention: ``n_jobs`` is capped there, with a
         warning.
         """
-        try:
-            cores = max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # not on Linux
-            cores = max(1, os.cpu_count() or 1)
-        if self.n_jobs > cores:
-            logging.getLogger(__name__).warning(
-                "n_jobs=%d is more than the %d usable cores; using %d worker processes.",
-                self.n_jobs, cores, cores,
-            )  # fmt: skip
-            return cores
-        return self.n_jobs if self.n_jobs > 0 else cores
+        from littledata.experiments.execution import worker_count
+
+        return worker_count(self.n_jobs)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the spec as plain JSON-able data (the form recorded with a run)."""
