@@ -205,7 +205,9 @@ def test_bad_user_file_and_drop_invalid(tmp_path: Path) -> None:
     assert result.returncode == 2
     _no_traceback(result)
     flat = " ".join(result.stderr.split())
-    assert "rows 3, 4" in flat and "--drop-invalid" in flat
+    # an empty text is an error; a missing label is a row without a label (shown as such below)
+    assert "1 of 4 rows cannot be used (1 with an empty text): row 3 " in flat
+    assert "--drop-invalid" in flat
     result = run_cli(
         "datasets", "show", str(path), "--text-column", "reviw", "--label-column", "stars"
     )
@@ -221,8 +223,9 @@ def test_bad_user_file_and_drop_invalid(tmp_path: Path) -> None:
         "--drop-invalid",
     )
     assert result.returncode == 0, result.stderr
-    assert "WARNING" in result.stderr and "dropped 2 of 4 rows" in result.stderr
+    assert "WARNING" in result.stderr and "dropped 1 of 4 rows" in result.stderr
     assert "Label distribution" in result.stdout
+    assert "train 2 · unlabeled 1" in result.stdout and "(no label)" in result.stdout
 
 
 def test_undecodable_user_file(tmp_path: Path) -> None:
@@ -364,12 +367,13 @@ def test_show_prints_brackets_in_labels_splits_and_paths_as_they_are(tmp_path: P
     assert "  [/b]: good" in result.stdout  # an example under its label
 
 
-def test_featurize_of_a_user_file_warns_once_that_it_has_no_split_column(
+def test_featurize_of_a_user_file_does_not_warn_that_it_has_no_split_column(
     tmp_path: Path, empty_home: Path
 ) -> None:
+    # featurizing needs no test split: the file is read once, without that warning
     data = tmp_path / "mine.csv"
     data.write_text("text,label\nhello there,a\nbye now,b\nsee you,a\n", encoding="utf-8")
     result = run_cli("featurize", str(data), "-f", "glove50", "-f", "tfidf")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.count("has no split column") == 1, result.stderr
-    assert "mine/train · glove50: 3 x 50" in result.stdout
+    assert "has no split column" not in result.stderr, result.stderr
+    assert "mine.csv/train · glove50: 3 x 50" in result.stdout

@@ -12,6 +12,7 @@ The commands run in-process through the console script's entry point
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,9 +40,20 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
     ],
     "overrides": ["bogus=1", "sizes=-5"],
     "names": ["no-such-dataset", lambda d: str(d / "latin1.csv")],
-    "datasets": ["no-such-dataset", lambda d: str(d / "latin1.csv")],
+    "datasets": [
+        "no-such-dataset",
+        lambda d: str(d / "latin1.csv"),
+        lambda d: str(d / "notext.csv"),
+        lambda d: str(d / "semicolons.csv"),
+    ],
     "name": ["no-such-dataset", lambda d: str(d / "latin1.csv"), lambda d: str(d / "empty.csv")],
-    "dataset": ["no-such-dataset", lambda d: str(d / "latin1.csv")],
+    "dataset": [
+        "no-such-dataset",
+        lambda d: str(d / "latin1.csv"),
+        lambda d: str(d / "notext.csv"),
+        lambda d: str(d / "nolabel.csv"),
+    ],
+    "data": ["no-such-dataset", lambda d: str(d / "latin1.csv"), lambda d: str(d / "notext.csv")],
     "mirror": [lambda d: str(d / "no-such-mirror")],
     "featurizer": ["no-such-featurizer", "[/b]"],
     "featurizers": ["no-such-featurizer"],
@@ -70,6 +82,7 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
     "label_column": ["no-such-column"],
     "text_pair_column": ["no-such-column"],
     "split_column": ["no-such-column"],
+    "id_column": ["no-such-column"],
     "file_format": ["no-such-format"],
     "encoding": ["no-such-encoding"],
     "sep": ["toolong"],
@@ -99,7 +112,10 @@ NO_INPUT = {
 }
 
 #: A valid value for each required parameter, so a bad value elsewhere is what fails.
-REQUIRED = {"datasets": "trec", "name": "trec", "dataset": "trec"}
+REQUIRED = {"datasets": "trec", "name": "trec", "dataset": "trec", "data": "trec"}
+
+#: The parameters that name a command's data (a registered dataset or a user's file).
+DATA_PARAMS = ("data", "datasets", "dataset", "name")
 
 
 def _commands() -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -168,6 +184,9 @@ def bad_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "latin1.toml").write_bytes('name = "café"\n'.encode("latin-1"))
     (d / "broken.toml").write_text("datasets = [\n", encoding="utf-8")
     (d / "latin1.csv").write_bytes("text,label\ncafé au lait,1\nthé,0\n".encode("latin-1"))
+    (d / "notext.csv").write_text("words,label\nhello there,a\nbye now,b\n", encoding="utf-8")
+    (d / "semicolons.csv").write_text("text;label\nhello;a\nbye;b\n", encoding="utf-8")
+    (d / "nolabel.csv").write_text("text,label\nhello there,a\nbye now,\n", encoding="utf-8")
     (d / "empty.csv").write_bytes(b"")
     (d / "not-a-database.txt").write_text("hello, not a database\n", encoding="utf-8")
     (d / "corrupt.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x13" * 4080)
@@ -230,6 +249,110 @@ def test_bad_input_is_one_line_and_exit_status_2(
     # the error is one line, the last (a command may say what it starts before, e.g. `bench`)
     errors = [i for i, line in enumerate(lines) if line.startswith("Error: ")]
     assert errors == [len(lines) - 1], (args, err)
+    # every option the message tells the user to pass exists on the command it names
+    assert not wrong_hints(lines[-1], path), (args, lines[-1], wrong_hints(lines[-1], path))
+
+
+def _options(path: tuple[str, ...]) -> set[str] | None:
+    """Every option name of the command ``path`` (``None``: no such command)."""
+    cmd = dict(_commands()).get(path)
+    if cmd is None:
+        return None
+    names = {"--help"}
+    for param in cmd.params:
+        names.update(o for o in [*param.opts, *param.secondary_opts] if o.startswith("--"))
+    return names
+
+
+def _command_of(words: list[str]) -> tuple[str, ...]:
+    """The longest command path that ``words`` (after ``littledata``) start with."""
+    commands = {path for path, _ in _commands()}
+    best: tuple[str, ...] = ()
+    for n in range(1, len(words) + 1):
+        if tuple(words[:n]) in commands:
+            best = tuple(words[:n])
+    return best
+
+
+_OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+
+
+def wrong_hints(message: str, path: tuple[str, ...]) -> list[str]:
+    """The options a message names that its command (or the command it quotes) lacks.
+
+    ```littledata CMD ... --opt``` in backquotes names an option of CMD; ``pip install ...``
+    names pip's; any other ``--opt`` is an option of ``path``, the command that failed.
+    """
+    wrong = []
+    rest = message
+    for quoted in re.findall(r"`littledata ([^`]*)`", message):
+        words = quoted.split()
+        other = _command_of(words)
+        allowed = _options(other) or set()
+        wrong += [f"{' '.join(other)} {o}" for o in _OPTION.findall(quoted) if o not in allowed]
+        rest = rest.replace(f"`littledata {quoted}`", " ")
+    rest = re.sub(r"pip install[^`'\"]*", " ", rest)
+    allowed = _options(path) or set()
+    wrong += [f"{' '.join(path)} {o}" for o in _OPTION.findall(rest) if o not in allowed]
+    return wrong
+
+
+def test_the_hint_check_catches_an_option_the_command_lacks() -> None:
+    assert wrong_hints("Error: pass --text-column q", ("featurize",)) == []
+    assert wrong_hints("Error: pass --no-such-flag", ("featurize",)) == ["featurize --no-such-flag"]
+    assert wrong_hints("Run `littledata bench --quick` first", ("results",)) == []
+    assert wrong_hints("Run `littledata results --quick` first", ("report",)) == ["results --quick"]
+    assert wrong_hints("pip install --no-deps x (then retry)", ("featurize",)) == []
+
+
+def _data_commands() -> list[Any]:
+    """Every command that reads a user's data file (it takes the file options)."""
+    out = []
+    for path, cmd in _commands():
+        names = {p.name for p in cmd.params}
+        if "text_column" in names:
+            data = next(p for p in cmd.params if p.name in DATA_PARAMS)
+            out.append(pytest.param(path, data.name, id=" ".join(path)))
+    return out
+
+
+def test_every_data_command_takes_the_same_file_options_and_says_what_it_accepts() -> None:
+    from littledata.cli.data_options import _OPTIONS
+
+    shared = {name for name, _, _ in _OPTIONS}
+    commands = _data_commands()
+    assert len(commands) >= 4  # datasets show, featurize, bench, active simulate
+    for case in commands:
+        path, data = case.values
+        cmd = dict(_commands())[path]
+        assert shared <= {p.name for p in cmd.params}, path
+        param = next(p for p in cmd.params if p.name == data)
+        help_text = " ".join(str(getattr(param, "help", "") or "").split()).lower()
+        assert "registered" in help_text and ".csv" in help_text, (path, help_text)
+    for path, cmd in _commands():  # every command says what it is for
+        assert (cmd.help or "").strip(), path
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("path, data", _data_commands())
+def test_a_file_error_names_options_the_command_has(
+    path: tuple[str, ...],
+    data: str,
+    bad_files: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file without a text column: every data command says to pass --text-column, and has it."""
+    monkeypatch.setenv("LITTLEDATA_HOME", str(tmp_path / "home"))
+    cmd = dict(_commands())[path]
+    param = next(p for p in cmd.params if p.name == data)
+    args = _argv(path, cmd, param, str(bad_files / "notext.csv"))
+    code, _out, err = _run_main(args, capsys)
+    assert code == 2, (args, err)
+    message = err.strip().splitlines()[-1]
+    assert "--text-column" in message, message
+    assert not wrong_hints(message, path), message
 
 
 @pytest.mark.integration

@@ -135,7 +135,7 @@ def test_a_held_entry_survives_cache_clear_until_released(home: Path) -> None:
         assert cleared.removed == 0 and cleared.in_use == 1
         assert path.exists() and path.with_suffix(".json").exists()
         assert np.load(path, allow_pickle=False).shape == (2, 3)
-    size = path.stat().st_size + path.with_suffix(".json").stat().st_size
+    size = sum(path.with_suffix(s).stat().st_size for s in (".npy", ".json", ".index"))
     again = feature_cache.clear()
     assert again.removed == 1 and again.in_use == 0 and again.freed == size
     assert not path.exists() and list(feature_cache.cache_dir().iterdir()) == []

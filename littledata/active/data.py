@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from littledata.datasets.base import Dataset
+from littledata.datasets.source import DataSource
 from littledata.errors import ConfigError
 from littledata.tasks import TASK_TYPES
 
@@ -20,11 +21,25 @@ def check_active_task(name: str, task: str) -> None:
         )
 
 
-def load_active_dataset(name: str | Dataset, *, mirror: str | None = None) -> Dataset:
-    """Load a registry dataset (or a user's file; or take a loaded dataset, e.g. a user's train
-    and test files) and check active learning supports its task."""
-    from littledata.datasets.loading import load_dataset
+def load_active_dataset(
+    name: str | Dataset | DataSource,
+    *,
+    mirror: str | None = None,
+    labels: str = "required",
+    splits_itself: bool = False,
+) -> Dataset:
+    """Load a registry dataset or a user's file (a path, or a
+    :class:`~littledata.datasets.source.DataSource` with its reading options), or take a loaded
+    dataset (e.g. a user's train and test files), and check active learning supports its task.
 
-    ds = name if isinstance(name, Dataset) else load_dataset(name, mirror=mirror)
+    ``labels="optional"``: a user's rows without a label load too (split ``"unlabeled"``), for
+    a pool a person labels. ``splits_itself``: the caller holds out a test split itself when
+    the file has none (the simulation), so its absence is not warned about.
+    """
+    if isinstance(name, Dataset):
+        ds = name
+    else:
+        source = DataSource.parse(name)
+        ds = source.load(mirror=mirror, labels=labels, splits_itself=splits_itself)
     check_active_task(ds.name, str(ds.task))
     return ds

@@ -169,6 +169,8 @@ class ActiveLearner:
         self.texts: list[str] | None = None if texts is None else [str(t) for t in texts]
         self.pool_source: dict[str, Any] = {}
         """Where the pool came from: ``{"source": "texts" | "features" | "dataset", ...}``."""
+        self.pool_rows: list[tuple[str, Any]] | None = None
+        """For a pool from a file (:meth:`from_file`): each pool row's (split, row in the file)."""
         if features is None:
             if featurizer is None:
                 raise ConfigError("Texts need a featurizer to turn them into features.")
@@ -236,6 +238,66 @@ class ActiveLearner:
             featurizer, head, strategy, texts=part.texts, classes=ds.label_names, **kwargs
         )
         learner.pool_source = {"source": "dataset", "dataset": name, "split": split_name}
+        return learner
+
+    @classmethod
+    def from_file(
+        cls,
+        data: str | Any,
+        *,
+        classes: Sequence[Hashable] | None = None,
+        featurizer: str | Any = "minilm",
+        head: str | Any = "logreg",
+        strategy: str | QueryStrategy = "margin",
+        mirror: str | None = None,
+        **kwargs: Any,
+    ) -> ActiveLearner:
+        """Start a session over your file: its rows without a label are the pool to query, its
+        labeled rows (the train split) are taught at once.
+
+        Parameters
+        ----------
+        data: a file path, or a :class:`~littledata.datasets.source.DataSource` (the file with
+            its reading options: ``DataSource(path="q.csv", text_column="question")``). Rows
+            with an empty label cell (or every row, in a file without a label column) are
+            unlabeled. With a split column, rows of other splits (``test``) stay out of the pool.
+        classes: the label set; default: the labels in the file (needed when it has none).
+            Every label in the file must be one of them.
+        featurizer, head, strategy, kwargs: as for the constructor.
+
+        The pool's rows are the train split's, then the unlabeled rows, each in file order;
+        :attr:`pool_rows` gives each pool row's ``(split, row in the file)``.
+        """
+        from littledata.active.data import load_active_dataset
+        from littledata.datasets.base import UNLABELED
+
+        ds = load_active_dataset(data, mirror=mirror, labels="optional")
+        parts = [k for k in (ds.train_split, UNLABELED) if k in ds.splits]
+        known = [str(n) for n in ds.label_names]
+        if classes is None:
+            if not known:
+                raise ConfigError(
+                    f"{ds.name} has no labels yet: name the label set, classes=[...]."
+                )
+            label_set: list[Any] = known
+        else:
+            label_set = list(classes)
+            missing = [n for n in known if n not in {str(c) for c in label_set}]
+            if missing:
+                raise ConfigError(
+                    f"{ds.name} has labels that are not among classes: {', '.join(missing)}. "
+                    "Add them to classes."
+                )
+        texts = [t for k in parts for t in ds.splits[k].texts]
+        learner = cls(featurizer, head, strategy, texts=texts, classes=label_set, **kwargs)
+        learner.pool_rows = [
+            (k, row) for k in parts for row in ds.splits[k].meta.get("row", range(len(ds[k])))
+        ]
+        if ds.train_split in parts:
+            labeled = ds.splits[ds.train_split]
+            names = [str(n) for n in np.asarray(labeled.labels.names())]  # type: ignore[union-attr]
+            by_text = {str(c): c for c in label_set}
+            learner.teach(list(range(len(labeled))), [by_text[n] for n in names])
         return learner
 
     def _get_featurizer(self) -> Any:
@@ -360,10 +422,48 @@ class ActiveLearner:
         """The current head, fitted on every label so far (a prior until two classes are seen)."""
         return self.fit()
 
-    def predict_proba(self, features: np.ndarray | None = None) -> np.ndarray:
+    def _rows_of(self, X: Any) -> np.ndarray:
+        """``X`` as feature rows: the pool (``None``), texts (featurized with the learner's
+        featurizer, through the cache) or a feature matrix."""
+        if X is None:
+            return self.features
+        if isinstance(X, str):
+            raise DataFormatError(
+                "Pass a list of texts (or a feature matrix), not a single string: "
+                f"predict([{X[:40]!r}])."
+            )
+        if not hasattr(X, "shape") or getattr(X, "ndim", 2) == 1:  # a sequence: texts?
+            items = list(X)
+            if items and all(isinstance(t, str) for t in items):
+                if self.featurizer is None:
+                    raise ConfigError(
+                        "This learner was built from features, without a featurizer: it cannot "
+                        "featurize texts. Pass feature rows of the pool's featurizer instead."
+                    )
+                from littledata.features import featurize
+
+                return np.asarray(featurize(items, self._get_featurizer()))
+            arr = np.asarray(items)
+        else:
+            arr = np.asarray(X)
+        d = self.features.shape[1]
+        if arr.ndim != 2 or arr.dtype.kind not in "fiub":
+            raise DataFormatError(
+                f"predict takes a list of texts or a 2-D feature matrix (n, {d}); got "
+                f"{type(X).__name__} of shape {arr.shape}."
+            )
+        if arr.shape[1] != self.features.shape[1]:
+            raise DataFormatError(
+                f"The feature rows have {arr.shape[1]} columns but the pool's have "
+                f"{self.features.shape[1]}: pass features of the same featurizer, or texts."
+            )
+        return arr
+
+    def predict_proba(self, features: Any = None) -> np.ndarray:
         """Class probabilities over :attr:`classes` (columns in that order; 0 for classes not
-        labeled yet) for ``features`` (default: the whole pool)."""
-        X = self.features if features is None else features
+        labeled yet) for ``features``: texts (when the learner has a featurizer), feature rows,
+        or ``None`` for the whole pool."""
+        X = self._rows_of(features)
         model = self.model
         if not hasattr(model, "predict_proba"):
             raise ConfigError(
@@ -376,9 +476,10 @@ class ActiveLearner:
         out[:, np.asarray(model.classes_, dtype=np.int64)] = proba
         return out
 
-    def predict(self, features: np.ndarray | None = None) -> list[Any]:
-        """Predicted labels (values from :attr:`classes`) for ``features`` (default: the pool)."""
-        X = self.features if features is None else features
+    def predict(self, features: Any = None) -> list[Any]:
+        """Predicted labels (values from :attr:`classes`) for ``features``: texts (when the
+        learner has a featurizer), feature rows, or ``None`` for the whole pool."""
+        X = self._rows_of(features)
         model = self.model
         with thread_limit(self.threads):
             codes = np.asarray(model.predict(np.asarray(X)), dtype=np.int64)

@@ -24,6 +24,7 @@ from littledata.active.learner import ActiveLearner
 from littledata.active.stopping import StabilizingPredictions
 from littledata.active.strategies import get_strategy
 from littledata.datasets.base import Dataset
+from littledata.datasets.source import DataSource
 from littledata.errors import ConfigError
 from littledata.experiments.store import Measurement
 from littledata.tasks import get_task_type
@@ -101,7 +102,7 @@ class ActiveTask:
 
 
 def prepare_task(
-    dataset: str | Dataset,
+    dataset: str | Dataset | DataSource,
     featurizer: str = "minilm",
     *,
     pool_cap: int | None = 20000,
@@ -109,18 +110,27 @@ def prepare_task(
     cap_seed: int = 0,
     mirror: str | None = None,
 ) -> ActiveTask:
-    """Load a registry dataset and featurize its train (pool) and test splits.
+    """Load a dataset (a registered name, a user's file or :class:`DataSource`, or a loaded
+    dataset) and featurize its train (pool) and test splits.
 
     Whole splits are featurized (through the feature cache, shared with the benchmarks); then the
     pool and the test set are capped by seeded random samples (``cap_seed``; a cap of ``None`` or
     ``0`` keeps the whole split). The reference head
     (labels to 95%) is trained on the whole training split, not only on the capped pool.
+
+    A user's data without a test split gets the benchmark's fixed held-out split (seed
+    ``cap_seed``; :func:`littledata.datasets.splitting.with_test_split`), said in
+    ``info["split_note"]``; its content fingerprint is ``info["source_fingerprint"]``, which
+    joins the runs' keys (a changed file never reuses stored runs).
     """
+    from littledata.datasets.splitting import with_test_split
     from littledata.experiments.sampling import check_cap
     from littledata.features import featurize, get_featurizer
 
     pool_cap, test_cap = check_cap(pool_cap, "pool_cap"), check_cap(test_cap, "test_cap")
-    ds = load_active_dataset(dataset, mirror=mirror)
+    registered = isinstance(dataset, (str, DataSource)) and DataSource.parse(dataset).is_registered
+    ds = load_active_dataset(dataset, mirror=mirror, splits_itself=True)
+    ds, split_note = with_test_split(ds, cap_seed)
     task = get_task_type(str(ds.task))
     fz = get_featurizer(featurizer)
     if getattr(fz, "kind", "dense") != "dense":
@@ -152,6 +162,8 @@ def prepare_task(
             "test_split_size": len(test),
             "featurizer_fingerprint": getattr(fz, "fingerprint", None),
             "task": task.name,
+            **({} if registered else {"source_fingerprint": ds.fingerprint()}),
+            **({"split_note": split_note} if split_note else {}),
         },
         X_reference=X_train if capped else None,
         y_reference=y_train if capped else None,

@@ -61,6 +61,7 @@ from littledata.active.loop import (
 )
 from littledata.active.strategies import get_strategy
 from littledata.datasets.base import Dataset
+from littledata.datasets.source import DataSource
 from littledata.errors import ConfigError, LittleDataError
 from littledata.experiments.execution import (
     DataRef,
@@ -139,6 +140,8 @@ class SimulationResult:
     skipped: int
     reference_size: int | None = None
     """Rows the reference head was trained on (the whole training split)."""
+    split_note: str = ""
+    """How the test split was made, for a user's file without one ("" otherwise)."""
 
 
 def _rows(key: str, config: Mapping[str, Any], measurements: Sequence[Measurement]) -> list[dict]:
@@ -148,7 +151,7 @@ def _rows(key: str, config: Mapping[str, Any], measurements: Sequence[Measuremen
 
 
 def simulate(
-    dataset: str | Dataset | ActiveTask,
+    dataset: str | Dataset | DataSource | ActiveTask,
     strategies: Sequence[str] = ("random", "margin"),
     *,
     featurizer: str = "minilm",
@@ -178,9 +181,11 @@ def simulate(
 
     Parameters
     ----------
-    dataset: a registry dataset name, a loaded :class:`~littledata.datasets.base.Dataset` (e.g.
-        your train and test files: ``load_dataset(train=..., test=...)``), or a prepared
-        :class:`ActiveTask`.
+    dataset: a registry dataset name, your file's path or a
+        :class:`~littledata.datasets.source.DataSource` (your file with its reading options), a
+        loaded :class:`~littledata.datasets.base.Dataset` (e.g. your train and test files:
+        ``load_dataset(train=..., test=...)``), or a prepared :class:`ActiveTask`. A file
+        without a test split gets a seeded held-out one (see :func:`prepare_task`).
     strategies: strategy names (see ``littledata active strategies``).
     featurizer, head, head_params: the features and the head (the same for every strategy).
     strategy_params: ``{strategy name: {param: value}}``.
@@ -266,6 +271,8 @@ def simulate(
         # The head's imbalance handling (its default or head_params'); configurations stored
         # before heads had a default other than none keep their keys.
         base["resampling"] = resampling
+    if task.info.get("source_fingerprint"):  # a user's data: its content is in every key
+        base["source_fingerprint"] = task.info["source_fingerprint"]
     if task.reference_size != base["pool_size"]:
         # Only when the pool is capped: configurations stored before this field keep their keys.
         base["reference_size"] = task.reference_size
@@ -354,6 +361,7 @@ def simulate(
         ran=ran,
         skipped=skipped,
         reference_size=task.reference_size,
+        split_note=str(task.info.get("split_note", "")),
     )
 
 
@@ -459,11 +467,17 @@ def _stored_reference(store: ResultsStore | None, ref_key: str) -> float:
     return float(hit["value"].iloc[0]) if len(hit) else math.nan
 
 
-def _known_pool_size(dataset: str | Dataset | ActiveTask, pool_cap: int | None) -> int | None:
+def _known_pool_size(
+    dataset: str | Dataset | DataSource | ActiveTask, pool_cap: int | None
+) -> int | None:
     """The pool size, known without loading the data: a task's, or a registered dataset's
     train split (from its spec) capped at ``pool_cap``; ``None`` for a user's file."""
     if isinstance(dataset, ActiveTask):
         return len(dataset.y_pool)
+    if isinstance(dataset, DataSource):
+        if not dataset.is_registered:
+            return None
+        dataset = str(dataset.path)
     if isinstance(dataset, Dataset):
         n = len(dataset.train) if dataset.train_split in dataset.splits else None
         return n if n is None or pool_cap is None else min(n, pool_cap)

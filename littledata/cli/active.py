@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from littledata.cli.app import app
+from littledata.cli.data_options import FileOptions, with_file_options
 from littledata.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -95,10 +96,19 @@ def summary_table(summary: pd.DataFrame, title: str = "") -> object:
 
 
 @active_app.command("simulate")
+@with_file_options
 def simulate_command(
     dataset: Annotated[
-        str, typer.Option("--dataset", "-d", help="A registered dataset, or your (train) file.")
+        str,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="A registered dataset name or your labeled data file (.csv, .tsv, .jsonl, "
+            ".json, .parquet; read with the file options below). A file without a test split "
+            "gets a seeded, held-out 20% of each label as its test split.",
+        ),
     ],
+    files: FileOptions,
     strategy: Annotated[
         list[str],
         typer.Option(
@@ -136,15 +146,6 @@ def simulate_command(
         str | None,
         typer.Option(help="Local folder or base URL of a dataset mirror.", show_default=False),
     ] = None,
-    test: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--test",
-            help="Your test file (repeatable), loaded with the --dataset file so both share one "
-            "label vocabulary.",
-            show_default=False,
-        ),
-    ] = None,
     db: Annotated[
         str | None,
         typer.Option(help="Results store URL (default: the data home's results.sqlite)."),
@@ -159,23 +160,21 @@ def simulate_command(
         ),
     ] = 1,
 ) -> None:
-    """Simulate active learning on a labeled dataset and print each strategy's label efficiency.
+    """Simulate active learning on a labeled dataset (registered, or your file) and print each
+    strategy's label efficiency.
 
     The train split is the pool with its labels hidden; every run (strategy x seed) is stored in
-    the results store (kind 'active'); runs already stored are not run again.
+    the results store (kind 'active'); runs already stored are not run again (a changed file
+    gets new runs: its content is part of every run's key).
     """
     from littledata.active.simulate import simulate
     from littledata.experiments.store import ResultsStore
 
     names = _strategy_names(strategy)
+    source = files.source(dataset)
     store = ResultsStore(db)
-    source: object = dataset
-    if test:
-        from littledata.datasets.loading import load_dataset
-
-        source = load_dataset(dataset, test=test)
     result = simulate(
-        source,  # type: ignore[arg-type]
+        source,
         names,
         featurizer=featurizer,
         head=head,
@@ -195,7 +194,10 @@ def simulate_command(
     )
     console = _console()
     summary = result.summary
-    title = f"{dataset} · {featurizer} + {head} · init {init} ({init_strategy}) · batch {batch}"
+    name = source.display_name
+    title = f"{name} · {featurizer} + {head} · init {init} ({init_strategy}) · batch {batch}"
+    if result.split_note:
+        console.print(f"{name}: {result.split_note}", markup=False)
     console.print(summary_table(summary, title))
     if len(summary):
         ref = summary["reference_accuracy"].iloc[0]

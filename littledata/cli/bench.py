@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from littledata.cli.app import app
+from littledata.cli.data_options import FileOptions, with_file_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -56,11 +57,36 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=width)
 
 
+def _with_files(entries: list[str], files: FileOptions) -> list[object]:
+    """``--datasets`` entries with the file options applied to the files among them."""
+    from littledata.datasets.source import is_file_name
+    from littledata.errors import ConfigError
+
+    out: list[object] = []
+    n_files = sum(1 for e in entries if is_file_name(e))
+    if (files.train or files.test) and n_files != 1:
+        raise ConfigError(
+            "--train and --test are loaded with the one data file in --datasets; "
+            f"--datasets names {n_files} files."
+        )
+    given = files.given()
+    if given and n_files == 0:
+        raise ConfigError(
+            f"{', '.join(given)} {'says' if len(given) == 1 else 'say'} how to read your files, "
+            "but --datasets names none (e.g. --datasets questions.csv)."
+        )
+    for entry in entries:
+        out.append(files.source(entry) if is_file_name(entry) else entry)
+    return out
+
+
 @app.command()
+@with_file_options
 def bench(
     overrides: Annotated[
         list[str] | None, typer.Argument(help=_OVERRIDES_HELP, show_default=False)
     ] = None,
+    files: FileOptions = FileOptions(),  # noqa: B008  (filled by with_file_options)
     quick: Annotated[
         bool, typer.Option("--quick", help="The quick spec: 3 datasets, 3 seeds (minutes).")
     ] = False,
@@ -77,7 +103,10 @@ def bench(
         str | None,
         typer.Option(
             "--datasets",
-            help="Comma-separated dataset names or selectors (all, task:single-label, ...).",
+            help="Comma-separated registered dataset names, selectors (all, task:single-label, "
+            "...) or your data files (.csv, .tsv, .jsonl, .json, .parquet; read with the file "
+            "options below). A file without a test split gets a seeded, held-out 20% of each "
+            "label as its test split.",
             show_default=False,
         ),
     ] = None,
@@ -112,10 +141,11 @@ def bench(
         typer.Option("--dry-run", help="Plan only: say what would run and what is skipped."),
     ] = False,
 ) -> None:
-    """Run a benchmark spec (default: the full default benchmark), then write the report.
+    """Run a benchmark spec (default: the full default benchmark) on registered datasets or
+    your own files, then write the report.
 
     Trials already in the results store are skipped, so an interrupted run resumes where it
-    stopped.
+    stopped; a changed file gets new trials (its content is part of every trial's key).
     """
     from littledata.errors import ConfigError
     from littledata.experiments.runner import run_benchmark
@@ -128,6 +158,11 @@ def bench(
     for key, flag in (("datasets", datasets), ("featurizers", featurizers), ("heads", heads)):
         if flag is not None:
             values[key] = _split(flag)
+    if "datasets" in values or files.given():
+        named = values.get("datasets", [])
+        named = [named] if isinstance(named, str) else named
+        if all(isinstance(e, str) for e in named):
+            values["datasets"] = _with_files(named, files)
     if seeds is not None:
         values["seeds"] = seeds
     if jobs is not None:
@@ -195,6 +230,9 @@ def results(
     from littledata.experiments.results import (
         aggregate,
         collapse_counts,
+        datasets_info,
+        describe_data,
+        latest_content,
         method_label,
         newest_protocol,
     )
@@ -231,6 +269,8 @@ def results(
             metric = "accuracy"
     if metric not in set(frame["metric"]):
         raise unknown_name("metric", metric, set(frame["metric"]))
+    frame, older = latest_content(frame)
+    about = datasets_info(store.runs("bench"))
     beside = "accuracy" if metric != "accuracy" and "accuracy" in set(frame["metric"]) else None
     agg = aggregate(frame, [metric] + ([beside] if beside else []))
     counts = collapse_counts(frame).set_index(
@@ -239,6 +279,14 @@ def results(
     flags = counts.loc[counts["n_collapsed"] > 0, ["n_collapsed", "n_trials"]]
     console = _console()
     for name in sorted(agg["dataset"].unique()):
+        if about.get(name, {}).get("files"):  # a user's data: what it is, how it was split
+            console.print(f"{name}: {describe_data(about[name])}", markup=False)
+        if older.get(name):
+            console.print(
+                f"{name}: the file changed since earlier runs; only the trials of its latest "
+                f"content are shown ({older[name]} older measurements left out).",
+                markup=False,
+            )
         sub = agg[agg["dataset"] == name]
         for mode in sorted(sub["size_mode"].unique()):
             part = sub[sub["size_mode"] == mode]

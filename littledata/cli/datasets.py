@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from littledata.cli.app import app
+from littledata.cli.data_options import DATA_HELP, FileOptions, with_file_options
 from littledata.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -147,8 +148,16 @@ def _print_stats(
     console.print(
         f"task {ds.task.value} · {ds.num_labels} labels · "
         + " · ".join(f"{s.name} {s.size:,}" for s in stats)
-        + f" · train on '{ds.train_split}', test on "
-        + (f"'{ds.test_split}'" if ds.test_split in ds.splits else "(no test split)"),
+        + (
+            " · no labels yet"
+            if ds.train_split not in ds.splits
+            else f" · train on '{ds.train_split}', test on "
+            + (
+                f"'{ds.test_split}'"
+                if ds.test_split in ds.splits
+                else "(no test split: the benchmark holds out a seeded 20% of each label)"
+            )
+        ),
         markup=False,
     )
     if ds.license:
@@ -171,7 +180,7 @@ def _print_stats(
             escape(label),
             *(f"{s.label_counts[label]:,} ({100 * s.share(label):.1f}%)" for s in stats),
         )
-    if ds.task is Task.MULTI_LABEL:
+    if ds.task is Task.MULTI_LABEL or any(s.unlabeled for s in stats):
         dist.add_row("(no label)", *(f"{s.unlabeled:,}" for s in stats))
     console.print(dist)
     if len(shown) < len(labels):
@@ -202,10 +211,10 @@ def _print_stats(
 
 
 @datasets_app.command("show")
+@with_file_options
 def show(
-    name: Annotated[
-        str, typer.Argument(help="A registered dataset name, or the path of your file.")
-    ],
+    name: Annotated[str, typer.Argument(help=DATA_HELP)],
+    files: FileOptions,
     examples: Annotated[int, typer.Option(help="Examples to show per label.")] = 2,
     split: Annotated[
         str | None,
@@ -215,65 +224,14 @@ def show(
     max_labels: Annotated[int, typer.Option(help="Show at most this many labels (0: all).")] = 30,
     width: Annotated[int, typer.Option(help="Cut examples to this many characters.")] = 160,
     mirror: MirrorOption = None,
-    test: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--test",
-            help="Your files: a test file (repeatable); loaded with NAME, so both share one "
-            "label vocabulary.",
-            show_default=False,
-        ),
-    ] = None,
-    train: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--train",
-            help="Your files: another train file (repeatable), loaded with NAME.",
-            show_default=False,
-        ),
-    ] = None,
-    text_column: Annotated[
-        str | None, typer.Option(help="Your file: the column of texts.", show_default=False)
-    ] = None,
-    label_column: Annotated[
-        str | None, typer.Option(help="Your file: the column of labels.", show_default=False)
-    ] = None,
-    text_pair_column: Annotated[
-        str | None,
-        typer.Option(
-            help="Your file: the column of second texts (sentence pairs).", show_default=False
-        ),
-    ] = None,
-    split_column: Annotated[
-        str | None,
-        typer.Option(help="Your file: the column naming each row's split.", show_default=False),
-    ] = None,
-    file_format: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="Your file: csv, tsv, jsonl, json, parquet or conll.",
-            show_default=False,
-        ),
-    ] = None,
-    encoding: Annotated[str, typer.Option(help="Your file: its text encoding.")] = "utf-8",
-    sep: Annotated[
-        str | None, typer.Option(help="Your file: the CSV/TSV field separator.", show_default=False)
-    ] = None,
-    drop_invalid: Annotated[
-        bool,
-        typer.Option(
-            "--drop-invalid", help="Your file: drop rows with an empty text or a missing label."
-        ),
-    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
 ) -> None:
     """Statistics (label distribution, text lengths) and examples of a dataset or of your file.
 
     A registered dataset is downloaded (and verified) first if needed. Your train and test files
-    go together: `datasets show train.csv --test test.csv`.
+    go together: `datasets show train.csv --test test.csv`. Rows without a label are counted as
+    such (split 'unlabeled').
     """
-    from littledata.datasets.loading import load_dataset
     from littledata.datasets.registry import DATASETS
     from littledata.datasets.stats import dataset_stats, stats_as_dict
 
@@ -285,21 +243,11 @@ def show(
     ):
         if value < low:
             raise ConfigError(f"{option} must be at least {low}, got {value}.")
-    ds = load_dataset(
-        name,
-        train=train or None,
-        test=test or None,
-        mirror=mirror,
-        text_column=text_column,
-        label_column=label_column,
-        text_pair_column=text_pair_column,
-        split_column=split_column,
-        format=file_format,
-        encoding=encoding,
-        sep=sep,
-        drop_invalid=drop_invalid,
+    source = files.source(name)
+    ds = source.load(mirror=mirror, labels="optional")  # rows without a label are counted
+    example_split = split or (
+        ds.train_split if ds.train_split in ds.splits else next(iter(ds.splits))
     )
-    example_split = split or ds.train_split
     if example_split not in ds.splits:
         raise ConfigError(
             f"{ds.name} has no split {example_split!r}; its splits: {', '.join(ds.splits)}."
@@ -308,7 +256,7 @@ def show(
     if as_json:
         typer.echo(json.dumps({"name": ds.name, "splits": stats_as_dict(stats)}, indent=2))
         return
-    spec = DATASETS.get(name, None)
+    spec = DATASETS.get(name, None) if source.is_registered else None
     note = spec.split_note if spec is not None else ""
     _print_stats(
         _console(),

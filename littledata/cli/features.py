@@ -6,11 +6,14 @@ Thin wrappers around :mod:`littledata.features`; heavy libraries load inside the
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from littledata.cli.app import app
+from littledata.cli.data_options import FileOptions, with_file_options
 
 cache_app = typer.Typer(help="Inspect and clear the on-disk feature cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
@@ -36,8 +39,17 @@ def _size(n: float) -> str:
 
 
 @app.command("featurize")
+@with_file_options
 def featurize_command(
-    datasets: Annotated[list[str], typer.Argument(help="Registered dataset names or data files.")],
+    datasets: Annotated[
+        list[str],
+        typer.Argument(
+            help="Registered dataset names or your data files (.csv, .tsv, .jsonl, .json, "
+            ".parquet, .conll); rows without a label are featurized too.",
+            show_default=False,
+        ),
+    ],
+    files: FileOptions,
     featurizer: Annotated[
         list[str],
         typer.Option(
@@ -49,6 +61,18 @@ def featurize_command(
     ] = ["minilm"],  # noqa: B006  (typer needs a literal default)
     split: Annotated[
         list[str] | None, typer.Option("--split", "-s", help="Only these splits (repeatable).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Also write the features to this .npy file (with a .rows.csv beside it) or "
+            ".parquet file: every row in the file's order, with its split, row, id and label "
+            "(one dataset and one featurizer).",
+            show_default=False,
+            dir_okay=False,
+        ),
     ] = None,
     mirror: Annotated[
         str | None,
@@ -64,26 +88,44 @@ def featurize_command(
         typer.Option("--batch-size", help="Encoder batch size, 1 or more (default: per model)."),
     ] = None,
 ) -> None:
-    """Compute and cache the features of every split of DATASETS with each FEATURIZER.
+    """Compute and cache the features of every split of DATASETS with each FEATURIZER; with
+    --out, export them to a file.
 
-    A second run finds everything in the cache and does no encoder work.
+    A second run finds everything in the cache and does no encoder work; so does a subset of
+    texts already featurized (a benchmark's capped pool, one split of a file featurized whole).
     """
     from littledata.datasets.base import texts_fingerprint
-    from littledata.datasets.loading import load_dataset
+    from littledata.errors import ConfigError
     from littledata.features import cache as feature_cache
     from littledata.features import featurize, get_featurizer
     from littledata.features.base import TEXT_KINDS, check_batch_size
+    from littledata.features.export import check_export_path, check_exportable, export_features
 
     check_batch_size(batch_size, "--batch-size")
+    if out is not None:
+        if len(datasets) != 1 or len(featurizer) != 1:
+            raise ConfigError(
+                f"--out writes one file: give one dataset and one --featurizer (got "
+                f"{len(datasets)} datasets and {len(featurizer)} featurizers)."
+            )
+        check_export_path(out)
+    if (files.train or files.test) and len(datasets) != 1:
+        raise ConfigError("--train and --test go with one dataset; give one DATASETS argument.")
+    sources = [files.source(name) for name in datasets]
     featurizers = [get_featurizer(name) for name in featurizer]
-    for ds_name in datasets:
-        ds = load_dataset(ds_name, mirror=mirror)
+    if out is not None:
+        check_exportable(featurizers[0], out)
+    for source in sources:
+        ds = source.load(mirror=mirror, labels="optional")
+        if split:
+            for name in split:
+                ds[name]  # an unknown split: the error names the dataset's splits
+            ds = replace(ds, splits={k: v for k, v in ds.splits.items() if k in split})
         for fz in featurizers:
             if fz.kind in TEXT_KINDS:
                 typer.echo(f"{ds.name} · {fz.name}: raw texts, nothing to compute or cache")
                 continue
-            for split_name in split or list(ds.splits):
-                sp = ds[split_name]
+            for split_name, sp in ds.splits.items():
                 columns = [("texts", sp.texts)]
                 if sp.text_pairs is not None:
                     columns.append(("text_pairs", sp.text_pairs))
@@ -96,11 +138,22 @@ def featurize_command(
                     if x is None:
                         x = featurize(texts, fz, batch_size=batch_size, label=label)
                         took = time.perf_counter() - start
-                        how = f"computed in {took:.1f} s"
-                        rate = f", {len(texts) / max(took, 1e-9):,.0f} texts/s"
+                        derived = feature_cache.entry_meta(getattr(x, "filename", "") or "")
+                        if derived.get("derived_from"):
+                            how = "from cached rows, no encoder work"
+                        else:
+                            how = f"computed in {took:.1f} s"
+                            rate = f", {len(texts) / max(took, 1e-9):,.0f} texts/s"
                     typer.echo(
                         f"{label} · {fz.name}: {' x '.join(map(str, x.shape))} ({how}{rate})"
                     )
+            if out is not None:
+                done = export_features(ds, fz, out, batch_size=batch_size)
+                beside = f" and its rows in {done.rows_path}" if done.rows_path else ""
+                typer.echo(
+                    f"Wrote {done.rows} rows ({' x '.join(map(str, done.shape))}) to "
+                    f"{done.path}{beside}"
+                )
 
 
 @app.command("featurizers")

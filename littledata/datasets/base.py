@@ -11,6 +11,13 @@ always has ``texts`` (one string per example), so any featurizer can read any da
 - sequence labeling: ``tokens`` (one list of words per sentence), ``texts`` (the words joined by
   spaces) and ``labels`` (a list of int64 arrays, a tag index per token; ``label_names`` are tags).
 
+Rows of a user's file that have no label (loaded with ``labels="optional"``) form one more split,
+:data:`UNLABELED` (``"unlabeled"``): its ``labels`` are a plain int64 array of
+:data:`NO_LABEL` (-1), never a :class:`~littledata.labels.LabelArray`. A file without any label
+gives a dataset whose only split is that one (and whose ``label_names`` are empty). The benchmark,
+the simulation and training read ``train`` / ``test`` only; featurizing and active learning's
+pool read the unlabeled rows too.
+
 A :class:`DatasetSpec` declares a registered dataset: what it is, where its upstream files are (with
 pinned commits and sha256) and how to parse them.
 """
@@ -40,6 +47,12 @@ class Task(enum.StrEnum):
         """What is predicted, in a few words (used in explanations)."""
         return _TASK_SUMMARIES[self]
 
+
+UNLABELED = "unlabeled"
+"""The split of a user's rows that have no label (see the module docstring)."""
+
+NO_LABEL = -1
+"""The label index of every row of the :data:`UNLABELED` split."""
 
 _TASK_SUMMARIES = {
     Task.SINGLE_LABEL: "one label per text",
@@ -128,7 +141,9 @@ class Dataset:
         # integers
         from littledata.labels import LabelArray
 
-        for split in self.splits.values():
+        for name, split in self.splits.items():
+            if name == UNLABELED:  # rows without a label: -1 each, no vocabulary to carry
+                continue
             labels = split.labels
             if (
                 isinstance(labels, np.ndarray)
@@ -156,10 +171,44 @@ class Dataset:
         """The split benchmarks evaluate on."""
         return self._role_split("test", self.test_split)
 
+    @property
+    def unlabeled(self) -> Split | None:
+        """The rows without a label (a user's file loaded with ``labels="optional"``), if any."""
+        return self.splits.get(UNLABELED)
+
+    @property
+    def labeled_rows(self) -> int:
+        """Rows with a label, over every split."""
+        return sum(len(s) for k, s in self.splits.items() if k != UNLABELED)
+
+    def fingerprint(self) -> str:
+        """sha256 over the dataset's content: label names and, per split, its name, texts, text
+        pairs and each row's label name. Two loads of the same data give the same value, however
+        the file was written; any changed text, label or split assignment changes it."""
+        digest = hashlib.sha256()
+        digest.update(texts_fingerprint(list(self.label_names)).encode())
+        for name in sorted(self.splits):
+            split = self.splits[name]
+            digest.update(f"\x1e{name}:{split.fingerprint()}:".encode())
+            labels = split.labels
+            if isinstance(labels, list):
+                for tags in labels:
+                    digest.update(np.ascontiguousarray(tags, dtype=np.int64).tobytes() + b";")
+            else:
+                digest.update(np.ascontiguousarray(labels).tobytes())
+        return digest.hexdigest()
+
     def _role_split(self, role: str, split: str) -> Split:
         if split not in self.splits:
             from littledata.errors import DataFormatError
 
+            if set(self.splits) == {UNLABELED}:
+                raise DataFormatError(
+                    f"{self.name} has no labels: every one of its {len(self.splits[UNLABELED])} "
+                    f"rows lacks one, so there is nothing to {role} on. Name the label column "
+                    "with label_column=... (CLI: --label-column), or label some rows first "
+                    "(active learning)."
+                )
             raise DataFormatError(
                 f"Dataset {self.name!r} has no {role} split ({split!r}); it has: "
                 f"{', '.join(self.splits)}. For your own file, add a split column with "

@@ -43,8 +43,11 @@ def load_dataset(
     encoding: str = "utf-8",
     sep: str | None = None,
     drop_invalid: bool = False,
+    labels: str = "required",
+    id_column: str | None = None,
+    name: str | None = None,
 ) -> Dataset:
-    """Load a registered dataset by name, or a user's labeled files by path.
+    """Load a registered dataset by name, or a user's files by path.
 
     Parameters
     ----------
@@ -59,8 +62,12 @@ def load_dataset(
         see :mod:`littledata.labels` for why scoring still compares names then).
     mirror: for registered datasets, a local folder or base URL to fetch files from instead of
         upstream (default ``$LITTLEDATA_MIRROR``).
-    text_column, label_column, text_pair_column, split_column, label_names, format, encoding, sep,
-    drop_invalid: for a user's file only; see :func:`littledata.datasets.userfiles.load_user_file`.
+    text_column, label_column, text_pair_column, split_column, id_column, label_names, format,
+    encoding, sep, drop_invalid, labels: for a user's file only; see
+        :func:`littledata.datasets.userfiles.load_user_file`. ``labels="optional"`` loads rows
+        without a label (or a file without a label column) into the split ``"unlabeled"``; a
+        registered dataset is always labeled.
+    name: the dataset's name, for a user's files (default: the file name without extension).
 
     Returns
     -------
@@ -91,6 +98,8 @@ def load_dataset(
         "label_names": label_names,
         "format": format,
         "sep": sep,
+        "id_column": id_column,
+        "name": name,
     }
     several = not isinstance(name_or_path, (str, os.PathLike)) and name_or_path is not None
     if several or train is not None or test is not None:
@@ -115,6 +124,9 @@ def load_dataset(
             encoding=encoding,
             sep=sep,
             drop_invalid=drop_invalid,
+            labels=labels,
+            id_column=id_column,
+            name=name,
         )
     if name_or_path is None:
         raise ConfigError("Name a dataset or a file (or give train=... / test=... files).")
@@ -146,6 +158,9 @@ def load_dataset(
         encoding=encoding,
         sep=sep,
         drop_invalid=drop_invalid,
+        labels=labels,
+        id_column=id_column,
+        name=name,
     )
 
 

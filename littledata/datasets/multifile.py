@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from littledata.datasets.base import Dataset, Split, Task
+from littledata.datasets.base import UNLABELED, Dataset, Split, Task
 from littledata.errors import ConfigError
 
 PathLike = str | os.PathLike[str]
@@ -44,7 +44,9 @@ class _NoSingleSplitWarning(logging.Filter):
 
 
 @contextlib.contextmanager
-def _quiet_single_split() -> Iterator[None]:
+def quiet_single_split() -> Iterator[None]:
+    """Inside: loading a file whose rows all go to one split does not warn that it has no test
+    split (for callers that give it one: files loaded as train=, the benchmark)."""
     logger = logging.getLogger("littledata.datasets.userfiles")
     quiet = _NoSingleSplitWarning()
     logger.addFilter(quiet)
@@ -76,6 +78,16 @@ def _reencode(split: Split, old: Sequence[str], new: Sequence[str], file: str) -
     return Split(
         texts=list(split.texts),
         labels=labels,
+        text_pairs=split.text_pairs,
+        tokens=split.tokens,
+        meta={**split.meta, "file": [file] * len(split)},
+    )
+
+
+def _unlabeled(split: Split, file: str) -> Split:
+    return Split(
+        texts=list(split.texts),
+        labels=np.asarray(split.labels),
         text_pairs=split.text_pairs,
         tokens=split.tokens,
         meta={**split.meta, "file": [file] * len(split)},
@@ -143,7 +155,7 @@ def load_user_files(
         for path in _paths(paths):
             # a file whose rows all go to one split is no news when test files are given
             quiet = role is not None or test is not None
-            with _quiet_single_split() if quiet else contextlib.nullcontext():
+            with quiet_single_split() if quiet else contextlib.nullcontext():
                 ds = load_user_file(path, label_names=label_names, **options)
             parts.append((role, path, ds))
     if not parts:
@@ -160,7 +172,11 @@ def load_user_files(
 
     grouped: dict[str, list[Split]] = {"train": [], "test": []}
     for role, path, ds in parts:
-        own = list(ds.splits.items())
+        own = [(k, v) for k, v in ds.splits.items() if k != UNLABELED]
+        if UNLABELED in ds.splits:  # rows without a label stay unlabeled, whatever the role
+            grouped.setdefault(UNLABELED, []).append(_unlabeled(ds.splits[UNLABELED], path.name))
+        if not own:
+            continue
         if role is not None:
             if len(own) > 1:
                 raise ConfigError(
@@ -175,6 +191,8 @@ def load_user_files(
                 _reencode(split, ds.label_names, vocab, path.name)
             )
     splits = {k: _concat(v) for k, v in grouped.items() if v}
+    if UNLABELED in splits:  # after the labeled splits
+        splits[UNLABELED] = splits.pop(UNLABELED)
     test_split = next((s for s in ("test", *EVAL_SPLITS) if s in splits), "test")
     stems = list(dict.fromkeys(path.stem for _, path, _ in parts))
     return Dataset(
@@ -188,4 +206,4 @@ def load_user_files(
     )
 
 
-__all__ = ["load_user_files"]
+__all__ = ["load_user_files", "quiet_single_split"]

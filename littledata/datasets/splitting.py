@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from littledata.datasets.base import Split
+from littledata.datasets.base import Dataset, Split
 
 TEST_FRACTION = 0.2
 """Share of each label that goes to the generated test split."""
@@ -102,3 +102,49 @@ def hashed_train_test_split(
         raise ValueError("the hashed split needs one integer label per example")
     train_idx, test_idx = hashed_split_indices(dataset_name, pool.texts, pool.labels, test_fraction)
     return {"train": pool.subset(train_idx), "test": pool.subset(test_idx)}
+
+
+def held_out_split_note(seed: int, fraction: float = TEST_FRACTION) -> str:
+    """What :func:`with_test_split` says it did (shown in the benchmark's output and report)."""
+    return (
+        f"no test split in the file: {round(100 * fraction)}% of each label held out as the test "
+        f"split (littledata's fixed hashed split, seed {seed})"
+    )
+
+
+def with_test_split(
+    ds: Dataset, seed: int = 0, fraction: float = TEST_FRACTION
+) -> tuple[Dataset, str]:
+    """``ds`` unchanged when it has a test split; else ``ds`` with its train split divided into
+    ``train`` and ``test`` by the fixed stratified split of this module (the seed, not the
+    dataset's name, goes into the hash, so renaming a file does not change its split), and a
+    note that says so ("" when nothing was done).
+
+    The benchmark and the active-learning simulation call this for a user's file that has no
+    test split (no split column, or no test/validation value in it).
+    """
+    from dataclasses import replace
+
+    if ds.test_split in ds.splits or ds.train_split not in ds.splits:
+        return ds, ""
+    train = ds.splits[ds.train_split]
+    labels = train.labels
+    if isinstance(labels, np.ndarray) and labels.ndim == 1:
+        groups = np.asarray(labels)
+    else:  # sequence labeling, multi-label: one group, not stratified
+        groups = np.zeros(len(train), dtype=np.int64)
+    train_idx, test_idx = hashed_split_indices(
+        f"littledata-split-seed-{seed}", train.texts, groups, fraction
+    )
+    if len(test_idx) == 0 or len(train_idx) == 0:
+        from littledata.errors import DataFormatError
+
+        raise DataFormatError(
+            f"{ds.name} has no test split and only {len(train)} labeled rows: too few to hold "
+            f"out {round(100 * fraction)}% for testing. Add rows, or give a test file "
+            "(test=... / CLI: --test)."
+        )
+    splits = dict(ds.splits)
+    splits[ds.train_split] = train.subset(train_idx)
+    splits["test"] = train.subset(test_idx)
+    return replace(ds, splits=splits, test_split="test"), held_out_split_note(seed, fraction)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from littledata.datasets.base import Dataset, Split, Task
+from littledata.datasets.base import UNLABELED, Dataset, Split, Task
 
 PERCENTILES = (5, 50, 95)
 
@@ -58,7 +58,8 @@ class SplitStats:
     label_counts: ``{label name: count}`` in label-index order (tokens per tag for sequence
         labeling; examples carrying the label for multi-label).
     label_total: what the shares are of (examples, or tokens for sequence labeling).
-    unlabeled: multi-label only: examples that carry no label.
+    unlabeled: examples that carry no label (multi-label; every row of a user's split
+        ``unlabeled``).
     words / chars: length statistics of the texts (and of the text pairs in ``pair_words`` /
         ``pair_chars`` for sentence pairs).
     examples: ``{label name: [example, ...]}``; a sentence pair reads ``"first ||| second"``.
@@ -108,7 +109,12 @@ def split_stats(
     names = list(ds.label_names)
     k = len(names)
     unlabeled = 0
-    if ds.task is Task.SEQUENCE_LABELING:
+    if split_name == UNLABELED:  # rows without a label (a user's file)
+        counts = np.zeros(k, dtype=np.int64)
+        total = len(split)
+        unlabeled = len(split)
+        word_lengths = None
+    elif ds.task is Task.SEQUENCE_LABELING:
         flat = (
             np.concatenate([np.asarray(t, dtype=np.int64) for t in split.labels])
             if len(split)

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from littledata.datasets.base import Dataset, Split, Task
+from littledata.datasets.base import NO_LABEL, UNLABELED, Dataset, Split, Task
 from littledata.errors import ConfigError, DataFormatError
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "conll")
 TEXT_COLUMNS = ("text", "sentence", "sentence1", "text_a", "premise", "content", "review", "tweet")
 LABEL_COLUMNS = ("label", "labels", "class", "category", "target", "intent", "sentiment")
 SPLIT_COLUMNS = ("split",)
+ID_COLUMNS = ("id",)
 EVAL_SPLITS = ("test", "validation", "valid", "val", "dev")
 
 MAX_ROWS_LISTED = 10
@@ -529,8 +530,10 @@ def _label_order(
     return names
 
 
-def _order_splits(path: Path, values: set[str], column: str) -> tuple[list[str], str]:
-    if "train" not in values:
+def _order_splits(
+    path: Path, values: set[str], column: str, *, need_train: bool = True
+) -> tuple[list[str], str]:
+    if need_train and "train" not in values:
         raise DataFormatError(
             f"{path.name}: the split column {column!r} has the values {', '.join(sorted(values))}; "
             "one of them must be 'train' (the rows littledata trains on). Rename that value, or "
@@ -556,10 +559,19 @@ def _table_dataset(
     split_column: str | None,
     label_names: Sequence[str] | None,
     drop_invalid: bool,
+    labels: str = "required",
+    id_column: str | None = None,
 ) -> Dataset:
     names = table.names
+    optional = labels == "optional"
     text_col = _pick_column(path, "text", text_column, TEXT_COLUMNS, names)
-    label_col = _pick_column(path, "label", label_column, LABEL_COLUMNS, names)
+    if optional and label_column is None:
+        by_lower = {c.lower(): c for c in names}
+        label_col = next((by_lower[c] for c in LABEL_COLUMNS if c in by_lower), None)
+        if label_col is None:
+            logger.info("%s: no label column; every row is unlabeled", path.name)
+    else:
+        label_col = _pick_column(path, "label", label_column, LABEL_COLUMNS, names)
     pair_col = (
         _pick_column(path, "text_pair", text_pair_column, (), names)
         if text_pair_column is not None
@@ -576,12 +588,20 @@ def _table_dataset(
         raise ConfigError(
             f"The text, text pair, label and split columns must differ; got {', '.join(used)}."
         )
+    if id_column is not None:
+        id_col: str | None = _pick_column(path, "id", id_column, (), names)
+    else:  # a column named "id", unless it is one of the columns above
+        id_col = next((c for c in names if c.lower() in ID_COLUMNS and c not in used), None)
 
     texts = [_as_text(v) for v in table.columns[text_col]]
     pairs = [_as_text(v) for v in table.columns[pair_col]] if pair_col else None
-    labels = [_as_text(v) for v in table.columns[label_col]]
-    splits = [_as_text(v) for v in table.columns[split_col]] if split_col else None
     n = len(texts)
+    row_labels = [_as_text(v) for v in table.columns[label_col]] if label_col else [None] * n
+    splits = [_as_text(v) for v in table.columns[split_col]] if split_col else None
+
+    def has_label(i: int) -> bool:
+        value = row_labels[i]
+        return value is not None and bool(value.strip())
 
     bad: dict[int, list[str]] = {}
     for i in range(n):
@@ -590,45 +610,79 @@ def _table_dataset(
             reasons.append("with an empty text")
         if pairs is not None and not (pairs[i] or "").strip():
             reasons.append("with an empty text pair")
-        if labels[i] is None or not labels[i].strip():  # type: ignore[union-attr]
+        labeled = has_label(i)
+        if not labeled and not optional:
             reasons.append("with a missing label")
-        if splits is not None and not (splits[i] or "").strip():
+        if labeled and splits is not None and not (splits[i] or "").strip():
             reasons.append("with a missing split")
         if reasons:
             bad[i] = reasons
     _handle_invalid(path, bad, n, table.numbers, table.unit, table.note, drop_invalid)
     keep = [i for i in range(n) if i not in bad]
+    with_label = [i for i in keep if has_label(i)]
+    without = [i for i in keep if not has_label(i)]
 
-    label_values = [labels[i].strip() for i in keep]  # type: ignore[union-attr]
+    label_values = [row_labels[i].strip() for i in with_label]  # type: ignore[union-attr]
     rows_of: dict[str, list[int]] = {}
-    for i, v in zip(keep, label_values, strict=True):
+    for i, v in zip(with_label, label_values, strict=True):
         rows_of.setdefault(v, []).append(table.numbers[i])
     order = _label_order(path, label_values, label_names, rows_of, table.unit, table.note)
     index = {v: k for k, v in enumerate(order)}
 
+    split_names: list[str] = []
+    test_split = "test"
     if splits is not None:
-        split_of = {i: splits[i].strip().lower() for i in keep}  # type: ignore[union-attr]
-        split_names, test_split = _order_splits(path, set(split_of.values()), str(split_col))
+        split_of = {i: splits[i].strip().lower() for i in with_label}  # type: ignore[union-attr]
+        if UNLABELED in split_of.values():
+            rows = [table.numbers[i] for i in with_label if split_of[i] == UNLABELED]
+            raise DataFormatError(
+                f"{path.name}: the split value {UNLABELED!r} is for rows without a label, but "
+                f"{_list_rows(table.unit, rows, table.note)} have one. Give them another split "
+                "(train, test), or empty their label."
+            )
+        if with_label:
+            split_names, test_split = _order_splits(
+                path, set(split_of.values()), str(split_col), need_train=not optional
+            )
     else:
-        split_of = dict.fromkeys(keep, "train")
-        split_names, test_split = ["train"], "test"
-        logger.warning(
-            "%s has no split column: all %d rows are in one split, 'train' (there is no test "
-            "split). Add a column named 'split' (train/test) or pass split_column=... to use your "
-            "own splits.",
-            path.name,
-            len(keep),
-        )
+        split_of = dict.fromkeys(with_label, "train")
+        if with_label:
+            split_names = ["train"]
+            (logger.info if optional else logger.warning)(
+                "%s has no split column: all %d rows are in one split, 'train' (there is no test "
+                "split). Add a column named 'split' (train/test) or pass split_column=... to use "
+                "your own splits.",
+                path.name,
+                len(with_label),
+            )
+
+    def columns(rows: list[int]) -> dict[str, list[object]]:
+        meta: dict[str, list[object]] = {"row": [table.numbers[i] for i in rows]}
+        if id_col is not None:
+            meta["id"] = [_as_text(table.columns[id_col][i]) for i in rows]
+        return meta
 
     out: dict[str, Split] = {}
     for split in split_names:
-        rows = [i for i in keep if split_of[i] == split]
+        rows = [i for i in with_label if split_of[i] == split]
         out[split] = Split(
             texts=[texts[i] for i in rows],  # type: ignore[misc]
-            labels=np.array([index[labels[i].strip()] for i in rows], dtype=np.int64),  # type: ignore[union-attr]
+            labels=np.array([index[row_labels[i].strip()] for i in rows], dtype=np.int64),  # type: ignore[union-attr]
             text_pairs=[pairs[i] for i in rows] if pairs is not None else None,  # type: ignore[misc]
-            meta={"row": [table.numbers[i] for i in rows]},
+            meta=columns(rows),
         )
+    if without:
+        out[UNLABELED] = Split(
+            texts=[texts[i] for i in without],  # type: ignore[misc]
+            labels=np.full(len(without), NO_LABEL, dtype=np.int64),
+            text_pairs=[pairs[i] for i in without] if pairs is not None else None,  # type: ignore[misc]
+            meta=columns(without),
+        )
+        if with_label:
+            logger.info(
+                "%s: %d rows have a label, %d have none (split %r)",
+                path.name, len(with_label), len(without), UNLABELED,
+            )  # fmt: skip
     return Dataset(
         name=name,
         task=Task.SENTENCE_PAIR if pair_col else Task.SINGLE_LABEL,
@@ -736,8 +790,10 @@ def load_user_file(
     sep: str | None = None,
     drop_invalid: bool = False,
     name: str | None = None,
+    labels: str = "required",
+    id_column: str | None = None,
 ) -> Dataset:
-    """Load a user's labeled file as a :class:`Dataset`.
+    """Load a user's labeled (or unlabeled, or partly labeled) file as a :class:`Dataset`.
 
     Parameters
     ----------
@@ -759,12 +815,20 @@ def load_user_file(
     drop_invalid: drop rows with an empty text, an empty text pair, a missing label or a missing
         split value (logging a warning that lists them) instead of refusing the file.
     name: the dataset's name (default: the file name without its extension).
+    labels: ``"required"`` (default): every row needs a label (a missing one is an invalid row);
+        ``"optional"``: rows without a label (an empty cell, or no label column at all) go to the
+        split :data:`~littledata.datasets.base.UNLABELED`, with label ``-1``; the labeled rows
+        form the other splits as usual (with a split column, a ``train`` split is then not
+        required). For featurizing, predicting and active learning's pool.
+    id_column: a column of row ids kept in each split's ``meta["id"]`` (default: a column named
+        ``id``, if any). Tables only.
 
     Returns
     -------
     Dataset
         Single-label, sentence-pair or sequence-labeling. Each split's ``meta["row"]`` (CoNLL:
-        ``meta["line"]``) holds each example's row (line) number in the file.
+        ``meta["line"]``) holds each example's row (line) number in the file, ``meta["id"]``
+        its id when the file has an id column.
 
     Raises
     ------
@@ -772,6 +836,7 @@ def load_user_file(
     ConfigError: a bad option (unknown format or encoding, duplicate label names).
     """
     path = Path(path).expanduser()
+    labels = _labels_mode(labels)
     fmt = detect_format(path, format)
     ds_name = name or path.stem
     if fmt == "conll":
@@ -780,6 +845,7 @@ def load_user_file(
             ("label_column", label_column),
             ("text_pair_column", text_pair_column),
             ("split_column", split_column),
+            ("id_column", id_column),
         ):
             if value is not None:
                 raise ConfigError(
@@ -804,12 +870,25 @@ def load_user_file(
         split_column=split_column,
         label_names=label_names,
         drop_invalid=drop_invalid,
+        labels=labels,
+        id_column=id_column,
     )
+
+
+LABEL_MODES = ("required", "optional")
+"""What :func:`load_user_file` does with rows that have no label (``labels=``)."""
+
+
+def _labels_mode(labels: str) -> str:
+    if labels not in LABEL_MODES:
+        raise ConfigError(f"labels must be one of {', '.join(LABEL_MODES)}; got {labels!r}.")
+    return labels
 
 
 __all__ = [
     "EXTENSIONS",
     "FORMATS",
+    "LABEL_MODES",
     "detect_format",
     "load_user_file",
     "looks_like_file",

@@ -68,6 +68,9 @@ class DatasetInfo:
     """Rows of the rarest class in the train pool."""
     fingerprint: str = ""
     """sha256 over the capped pool and test texts and labels."""
+    source_fingerprint: str = ""
+    """A user's files: sha256 over the whole loaded content (``Dataset.fingerprint``), so that
+    trials of a changed file are never taken for the new file's (empty for registered data)."""
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,8 @@ def _config(
         "test_cap": spec.test_cap,
         "cap_seed": spec.cap_seed,
     }
+    if ds.source_fingerprint:  # a user's file: its whole content is in the key
+        config["source_fingerprint"] = ds.source_fingerprint
     if head.tunes_encoder:  # it gets the raw texts and tunes the featurizer's encoder
         config["input"] = "text"
     return config

@@ -14,10 +14,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,11 +28,15 @@ from littledata.experiments.plan import DatasetInfo, HeadSupport
 from littledata.experiments.spec import ExperimentSpec
 from littledata.tasks import get_task_type
 
+if TYPE_CHECKING:
+    from littledata.datasets.base import Dataset
+
 log = logging.getLogger(__name__)
 
 __all__ = [
     "PreparedDataset",
     "dataset_refs",
+    "describe_dataset",
     "features_refs",
     "featurizer_by_name",
     "head_support",
@@ -48,13 +53,56 @@ class PreparedDataset:
     test_texts: list[str]
     y_pool: np.ndarray
     y_test: np.ndarray
+    about: dict[str, Any] = field(default_factory=dict)
+    """What the dataset is, for the run's summary and the report (:func:`describe_dataset`)."""
+
+    @property
+    def tag(self) -> str:
+        """The dataset's name made safe for file names in the run's work folder."""
+        return _safe_name(self.info.name)
+
+
+def describe_dataset(ds: Dataset, *, files: Sequence[Any] = (), split_note: str = "") -> dict:
+    """Plain data about a loaded dataset: its files (a user's), rows per split, classes, how its
+    test split was made, and its content fingerprint (a user's files)."""
+    about: dict[str, Any] = {
+        "task": str(ds.task),
+        "rows": {k: len(v) for k, v in ds.splits.items()},
+        "classes": len(ds.label_names),
+        "label_names": [str(n) for n in ds.label_names[:MAX_NAMES_SHOWN]],
+    }
+    if files:
+        about["files"] = [os.path.abspath(f) for f in files]
+        about["fingerprint"] = ds.fingerprint()
+    if split_note:
+        about["split_note"] = split_note
+    return about
+
+
+MAX_NAMES_SHOWN = 30
+"""Label names recorded per dataset in a run's summary (the count is always recorded)."""
 
 
 def prepare_dataset(
-    name: str, spec: ExperimentSpec, loader: Callable[[str], Any]
+    name: str,
+    spec: ExperimentSpec,
+    loader: Callable[[str], Any],
+    *,
+    files: Sequence[Any] = (),
 ) -> PreparedDataset:
-    """Load ``name`` and draw its seeded caps (the task type's, stratified for single-label)."""
+    """Load ``name`` and draw its seeded caps (the task type's, stratified for single-label).
+
+    A dataset without a test split (a user's file without one) gets the fixed, seeded held-out
+    split of :func:`littledata.datasets.splitting.with_test_split` (seed: the spec's
+    ``cap_seed``), said in the returned ``about["split_note"]``. ``files``: a user's files, whose
+    content fingerprint then joins the trials' keys.
+    """
+    from littledata.datasets.splitting import with_test_split
+
     ds = loader(name)
+    ds, split_note = with_test_split(ds, spec.cap_seed)
+    if split_note:
+        log.info("%s: %s", name, split_note)
     task = get_task_type(str(ds.task))
     train, test = ds.train, ds.test
     y_train = task.targets(train)
@@ -76,7 +124,17 @@ def prepare_dataset(
         min_class_count=int(counts.min()),
         fingerprint=_fingerprint(pool_texts, test_texts, y_pool, y_test),
     )
-    return PreparedDataset(info, pool_texts, test_texts, y_pool, y_test)
+    about = describe_dataset(ds, files=files, split_note=split_note)
+    if files:
+        info = replace(info, source_fingerprint=about["fingerprint"])
+    return PreparedDataset(info, pool_texts, test_texts, y_pool, y_test, about)
+
+
+def _safe_name(name: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".")
+    if safe == name:
+        return name
+    return f"{safe[:60]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def _fingerprint(
@@ -134,7 +192,7 @@ def dataset_refs(prep: PreparedDataset, work: Path) -> dict[str, DataRef]:
     ``work`` once per dataset (texts as JSON: plain data, read without pickle)."""
     from littledata.io import atomic_write_json
 
-    name = prep.info.name
+    name = prep.tag
     y_pool, y_test = work / f"{name}.y_pool.npy", work / f"{name}.y_test.npy"
     t_pool, t_test = work / f"{name}.texts_pool.json", work / f"{name}.texts_test.json"
     if not y_pool.exists():
@@ -162,7 +220,7 @@ def features_refs(
     count matrix, shared term columns), for heads that fit tf-idf per trial (see
     :mod:`littledata.heads.text`).
     """
-    name = prep.info.name
+    name = prep.tag
     if fz.kind == "sparse":
         x_pool, x_test = _term_counts(prep, work, name)
     else:

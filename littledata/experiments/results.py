@@ -18,7 +18,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from littledata.experiments.metrics import LOWER_IS_BETTER
 
@@ -30,7 +30,10 @@ __all__ = [
     "aggregate",
     "collapse_counts",
     "compare_heads",
+    "datasets_info",
+    "describe_data",
     "higher_is_better",
+    "latest_content",
     "mean_ranks",
     "method_collapses",
     "method_label",
@@ -320,3 +323,63 @@ def compare_heads(
         out["diff"] > band, "win", np.where(out["diff"] < -band, "loss", "tie")
     )
     return out[columns]
+
+
+def datasets_info(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per dataset name, what the latest finished run that used it recorded about it (rows per
+    split, classes, a user's files and how their test split was made; see
+    :func:`littledata.experiments.prepare.describe_dataset`).
+
+    ``runs``: :meth:`ResultsStore.runs("bench") <littledata.experiments.store.ResultsStore.runs>`.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for run in runs:  # oldest first: later runs overwrite
+        summary = run.get("summary") or {}
+        for name, about in (summary.get("datasets_info") or {}).items():
+            if isinstance(about, dict):
+                out[name] = about
+    return out
+
+
+def describe_data(about: dict[str, Any]) -> str:
+    """One line about a dataset from its :func:`datasets_info` entry: rows per split, classes
+    (the first few names) and, for a file without a test split, how it was split."""
+    rows = dict(about.get("rows", {}))
+    first = [k for k in ("train", "test") if k in rows]  # stored JSON may sort its keys
+    rows = {k: rows[k] for k in [*first, *(k for k in rows if k not in first)]}
+    total = sum(int(v) for v in rows.values())
+    splits = ", ".join(f"{k} {int(v):,}" for k, v in rows.items())
+    names = [str(n) for n in about.get("label_names", [])]
+    n_classes = int(about.get("classes", len(names)))
+    shown = ", ".join(names[:8]) + (", ..." if n_classes > 8 else "")
+    text = f"{total:,} rows ({splits}), {n_classes} classes" + (f" ({shown})" if shown else "")
+    if about.get("split_note"):
+        text += f"; {about['split_note']}"
+    return text
+
+
+def latest_content(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``frame`` without the trials of older versions of a user's file.
+
+    A user's dataset shows under its file name; when the file changed between runs, the store
+    holds trials of each version (their keys differ: the content fingerprint is part of them).
+    Only the trials of the version stored last are kept, so that results of two different
+    files are never averaged together. Returns the frame and, per dataset, how many rows of
+    older versions were left out.
+    """
+    if frame.empty or "source_fingerprint" not in frame.columns:
+        return frame, {}
+    keep = []
+    dropped: dict[str, int] = {}
+    for name, sub in frame.groupby("dataset", sort=False):
+        versions = sub["source_fingerprint"].dropna()
+        if versions.nunique() <= 1:
+            keep.append(sub)
+            continue
+        newest = sub.loc[sub["created"].idxmax(), "source_fingerprint"]
+        current = sub["source_fingerprint"] == newest
+        keep.append(sub[current])
+        dropped[str(name)] = int((~current).sum())
+    import pandas as pd
+
+    return pd.concat(keep).sort_index(), dropped

@@ -67,7 +67,8 @@ from littledata.experiments.prepare import (
     head_support,
     prepare_dataset,
 )
-from littledata.experiments.spec import ExperimentSpec, resolve_datasets
+from littledata.experiments.results import describe_data
+from littledata.experiments.spec import ExperimentSpec, entry_name, resolve_datasets
 from littledata.experiments.store import Measurement, ResultsStore
 from littledata.experiments.trials import run_bench_job
 from littledata.io import locked_temp_dir, remove_abandoned_dirs
@@ -102,6 +103,10 @@ class RunSummary:
     total_seconds: float = 0.0
     keys: list[str] = field(default_factory=list)
     """The keys of every planned trial (the report of this run shows exactly these)."""
+    datasets_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per dataset: task, rows per split, classes, label names; for a user's files also the
+    files, their content fingerprint and, for a file without a test split, how its test split
+    was made (:func:`~littledata.experiments.prepare.describe_dataset`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data."""
@@ -118,6 +123,9 @@ class RunSummary:
             f"features {self.feature_seconds:.1f}s, trials {self.trial_seconds:.1f}s on "
             f"{self.workers} worker(s), total {self.total_seconds:.1f}s",
         ]
+        for name, about in self.datasets_info.items():
+            if about.get("files"):  # a user's data: say what was read and how it was split
+                out.append(f"  {name}: {describe_data(about)}")
         for skip in self.skipped:
             size = "" if skip.size is None else f" size {skip.size}"
             out.append(
@@ -183,14 +191,27 @@ def run_benchmark(
         threads = max(h.threads for h in heads.values())
         workers = max(1, spec.workers() // threads)
         executor = get_executor(executor or LocalPoolExecutor.name, workers=workers)
-    names = resolve_datasets(spec, registry)
-    if registry is None:
-        from littledata.datasets.registry import get_spec
+    entries = resolve_datasets(spec, registry)
+    names = [entry_name(e) for e in entries]
+    # A user's files are loaded now (their task is in the file); a file that cannot be read
+    # stops the run with its message, before anything is computed.
+    sources = {entry_name(e): e for e in entries if not isinstance(e, str)}
+    loaded = {n: src.load(mirror=mirror, splits_itself=True) for n, src in sources.items()}
+    tasks: dict[str, str] = {}
+    for n in names:
+        if n in loaded:
+            tasks[n] = str(loaded[n].task)
+        elif registry is None:
+            from littledata.datasets.registry import get_spec
 
-        tasks = {n: str(get_spec(n).task) for n in names}
-    else:
-        tasks = {n: str(registry[n].task) for n in names}
+            tasks[n] = str(get_spec(n).task)
+        else:
+            tasks[n] = str(registry[n].task)
     summary = RunSummary(spec_name=spec.name, datasets=list(names), workers=executor.workers)
+    load_registered = loader
+
+    def load_entry(name: str) -> Any:  # a user's files are loaded already
+        return loaded.pop(name) if name in loaded else load_registered(name)
 
     featurizer_objs = {f: featurizer_by_name(f) for f in dict.fromkeys(f for f, _ in methods)}
     featurizers = {
@@ -206,9 +227,12 @@ def run_benchmark(
         if not any(tasks[name] in heads[h].tasks for h in heads):
             infos.append(DatasetInfo(name=name, task=tasks[name], n_classes=0))
             continue
+        files = sources[name].files if name in sources else []
         try:
-            prep = prepare_dataset(name, spec, loader)
+            prep = prepare_dataset(name, spec, load_entry, files=files)
         except (DownloadError, DataFormatError) as exc:
+            if files:  # a user's file (too few rows to split, ...): the user's to fix, now
+                raise
             # One dataset that cannot be fetched or read does not sink the others' trials.
             log.warning("skipped dataset %s: %s", name, exc)
             unloadable.append(Skip(name, "*", "*", None, f"could not be loaded: {exc}"))
@@ -216,6 +240,7 @@ def run_benchmark(
         prepared[name] = prep
         infos.append(prep.info)
         summary.caps[name] = {"pool": prep.info.pool_size, "test": prep.info.test_size}
+        summary.datasets_info[name] = prep.about
     if unloadable and not prepared:
         raise DownloadError(
             "No dataset of the spec could be loaded:\n"

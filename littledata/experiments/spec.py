@@ -3,7 +3,8 @@
 A spec is a TOML file (every key optional; missing keys take the defaults below)::
 
     name = "my-bench"
-    datasets = ["sst2", "trec"]          # names, or selectors: "all", "task:single-label", ...
+    datasets = ["sst2", "trec"]          # names, selectors ("all", "task:single-label", ...),
+                                         # your files ("questions.csv"), or tables (below)
     exclude_datasets = []                # names removed after the selectors are expanded
     featurizers = ["minilm", "glove50", "tfidf"]
     heads = ["logreg", "knn", "centroid"]
@@ -19,10 +20,27 @@ A spec is a TOML file (every key optional; missing keys take the defaults below)
     metrics = ["accuracy", "macro_f1"]   # shown beside it by `results` and the report
     baseline = true                      # add tfidf + logreg to every dataset and size
 
+A user's file with reading options is a table among the datasets (the keys of
+:class:`~littledata.datasets.source.DataSource`; relative paths are read from the spec file's
+folder)::
+
+    datasets = ["sst2", {path = "questions.csv", text_column = "question", label_column = "topic"}]
+
+    # or, as an array of tables (then every entry is a table):
+    [[datasets]]
+    path = "questions.csv"
+    text_column = "question"
+
+    [[datasets]]
+    train = "tickets-train.csv"
+    test = "tickets-test.csv"
+    name = "tickets"
+
 :func:`load_spec` reads a file (or the packaged ``default``/``quick`` specs), applies command-line
 overrides and validates every key: an error names the key, says what is allowed and suggests the
 closest key for a misspelled one. Names (datasets, featurizers, heads) are checked against their
-registries when the runner plans the grid (:func:`resolve_datasets` here for datasets).
+registries when the runner plans the grid (:func:`resolve_datasets` here for datasets; a user's
+files are checked when they are loaded).
 """
 
 from __future__ import annotations
@@ -36,6 +54,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from littledata.datasets.source import DataSource
 from littledata.errors import ConfigError
 from littledata.experiments.metrics import KNOWN_METRICS, LOWER_IS_BETTER
 
@@ -46,6 +65,7 @@ __all__ = [
     "LOWER_IS_BETTER",
     "RESAMPLING",
     "ExperimentSpec",
+    "entry_name",
     "load_spec",
     "parse_overrides",
     "resolve_datasets",
@@ -85,7 +105,8 @@ class ExperimentSpec:
 
     name: str = "custom"
     description: str = ""
-    datasets: tuple[str, ...] = ("task:single-label",)
+    datasets: tuple[str | DataSource, ...] = ("task:single-label",)
+    """Registered names and selectors (strings) and a user's files (:class:`DataSource`)."""
     exclude_datasets: tuple[str, ...] = ()
     featurizers: tuple[str, ...] = ("minilm", "glove50", "tfidf")
     heads: tuple[str, ...] = ("logreg", "knn", "centroid")
@@ -120,6 +141,7 @@ class ExperimentSpec:
         for key, value in out.items():
             if isinstance(value, tuple):
                 out[key] = list(value)
+        out["datasets"] = [d.to_value() if isinstance(d, DataSource) else d for d in self.datasets]
         return out
 
 
@@ -129,7 +151,8 @@ _KEY_HELP = {
     "name": "a string",
     "description": "a string",
     "datasets": "a dataset name, a selector (all, task:single-label, task:multi-label, "
-    "task:sentence-pair, task:sequence-labeling) or a list of them",
+    "task:sentence-pair, task:sequence-labeling), a data file, a table such as "
+    '{path = "my.csv", text_column = "question"}, or a list of them',
     "exclude_datasets": "a list of dataset names",
     "featurizers": "a featurizer name (minilm, glove50, tfidf, ...) or a list of them",
     "heads": "a head name (logreg, knn, centroid, ...) or a list of them",
@@ -187,6 +210,30 @@ def _str_list(key: str, value: Any, allow_empty: bool = False) -> tuple[str, ...
     return tuple(dict.fromkeys(items))  # de-duplicated, order kept
 
 
+def _dataset_list(value: Any) -> tuple[str | DataSource, ...]:
+    """Names and selectors stay strings; files and tables become :class:`DataSource`."""
+    from littledata.datasets.source import is_file_name
+
+    items = [value] if isinstance(value, (str, dict, DataSource)) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise _bad("datasets", value, "the list is empty" if items == [] else "")
+    out: list[str | DataSource] = []
+    for item in items:
+        if isinstance(item, str):
+            item = item.strip()
+            if not item:
+                raise _bad("datasets", value, "names cannot be empty")
+            if item not in DATASET_SELECTORS and is_file_name(item):
+                out.append(DataSource.parse(item))
+            else:
+                out.append(item)
+        elif isinstance(item, (dict, DataSource)):
+            out.append(DataSource.parse(item, where="Spec key 'datasets'"))
+        else:
+            raise _bad("datasets", value)
+    return tuple(dict.fromkeys(out))  # de-duplicated, order kept
+
+
 def _int_list(key: str, value: Any, minimum: int) -> tuple[int, ...]:
     if _is_int(value):
         value = [value]
@@ -218,7 +265,9 @@ def _validate(raw: Mapping[str, Any], source: str) -> ExperimentSpec:
             if not isinstance(value, str):
                 raise _bad(key, value)
             values[key] = value
-        elif key in ("datasets", "featurizers", "heads"):
+        elif key == "datasets":
+            values[key] = _dataset_list(value)
+        elif key in ("featurizers", "heads"):
             values[key] = _str_list(key, value)
         elif key == "exclude_datasets":
             values[key] = _str_list(key, value, allow_empty=True)
@@ -366,6 +415,8 @@ def load_spec(
     else:
         raw = _read_toml(Path(path))
         source = str(path)
+        if "datasets" in raw:  # files named in a spec file are read from its folder
+            raw["datasets"] = _files_under(raw["datasets"], Path(path).expanduser().parent)
     raw = dict(raw)
     for key, value in (overrides or {}).items():
         key = key.replace("-", "_")
@@ -375,6 +426,28 @@ def load_spec(
             raw.pop("sizes", None)
         raw[key] = value
     return _validate(raw, source)
+
+
+def _files_under(value: Any, folder: Path) -> Any:
+    """The spec file's ``datasets`` with its files and tables as :class:`DataSource` read from
+    ``folder`` (anything else is left for validation to judge)."""
+    from littledata.datasets.registry import DATASETS
+    from littledata.datasets.userfiles import looks_like_file
+
+    items = [value] if isinstance(value, (str, dict)) else value
+    if not isinstance(items, list):
+        return value
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            item = DataSource.parse(item, base=folder, where="Spec key 'datasets'")
+        elif isinstance(item, str) and item.strip() and item.strip() not in DATASET_SELECTORS:
+            name = item.strip()
+            file_here = (folder / name).is_file() and name not in DATASETS
+            if looks_like_file(name) or file_here:
+                item = DataSource.parse(name, base=folder)
+        out.append(item)
+    return out
 
 
 def with_overrides(spec: ExperimentSpec, overrides: Mapping[str, Any]) -> ExperimentSpec:
@@ -422,43 +495,89 @@ def _toml_value(value: Any) -> str:
         return f'"{escaped}"'
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, DataSource):
+        value = value.to_value()
+        if isinstance(value, str):
+            return _toml_value(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 
-def resolve_datasets(spec: ExperimentSpec, registry: Mapping[str, Any] | None = None) -> list[str]:
-    """Expand the spec's dataset names and selectors into registered dataset names.
+def resolve_datasets(
+    spec: ExperimentSpec, registry: Mapping[str, Any] | None = None
+) -> list[str | DataSource]:
+    """Expand the spec's dataset names and selectors into registered dataset names; a user's
+    files stay :class:`~littledata.datasets.source.DataSource` entries.
 
     ``registry`` maps names to objects with a ``task`` attribute (default: the dataset registry).
-    Selectors expand in name order; ``exclude_datasets`` is removed afterwards.
+    Selectors expand in name order; ``exclude_datasets`` (registered names, or the names files
+    show) is removed afterwards.
 
     Raises
     ------
-    ConfigError: an entry is neither a selector nor a registered dataset (with suggestions).
+    ConfigError: an entry is neither a selector, a registered dataset nor a file (with
+        suggestions), or two entries would show under one name.
     """
     if registry is None:
         from littledata.datasets.registry import list_specs
 
         registry = {s.name: s for s in list_specs()}
-    names: list[str] = []
+    entries: list[str | DataSource] = []
     for entry in spec.datasets:
-        if entry in DATASET_SELECTORS:
+        if isinstance(entry, DataSource):
+            if entry.is_registered and entry.name is None:
+                entries.append(str(entry.path))
+            else:
+                entries.append(entry)
+        elif entry in DATASET_SELECTORS:
             task = DATASET_SELECTORS[entry]
-            names += [n for n in sorted(registry) if task is None or str(registry[n].task) == task]
+            entries += [
+                n for n in sorted(registry) if task is None or str(registry[n].task) == task
+            ]
         elif entry in registry:
-            names.append(entry)
+            entries.append(entry)
         else:
             raise _unknown_dataset("datasets", entry, registry)
+    shown = {entry_name(e) for e in entries}
     for entry in spec.exclude_datasets:
-        if entry not in registry:
+        if entry not in registry and entry not in shown:
             raise _unknown_dataset("exclude_datasets", entry, registry)
     excluded = set(spec.exclude_datasets)
-    out = [n for n in dict.fromkeys(names) if n not in excluded]
+    out = [e for e in dict.fromkeys(entries) if entry_name(e) not in excluded]
     if not out:
         raise ConfigError(
-            f"Spec key 'datasets' ({list(spec.datasets)}) minus 'exclude_datasets' selects no "
-            "dataset. Name at least one dataset (`littledata datasets list` shows them)."
+            f"Spec key 'datasets' ({[entry_name(e) for e in spec.datasets]}) minus "
+            "'exclude_datasets' selects no dataset. Name at least one dataset (`littledata "
+            "datasets list` shows them) or one of your files."
         )
+    seen: dict[str, str | DataSource] = {}
+    for e in out:
+        name = entry_name(e)
+        if name in seen:
+            raise ConfigError(
+                f"Spec key 'datasets': two entries would show as {name!r} "
+                f"({_describe(seen[name])} and {_describe(e)}). Give one a name of its own: "
+                f'{{path = "...", name = "..."}}.'
+            )
+        if isinstance(e, DataSource) and name in registry:
+            raise ConfigError(
+                f"Spec key 'datasets': your data {_describe(e)} would show as {name!r}, the name "
+                'of a registered dataset. Give it another name: {path = "...", name = "..."}.'
+            )
+        seen[name] = e
     return out
+
+
+def entry_name(entry: str | DataSource) -> str:
+    """The name a resolved dataset entry shows in results and reports."""
+    return entry.display_name if isinstance(entry, DataSource) else entry
+
+
+def _describe(entry: str | DataSource) -> str:
+    if isinstance(entry, DataSource) and entry.files:
+        return ", ".join(str(p) for p in entry.files)
+    return repr(entry_name(entry))
 
 
 def _unknown_dataset(key: str, entry: str, registry: Mapping[str, Any]) -> ConfigError:

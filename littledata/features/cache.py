@@ -2,8 +2,17 @@
 
 Layout: ``data_home()/features/<featurizer fp[:16]>-<texts fp[:16]>.npy`` (the float32 matrix) and
 ``.json`` beside it (featurizer name, full fingerprint, options, texts fingerprint, shape, dtype,
-creation time, library versions, an optional label such as ``sst2/train`` and the sha256 of the
-``.npy`` bytes), and ``.lock``, the entry's lock file (``flock``, see below).
+creation time, library versions, an optional label such as ``sst2/train``, the sha256 of the
+``.npy`` bytes and of the ``.index``), ``.index`` (the texts' index: per row, the first 16 bytes
+of the sha256 of its text) and ``.lock``, the entry's lock file (``flock``, see below).
+
+Subsets are hits: when no entry holds exactly the requested texts, the entries of the same
+featurizer whose indexes hold every requested text (one entry, or several together) give the
+rows, each entry verified as a direct read is (below) and its index against its checksum; the
+gathered matrix is published as an entry of its own (``derived_from`` in its JSON) without
+calling the encoder. So featurizing a dataset's splits and then benchmarking it with a capped
+pool (a subset of the train split) encodes every text once. Entries written before the index
+existed have none and serve exact hits only.
 
 Writing: the matrix is filled batch by batch straight into a memory-mapped temporary ``.npy``
 (``np.lib.format.open_memmap``) in the cache folder, so featurizing 100k texts never holds more
@@ -20,7 +29,9 @@ Concurrency: each entry has a lock file, held
 - shared by a process reading the entry (while it verifies it), and by a benchmark run for as long
   as its worker processes may open the file (:func:`hold`);
 - exclusively, without waiting, by ``cache clear`` and by a writer that replaces a corrupt entry:
-  an entry that any process writes or holds is left alone.
+  an entry that any process writes or holds is left alone;
+- shared, without waiting, by a writer that copies rows out of the entry into a subset's new
+  entry (an entry another process is writing or clearing is simply not used).
 
 Reading returns the ``.npy`` memory-mapped read-only, after these checks (any failure is logged
 and the features recomputed, replacing the entry; a bad entry is never used):
@@ -87,8 +98,27 @@ def entry_key(featurizer_fp: str, texts_fp: str) -> str:
     return f"{featurizer_fp[:16]}-{texts_fp[:16]}"
 
 
+INDEX_DIGEST_BYTES = 16
+"""Bytes of a text's sha256 kept in an entry's index (128 bits: collisions are not a concern)."""
+
+ENTRY_SUFFIXES = (".npy", ".json", ".index")
+"""The files of an entry (besides its ``.lock``), in the order they are removed."""
+
+
+def text_digests(texts: Sequence[str]) -> bytes:
+    """The index of ``texts``: per text, the first 16 bytes of the sha256 of its UTF-8 bytes."""
+    import hashlib
+
+    k = INDEX_DIGEST_BYTES
+    out = bytearray(len(texts) * k)
+    for i, text in enumerate(texts):
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        out[i * k : (i + 1) * k] = digest[:k]
+    return bytes(out)
+
+
 def _remove(stem: Path) -> None:
-    for suffix in (".npy", ".json"):  # the reverse of publishing: never a .npy without metadata
+    for suffix in ENTRY_SUFFIXES:  # the reverse of publishing: never a .npy without metadata
         with contextlib.suppress(FileNotFoundError):
             stem.with_suffix(suffix).unlink()
 
@@ -195,7 +225,11 @@ def store(
                     return arr
                 _remove(stem)  # an interrupted or corrupt entry that nobody holds
                 try:
-                    return _write(featurizer, texts, texts_fp, stem, shape, batch_size, label)
+                    index = text_digests(texts)
+                    gathered = _gather(fp, index, shape, stem)
+                    return _write(
+                        featurizer, texts, texts_fp, stem, shape, batch_size, label, index, gathered
+                    )
                 except BaseException:
                     lock.unlink()  # a failed write leaves nothing behind, not even its lock file
                     raise
@@ -252,6 +286,109 @@ def _compute_in_memory(
     return out
 
 
+class _Part(NamedTuple):
+    """Rows ``src`` of the entry at ``stem`` go to rows ``dst`` of the new entry."""
+
+    stem: Path
+    texts_fp: str
+    n: int
+    src: np.ndarray
+    dst: np.ndarray
+
+
+class _Gathered(NamedTuple):
+    parts: list[_Part]
+
+    @property
+    def sources(self) -> list[str]:
+        return [p.stem.name for p in self.parts]
+
+
+def _gather(
+    featurizer_fp: str, index: bytes, shape: tuple[int, ...], stem: Path
+) -> _Gathered | None:
+    """Where to find every text of ``index`` (:func:`text_digests`) among the other entries of
+    the same featurizer (by their indexes), or None when they do not hold them all.
+
+    Only indexes are read here (each checked against its checksum, its entry held shared while
+    it is read); the rows are copied, and their entries verified, by :func:`_copy_rows`.
+    """
+    import hashlib
+
+    candidates = []
+    for meta_path in stem.parent.glob(f"{featurizer_fp[:16]}-*.json"):
+        if meta_path.with_suffix("") == stem:
+            continue
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+            n = int(meta["n_texts"])
+            usable = (
+                meta.get("fingerprint") == featurizer_fp
+                and isinstance(meta.get("index_sha256"), str)
+                and isinstance(meta.get("texts_fingerprint"), str)
+                and tuple(meta.get("shape", ())) == (n, *shape[1:])
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if usable:
+            candidates.append((n, meta_path.with_suffix(""), meta))
+    if not candidates:
+        return None
+    wanted = np.frombuffer(index, dtype=f"S{INDEX_DIGEST_BYTES}")
+    missing = np.arange(len(wanted))
+    parts: list[_Part] = []
+    for n, source, meta in sorted(candidates, key=lambda c: (-c[0], c[1].name)):
+        if not len(missing):
+            break
+        lock = _lock(source)
+        if not lock.acquire(shared=True, blocking=False):  # being written or cleared
+            continue
+        try:
+            theirs = source.with_suffix(".index").read_bytes()
+        except OSError:
+            continue
+        finally:
+            lock.release()
+        if len(theirs) != n * INDEX_DIGEST_BYTES or (
+            hashlib.sha256(theirs).hexdigest() != meta["index_sha256"]
+        ):
+            logger.warning("Feature cache index %s.index is corrupt; not using it.", source.name)
+            continue
+        have = np.frombuffer(theirs, dtype=f"S{INDEX_DIGEST_BYTES}")
+        order = np.argsort(have, kind="stable")
+        at = np.searchsorted(have[order], wanted[missing])
+        at = np.minimum(at, n - 1)
+        hit = have[order][at] == wanted[missing]
+        if hit.any():
+            parts.append(
+                _Part(source, str(meta["texts_fingerprint"]), n, order[at[hit]], missing[hit])
+            )
+            missing = missing[~hit]
+    if len(missing):
+        return None
+    return _Gathered(parts)
+
+
+def _copy_rows(gathered: _Gathered, out: np.ndarray, featurizer_fp: str, block: int = 4096) -> bool:
+    """Copy the rows :func:`_gather` found into ``out``; False (``out`` half filled) when an
+    entry is now being written or cleared by another process, or no longer verifies."""
+    for part in gathered.parts:
+        lock = _lock(part.stem)
+        if not lock.acquire(shared=True, blocking=False):
+            return False
+        try:
+            shape = (part.n, *out.shape[1:])
+            arr = _verified(part.stem, featurizer_fp, part.texts_fp, shape, quiet=True)
+            if arr is None:
+                return False
+            for b in range(0, len(part.dst), block):
+                out[part.dst[b : b + block]] = arr[part.src[b : b + block]]
+            del arr
+        finally:
+            lock.release()
+    return True
+
+
 def _write(
     featurizer: Featurizer,
     texts: Sequence[str],
@@ -260,21 +397,34 @@ def _write(
     shape: tuple[int, ...],
     batch_size: int | None,
     label: str,
+    index: bytes,
+    gathered: _Gathered | None = None,
 ) -> np.ndarray:
-    """Compute and publish the entry at ``stem``; the caller holds its lock exclusively."""
-    from littledata.io import atomic_write_json
+    """Compute (or, with ``gathered``, copy) and publish the entry at ``stem``; the caller holds
+    its lock exclusively."""
+    import hashlib
+
+    from littledata.io import atomic_write_bytes, atomic_write_json
     from littledata.versions import library_versions
 
     fp = featurizer.fingerprint
     npy, meta_path = stem.with_suffix(".npy"), stem.with_suffix(".json")
+    index_path = stem.with_suffix(".index")
     # the temporary file stays locked while the encoder fills it, so that cleanup in another
     # process leaves it alone (littledata.io.remove_if_abandoned)
     with locked_temp_file(stem.parent, f".{stem.name}.", ".npy.tmp") as (_, tmp):
         try:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
-            if isinstance(featurizer, BaseFeaturizer):
+            if gathered is not None and _copy_rows(gathered, out, fp):
+                logger.info(
+                    "Feature cache: %d texts taken from the rows of %d cached entries",
+                    len(texts), len(gathered.parts),
+                )  # fmt: skip
+            elif isinstance(featurizer, BaseFeaturizer):
+                gathered = None
                 featurizer.transform(texts, out=out, batch_size=batch_size)
             else:
+                gathered = None
                 out[...] = np.asarray(featurizer.transform(texts), dtype=np.float32)
             _check_finite(out, featurizer.name)
             out.flush()
@@ -293,17 +443,22 @@ def _write(
                 "shape": list(shape),
                 "dtype": "float32",
                 "sha256": sha,
+                "index_sha256": hashlib.sha256(index).hexdigest(),
                 "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                 "versions": library_versions(),
             }
-            atomic_write_json(meta_path, meta)  # the metadata first ...
+            if gathered is not None:
+                meta["derived_from"] = gathered.sources
+            atomic_write_bytes(index_path, index)  # the index and the metadata first ...
+            atomic_write_json(meta_path, meta)
             os.replace(tmp, npy)  # ... then the matrix: this rename publishes the entry
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             if not npy.exists():
-                with contextlib.suppress(FileNotFoundError):
-                    meta_path.unlink()
+                for leftover in (meta_path, index_path):
+                    with contextlib.suppress(FileNotFoundError):
+                        leftover.unlink()
             raise
     st = os.stat(npy)
     _VERIFIED[(str(npy), st.st_size, st.st_mtime_ns)] = sha
@@ -383,7 +538,7 @@ def entries() -> list[CacheEntry]:
                     texts_fingerprint=str(meta.get("texts_fingerprint", "")),
                     label=str(meta.get("label", "")),
                     shape=tuple(meta.get("shape", ())),
-                    bytes=npy.stat().st_size + meta_path.stat().st_size,
+                    bytes=npy.stat().st_size + meta_path.stat().st_size + _size_of(npy),
                     created=str(meta.get("created", "")),
                     path=npy,
                 )
@@ -391,6 +546,24 @@ def entries() -> list[CacheEntry]:
         except (OSError, ValueError, AttributeError):
             logger.warning("Unreadable feature cache metadata %s", meta_path)
     return sorted(out, key=lambda e: e.created, reverse=True)
+
+
+def _size_of(npy: Path) -> int:
+    """The size of the entry's index (0 when it has none)."""
+    try:
+        return npy.with_suffix(".index").stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def entry_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The metadata of the entry whose ``.npy`` is ``path`` (``{}`` when unreadable), e.g. to
+    tell whether its rows came from other entries (``derived_from``)."""
+    try:
+        meta = json.loads(Path(path).with_suffix(".json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 class Cleared(NamedTuple):
@@ -419,7 +592,7 @@ def clear(featurizer: str | None = None) -> Cleared:
     complete = {e.path.with_suffix(""): e for e in entries()}
     stems = dict.fromkeys(complete)
     if featurizer is None:  # interrupted writes too, and lock files of removed entries
-        for pattern in ("*.json", "*.npy", "*.lock"):
+        for pattern in ("*.json", "*.npy", "*.index", "*.lock"):
             stems.update(dict.fromkeys(p.with_suffix("") for p in cache_dir().glob(pattern)))
     for stem in stems:
         entry = complete.get(stem)
@@ -436,7 +609,7 @@ def clear(featurizer: str | None = None) -> Cleared:
             in_use += entry is not None
             continue
         try:
-            for suffix in (".npy", ".json"):
+            for suffix in ENTRY_SUFFIXES:
                 with contextlib.suppress(FileNotFoundError):
                     freed += stem.with_suffix(suffix).stat().st_size
                     stem.with_suffix(suffix).unlink()

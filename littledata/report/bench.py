@@ -28,6 +28,9 @@ from littledata.errors import ConfigError, LittleDataError
 from littledata.experiments.results import (
     aggregate,
     collapse_counts,
+    datasets_info,
+    describe_data,
+    latest_content,
     mean_ranks,
     method_collapses,
     method_label,
@@ -97,10 +100,15 @@ def _latest_run(store: ResultsStore) -> dict[str, Any] | None:
 
 
 def _spec_from_dict(data: dict[str, Any]) -> ExperimentSpec | None:
+    from littledata.datasets.source import DataSource
+
     try:
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        values["datasets"] = tuple(
+            DataSource.parse(d) if isinstance(d, dict) else d for d in values.get("datasets", ())
+        )
         return ExperimentSpec(**values)
-    except TypeError:
+    except (TypeError, LittleDataError):
         return None
 
 
@@ -144,6 +152,8 @@ def write_report(
     if keys is not None and not frame.empty:
         frame = frame[frame["key"].isin(set(keys))]
     frame = newest_protocol(frame)
+    frame, _older = latest_content(frame)  # a changed file: its latest content only
+    about = datasets_info(store.runs("bench"))
     metrics = list(metrics or (spec.metrics if spec else DEFAULT_METRICS))
     primary = primary_metric or (spec.primary_metric if spec else DEFAULT_PRIMARY_METRIC)
     metrics = list(dict.fromkeys([primary, "accuracy", *metrics]))
@@ -159,7 +169,7 @@ def write_report(
     toc: list[tuple[str, str]] = []
     figures: list[Path] = []
     if not frame.empty:
-        parts += _bench_sections(frame, metrics, run, out, toc, figures)
+        parts += _bench_sections(frame, metrics, run, out, toc, figures, about)
     if active is not None and not active.empty:
         parts.append(_active_section(active, out))
         toc.append(("active", "Active learning"))
@@ -237,7 +247,9 @@ def _bench_sections(
     out: Path,
     toc: list[tuple[str, str]],
     figures: list[Path],
+    about: dict[str, dict[str, Any]] | None = None,
 ) -> list[str]:
+    about = about or {}
     agg = aggregate(frame)
     counts = collapse_counts(frame)
     primary = metrics[0]
@@ -306,6 +318,7 @@ def _bench_sections(
         anchor = f"ds-{_slug(dataset)}"
         items.append(
             f"<article id='{anchor}'><h3>{html.escape(dataset)}</h3>"
+            + _data_note(about.get(dataset, {}))
             + _img(png, svg_path.name, f"learning curves of {dataset}")
             + "<details><summary>mean ± std table</summary>"
             + _mean_std_html(sub, primary, flags)
@@ -337,6 +350,14 @@ def _baseline_resampling(agg: pd.DataFrame) -> str:
         if option in present:
             return option
     return present[0] if present else "none"
+
+
+def _data_note(about: dict[str, Any]) -> str:
+    """A user's data: its files, rows, classes and how its test split was made."""
+    if not about.get("files"):
+        return ""
+    files = ", ".join(f"<code>{html.escape(str(f))}</code>" for f in about["files"])
+    return f"<p class='meta'>Your data ({files}): {html.escape(describe_data(about))}.</p>"
 
 
 def _render_curves(job: tuple[Any, ...]) -> tuple[Path, Path, bytes]:
