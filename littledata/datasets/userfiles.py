@@ -30,39 +30,32 @@ Examples
 from __future__ import annotations
 
 import difflib
-import json
 import logging
-import math
 import os
 import re
-import warnings
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from littledata.datasets.base import NO_LABEL, UNLABELED, Dataset, Split, Task
+from littledata.datasets.tables import (
+    EXTENSIONS,
+    FIELD_SEP,
+    FORMATS,
+    Table,
+    as_text,
+    detect_format,
+    looks_like_file,
+    read_any,
+    read_table,
+    read_text,
+    split_lines,
+)
 from littledata.errors import ConfigError, DataFormatError
 
 logger = logging.getLogger(__name__)
-
-EXTENSIONS: dict[str, str] = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".conll": "conll",
-}
-"""File extensions littledata reads, and the format each means."""
-
-FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "conll")
 
 TEXT_COLUMNS = ("text", "sentence", "sentence1", "text_a", "premise", "content", "review", "tweet")
 LABEL_COLUMNS = ("label", "labels", "class", "category", "target", "intent", "sentiment")
@@ -71,319 +64,6 @@ ID_COLUMNS = ("id",)
 EVAL_SPLITS = ("test", "validation", "valid", "val", "dev")
 
 MAX_ROWS_LISTED = 10
-
-
-def looks_like_file(name: str | os.PathLike[str]) -> bool:
-    """Return whether ``name`` looks like a file path (a path object, a separator, an extension)."""
-    if not isinstance(name, str):
-        return True
-    if os.sep in name or (os.altsep and os.altsep in name):
-        return True
-    return Path(name).suffix.lower() in EXTENSIONS
-
-
-def detect_format(path: str | os.PathLike[str], format: str | None = None) -> str:
-    """Return the file format of ``path``: ``format`` if given, else from its extension."""
-    if format is not None:
-        fmt = format.lower().lstrip(".")
-        if fmt not in FORMATS:
-            raise ConfigError(
-                f"Unknown file format {format!r}. Supported formats: {', '.join(FORMATS)}."
-            )
-        return fmt
-    suffix = Path(path).suffix.lower()
-    try:
-        return EXTENSIONS[suffix]
-    except KeyError:
-        if not Path(path).expanduser().exists():  # the missing file is the news, not its name
-            raise _file_not_found(Path(path).expanduser()) from None
-        known = ", ".join(sorted(EXTENSIONS))
-        raise DataFormatError(
-            f"Cannot tell the format of {Path(path).name}: the extension {suffix or '(none)'!r} is "
-            f"not one littledata reads ({known}). Rename the file, or say its format with "
-            f"format='csv' (CLI: --format csv); formats: {', '.join(FORMATS)}."
-        ) from None
-
-
-# --------------------------------------------------------------------------------------------------
-# Reading bytes and tables
-
-
-@dataclass
-class _Table:
-    """A file read into columns, with each row's position as the user sees it."""
-
-    columns: dict[str, list[Any]]
-    numbers: list[int]
-    unit: str
-    note: str
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.columns)
-
-
-def _encoding_hint(encoding: str) -> str:
-    other = "latin-1" if _is_utf8(encoding) else "utf-8"
-    return (
-        f"If the file uses another encoding, pass encoding='{other}' (or 'cp1252', ...; on the "
-        f"command line --encoding {other}), or re-save the file as UTF-8."
-    )
-
-
-def _is_utf8(encoding: str) -> bool:
-    return encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
-
-
-def _read_text(path: Path, encoding: str) -> str:
-    data = _read_bytes(path)
-    codec = "utf-8-sig" if _is_utf8(encoding) else encoding
-    try:
-        text = data.decode(codec)
-    except LookupError:
-        raise ConfigError(
-            f"Unknown encoding {encoding!r}. Use a Python codec name such as 'utf-8', 'latin-1' or "
-            "'cp1252'."
-        ) from None
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise DataFormatError(
-            f"{path.name} is not valid {encoding}: byte 0x{data[exc.start]:02x} at byte offset "
-            f"{exc.start} (line {line}, column {column}) cannot be decoded. "
-            + _encoding_hint(encoding)
-        ) from None
-    if not text.strip():
-        raise DataFormatError(f"{path.name} is empty: it holds no rows. Check the file's path.")
-    return text
-
-
-def _file_not_found(path: Path) -> DataFormatError:
-    return DataFormatError(f"File not found: {path}. Check the path (and the working folder).")
-
-
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise _file_not_found(path)
-    if path.is_dir():
-        raise DataFormatError(f"{path} is a folder, not a file. Pass the path of one data file.")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataFormatError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    if not data.strip():
-        raise DataFormatError(f"{path.name} is empty: it holds no rows. Check the file's path.")
-    return data
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    try:
-        import pandas as pd
-
-        return value is pd.NA or value is pd.NaT
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        return False
-
-
-def _as_text(value: Any) -> str | None:
-    """A cell as a string (``None`` when missing); whole floats lose their ``.0``."""
-    if type(value) is str:  # the common case, first
-        return value
-    if _is_missing(value):
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-def _frame_columns(frame: Any) -> dict[str, list[Any]]:
-    return {str(c): frame[c].tolist() for c in frame.columns}
-
-
-def _read_delimited(path: Path, sep: str, encoding: str) -> _Table:
-    import io
-
-    import pandas as pd
-
-    text = _read_text(path, encoding)
-    # Trailing blank lines are not rows; blank lines inside are kept so row numbers stay exact.
-    text = text.rstrip("\r\n") + "\n"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                na_values=[],
-                skip_blank_lines=False,
-                index_col=False,
-            )
-    except pd.errors.ParserWarning:
-        raise DataFormatError(
-            f"{path.name}: some rows have more fields than the header has columns. A text that "
-            f'contains the separator {sep!r} must be quoted ("..."), or pass the right separator '
-            "with sep=... (CLI: --sep)."
-        ) from None
-    except pd.errors.ParserError as exc:
-        kind = "TSV" if sep == "\t" else "CSV"
-        raise DataFormatError(
-            f"{path.name} cannot be read as {kind}: {str(exc).strip()}. A text "
-            f'that contains the separator {sep!r} or a line break must be quoted ("..."); check '
-            "the row it names, or pass the right separator with sep=... (CLI: --sep)."
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise DataFormatError(f"{path.name} is empty: it holds no rows.") from None
-    columns = _frame_columns(frame)
-    if not columns:
-        raise DataFormatError(f"{path.name} has no columns.")
-    n = len(frame)
-    if n == 0:
-        raise DataFormatError(
-            f"{path.name} has a header ({', '.join(columns)}) but no rows below it."
-        )
-    numbers = [i + 2 for i in range(n)]
-    table = _Table(columns, numbers, "row", "row 1 is the header, as in a spreadsheet")
-    return _drop_blank_rows(table)
-
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_FIELD_SEP = re.compile(r"[ \t]+")
-"""What separates the columns of a CoNLL line: spaces or tabs (not other Unicode spaces)."""
-
-
-def _lines(text: str) -> list[str]:
-    """Split on ``\\n``, ``\\r\\n`` or ``\\r`` only.
-
-    Not ``str.splitlines``: it also breaks at U+2028, U+2029, U+0085 and a few control characters,
-    which JSON strings and CoNLL tokens may hold unescaped.
-    """
-    return _LINE_BREAK.split(text)
-
-
-def _drop_blank_rows(table: _Table) -> _Table:
-    keep = [
-        i
-        for i in range(len(table.numbers))
-        if any((_as_text(col[i]) or "").strip() for col in table.columns.values())
-    ]
-    if len(keep) == len(table.numbers):
-        return table
-    return _Table(
-        {k: [v[i] for i in keep] for k, v in table.columns.items()},
-        [table.numbers[i] for i in keep],
-        table.unit,
-        table.note,
-    )
-
-
-def _read_jsonl(path: Path, encoding: str) -> _Table:
-    import pandas as pd
-
-    text = _read_text(path, encoding)
-    records: list[dict[str, Any]] = []
-    numbers: list[int] = []
-    for lineno, line in enumerate(_lines(text), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line, parse_float=str)  # a label 1.0 stays "1.0", as in a CSV
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(
-                f"{path.name}, line {lineno} is not valid JSON ({exc.msg} at column {exc.colno}). "
-                "A JSON lines file holds one JSON object per line."
-            ) from None
-        if not isinstance(record, dict):
-            raise DataFormatError(
-                f"{path.name}, line {lineno} holds a JSON {type(record).__name__}, not an object. "
-                'Each line must be an object such as {"text": "...", "label": "..."}.'
-            )
-        records.append(record)
-        numbers.append(lineno)
-    frame = pd.DataFrame.from_records(records)
-    return _Table(_frame_columns(frame), numbers, "line", "")
-
-
-def _read_json(path: Path, encoding: str) -> _Table:
-    import pandas as pd
-
-    text = _read_text(path, encoding)
-    try:
-        obj = json.loads(text, parse_float=str)  # numbers keep their spelling (see _read_jsonl)
-    except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data":  # one object per line: JSON lines with a .json name
-            return _read_jsonl(path, encoding)
-        raise DataFormatError(
-            f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
-        ) from None
-    if isinstance(obj, list) and all(isinstance(r, dict) for r in obj):
-        frame = pd.DataFrame.from_records(obj)
-        return _Table(_frame_columns(frame), list(range(1, len(obj) + 1)), "record", "")
-    if isinstance(obj, dict) and obj and all(isinstance(v, list) for v in obj.values()):
-        lengths = {len(v) for v in obj.values()}
-        if len(lengths) != 1:
-            raise DataFormatError(f"{path.name}: its columns (lists) have different lengths.")
-        n = lengths.pop()
-        return _Table(
-            {str(k): list(v) for k, v in obj.items()}, list(range(1, n + 1)), "record", ""
-        )
-    raise DataFormatError(
-        f'{path.name} must hold a list of objects ([{{"text": ..., "label": ...}}, ...]), an '
-        "object of equal-length lists, or one object per line (JSON lines)."
-    )
-
-
-def _read_parquet(path: Path) -> _Table:
-    import pandas as pd
-
-    _read_bytes(path)
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types for a damaged or non-Parquet file
-        raise DataFormatError(
-            f"{path.name} cannot be read as Parquet ({type(exc).__name__}: {exc}). Check that it "
-            "is a Parquet file, or say its format with format=... (CLI: --format)."
-        ) from None
-    return _Table(_frame_columns(frame), list(range(1, len(frame) + 1)), "row", "counting from 1")
-
-
-def read_table(
-    path: str | os.PathLike[str],
-    *,
-    format: str | None = None,
-    encoding: str = "utf-8",
-    sep: str | None = None,
-) -> tuple[dict[str, list[Any]], list[int]]:
-    """Read a tabular file into ``({column: values}, row numbers as the user sees them)``."""
-    table = _read_any(Path(path), detect_format(path, format), encoding, sep)
-    return table.columns, table.numbers
-
-
-def _read_any(path: Path, fmt: str, encoding: str, sep: str | None) -> _Table:
-    if fmt == "csv":
-        table = _read_delimited(path, sep or ",", encoding)
-    elif fmt == "tsv":
-        table = _read_delimited(path, sep or "\t", encoding)
-    elif fmt == "jsonl":
-        table = _read_jsonl(path, encoding)
-    elif fmt == "json":
-        table = _read_json(path, encoding)
-    elif fmt == "parquet":
-        table = _read_parquet(path)
-    else:  # pragma: no cover - conll is handled by the caller
-        raise ConfigError(f"{fmt} is not a table format")
-    if not table.numbers:
-        raise DataFormatError(f"{path.name} holds no rows.")
-    return table
 
 
 # --------------------------------------------------------------------------------------------------
@@ -550,7 +230,7 @@ def _order_splits(
 
 def _table_dataset(
     path: Path,
-    table: _Table,
+    table: Table,
     *,
     name: str,
     text_column: str | None,
@@ -593,11 +273,11 @@ def _table_dataset(
     else:  # a column named "id", unless it is one of the columns above
         id_col = next((c for c in names if c.lower() in ID_COLUMNS and c not in used), None)
 
-    texts = [_as_text(v) for v in table.columns[text_col]]
-    pairs = [_as_text(v) for v in table.columns[pair_col]] if pair_col else None
+    texts = [as_text(v) for v in table.columns[text_col]]
+    pairs = [as_text(v) for v in table.columns[pair_col]] if pair_col else None
     n = len(texts)
-    row_labels = [_as_text(v) for v in table.columns[label_col]] if label_col else [None] * n
-    splits = [_as_text(v) for v in table.columns[split_col]] if split_col else None
+    row_labels = [as_text(v) for v in table.columns[label_col]] if label_col else [None] * n
+    splits = [as_text(v) for v in table.columns[split_col]] if split_col else None
 
     def has_label(i: int) -> bool:
         value = row_labels[i]
@@ -659,7 +339,7 @@ def _table_dataset(
     def columns(rows: list[int]) -> dict[str, list[object]]:
         meta: dict[str, list[object]] = {"row": [table.numbers[i] for i in rows]}
         if id_col is not None:
-            meta["id"] = [_as_text(table.columns[id_col][i]) for i in rows]
+            meta["id"] = [as_text(table.columns[id_col][i]) for i in rows]
         return meta
 
     out: dict[str, Split] = {}
@@ -702,17 +382,17 @@ def _conll_dataset(
     label_names: Sequence[str] | None,
     drop_invalid: bool,
 ) -> Dataset:
-    text = _read_text(path, encoding)
+    text = read_text(path, encoding)
     sentences: list[list[tuple[int, list[str]]]] = []
     current: list[tuple[int, list[str]]] = []
-    for lineno, line in enumerate(_lines(text), start=1):
+    for lineno, line in enumerate(split_lines(text), start=1):
         stripped = line.strip(" \t")
         if not stripped or stripped.startswith("-DOCSTART-"):
             if current:
                 sentences.append(current)
                 current = []
             continue
-        current.append((lineno, _FIELD_SEP.split(stripped)))
+        current.append((lineno, FIELD_SEP.split(stripped)))
     if current:
         sentences.append(current)
     if not sentences:
@@ -859,7 +539,7 @@ def load_user_file(
             label_names=label_names,
             drop_invalid=drop_invalid,
         )
-    table = _read_any(path, fmt, encoding, sep)
+    table = read_any(path, fmt, encoding, sep)
     return _table_dataset(
         path,
         table,

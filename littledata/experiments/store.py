@@ -21,7 +21,7 @@ at any moment (even with SIGKILL) leaves either the complete trial or nothing; t
 constraint on ``(kind, key)`` means a trial is never stored twice, even by two processes at once.
 SQLite runs in WAL mode with a busy timeout, so readers (``littledata results``) never block the
 writer. A store written by an older littledata is migrated in place when opened (a missing column
-is added, every stored row kept; see :data:`MIGRATIONS`).
+is added, every stored row kept; see :data:`~littledata.experiments.store_tables.MIGRATIONS`).
 
 Examples
 --------
@@ -50,7 +50,17 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from littledata.errors import ConfigError, DataFormatError, LittleDataError
+from littledata.experiments.store_tables import (
+    MIGRATIONS,
+    claims_table,
+    failures_table,
+    is_sqlite_memory,
+    make_engine,
+    measurements_table,
+    metadata,
+    runs_table,
+    trials_table,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,161 +139,6 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-_metadata = sa.MetaData()
-
-trials_table = sa.Table(
-    "trials",
-    _metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("key", sa.String(64), nullable=False),
-    sa.Column("config", sa.Text, nullable=False),
-    sa.Column("versions", sa.Text, nullable=False),
-    sa.Column("created", sa.DateTime, nullable=False),
-    sa.Column("collapsed", sa.Boolean, nullable=True),
-    sa.UniqueConstraint("kind", "key", name="uq_trials_kind_key"),
-)
-
-MIGRATIONS: tuple[tuple[str, str, str], ...] = (("trials", "collapsed", "BOOLEAN"),)
-"""Columns added after the first release: (table, column, SQL type). Opening a store that lacks
-one adds it (``ALTER TABLE ... ADD COLUMN``); existing rows get NULL and are otherwise kept."""
-
-measurements_table = sa.Table(
-    "measurements",
-    _metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "trial_id",
-        sa.Integer,
-        sa.ForeignKey("trials.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    sa.Column("metric", sa.String(64), nullable=False),
-    sa.Column("x", sa.Float, nullable=True),
-    sa.Column("value", sa.Float, nullable=True),
-)
-
-failures_table = sa.Table(
-    "failures",
-    _metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("key", sa.String(64), nullable=False),
-    sa.Column("config", sa.Text, nullable=False),
-    sa.Column("message", sa.Text, nullable=False),
-    sa.Column("created", sa.DateTime, nullable=False),
-    sa.UniqueConstraint("kind", "key", name="uq_failures_kind_key"),
-)
-
-runs_table = sa.Table(
-    "runs",
-    _metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("started", sa.DateTime, nullable=False),
-    sa.Column("finished", sa.DateTime, nullable=True),
-    sa.Column("spec", sa.Text, nullable=False),
-    sa.Column("summary", sa.Text, nullable=True),
-    sa.Column("versions", sa.Text, nullable=False),
-)
-
-
-claims_table = sa.Table(
-    "claims",
-    _metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("key", sa.String(64), nullable=False),
-    sa.Column("owner", sa.String(200), nullable=False),
-    sa.Column("expires", sa.DateTime, nullable=False),
-    sa.UniqueConstraint("kind", "key", name="uq_claims_kind_key"),
-)
-
-
-def _is_sqlite_memory(url: sa.URL) -> bool:
-    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-
-
-def _store_error(url_text: str, exc: BaseException) -> LittleDataError:
-    """The one-line error for a database that cannot be used (not a database, corrupt, cannot
-    be opened or reached)."""
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    if "not a database" in reason or "malformed" in reason:
-        return DataFormatError(
-            f"The results store {url_text} is not a usable SQLite database ({reason}). Move the "
-            "file away (or restore it from a backup), or point --db at another file."
-        )
-    return ConfigError(
-        f"Cannot use the results store {url_text}: {reason}. Check the URL (e.g. "
-        "'sqlite:///path/to/results.sqlite'), or leave --db out for the data home's store."
-    )
-
-
-def _make_engine(url_text: str, create: bool = True) -> sa.Engine:
-    try:
-        url = sa.make_url(url_text)
-    except sa.exc.ArgumentError as exc:
-        raise ConfigError(
-            f"Not a database URL: {url_text!r} ({exc}). Use e.g. "
-            "'sqlite:///path/to/results.sqlite' or leave it out for the default store in the "
-            "data home."
-        ) from None
-    kwargs: dict[str, Any] = {}
-    if url.get_backend_name() == "sqlite":
-        if _is_sqlite_memory(url):
-            kwargs["poolclass"] = sa.pool.StaticPool
-            kwargs["connect_args"] = {"check_same_thread": False}
-        else:
-            path = Path(url.database or "").expanduser()
-            url = url.set(database=str(path))  # sqlite itself does not expand "~"
-            if not create and not path.is_file():
-                raise ConfigError(
-                    f"There is no results store at {path} ({url_text}); run `littledata bench` "
-                    "(or `littledata active simulate`) first, or check --db."
-                )
-            if path.is_dir():
-                raise ConfigError(f"The results store {url_text} names a folder, not a file.")
-            if not path.parent.is_dir():  # a typo in --db should not create folders
-                raise ConfigError(
-                    f"The folder {path.parent} of the results store {url_text} does not exist; "
-                    "create it first, or check --db."
-                )
-            kwargs["connect_args"] = {"timeout": 60}
-    try:
-        engine = sa.create_engine(url, **kwargs)
-    except ModuleNotFoundError as exc:
-        raise ConfigError(
-            f"The database driver for {url.drivername!r} is not installed ({exc.name}); install it "
-            "or use a 'sqlite:///...' URL."
-        ) from None
-
-    @sa.event.listens_for(engine, "handle_error")
-    def _one_line(context: Any) -> None:
-        # A file that is not a database, a corrupt one, a path that cannot be opened, a server
-        # that cannot be reached: one clear error instead of SQLAlchemy's. Unique-key conflicts
-        # (two writers storing one trial) and the table-creation race stay as they are.
-        exc = context.sqlalchemy_exception
-        if isinstance(exc, IntegrityError) or "already exists" in str(exc):
-            return
-        if isinstance(exc, sa.exc.DBAPIError) and not isinstance(exc, sa.exc.ProgrammingError):
-            raise _store_error(url_text, exc) from None
-
-    if url.get_backend_name() == "sqlite":
-
-        @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            if not _is_sqlite_memory(url):
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=60000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-    return engine
-
-
 def _matches(config: Mapping[str, Any], filters: Mapping[str, Any]) -> bool:
     for name, wanted in filters.items():
         if name not in config:
@@ -325,10 +180,10 @@ class ResultsStore:
 
     def __init__(self, url: str | None = None, *, create: bool = True) -> None:
         self.url = url or default_url()
-        self._engine = _make_engine(self.url, create=create)
+        self._engine = make_engine(self.url, create=create)
         for attempt in range(3):
             try:
-                _metadata.create_all(self._engine)
+                metadata.create_all(self._engine)
                 break
             except OperationalError:  # another process created the tables at the same moment
                 if attempt == 2:
@@ -608,7 +463,7 @@ class ResultsStore:
     @property
     def in_memory(self) -> bool:
         """Whether this is an in-memory store (no other process can see it)."""
-        return _is_sqlite_memory(sa.make_url(self.url))
+        return is_sqlite_memory(sa.make_url(self.url))
 
     @staticmethod
     def _keys_where(
