@@ -18,6 +18,8 @@ from littledata.cli.data_options import FileOptions, with_file_options
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from littledata.experiments.estimate import WorkPlan
+
 DbOption = Annotated[
     str | None,
     typer.Option(
@@ -174,7 +176,12 @@ def bench(
         report_dir(out)
     store = ResultsStore(db)
     typer.echo(f"Benchmark {spec.name!r} ({spec.source}); results go to {store.url}", err=True)
-    summary = run_benchmark(spec, store=store, mirror=mirror, dry_run=dry_run)
+
+    def say_plan(work: WorkPlan) -> None:
+        for line in work.lines():
+            typer.echo(line, err=True)
+
+    summary = run_benchmark(spec, store=store, mirror=mirror, dry_run=dry_run, on_plan=say_plan)
     if dry_run:
         typer.echo(
             f"dry run: {summary.planned} trials planned, {summary.already_stored} already stored, "

@@ -42,6 +42,13 @@ from pathlib import Path
 from typing import Any
 
 from littledata.errors import DataFormatError, DownloadError
+from littledata.experiments.estimate import (
+    CostModel,
+    WorkPlan,
+    estimate_tokens,
+    is_cached,
+    plan_work,
+)
 from littledata.experiments.execution import (
     DataRef,
     Executor,
@@ -103,6 +110,9 @@ class RunSummary:
     total_seconds: float = 0.0
     keys: list[str] = field(default_factory=list)
     """The keys of every planned trial (the report of this run shows exactly these)."""
+    plan: dict[str, Any] = field(default_factory=dict)
+    """What the run said it would do before it started, with its estimated time
+    (:meth:`~littledata.experiments.estimate.WorkPlan.to_dict`)."""
     datasets_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per dataset: task, rows per split, classes, label names; for a user's files also the
     files, their content fingerprint and, for a file without a test split, how its test split
@@ -145,6 +155,7 @@ def run_benchmark(
     registry: Mapping[str, Any] | None = None,
     dry_run: bool = False,
     executor: Executor | str | None = None,
+    on_plan: Callable[[WorkPlan], Any] | None = None,
 ) -> RunSummary:
     """Run every trial of ``spec`` that the store does not hold yet (see the module docstring).
 
@@ -159,6 +170,9 @@ def run_benchmark(
         the summary says how many trials would run and which combinations are skipped.
     executor: where the trials run: an :class:`~littledata.experiments.execution.Executor`, or
         a registered executor's name (default ``"local"``: ``spec.workers()`` local processes).
+    on_plan: called with the :class:`~littledata.experiments.estimate.WorkPlan` (trials, texts
+        to encode, what is cached, the estimated time) once it is known, before any work starts
+        (also on a dry run); the command line prints it.
 
     Returns
     -------
@@ -260,6 +274,15 @@ def run_benchmark(
     done = store.completed_keys(KIND)
     pending = [t for t in trials if t.key not in done]
     summary.already_stored = summary.planned - len(pending)
+    cost = CostModel.load()
+    cost.fit_trials(_stored_costs(store, list(heads)))
+    work = plan_work(
+        pending, trials=len(trials), datasets=prepared, featurizers=featurizer_objs,
+        workers=executor.workers, model=cost,
+    )  # fmt: skip
+    summary.plan = work.to_dict()
+    if on_plan is not None:
+        on_plan(work)
     if dry_run:
         summary.total_seconds = time.perf_counter() - t_start
         return summary
@@ -271,10 +294,10 @@ def run_benchmark(
     )  # fmt: skip
 
     _remove_leftovers()
-    with contextlib.ExitStack() as held, locked_temp_dir(WORK_PREFIX) as work:
+    with contextlib.ExitStack() as held, locked_temp_dir(WORK_PREFIX) as folder:
         t_feat = time.perf_counter()
         refs, pending = _compute_features(
-            pending, prepared, featurizer_objs, work, summary, store, held
+            pending, prepared, featurizer_objs, folder, summary, store, held, cost
         )
         summary.feature_seconds = time.perf_counter() - t_feat
         t_trials = time.perf_counter()
@@ -283,6 +306,15 @@ def run_benchmark(
     summary.total_seconds = time.perf_counter() - t_start
     store.finish_run(run_id, summary.to_dict())
     return summary
+
+
+def _stored_costs(store: ResultsStore, heads: list[str]) -> Any:
+    """The stored trials' timings of ``heads`` (what the trial cost model is fitted to)."""
+    try:
+        return store.frame(KIND, head=heads)
+    except Exception as exc:  # an estimate is never worth stopping a run
+        log.info("could not read stored trial timings: %s", exc)
+        return None
 
 
 def _remove_leftovers() -> None:
@@ -303,6 +335,7 @@ def _compute_features(
     summary: RunSummary,
     store: ResultsStore,
     held: contextlib.ExitStack,
+    cost: CostModel | None = None,
 ) -> tuple[dict[tuple[str, str], dict[str, DataRef]], list[Trial]]:
     from littledata import progress
 
@@ -317,7 +350,17 @@ def _compute_features(
             refs[pair] = labels  # heads that tune the encoder on raw texts need no features
             continue
         try:
-            features = features_refs(featurizer_objs[fname], prep, work, held)
+            t0 = time.perf_counter()
+            fz = featurizer_objs[fname]
+            uncached = cost is not None and not all(
+                is_cached(fz, p) for p in (prep.pool_texts, prep.test_texts)
+            )
+            features = features_refs(fz, prep, work, held)
+            if uncached and cost is not None:  # this machine's speed, for the next estimates
+                seconds = time.perf_counter() - t0
+                tokens = estimate_tokens(prep.pool_texts) + estimate_tokens(prep.test_texts)
+                cost.observe(fname, tokens, seconds)
+                cost.save()
         except Exception as exc:  # the trials of this pair fail; the rest of the run goes on
             log.error("features of %s with %s failed: %s", dataset, fname, exc)
             broken[pair] = f"featurizing failed: {type(exc).__name__}: {exc}"
