@@ -101,10 +101,12 @@ def test_a_featurize_bar_weighs_texts_by_length_not_count(clock: _Clock) -> None
     texts = ["x" * 992, "a", "b", "c"]  # the long one first: one text of four, ~97% of the work
     fz = _LongestFirst()
     fz.seen = []  # type: ignore[attr-defined]
-    with progress.show_progress(plain=True):
-        with progress.RunDisplay(1.0, stream=io.StringIO(), interval=1e9) as display:
-            with display.step("features", 1.0, kind="features"):
-                fz.transform(texts)
+    with (
+        progress.show_progress(plain=True),
+        progress.RunDisplay(1.0, stream=io.StringIO(), interval=1e9) as display,
+        display.step("features", 1.0, kind="features"),
+    ):
+        fz.transform(texts)
     total = sum(len(t) + CHARS_PER_TEXT for t in texts)
     assert fz.seen[0] == pytest.approx((992 + CHARS_PER_TEXT) / total)  # type: ignore[attr-defined]
     assert fz.seen[-1] == pytest.approx(1.0)  # type: ignore[attr-defined]
