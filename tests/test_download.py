@@ -487,17 +487,25 @@ def test_files_only_a_mirror_has_come_last_from_upstream(
 
 
 def test_progress_is_shown_only_when_turned_on(
-    fake: Fake, home: Path, capsys: pytest.CaptureFixture[str]
+    fake: Fake, home: Path, upstream: _Server, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from littledata import progress
 
-    dl.download("fake-dl", mirror=fake.mirror)
+    dl.download("fake-dl")
     assert capsys.readouterr().err == ""  # library code is silent by default
-    with progress.show_progress():
-        dl.download("fake-dl", mirror=fake.mirror, force=True)
+    with progress.show_progress(plain=False):
+        dl.download("fake-dl", force=True)
     err = capsys.readouterr().err
     assert "files: 100%" in err and "2/2" in err
     assert f"{FOLDER}/data_train.tsv" in err  # the per-file byte bar
+    with progress.show_progress(plain=False):
+        dl.download("fake-dl")  # verified already: nothing to show
+        dl.download("fake-dl", mirror=fake.mirror, force=True)  # a local copy: no bars
+    assert capsys.readouterr().err == ""
+    with progress.show_progress(plain=True):  # not a terminal: plain lines
+        dl.download("fake-dl", force=True)
+    err = capsys.readouterr().err
+    assert "files: 2/2 file (100%)" in err and "\r" not in err and "\x1b" not in err
 
 
 def test_ensure_downloaded_and_load(fake: Fake, home: Path, upstream: _Server) -> None:

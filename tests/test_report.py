@@ -156,9 +156,14 @@ def test_report_has_one_figure_per_dataset_and_the_rank_table(tmp_path: Path) ->
         assert (tmp_path / "out" / f"{stem}.png").read_bytes()[:4] == b"\x89PNG"
         assert b"<svg" in (tmp_path / "out" / f"{stem}.svg").read_bytes()[:2000]
     page = path.read_text(encoding="utf-8")
-    # self-contained: 3 embedded figures, no external resources
-    assert len(re.findall(r"<img src='data:image/png;base64,", page)) == 3
+    # self-contained: 3 figures and a critical-difference diagram per size, all embedded; no
+    # external resource and no link to a file beside the page
+    assert len(re.findall(r"<img src='data:image/png;base64,", page)) == 3 + 3
+    assert {"cd_20.svg", "cd_50.png", "cd_100.svg"} <= names
     assert not re.search(r"(src|href)=['\"]https?://", page)
+    assert all(
+        link.startswith(("#", "data:")) for link in re.findall(r"(?:src|href)='([^']*)'", page)
+    )
     assert "<script" not in page and "<link" not in page
     # rank table rows and dataset sections
     assert "<table class='ranks'>" in page
@@ -210,13 +215,17 @@ def test_active_section_is_rendered_when_present_and_optional(
     fake.render_active_section = render  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "littledata.report.active", fake)
     page = write_report(store, tmp_path / "r", all_trials=True).read_text(encoding="utf-8")
+    assert "ACTIVE-FRAGMENT" not in page and not seen  # only the runs asked for
+    page = write_report(store, tmp_path / "r", all_trials=True, active={"dataset": ["beta"]})
+    assert "ACTIVE-FRAGMENT" in page.read_text(encoding="utf-8") and seen["rows"] == 0
+    page = write_report(store, tmp_path / "r", all_trials=True, active={}).read_text("utf-8")
     assert "ACTIVE-FRAGMENT" in page and seen == {"rows": 1, "dir": tmp_path / "r"}
 
     def broken(frame: pd.DataFrame, out_dir: Path) -> str:
         raise RuntimeError("no curves")
 
     fake.render_active_section = broken  # type: ignore[attr-defined]
-    page = write_report(store, tmp_path / "r", all_trials=True).read_text(encoding="utf-8")
+    page = write_report(store, tmp_path / "r", all_trials=True, active={}).read_text("utf-8")
     assert "could not be drawn: no curves" in page and "id='ds-alpha'" in page
 
 
@@ -343,7 +352,8 @@ def test_ranking_follows_the_primary_metric_and_never_puts_a_collapsed_method_fi
     assert (
         "<b>f + major</b> has the best mean rank over sizes, but its predictions collapsed" in page
     )
-    assert "<tr><td>20</td><td>f + mild</td></tr><tr><td>50</td><td>f + major</td></tr>" in page
+    assert "<b>20 training rows</b>: use <b>f + mild</b>" in page  # the by-size sentences
+    assert "<b>50 training rows</b>: use <b>f + major</b>" in page
 
 
 def test_collapsed_points_are_marked_on_the_curves() -> None:

@@ -18,6 +18,8 @@ from littledata.cli.data_options import FileOptions, with_file_options
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from littledata.experiments.estimate import WorkPlan
+
 DbOption = Annotated[
     str | None,
     typer.Option(
@@ -174,7 +176,12 @@ def bench(
         report_dir(out)
     store = ResultsStore(db)
     typer.echo(f"Benchmark {spec.name!r} ({spec.source}); results go to {store.url}", err=True)
-    summary = run_benchmark(spec, store=store, mirror=mirror, dry_run=dry_run)
+
+    def say_plan(work: WorkPlan) -> None:
+        for line in work.lines():
+            typer.echo(line, err=True)
+
+    summary = run_benchmark(spec, store=store, mirror=mirror, dry_run=dry_run, on_plan=say_plan)
     if dry_run:
         typer.echo(
             f"dry run: {summary.planned} trials planned, {summary.already_stored} already stored, "
@@ -339,10 +346,42 @@ def report(
     all_trials: Annotated[
         bool, typer.Option("--all", help="Report every stored trial, not only the latest run's.")
     ] = False,
+    active: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--active",
+            help="Add the active-learning runs that match KEY=VALUE (e.g. dataset=trec, "
+            "strategy=margin; repeat to combine), or 'all' for every run in the store.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Write the HTML report (learning curves, rank table, spec, caps, versions) and its figures."""
+    """Write the HTML report (recommendation by size, critical-difference diagrams, learning
+    curves, rank table, spec, caps, versions) and its figures."""
     from littledata.experiments.store import ResultsStore
     from littledata.report import write_report
 
-    path = write_report(ResultsStore(db, create=False), out, all_trials=all_trials)
+    path = write_report(
+        ResultsStore(db, create=False), out, all_trials=all_trials, active=_active_filters(active)
+    )
     typer.echo(f"Report: {path}")
+
+
+def _active_filters(values: list[str] | None) -> dict[str, list[object]] | None:
+    """``--active`` values as store filters (``None``: no section; ``{}``: every run)."""
+    from littledata.errors import ConfigError
+    from littledata.experiments.spec import parse_overrides
+
+    if not values:
+        return None
+    if "all" in values:
+        return {}
+    filters: dict[str, list[object]] = {}
+    for item in values:
+        if "=" not in item:
+            raise ConfigError(
+                f"--active takes KEY=VALUE (e.g. dataset=trec) or 'all', got {item!r}."
+            )
+        key, value = parse_overrides([item]).popitem()
+        filters.setdefault(key, []).extend(value if isinstance(value, list) else [value])
+    return filters

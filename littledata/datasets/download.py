@@ -477,12 +477,20 @@ def download(
         # Files only a mirror can provide fail from upstream: fetch every other file first, so
         # `download --all` gets all it can before it stops with that error.
         todo = dict(sorted(todo.items(), key=lambda item: item[1].is_archive))
-    return [
-        fetch_file(folder, remote, mirror=mirror, force=force, retries=retries, verify=verify)
-        for (folder, _), remote in progress.track(
-            todo.items(), total=len(todo), desc="files", unit="file"
-        )
-    ]
+    # A copy from a local mirror folder is quick: no bars for it (nor for files already here).
+    local = mirror is not None and not is_url(mirror)
+    present = not force and all(
+        is_verified(datasets_root() / folder / name, remote, rehash=False)
+        for (folder, name), remote in todo.items()
+    )
+    quiet = progress.show_progress(False) if local or present else contextlib.nullcontext()
+    with quiet:
+        return [
+            fetch_file(folder, remote, mirror=mirror, force=force, retries=retries, verify=verify)
+            for (folder, _), remote in progress.track(
+                todo.items(), total=len(todo), desc="files", unit="file"
+            )
+        ]
 
 
 def ensure_downloaded(

@@ -41,7 +41,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from littledata import progress
 from littledata.errors import DataFormatError, DownloadError
+from littledata.experiments.estimate import (
+    CostModel,
+    WorkPlan,
+    estimate_tokens,
+    format_seconds,
+    is_cached,
+    plan_work,
+)
 from littledata.experiments.execution import (
     DataRef,
     Executor,
@@ -71,6 +80,7 @@ from littledata.experiments.results import describe_data
 from littledata.experiments.spec import ExperimentSpec, entry_name, resolve_datasets
 from littledata.experiments.store import Measurement, ResultsStore
 from littledata.experiments.trials import run_bench_job
+from littledata.features.base import CHARS_PER_TEXT
 from littledata.io import locked_temp_dir, remove_abandoned_dirs
 
 log = logging.getLogger(__name__)
@@ -103,6 +113,12 @@ class RunSummary:
     total_seconds: float = 0.0
     keys: list[str] = field(default_factory=list)
     """The keys of every planned trial (the report of this run shows exactly these)."""
+    plan: dict[str, Any] = field(default_factory=dict)
+    """What the run said it would do before it started, with its estimated time
+    (:meth:`~littledata.experiments.estimate.WorkPlan.to_dict`)."""
+    progress: list[dict[str, Any]] = field(default_factory=list)
+    """How the run's ETA moved: ``elapsed`` seconds, ``fraction`` of the estimated work done and
+    the ``eta`` then shown (at most 400 points), to measure the ETA's honesty."""
     datasets_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per dataset: task, rows per split, classes, label names; for a user's files also the
     files, their content fingerprint and, for a file without a test split, how its test split
@@ -145,6 +161,7 @@ def run_benchmark(
     registry: Mapping[str, Any] | None = None,
     dry_run: bool = False,
     executor: Executor | str | None = None,
+    on_plan: Callable[[WorkPlan], Any] | None = None,
 ) -> RunSummary:
     """Run every trial of ``spec`` that the store does not hold yet (see the module docstring).
 
@@ -159,6 +176,9 @@ def run_benchmark(
         the summary says how many trials would run and which combinations are skipped.
     executor: where the trials run: an :class:`~littledata.experiments.execution.Executor`, or
         a registered executor's name (default ``"local"``: ``spec.workers()`` local processes).
+    on_plan: called with the :class:`~littledata.experiments.estimate.WorkPlan` (trials, texts
+        to encode, what is cached, the estimated time) once it is known, before any work starts
+        (also on a dry run); the command line prints it.
 
     Returns
     -------
@@ -174,8 +194,6 @@ def run_benchmark(
     >>> summary = run_benchmark(load_spec(packaged="quick"))  # doctest: +SKIP
     >>> print("\\n".join(summary.lines()))  # doctest: +SKIP
     """
-    from littledata import progress
-
     t_start = time.perf_counter()
     store = store or ResultsStore()
     if loader is None:
@@ -260,6 +278,15 @@ def run_benchmark(
     done = store.completed_keys(KIND)
     pending = [t for t in trials if t.key not in done]
     summary.already_stored = summary.planned - len(pending)
+    cost = CostModel.load()
+    cost.fit_trials(_stored_costs(store, list(heads)))
+    work = plan_work(
+        pending, trials=len(trials), datasets=prepared, featurizers=featurizer_objs,
+        workers=executor.workers, model=cost,
+    )  # fmt: skip
+    summary.plan = work.to_dict()
+    if on_plan is not None:
+        on_plan(work)
     if dry_run:
         summary.total_seconds = time.perf_counter() - t_start
         return summary
@@ -271,18 +298,48 @@ def run_benchmark(
     )  # fmt: skip
 
     _remove_leftovers()
-    with contextlib.ExitStack() as held, locked_temp_dir(WORK_PREFIX) as work:
+    display = progress.RunDisplay(work.seconds, desc=f"bench {spec.name}")
+    display.plan("features", work.feature_seconds)
+    display.plan("trials", work.trial_seconds)
+    with (
+        contextlib.ExitStack() as held,
+        locked_temp_dir(WORK_PREFIX) as folder,
+        display,
+    ):
         t_feat = time.perf_counter()
         refs, pending = _compute_features(
-            pending, prepared, featurizer_objs, work, summary, store, held
+            pending, prepared, featurizer_objs, folder, summary, store, held, cost, display, work
         )
         summary.feature_seconds = time.perf_counter() - t_feat
+        if refs:
+            display.note(
+                f"features: {len(refs)} sets in {format_seconds(summary.feature_seconds)}"
+                f" ({sum(s.cached for s in work.sets)} read from the cache)"
+            )
         t_trials = time.perf_counter()
-        _run_trials(pending, refs, store, summary, executor, since)
+        _run_trials(pending, refs, store, summary, executor, since, display, work)
         summary.trial_seconds = time.perf_counter() - t_trials
+        if pending:
+            display.note(
+                f"trials: {summary.run} run, {summary.failed} failed in "
+                f"{format_seconds(summary.trial_seconds)} on {executor.workers} worker(s)"
+            )
+    summary.progress = [
+        {"elapsed": round(t, 2), "fraction": round(f, 4), "eta": None if e is None else round(e, 1)}
+        for t, f, e in _thin(display.history)
+    ]
     summary.total_seconds = time.perf_counter() - t_start
     store.finish_run(run_id, summary.to_dict())
     return summary
+
+
+def _stored_costs(store: ResultsStore, heads: list[str]) -> Any:
+    """The stored trials' timings of ``heads`` (what the trial cost model is fitted to)."""
+    try:
+        return store.frame(KIND, head=heads)
+    except Exception as exc:  # an estimate is never worth stopping a run
+        log.info("could not read stored trial timings: %s", exc)
+        return None
 
 
 def _remove_leftovers() -> None:
@@ -303,31 +360,70 @@ def _compute_features(
     summary: RunSummary,
     store: ResultsStore,
     held: contextlib.ExitStack,
+    cost: CostModel,
+    display: progress.RunDisplay,
+    plan: WorkPlan,
 ) -> tuple[dict[tuple[str, str], dict[str, DataRef]], list[Trial]]:
-    from littledata import progress
-
     pairs = list(dict.fromkeys(t.pair for t in pending))
     refs: dict[tuple[str, str], dict[str, DataRef]] = {}
     broken: dict[tuple[str, str], str] = {}
-    for pair in progress.track(pairs, total=len(pairs), desc="features", unit="set"):
+    estimates = {(s.dataset, s.featurizer): s for s in plan.sets}
+    for pair in pairs:
         dataset, fname = pair
         prep = prepared[dataset]
         labels = dataset_refs(prep, work)
         if all(t.config.get("input") == "text" for t in pending if t.pair == pair):
             refs[pair] = labels  # heads that tune the encoder on raw texts need no features
             continue
-        try:
-            features = features_refs(featurizer_objs[fname], prep, work, held)
-        except Exception as exc:  # the trials of this pair fail; the rest of the run goes on
-            log.error("features of %s with %s failed: %s", dataset, fname, exc)
-            broken[pair] = f"featurizing failed: {type(exc).__name__}: {exc}"
-            continue
-        refs[pair] = {**features, **labels}
+        est = estimates.get(pair)
+        chars = sum(len(t) + CHARS_PER_TEXT for t in (*prep.pool_texts, *prep.test_texts))
+        with display.step(
+            f"features {dataset} × {fname}", est.seconds if est else 0.0, kind="features",
+            inner_total=chars,
+        ):  # fmt: skip
+            features = _features_of(pair, prep, featurizer_objs[fname], work, held, cost, broken)
+        if features is not None:
+            refs[pair] = {**features, **labels}
     if broken:
         for trial in pending:
             if trial.pair in broken:
                 _record_failure(store, summary, trial, broken[trial.pair])
     return refs, [t for t in pending if t.pair not in broken]
+
+
+def _features_of(
+    pair: tuple[str, str],
+    prep: PreparedDataset,
+    fz: Any,
+    work: Path,
+    held: contextlib.ExitStack,
+    cost: CostModel,
+    broken: dict[tuple[str, str], str],
+) -> dict[str, DataRef] | None:
+    """One set's features (None, with the reason in ``broken``, when featurizing failed); a set
+    computed here is timed for the cost model."""
+    dataset, fname = pair
+    try:
+        t0 = time.perf_counter()
+        uncached = not all(is_cached(fz, p) for p in (prep.pool_texts, prep.test_texts))
+        features = features_refs(fz, prep, work, held)
+    except Exception as exc:  # the trials of this pair fail; the rest of the run goes on
+        log.error("features of %s with %s failed: %s", dataset, fname, exc)
+        broken[pair] = f"featurizing failed: {type(exc).__name__}: {exc}"
+        return None
+    if uncached:  # this machine's speed, for the next estimates
+        tokens = estimate_tokens(prep.pool_texts) + estimate_tokens(prep.test_texts)
+        cost.observe(fname, tokens, time.perf_counter() - t0)
+        cost.save()
+    return features
+
+
+def _thin(history: list[Any], most: int = 400) -> list[Any]:
+    """At most ``most`` evenly spread entries of ``history`` (the last one kept)."""
+    if len(history) <= most:
+        return list(history)
+    step = len(history) / most
+    return [history[int(i * step)] for i in range(most - 1)] + [history[-1]]
 
 
 def _record_failure(store: ResultsStore, summary: RunSummary, trial: Trial, message: str) -> None:
@@ -367,24 +463,38 @@ def _run_trials(
     summary: RunSummary,
     executor: Executor,
     since: dt.datetime,
+    display: progress.RunDisplay,
+    plan: WorkPlan,
 ) -> None:
     """Run the trials this run can claim (see :mod:`littledata.experiments.claims`) until every
     trial of ``pending`` is stored or failed, by this run or by others running at the same time."""
-    from littledata import progress
     from littledata.experiments.claims import TrialFeeder
 
     if not pending:
         return
     by_key = {t.key: t for t in pending}
     jobs = [Job(t.key, t.config, refs[t.pair]) for t in pending]
-    with progress.bar(total=len(pending), desc="trials", unit="trial") as pbar:
+    workers = max(1, plan.workers)
+    mean = plan.trial_seconds / len(pending) if pending else 0.0
+    n_done = 0
+    with display.step("trials", plan.trial_seconds, kind="trials") as step:
+
+        def status() -> str:
+            failed = f", {summary.failed} failed" if summary.failed else ""
+            return f"{n_done}/{len(pending)} trials{failed}"
 
         def on_result(job: Job, result: JobResult) -> None:
+            nonlocal n_done
             _store_result(store, summary, by_key[job.key], result)
-            pbar.update(1)
-            pbar.set_postfix(failed=summary.failed, refresh=False)
+            n_done += 1
+            step.update(plan.trial_estimates.get(job.key, mean * workers) / workers, status())
 
-        feeder = TrialFeeder(store, KIND, jobs, since=since, on_elsewhere=pbar.update)
+        def on_elsewhere(n: int) -> None:  # stored by another run executing at the same time
+            nonlocal n_done
+            n_done += n
+            step.update(n * mean, status())
+
+        feeder = TrialFeeder(store, KIND, jobs, since=since, on_elsewhere=on_elsewhere)
         try:
             executor.run(run_bench_job, feeder, on_result)
         finally:

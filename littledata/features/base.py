@@ -118,6 +118,10 @@ def empty_rows(texts: Sequence[str]) -> np.ndarray:
     return np.array([i for i, t in enumerate(texts) if not t.strip()], dtype=np.int64)
 
 
+CHARS_PER_TEXT = 8
+"""Characters a text's progress weight adds to its length (its special tokens, ~2 tokens)."""
+
+
 class BaseFeaturizer(ABC):
     """Shared behaviour: input checks, empty-text warning, output allocation and a progress bar.
 
@@ -211,12 +215,23 @@ class BaseFeaturizer(ABC):
         if not texts:
             return out
         written = 0
-        with progress.bar(total=len(texts), desc=f"featurize {self.name}", unit="text") as pbar:
+        # The bar counts characters (a proxy for tokens, which is what encoding costs), so its
+        # ETA holds when an encoder starts with the longest texts; it says texts done beside.
+        weights = np.fromiter((len(t) + CHARS_PER_TEXT for t in texts), np.int64, len(texts))
+        ends = np.cumsum(weights)
+        with progress.bar(
+            total=int(ends[-1]), desc=f"featurize {self.name}", unit="char", unit_scale=True
+        ) as pbar:
 
-            def advance(k: int) -> None:
+            def advance(k: int, rows: Any = None) -> None:
                 nonlocal written
-                written += int(k)
-                pbar.update(k)
+                start, written = written, written + int(k)
+                if rows is not None:  # these rows, out of input order (longest first)
+                    done = int(weights[np.asarray(rows, dtype=np.int64)].sum())
+                else:  # the next k rows in input order
+                    done = int(ends[written - 1] - (ends[start - 1] if start else 0)) if k else 0
+                pbar.set_postfix_str(f"{written}/{len(texts)} texts", refresh=False)
+                pbar.update(done)
 
             self._transform_into(texts, out, batch_size or self.default_batch_size, advance)
         if written != len(texts):
@@ -228,9 +243,11 @@ class BaseFeaturizer(ABC):
 
     @abstractmethod
     def _transform_into(
-        self, texts: list[str], out: np.ndarray, batch_size: int, advance: Callable[[int], Any]
+        self, texts: list[str], out: np.ndarray, batch_size: int, advance: Callable[..., Any]
     ) -> None:
-        """Write the features of ``texts`` into ``out``; call ``advance(k)`` after k texts.
+        """Write the features of ``texts`` into ``out``; call ``advance(k)`` after the next k
+        texts in input order, or ``advance(k, rows)`` after the k texts at indices ``rows``
+        (an encoder that goes longest first), so the progress bar weighs them right.
 
         The calls must add up to ``len(texts)``: :meth:`transform` counts them and refuses an
         output whose rows were not all written.

@@ -384,7 +384,7 @@ class EncoderFeaturizer(BaseFeaturizer):
             start += n
 
     def _transform_into(
-        self, texts: list[str], out: np.ndarray, batch_size: int, advance: Callable[[int], Any]
+        self, texts: list[str], out: np.ndarray, batch_size: int, advance: Callable[..., Any]
     ) -> None:
         self._load()
         pad = self.tokenizer.pad_token_id or 0
@@ -415,12 +415,12 @@ class EncoderFeaturizer(BaseFeaturizer):
                     wgt = float(lengths[idx[r]]) if self.config.pooling == "mean" else 1.0
                     target[rows[r]] += wgt * pooled[r]
                     weight[rows[r]] += wgt
-                advance(int(np.count_nonzero(single)))
+                advance(int(np.count_nonzero(single)), c0 + rows[single])
             if multi.any():
                 rows = np.flatnonzero(multi)
                 shape = (-1,) + (1,) * (target.ndim - 1)
                 target[rows] = target[rows] / weight[rows].reshape(shape)
-                advance(len(rows))
+                advance(len(rows), c0 + rows)
             if self.normalize:
                 norms = np.linalg.norm(target, axis=-1, keepdims=True)
                 target /= np.maximum(norms, 1e-12)

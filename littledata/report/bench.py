@@ -7,20 +7,19 @@
   spec's primary metric, with the rank by accuracy beside it) and the recommended method (never
   one whose predictions collapsed onto one class in some trial; collapsed cells are marked ⚠ in
   tables and curves), one learning curve figure per dataset (mean ± std over seeds, the tf-idf
-  baseline on every plot), an active-learning section when the store holds active-learning runs,
+  baseline on every plot), an active-learning section for the runs asked for (``active``),
   skipped and failed trials, and at the bottom the exact spec, caps and library versions;
 - ``curves_<dataset>.png`` / ``.svg`` per dataset and ``ranks.png`` / ``.svg``.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
 import json
 import logging
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ from littledata.experiments.results import (
     collapse_counts,
     datasets_info,
     describe_data,
+    higher_is_better,
     latest_content,
     mean_ranks,
     method_collapses,
@@ -47,11 +47,13 @@ from littledata.experiments.spec import (
 from littledata.experiments.store import ResultsStore
 from littledata.report.figures import (
     METRIC_NAMES,
+    figure_html,
     learning_curve_figure,
     rank_figure,
     save_figure,
     style_for,
 )
+from littledata.report.recommend import by_size_html
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,6 +122,7 @@ def write_report(
     all_trials: bool = False,
     metrics: Sequence[str] | None = None,
     primary_metric: str | None = None,
+    active: Mapping[str, Sequence[Any]] | None = None,
 ) -> Path:
     """Write the benchmark report and return the path of its HTML page.
 
@@ -134,6 +137,10 @@ def write_report(
     primary_metric: the metric that ranks (default: the run's spec ``primary_metric``, else
         :data:`~littledata.experiments.spec.DEFAULT_PRIMARY_METRIC`); accuracy is always shown
         beside it.
+    active: the active-learning runs to show, as filters on their configuration (``{}``: every
+        run in the store; ``{"dataset": ["trec"]}``: those on trec). ``None`` (the default):
+        no active-learning section, so a benchmark's report never mixes in unrelated
+        simulations.
 
     Raises
     ------
@@ -157,8 +164,8 @@ def write_report(
     metrics = list(metrics or (spec.metrics if spec else DEFAULT_METRICS))
     primary = primary_metric or (spec.primary_metric if spec else DEFAULT_PRIMARY_METRIC)
     metrics = list(dict.fromkeys([primary, "accuracy", *metrics]))
-    active = _active_frame(store)
-    if frame.empty and (active is None or active.empty):
+    active_runs = _active_frame(store, active) if active is not None else None
+    if frame.empty and (active_runs is None or active_runs.empty):
         raise LittleDataError(
             f"The results store {store.url} holds no benchmark results to report. Run "
             "`littledata bench` (or `littledata bench --quick`) first, or pass --db for another "
@@ -170,8 +177,8 @@ def write_report(
     figures: list[Path] = []
     if not frame.empty:
         parts += _bench_sections(frame, metrics, run, out, toc, figures, about)
-    if active is not None and not active.empty:
-        parts.append(_active_section(active, out))
+    if active_runs is not None:
+        parts.append(_active_section(active_runs, out))
         toc.append(("active", "Active learning"))
     parts.append(_problems_section(store, run, keys))
     toc.append(("problems", "Skipped and failed"))
@@ -205,9 +212,9 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _active_frame(store: ResultsStore) -> pd.DataFrame | None:
+def _active_frame(store: ResultsStore, filters: Mapping[str, Sequence[Any]]) -> pd.DataFrame | None:
     try:
-        return store.frame("active")
+        return store.frame("active", **{k: list(v) for k, v in filters.items()})
     except Exception as exc:  # the active-learning rows are optional; never lose the report
         log.warning("could not read active-learning results: %s", exc)
         return None
@@ -225,15 +232,6 @@ def _active_section(active: pd.DataFrame, out: Path) -> str:
             log.warning("the active-learning section failed: %s", exc)
             body = f"<p>The active-learning section could not be drawn: {html.escape(str(exc))}</p>"
     return f"<section id='active'><h2>Active learning</h2>{body}</section>"
-
-
-def _img(png: bytes, svg_name: str, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return (
-        f"<figure><img src='data:image/png;base64,{data}' alt='{html.escape(alt)}'>"
-        f"<figcaption><a href='{html.escape(svg_name)}'>SVG</a> · "
-        f"<a href='{html.escape(svg_name[:-4])}.png'>PNG</a></figcaption></figure>"
-    )
 
 
 def _fmt(value: float, digits: int = 3) -> str:
@@ -281,7 +279,8 @@ def _bench_sections(
         n_ds = ranks.groupby("size")["n_datasets"].max()
         rank_html.append(_recommendation_html(table, collapses, primary, mode))
         rank_html.append(_rank_table_html(table, n_ds, mode, collapses, by_accuracy))
-        rank_html.append(_img(png, svg_path.name, f"mean rank by {primary}"))
+        rank_html.append(figure_html(png, [svg_path, png_path], f"mean rank by {primary}"))
+        rank_html.append(by_size_html(frame, agg, collapses, primary, mode, out, figures))
     name = html.escape(METRIC_NAMES.get(primary, primary))
     sections.append(
         "<section id='ranking'><h2>Overall ranking</h2>"
@@ -319,7 +318,7 @@ def _bench_sections(
         items.append(
             f"<article id='{anchor}'><h3>{html.escape(dataset)}</h3>"
             + _data_note(about.get(dataset, {}))
-            + _img(png, svg_path.name, f"learning curves of {dataset}")
+            + figure_html(png, [svg_path, png_path], f"learning curves of {dataset}")
             + "<details><summary>mean ± std table</summary>"
             + _mean_std_html(sub, primary, flags)
             + "</details></article>"
@@ -414,16 +413,6 @@ def _recommendation_html(
             f"predictions collapsed in some trials (by size: {html.escape(where)}), so it is not "
             "recommended over all sizes; see the recommendation by size.</p>"
         )
-    by_size = []
-    for size in [c for c in table.columns if c != "overall"]:
-        choice = recommended(table, collapses, size=size)
-        by_size.append(f"<tr><td>{size}</td><td>{html.escape(choice) if choice else '–'}</td></tr>")
-    unit_name = "rows per class" if mode == "per_class" else "training rows"
-    parts.append(
-        f"<table class='recommend'><caption>Recommended by size: the best mean rank among the "
-        f"methods whose predictions never collapsed at that size</caption><tr><th>{unit_name}"
-        f"</th><th>featurizer + head</th></tr>{''.join(by_size)}</table>"
-    )
     return "".join(parts)
 
 
@@ -513,6 +502,17 @@ def _mean_std_html(sub: pd.DataFrame, metric: str, flags: pd.DataFrame | None = 
                     int(r.n_collapsed), int(r.n_trials)
                 )  # fmt: skip
     sizes = sorted(rows["size"].unique())
+    # the winner of each size, in bold: the best mean among cells without a collapsed trial
+    better = max if higher_is_better(metric) else min
+    best = {}
+    for s in sizes:
+        ok = [
+            float(r.mean)
+            for r in rows[rows["size"] == s].itertuples(index=False)
+            if (r.featurizer, r.head, r.resampling, s) not in hits and r.mean == r.mean
+        ]
+        if ok:
+            best[s] = better(ok)
     title = html.escape(METRIC_NAMES.get(metric, metric))
     if accuracy is not None:
         title += " <small>(accuracy)</small>"
@@ -539,7 +539,8 @@ def _mean_std_html(sub: pd.DataFrame, metric: str, flags: pd.DataFrame | None = 
                 if (feat, head, res, s) in hits:
                     k, n = hits[(feat, head, res, s)]
                     text += f" <span class='collapsed'>{COLLAPSE_MARK} {k}/{n} collapsed</span>"
-                cells.append(f"<td>{text}</td>")
+                won = best.get(s) == float(r["mean"]) and (feat, head, res, s) not in hits
+                cells.append(f"<td class='best'>{text}</td>" if won else f"<td>{text}</td>")
             else:
                 cells.append("<td>–</td>")
         out.append(f"<tr><th class='row'>{html.escape(method_label(feat, head, res))}</th>")

@@ -221,3 +221,18 @@ def save_figure(fig: Figure, out_dir: Path, stem: str, dpi: int = 110) -> tuple[
     atomic_write_bytes(png_path, png.getvalue())
     atomic_write_bytes(svg_path, svg.getvalue())
     return png_path, svg_path, png.getvalue()
+
+
+def figure_html(png: bytes, files: Sequence[Path | str], alt: str) -> str:
+    """A figure embedded in the page (a ``data:`` PNG), so the HTML file alone is complete; the
+    caption names the files written beside the report, without linking to them (a link to a
+    sibling file breaks when the page is shared alone)."""
+    import base64
+    import html
+
+    data = base64.b64encode(png).decode("ascii")
+    names = " and ".join(f"<code>{html.escape(Path(f).name)}</code>" for f in files)
+    return (
+        f"<figure><img src='data:image/png;base64,{data}' alt='{html.escape(alt)}'>"
+        f"<figcaption>Also written beside this report as {names}.</figcaption></figure>"
+    )

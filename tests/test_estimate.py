@@ -1,0 +1,144 @@
+"""The plan before a run: its counts equal what the runner then does; the cost model learns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from littledata.datasets.base import Dataset, Split
+from littledata.experiments.estimate import (
+    LONG_SECONDS,
+    CostModel,
+    WorkPlan,
+    estimate_tokens,
+    format_seconds,
+)
+from littledata.experiments.runner import run_benchmark
+from littledata.experiments.spec import load_spec
+from littledata.experiments.store import ResultsStore
+
+
+def _dataset(name: str, n_train: int = 80, n_test: int = 40) -> Dataset:
+    rng = np.random.default_rng(len(name))
+
+    def split(n: int) -> Split:
+        y = np.arange(n) % 4
+        animals = ["cat", "dog", "bird", "fish"]
+        # unique texts (the feature cache reuses the rows of texts it has seen)
+        texts = [
+            f"{name} {n} {i} the {animals[c]} w{int(rng.integers(0, 99))}" for i, c in enumerate(y)
+        ]
+        return Split(texts, y.astype(np.int64))
+
+    splits = {"train": split(n_train), "test": split(n_test)}
+    return Dataset(name, "single-label", ["a", "b", "c", "d"], splits)  # type: ignore[arg-type]
+
+
+REGISTRY = {
+    "one": SimpleNamespace(task="single-label"),
+    "two": SimpleNamespace(task="single-label"),
+}
+SIZES = {"one": (80, 40), "two": (60, 30)}
+
+
+def _run(store: ResultsStore, seeds: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, dict]:
+    from littledata.features.base import BaseFeaturizer
+
+    encoded: dict[str, int] = {}
+    transform = BaseFeaturizer.transform
+
+    def counting(self: Any, texts: Any, **kwargs: Any) -> Any:
+        encoded[self.name] = encoded.get(self.name, 0) + len(texts)
+        return transform(self, texts, **kwargs)
+
+    monkeypatch.setattr(BaseFeaturizer, "transform", counting)
+    spec = load_spec(
+        overrides={
+            "datasets": ["one", "two"],
+            "featurizers": ["glove50", "tfidf"],
+            "heads": ["centroid", "knn"],
+            "sizes": [8, 16],
+            "seeds": seeds,
+            "baseline": False,
+            "n_jobs": 1,
+            "metrics": ["accuracy"],
+        }
+    )
+    plans: list[WorkPlan] = []
+    summary = run_benchmark(
+        spec,
+        store=store,
+        loader=lambda n: _dataset(n, *SIZES[n]),
+        registry=REGISTRY,
+        on_plan=plans.append,
+    )
+    (plan,) = plans
+    return plan, summary, encoded
+
+
+def test_the_plan_counts_equal_the_runners(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ResultsStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    plan, summary, encoded = _run(store, 2, monkeypatch)
+    assert plan.trials == summary.planned == 2 * 2 * 2 * 2 * 2  # datasets×feat×heads×sizes×seeds
+    assert plan.already_stored == summary.already_stored == 0
+    assert plan.to_run == summary.run == summary.planned and summary.failed == 0
+    assert plan.datasets == 2
+    all_texts = sum(a + b for a, b in SIZES.values())
+    assert plan.texts_to_encode()["glove50"] == encoded["glove50"] == all_texts
+    assert plan.texts_cached() == {"glove50": 0, "tfidf": 0}
+    assert summary.plan == plan.to_dict() and summary.plan["to_run"] == summary.run
+    assert 0 < plan.seconds < LONG_SECONDS
+    # this machine's glove50 speed is now known, for the next plan
+    assert CostModel.load().rates["glove50"] > 0
+
+    # a third seed: the old trials are stored, the features cached
+    plan, summary, encoded = _run(store, 3, monkeypatch)
+    assert plan.trials == summary.planned == 48
+    assert plan.already_stored == summary.already_stored == 32
+    assert plan.to_run == summary.run == 16
+    assert plan.texts_to_encode()["glove50"] == 0 and "glove50" not in encoded
+    assert plan.texts_cached()["glove50"] == all_texts
+    assert next(s for s in plan.sets if s.featurizer == "glove50").seconds == 0.0
+
+
+def test_the_plan_lines_point_to_shorter_runs_when_long() -> None:
+    plan = WorkPlan(trials=10, datasets=1, workers=2, trial_estimates={"k": 4.0})
+    assert not any("--quick" in line for line in plan.lines())
+    assert "estimated time: 2 s" in plan.lines()[-1]
+    plan.trial_estimates["k"] = 3 * LONG_SECONDS
+    text = "\n".join(plan.lines())
+    assert "--quick" in text and "--dry-run" in text and "15 min" in text
+
+
+def test_the_cost_model_learns_rates_and_trial_costs(tmp_path: Path) -> None:
+    model = CostModel.load(tmp_path / "cost.json")
+    default = model.seconds_per_token("minilm", "transformer")
+    model.observe("minilm", 10_000, 2.0)
+    assert model.seconds_per_token("minilm", "transformer") == pytest.approx(2e-4)
+    model.observe("minilm", 10_000, 4.0)  # averaged with the last one
+    assert model.seconds_per_token("minilm", "transformer") == pytest.approx(3e-4)
+    model.save()
+    again = CostModel.load(tmp_path / "cost.json")
+    assert (
+        again.rates == model.rates and again.seconds_per_token("glove50", "transformer") == default
+    )
+
+    rows = []
+    for i, n in enumerate([20, 50, 100, 200, 500, 1000]):
+        for metric, value in (("trial_seconds", 0.5 + 0.01 * n), ("n_train", n)):
+            row = {"key": f"k{i}", "head": "logreg", "n_classes": 2}
+            rows.append({**row, "metric": metric, "value": value})
+    model.fit_trials(pd.DataFrame(rows))
+    assert model.trial_seconds("logreg", 300, 2) == pytest.approx(3.5, rel=1e-3)
+    assert model.trial_seconds("knn", 300, 2) > 0  # a default: not fitted on two rows
+
+
+def test_tokens_and_durations_in_words() -> None:
+    assert estimate_tokens(["abcd" * 10, ""]) == 10 + 4
+    assert format_seconds(42) == "42 s" and format_seconds(600) == "10 min"
+    assert format_seconds(3 * 3600 + 300) == "3 h 05 min"

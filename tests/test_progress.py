@@ -1,0 +1,123 @@
+"""One progress display: plain lines without a terminal, an ETA weighted by estimated work and
+refined by measured time, sub-bars reporting on the current step, featurize bars by characters."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+
+from littledata import progress
+from littledata.features.base import CHARS_PER_TEXT, BaseFeaturizer
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
+    fake = _Clock()
+    monkeypatch.setattr(progress.time, "monotonic", fake)
+    return fake
+
+
+def test_plain_lines_have_no_control_characters(clock: _Clock) -> None:
+    out = io.StringIO()
+    with progress.show_progress(plain=True):
+        display = progress.RunDisplay(20.0, desc="bench quick", stream=out, interval=0)
+        display.plan("features", 10.0)
+        display.plan("trials", 10.0)
+        with display:
+            with display.step("features sst2 × minilm", 10.0, kind="features") as step:
+                with progress.bar(total=4, desc="featurize minilm", unit="text") as b:
+                    for _ in range(4):
+                        clock.now += 2.5
+                        b.update(1)
+                assert "featurize minilm 4/4 text" in step.status
+            display.note("features: 1 set in 0:10")
+            with display.step("trials", 10.0, kind="trials") as step:
+                for i in range(10):
+                    clock.now += 1.0
+                    step.update(1.0, f"{i + 1}/10 trials")
+    text = out.getvalue()
+    assert text and all(c.isprintable() for line in text.splitlines() for c in line)
+    assert "\r" not in text and "\x1b" not in text
+    assert "features: 1 set in 0:10" in text.splitlines()
+    assert "| features sst2 × minilm: featurize minilm 2/4 text" in text
+    assert text.splitlines()[-1].startswith("[100%] bench quick: elapsed 0:20, ETA 0:00")
+
+
+def test_the_eta_is_refined_per_kind_by_measured_time(clock: _Clock) -> None:
+    display = progress.RunDisplay(20.0)
+    display.plan("features", 10.0)
+    display.plan("trials", 10.0)
+    assert display.eta() is None  # nothing done, nothing measured
+    with display.step("features", 10.0, kind="features") as step:
+        clock.now += 10.0  # twice the estimate
+        step.update(5.0)
+        assert display.eta() == pytest.approx(5 * 2 + 10 * 2)  # trials not started: run's ratio
+        clock.now += 10.0
+    with display.step("trials", 10.0, kind="trials") as step:
+        clock.now += 5.0  # as estimated
+        step.update(5.0)
+        assert display.eta() == pytest.approx(5.0)
+    assert display.fraction() == 1.0 and display.history[-1][1] == 1.0
+
+
+class _LongestFirst(BaseFeaturizer):
+    """Encodes the longest text first (like a transformer encoder) and says which rows."""
+
+    name = "longest-first"
+
+    def _fingerprint_parts(self) -> dict[str, Any]:
+        return {"toy": 1}
+
+    @property
+    def dim(self) -> int:
+        return 2
+
+    def _transform_into(self, texts: list[str], out: np.ndarray, batch_size: int, advance: Any):
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for i in order:
+            out[i] = len(texts[i])
+            advance(1, [i])
+            self.seen.append(display_fraction())
+
+
+def display_fraction() -> float:
+    display = progress._DISPLAY.get()
+    assert display is not None
+    return display.fraction()
+
+
+def test_a_featurize_bar_weighs_texts_by_length_not_count(clock: _Clock) -> None:
+    texts = ["x" * 992, "a", "b", "c"]  # the long one first: one text of four, ~97% of the work
+    fz = _LongestFirst()
+    fz.seen = []  # type: ignore[attr-defined]
+    with (
+        progress.show_progress(plain=True),
+        progress.RunDisplay(1.0, stream=io.StringIO(), interval=1e9) as display,
+        display.step("features", 1.0, kind="features"),
+    ):
+        fz.transform(texts)
+    total = sum(len(t) + CHARS_PER_TEXT for t in texts)
+    assert fz.seen[0] == pytest.approx((992 + CHARS_PER_TEXT) / total)  # type: ignore[attr-defined]
+    assert fz.seen[-1] == pytest.approx(1.0)  # type: ignore[attr-defined]
+
+
+def test_plain_bar_lines(capsys: pytest.CaptureFixture[str], clock: _Clock) -> None:
+    with progress.show_progress(plain=True):
+        for _ in progress.track(range(3), desc="files", unit="file"):
+            clock.now += 1
+    err = capsys.readouterr().err
+    assert err == "files: 3/3 file (100%), elapsed 0:03\n"
+    with progress.show_progress(False):
+        list(progress.track(range(3), desc="files"))
+    assert capsys.readouterr().err == ""

@@ -1,0 +1,149 @@
+"""The report's decision: recommendation by size from mean ranks, paired margins with their
+intervals, the Friedman/Nemenyi critical difference (Demšar 2006), and a page complete alone."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from littledata.experiments.results import aggregate, collapse_counts, method_collapses
+from littledata.experiments.significance import critical_difference, paired_margin
+from littledata.experiments.store import Measurement, ResultsStore, trial_key
+from littledata.report.recommend import choices_by_size
+
+METHODS = [("minilm", "logreg"), ("minilm", "knn"), ("glove50", "centroid"), ("tfidf", "logreg")]
+# made-up skill per method and size: minilm+logreg wins small, tfidf+logreg wins at 200
+SKILL = {
+    20: {
+        "minilm + logreg": 0.70,
+        "minilm + knn": 0.66,
+        "glove50 + centroid": 0.55,
+        "tfidf + logreg": 0.50,
+    },
+    200: {
+        "minilm + logreg": 0.80,
+        "minilm + knn": 0.74,
+        "glove50 + centroid": 0.62,
+        "tfidf + logreg": 0.83,
+    },
+}
+
+
+def _frame(n_datasets: int = 5, seeds: int = 3, noise: float = 0.01) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for d in range(n_datasets):
+        for size, skill in SKILL.items():
+            for (f, h), label in zip(METHODS, skill, strict=True):
+                for seed in range(seeds):
+                    value = skill[label] + 0.02 * d + rng.normal(0, noise)
+                    rows.append({"key": f"{d}{f}{h}{size}{seed}", "dataset": f"d{d}",
+                                 "featurizer": f, "head": h, "resampling": "none",
+                                 "size_mode": "total", "size": size, "seed": seed,
+                                 "metric": "macro_f1", "value": value})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_recommendation_matches_the_mean_ranks() -> None:
+    frame = _frame()
+    agg = aggregate(frame)
+    # mean ranks by hand: rank the four methods within each dataset and size, then average
+    by_hand = {}
+    for size, part in agg.groupby("size"):
+        part = part.assign(rank=part.groupby("dataset")["mean"].rank(ascending=False))
+        means = part.assign(method=part["featurizer"] + " + " + part["head"]).groupby("method")
+        order = means["rank"].mean().sort_values()
+        by_hand[int(size)] = (order.index[0], order.index[1])
+    collapses = method_collapses(collapse_counts(frame))
+    assert choices_by_size(agg, collapses, "macro_f1", "total") == by_hand
+    assert by_hand == {
+        20: ("minilm + logreg", "minilm + knn"),
+        200: ("tfidf + logreg", "minilm + logreg"),
+    }
+
+
+def test_a_method_that_collapsed_is_not_recommended_at_that_size() -> None:
+    frame = _frame()
+    frame["collapsed"] = (frame["featurizer"] == "tfidf") & (frame["size"] == 200)
+    agg = aggregate(frame)
+    collapses = method_collapses(collapse_counts(frame))
+    choices = choices_by_size(agg, collapses, "macro_f1", "total")
+    assert choices[200] == ("minilm + logreg", "minilm + knn")
+    assert choices[20] == ("minilm + logreg", "minilm + knn")
+
+
+def test_paired_margin_by_hand() -> None:
+    frame = _frame(n_datasets=4, seeds=2, noise=0.02)
+    margin = paired_margin(frame, "macro_f1", 20, "minilm + logreg", "minilm + knn")
+    assert margin is not None
+    a = frame[(frame["featurizer"] == "minilm") & (frame["size"] == 20)]
+    wide = a.pivot_table(index=["dataset", "seed"], columns="head", values="value")
+    diff = (wide["logreg"] - wide["knn"]).to_numpy()
+    half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / math.sqrt(len(diff))
+    assert margin.mean == pytest.approx(diff.mean())
+    assert (margin.low, margin.high) == pytest.approx((diff.mean() - half, diff.mean() + half))
+    assert margin.n_pairs == 8 and margin.n_datasets == 4
+    assert margin.low > 0  # 0.04 apart with noise 0.02: a real difference
+    # for a loss, lower is better: the sign turns so that positive still means "best is better"
+    loss = frame.assign(metric="log_loss", value=1 - frame["value"])
+    flipped = paired_margin(loss, "log_loss", 20, "minilm + logreg", "minilm + knn")
+    assert flipped is not None and flipped.mean == pytest.approx(margin.mean)
+    assert paired_margin(frame, "macro_f1", 20, "minilm + logreg", "nobody") is None
+
+
+def test_critical_difference_follows_demsar() -> None:
+    # Demšar (2006), section 3.2.2: k = 4 methods on N = 14 datasets give CD = 1.25 at 0.05
+    rng = np.random.default_rng(1)
+    rows = []
+    for d in range(14):
+        for m, skill in enumerate([0.9, 0.8, 0.7, 0.6]):
+            rows.append({"dataset": f"d{d}", "featurizer": "f", "head": f"m{m}",
+                         "resampling": "none", "size_mode": "total", "size": 20,
+                         "metric": "accuracy", "mean": skill + rng.normal(0, 0.08)})  # fmt: skip
+    agg = pd.DataFrame(rows)
+    cd = critical_difference(agg, "accuracy", 20)
+    assert cd is not None and cd.n_datasets == 14
+    assert cd.cd == pytest.approx(2.569 * math.sqrt(4 * 5 / (6 * 14)), abs=2e-3)
+    assert cd.cd == pytest.approx(1.25, abs=0.01)
+    values = agg.pivot_table(index="dataset", columns="head", values="mean").to_numpy()
+    assert cd.p_value == pytest.approx(stats.friedmanchisquare(*values.T).pvalue)
+    ranks = stats.rankdata(-values, axis=1).mean(axis=0)
+    assert list(cd.ranks.values()) == pytest.approx(sorted(ranks))
+    best, *_, worst = cd.ranks
+    assert cd.differ(best, worst)
+    # two methods are not enough to test
+    assert critical_difference(agg[agg["head"].isin(["m0", "m1"])], "accuracy", 20) is None
+
+
+@pytest.mark.integration
+def test_the_report_recommends_by_size_and_stands_alone(tmp_path: Path) -> None:
+    from littledata.report import write_report
+
+    store = ResultsStore("sqlite://")
+    for row in _frame(n_datasets=3, seeds=2).to_dict("records"):
+        config = {k: row[k] for k in ("dataset", "featurizer", "head", "resampling", "size_mode",
+                                      "size", "seed")}  # fmt: skip
+        config["n_classes"] = 2
+        store.add_trial(
+            kind="bench",
+            key=trial_key(config),
+            config=config,
+            measurements=[Measurement("macro_f1", row["value"]), Measurement("accuracy", 0.5)],
+        )
+    path = write_report(store, tmp_path / "rep")
+    page = path.read_text(encoding="utf-8")
+    assert "<b>20 training rows</b>: use <b>minilm + logreg</b>" in page
+    assert "<b>200 training rows</b>: use <b>tfidf + logreg</b>" in page
+    assert re.search(r"beats the runner-up minilm \+ knn by \+0\.0[34]\d macro-F1", page)
+    assert "95% confidence interval" in page and "Friedman χ²" in page
+    assert (tmp_path / "rep" / "cd_20.svg").exists() and (tmp_path / "rep" / "cd_200.png").exists()
+    # every figure is in the page; nothing links to a file beside it
+    links = re.findall(r"(?:src|href)=['\"]([^'\"]*)['\"]", page)
+    assert links and all(link.startswith(("#", "data:")) for link in links)
+    assert "class='best'" in page  # the winner of each size in the per-dataset tables
