@@ -1,4 +1,4 @@
-"""How honest is `littledata bench`'s time estimate? The plan's estimate and the live ETA vs the run.
+"""How honest is `littledata bench`'s time estimate? The plan and the live ETA vs the run.
 
 Runs a benchmark spec (default: the quick spec) in a data home of its own and reports:
 
