@@ -223,8 +223,9 @@ class RunDisplay:
 
     Steps (:meth:`step`) carry their estimated ``work`` and a ``kind`` (``features``,
     ``trials``); the ETA multiplies each kind's remaining estimate by that kind's measured time
-    per estimated second so far (the whole run's when a kind has not started), so a cost model
-    that is off for this machine is corrected as the run goes.
+    per estimated second so far, so a cost model that is off for this machine is corrected as
+    the run goes. A kind not started yet keeps its own estimate: the kinds' errors are not alike
+    (an encoder's speed says nothing about a head's), so one kind's error is not carried over.
     """
 
     def __init__(
@@ -337,7 +338,8 @@ class RunDisplay:
     # -- what is shown ---------------------------------------------------------------------------
     def eta(self) -> float | None:
         """Seconds left: per kind, remaining estimate × measured seconds per estimated second
-        (the run's ratio for a kind not started yet; ``None`` before any work is done)."""
+        (1 for a kind not started yet; the run's ratio for work of no declared kind; ``None``
+        before any work is done)."""
         elapsed = time.monotonic() - self.t0
         if self.done <= 0:
             return None
@@ -350,7 +352,7 @@ class RunDisplay:
             done = self._kind_done.get(kind, 0.0)
             planned += total
             spent = self._kind_time.get(kind, 0.0)
-            ratio = spent / done if done > 0.02 * total and spent > 0 else overall
+            ratio = spent / done if done > 0.02 * total and spent > 0 else 1.0
             left += max(0.0, total - done) * ratio
         left += max(0.0, self.total - max(planned, self.done)) * overall
         return left

@@ -195,3 +195,14 @@ def test_a_subset_of_metrics_equals_the_full_computation_and_sklearn() -> None:
         compute_metrics(y, proba, np.arange(k), metrics=("acuracy",))
     with pytest.raises(LittleDataError, match="measured by the runner"):
         compute_metrics(y, proba, np.arange(k), metrics=("fit_seconds",))
+
+
+def test_compute_metrics_gives_plain_floats_printed_rounded() -> None:
+    from littledata.experiments.metrics import compute_metrics
+
+    m = compute_metrics(["a", "b", "b"], [[0.8, 0.2], [0.4, 0.6], [0.7, 0.3]], ["a", "b"])
+    assert all(type(v) is float for v in m.values())  # not numpy floats
+    assert m["accuracy"] == 2 / 3  # full precision kept
+    text = repr(m)
+    assert "'accuracy': 0.6667" in text and "np." not in text and "666666" not in text
+    assert dict(m) == m and str(m) == text

@@ -62,7 +62,7 @@ def test_the_eta_is_refined_per_kind_by_measured_time(clock: _Clock) -> None:
     with display.step("features", 10.0, kind="features") as step:
         clock.now += 10.0  # twice the estimate
         step.update(5.0)
-        assert display.eta() == pytest.approx(5 * 2 + 10 * 2)  # trials not started: run's ratio
+        assert display.eta() == pytest.approx(5 * 2 + 10 * 1)  # trials not started: as planned
         clock.now += 10.0
     with display.step("trials", 10.0, kind="trials") as step:
         clock.now += 5.0  # as estimated

@@ -147,3 +147,45 @@ def test_the_report_recommends_by_size_and_stands_alone(tmp_path: Path) -> None:
     links = re.findall(r"(?:src|href)=['\"]([^'\"]*)['\"]", page)
     assert links and all(link.startswith(("#", "data:")) for link in links)
     assert "class='best'" in page  # the winner of each size in the per-dataset tables
+
+
+@pytest.mark.integration
+def test_the_report_recomputes_the_recommended_methods_mistakes(tmp_path: Path) -> None:
+    """A user's file through a tiny benchmark: the report recomputes one trial of the
+    recommended method per dataset (the same score as stored) and shows where it errs."""
+    from test_own_data import made_up_rows, write_csv
+
+    from littledata.datasets.source import DataSource
+    from littledata.experiments.runner import run_benchmark
+    from littledata.experiments.spec import load_spec
+    from littledata.report import write_report
+
+    rows = made_up_rows(120)
+    rows = [
+        (i, f"{t} {'the is' if n % 7 == 0 else ''}".strip(), lab)
+        for n, (i, t, lab) in enumerate(rows)
+    ]
+    path = write_csv(tmp_path / "topics.csv", rows)
+    spec = load_spec(
+        overrides={
+            "datasets": [DataSource.parse(str(path))],
+            "featurizers": ["tfidf"],
+            "heads": ["centroid", "knn"],
+            "sizes": [12, 24],
+            "seeds": 2,
+            "baseline": False,
+            "n_jobs": 1,
+        }
+    )
+    store = ResultsStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    summary = run_benchmark(spec, store=store)
+    assert summary.failed == 0
+    page = write_report(store, tmp_path / "rep").read_text(encoding="utf-8")
+    assert "goes wrong</summary>" in page and "Not recomputed" not in page
+    assert re.search(
+        r"with 24 training rows, seed 0, recomputed: macro-F1 [01]\.\d{3}, "
+        r"the same as the stored trial",
+        page,
+    )
+    assert "<caption>Per class</caption>" in page and "Confusion matrix" in page
+    assert "Misclassified test texts" in page or "No test text was misclassified" in page

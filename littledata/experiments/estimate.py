@@ -47,22 +47,25 @@ __all__ = [
 ]
 
 DEFAULT_SECONDS_PER_TOKEN: dict[str, float] = {
-    "transformer": 1.0 / 2500,
-    "static": 1.0 / 400_000,
-    "sparse": 1.0 / 1_000_000,
+    "transformer": 1.0 / 600,
+    "static": 1.0 / 100_000,
+    "sparse": 1.0 / 150_000,
 }
 """Seconds per token of a featurizer this machine has not measured yet, by kind (a transformer
-encoder: MiniLM-L6 on one CPU core is of this order; static word vectors; tf-idf term counts)."""
+encoder, static word vectors, tf-idf term counts): what ``bench --quick`` measured for minilm,
+glove50 and tfidf on the development machine (2 CPU cores shared with other jobs; BENCHMARKS.md),
+model loading included. A faster machine replaces them with its own after its first run."""
 
 DEFAULT_TRIAL_SECONDS: dict[str, tuple[float, float, float]] = {
-    "logreg": (0.3, 0.002, 0.02),
-    "knn": (0.05, 0.0001, 0.0),
-    "centroid": (0.03, 0.0001, 0.0),
+    "logreg": (0.05, 0.0006, 0.05),
+    "knn": (0.02, 0.0002, 0.0),
+    "centroid": (0.02, 0.00002, 0.001),
 }
 """``(a, b, c)`` of a head's trial seconds ``a + b × training rows + c × classes`` until this
-store has measured it; a head not listed gets :data:`OTHER_TRIAL_SECONDS`."""
+store has measured it (fitted to the 486 trials of ``bench --quick`` on the development machine);
+a head not listed gets :data:`OTHER_TRIAL_SECONDS`."""
 
-OTHER_TRIAL_SECONDS = (0.5, 0.002, 0.02)
+OTHER_TRIAL_SECONDS = (0.5, 0.002, 0.05)
 MIN_FIT_TRIALS = 5
 """Stored trials of a head needed before its trial cost is fitted to them."""
 

@@ -54,6 +54,7 @@ measures itself (``train_accuracy``, ``fit_seconds``, ``predict_seconds``, ``tri
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -311,7 +312,7 @@ def compute_metrics(
 
     Returns
     -------
-    dict[str, float]
+    Scores (a dict of plain Python floats, printed rounded to four decimals)
         Keys ``accuracy``, ``macro_f1``, ``mcc``, ``roc_auc``, ``log_loss``, ``ece``, ``brier``
         (``METRIC_NAMES``, one per :func:`metric` registration). ``roc_auc`` is NaN when no
         class has both positive and negative rows.
@@ -321,6 +322,8 @@ def compute_metrics(
     >>> m = compute_metrics(["a", "b", "b"], [[0.8, 0.2], [0.4, 0.6], [0.7, 0.3]], ["a", "b"])
     >>> round(m["accuracy"], 3), round(m["roc_auc"], 3)
     (0.667, 1.0)
+    >>> type(m["accuracy"]).__name__, m["accuracy"] == 2 / 3
+    ('float', True)
     """
     if metrics is None:
         wanted = [info for info in METRICS.values() if info.score is not None]
@@ -348,4 +351,20 @@ def compute_metrics(
     m = k + extra
     cm = np.bincount(idx_all * m + pred_idx, minlength=m * m).reshape(m, m).astype(np.float64)
     scored = Scored(y_true, proba, classes, idx, cm)
-    return {info.name: info.score(scored) for info in wanted}  # type: ignore[misc]
+    return Scores((info.name, float(info.score(scored))) for info in wanted)  # type: ignore[misc]
+
+
+class Scores(dict[str, float]):
+    """``{metric: value}`` of plain Python floats at full precision, printed rounded to four
+    decimals (``{'accuracy': 0.8532, ...}``) so a score reads at a glance."""
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: {_display(v)}" for k, v in self.items()) + "}"
+
+
+def _display(value: float) -> str:
+    if not math.isfinite(value):
+        return repr(value)  # nan, inf
+    if value and abs(value) < 1e-3:
+        return f"{value:.3g}"
+    return repr(round(value, 4))

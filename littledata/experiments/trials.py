@@ -8,6 +8,7 @@ references to its features and labels.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from littledata.experiments.execution import Job, JobResult, guarded, limit_threads, resolve
 from littledata.tasks import get_task_type
 
-__all__ = ["run_bench_job", "run_trial"]
+__all__ = ["Fitted", "fit_predict", "run_bench_job", "run_trial"]
 
 
 def _take(x: Any, idx: np.ndarray) -> Any:
@@ -24,6 +25,58 @@ def _take(x: Any, idx: np.ndarray) -> Any:
     if hasattr(x, "tocsr"):  # sparse term counts
         return x[idx]
     return np.ascontiguousarray(x[idx])
+
+
+@dataclass
+class Fitted:
+    """A trial's fitted head and its test predictions (:func:`fit_predict`)."""
+
+    model: Any
+    train_idx: np.ndarray
+    """Rows of the pool the head was trained on."""
+    proba: np.ndarray
+    classes: np.ndarray
+    fit_seconds: float
+    predict_seconds: float
+
+
+def fit_predict(
+    x_pool: Any,
+    y_pool: np.ndarray,
+    x_test: Any,
+    *,
+    head: str,
+    input_kind: str,
+    size: int,
+    size_mode: str = "total",
+    seed: int = 0,
+    resampling: str = "none",
+    task: str = "single-label",
+    head_params: dict[str, Any] | None = None,
+) -> Fitted:
+    """What a trial does before it scores: sample its training rows (seeded), fit the head,
+    predict the test rows' probabilities. The same arguments give the same predictions, so the
+    report can recompute a stored trial's predictions (parameters as in :func:`run_trial`)."""
+    from littledata.models import HeadClassifier
+
+    task_type = get_task_type(task)
+    y_pool = np.asarray(y_pool)
+    idx = task_type.sample(y_pool, size, seed, per_class=size_mode == "per_class")
+    model = HeadClassifier(
+        head,
+        head_params=head_params,
+        input_kind=input_kind,
+        random_state=seed,
+        resampling=resampling,
+    )
+    start = time.perf_counter()
+    model.fit(_take(x_pool, idx), y_pool[idx])
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = model.predict_proba(x_test)
+    predict_seconds = time.perf_counter() - start
+    classes = np.asarray(model.classes_)
+    return Fitted(model, idx, proba, classes, fit_seconds, predict_seconds)
 
 
 def run_trial(
@@ -69,37 +122,26 @@ def run_trial(
     see :mod:`littledata.experiments.collapse`; the store keeps it as the trial's flag).
     """
     from littledata.experiments.collapse import check_collapse
-    from littledata.models import HeadClassifier
 
-    task_type = get_task_type(task)
     start_trial = time.perf_counter()
     y_pool = np.asarray(y_pool)
-    idx = task_type.sample(y_pool, size, seed, per_class=size_mode == "per_class")
-    x_train, y_train = _take(x_pool, idx), y_pool[idx]
-    model = HeadClassifier(
-        head,
+    fitted = fit_predict(
+        x_pool, y_pool, x_test, head=head, input_kind=input_kind, size=size,
+        size_mode=size_mode, seed=seed, resampling=resampling, task=task,
         head_params=head_params,
-        input_kind=input_kind,
-        random_state=seed,
-        resampling=resampling,
-    )
-    start = time.perf_counter()
-    model.fit(x_train, y_train)
-    fit_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    proba = model.predict_proba(x_test)
-    predict_seconds = time.perf_counter() - start
-    classes = np.asarray(model.classes_)
+    )  # fmt: skip
+    model, idx, proba, classes = fitted.model, fitted.train_idx, fitted.proba, fitted.classes
+    x_train, y_train = _take(x_pool, idx), y_pool[idx]
     y_test = np.asarray(y_test)
-    scores = task_type.score(y_test, proba, classes)
+    scores = get_task_type(task).score(y_test, proba, classes)
     out = {k: float(v) for k, v in scores.items()}
     collapse = check_collapse(y_test, classes[np.argmax(proba, axis=1)])
     out["top_pred_share"] = collapse.predicted_share
     out["collapsed"] = float(collapse.collapsed)
     train_pred = model.predict(x_train)
     out["train_accuracy"] = float(np.mean(np.asarray(train_pred) == y_train))
-    out["fit_seconds"] = fit_seconds
-    out["predict_seconds"] = predict_seconds
+    out["fit_seconds"] = fitted.fit_seconds
+    out["predict_seconds"] = fitted.predict_seconds
     out["n_train"] = float(len(idx))
     out["trial_seconds"] = time.perf_counter() - start_trial
     return out

@@ -53,6 +53,7 @@ from littledata.report.figures import (
     save_figure,
     style_for,
 )
+from littledata.report.mistakes import mistakes_maker
 from littledata.report.recommend import by_size_html
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ def write_report(
     metrics: Sequence[str] | None = None,
     primary_metric: str | None = None,
     active: Mapping[str, Sequence[Any]] | None = None,
+    examples: bool = True,
 ) -> Path:
     """Write the benchmark report and return the path of its HTML page.
 
@@ -141,6 +143,9 @@ def write_report(
         run in the store; ``{"dataset": ["trec"]}``: those on trec). ``None`` (the default):
         no active-learning section, so a benchmark's report never mixes in unrelated
         simulations.
+    examples: per dataset, recompute the recommended method's predictions on one trial for
+        per-class scores, a confusion matrix and misclassified texts
+        (:mod:`littledata.report.mistakes`; needs the datasets at hand).
 
     Raises
     ------
@@ -176,7 +181,8 @@ def write_report(
     toc: list[tuple[str, str]] = []
     figures: list[Path] = []
     if not frame.empty:
-        parts += _bench_sections(frame, metrics, run, out, toc, figures, about)
+        mistakes = mistakes_maker(store, spec) if examples else None
+        parts += _bench_sections(frame, metrics, run, out, toc, figures, about, mistakes)
     if active_runs is not None:
         parts.append(_active_section(active_runs, out))
         toc.append(("active", "Active learning"))
@@ -246,6 +252,7 @@ def _bench_sections(
     toc: list[tuple[str, str]],
     figures: list[Path],
     about: dict[str, dict[str, Any]] | None = None,
+    mistakes: Any = None,
 ) -> list[str]:
     about = about or {}
     agg = aggregate(frame)
@@ -260,6 +267,7 @@ def _bench_sections(
 
     # overall ranking
     rank_html = []
+    chosen = None  # the method recommended over all sizes (the first size mode's)
     for mode in sorted(agg["size_mode"].unique()):
         part = agg[agg["size_mode"] == mode]
         ranks = mean_ranks(part, primary)
@@ -277,6 +285,7 @@ def _bench_sections(
         png_path, svg_path, png = save_figure(fig, out, stem)
         figures += [png_path, svg_path]
         n_ds = ranks.groupby("size")["n_datasets"].max()
+        chosen = chosen or recommended(table, collapses)
         rank_html.append(_recommendation_html(table, collapses, primary, mode))
         rank_html.append(_rank_table_html(table, n_ds, mode, collapses, by_accuracy))
         rank_html.append(figure_html(png, [svg_path, png_path], f"mean rank by {primary}"))
@@ -321,7 +330,9 @@ def _bench_sections(
             + figure_html(png, [svg_path, png_path], f"learning curves of {dataset}")
             + "<details><summary>mean ± std table</summary>"
             + _mean_std_html(sub, primary, flags)
-            + "</details></article>"
+            + "</details>"
+            + (mistakes(frame, dataset, chosen, primary) if mistakes and chosen else "")
+            + "</article>"
         )
     links = " · ".join(f"<a href='#ds-{_slug(d)}'>{html.escape(d)}</a>" for d in datasets)
     sections.append(
