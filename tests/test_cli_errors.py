@@ -89,6 +89,14 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
     "test": [lambda d: str(d / "latin1.csv"), lambda d: str(d / "missing.csv")],
     "train": [lambda d: str(d / "latin1.csv"), lambda d: str(d / "missing.csv")],
     "folds": ["1"],
+    "model_dirs": [lambda d: str(d / "no-such-model"), lambda d: str(d), "bad name=x"],
+    "host": ["0.0.0.0"],
+    "port": ["70000"],
+    "token": [" "],
+    "max_texts": ["0"],
+    "max_chars": ["0"],
+    "max_batch": ["0"],
+    "batch_wait_ms": ["-1"],
     "model": [
         lambda d: str(d / "no-such-model"),
         lambda d: str(d / "not-a-database.txt"),
@@ -128,6 +136,7 @@ REQUIRED = {
     "out": "no-such-folder/model",  # train's: every bad value fails before anything is written
     "model": "no-such-model",
     "input": "no-such-file.csv",
+    "model_dirs": "no-such-model",
 }
 
 #: The parameters that name a command's data (a registered dataset or a user's file).
