@@ -189,6 +189,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for key, fz in models.encoders.items():
             batchers[key] = EncoderBatcher(fz, max_batch=max_batch, max_wait=max_wait)
+        for batcher in batchers.values():  # load the weights now, not at the first request
+            batcher.warm_up()
         try:
             yield
         finally:

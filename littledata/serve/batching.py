@@ -87,6 +87,19 @@ class EncoderBatcher:
         self._queue.put((list(texts), future))
         return future
 
+    def warm_up(self) -> None:
+        """Encode one text in the calling thread, so the encoder loads its weights before the
+        first request rather than while it waits.
+
+        Call it from the thread that loaded the model (the server's main thread), not the
+        worker's: with PyTorch's OpenMP runtime we measured encoder calls from the thread that
+        ran the encoder's first call several times slower on a busy machine than calls from
+        any other thread (which is why the worker never runs the first one).
+        """
+        from littledata.features import featurize
+
+        featurize(["warm-up"], self.featurizer, cache=False)
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop the worker after the requests already queued."""
         if not self._closed:
