@@ -89,11 +89,27 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
     "sep": ["toolong"],
     "test": [lambda d: str(d / "latin1.csv"), lambda d: str(d / "missing.csv")],
     "train": [lambda d: str(d / "latin1.csv"), lambda d: str(d / "missing.csv")],
+    "folds": ["1"],
+    "model_dirs": [lambda d: str(d / "no-such-model"), lambda d: str(d), "bad name=x"],
+    "host": ["0.0.0.0"],
+    "port": ["70000"],
+    "token": [" "],
+    "max_texts": ["0"],
+    "max_chars": ["0"],
+    "max_batch": ["0"],
+    "batch_wait_ms": ["-1"],
+    "model": [
+        lambda d: str(d / "no-such-model"),
+        lambda d: str(d / "not-a-database.txt"),
+        lambda d: str(d),
+    ],
 }
 
 #: Parameters not given bad values here, and why.
 NOT_CHECKED: dict[str, str] = {
     "batch_size": "sizes are checked where featurization starts (tests/test_features.py)",
+    "input": "needs a saved model first: tests/test_train_predict.py gives predict bad files",
+    "out_format": "needs a saved model first: tests/test_train_predict.py gives it bad formats",
 }
 
 #: (command..., parameter): the values in BAD_VALUES are not errors there, and why. The command
@@ -113,7 +129,16 @@ NO_INPUT = {
 }
 
 #: A valid value for each required parameter, so a bad value elsewhere is what fails.
-REQUIRED = {"datasets": "trec", "name": "trec", "dataset": "trec", "data": "trec"}
+REQUIRED = {
+    "datasets": "trec",
+    "name": "trec",
+    "dataset": "trec",
+    "data": "trec",
+    "out": "no-such-folder/model",  # train's: every bad value fails before anything is written
+    "model": "no-such-model",
+    "input": "no-such-file.csv",
+    "model_dirs": "no-such-model",
+}
 
 #: The parameters that name a command's data (a registered dataset or a user's file).
 DATA_PARAMS = ("data", "datasets", "dataset", "name")
@@ -311,7 +336,7 @@ def _data_commands() -> list[Any]:
     out = []
     for path, cmd in _commands():
         names = {p.name for p in cmd.params}
-        if "text_column" in names:
+        if "text_column" in names and names & set(DATA_PARAMS):  # predict reads texts only
             data = next(p for p in cmd.params if p.name in DATA_PARAMS)
             out.append(pytest.param(path, data.name, id=" ".join(path)))
     return out

@@ -661,6 +661,13 @@ class ActiveLearner:
         feature cache and refits the head."""
         return save_session(self, path, include_texts=include_texts)
 
+    def export(self, path: str | Path, *, folds: int = 5, overwrite: bool = False) -> Path:
+        """Save the current model as a model folder (``littledata predict`` / ``serve`` read it;
+        :func:`littledata.active.export.export_model`)."""
+        from littledata.active.export import export_model
+
+        return export_model(self, path, folds=folds, overwrite=overwrite)
+
     @classmethod
     def load(
         cls,
@@ -682,11 +689,8 @@ class ActiveLearner:
         return load_session(cls, path, texts=texts, features=features, head=head, mirror=mirror)
 
     def __repr__(self) -> str:
-        fz = (
-            self.featurizer
-            if isinstance(self.featurizer, str)
-            else getattr(self.featurizer, "name", None)
-        )
+        fz = self.featurizer
+        fz = fz if isinstance(fz, str) else getattr(fz, "name", None)
         head = self.head if isinstance(self.head, str) else type(self.head).__name__
         return (
             f"ActiveLearner(featurizer={fz!r}, head={head!r}, strategy={self.strategy.name!r}, "

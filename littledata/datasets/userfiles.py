@@ -113,6 +113,19 @@ def _pick_column(
     )
 
 
+def pick_column(
+    path: str | os.PathLike[str],
+    role: str,
+    given: str | None,
+    candidates: Sequence[str],
+    names: Sequence[str],
+) -> str:
+    """The column of ``names`` holding the ``role`` (``"text"``, ``"label"``): ``given`` if
+    it is one of them, else the first of ``candidates`` (any case); an error that lists the
+    columns and suggests the closest otherwise."""
+    return _pick_column(Path(path), role, given, candidates, names)
+
+
 def _list_rows(unit: str, numbers: Sequence[int], note: str) -> str:
     shown = ", ".join(str(n) for n in numbers[:MAX_ROWS_LISTED])
     more = f" and {len(numbers) - MAX_ROWS_LISTED} more" if len(numbers) > MAX_ROWS_LISTED else ""
@@ -572,5 +585,6 @@ __all__ = [
     "detect_format",
     "load_user_file",
     "looks_like_file",
+    "pick_column",
     "read_table",
 ]

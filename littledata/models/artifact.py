@@ -41,6 +41,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "MANIFEST_FILE",
+    "check_model_path",
     "read_manifest",
     "read_model_folder",
     "write_model_folder",
@@ -91,16 +92,7 @@ def write_model_folder(
     """
     from safetensors.numpy import save as safetensors_bytes
 
-    path = Path(path)
-    if path.exists():
-        if not overwrite:
-            raise ConfigError(
-                f"{path} already exists; choose another folder or pass overwrite=True"
-            )
-        if not path.is_dir() or (any(path.iterdir()) and not (path / MANIFEST_FILE).is_file()):
-            raise ConfigError(
-                f"{path} exists and is not a saved model; it is left alone. Choose another folder."
-            )
+    path = check_model_path(path, overwrite=overwrite)
     data = safetensors_bytes({k: c_order(np.asarray(v)) for k, v in arrays.items()})
     body = {
         **manifest,
@@ -130,6 +122,28 @@ def write_model_folder(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return path
+
+
+def check_model_path(path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """``path`` as a Path, after checking a model folder may be written there: nothing is
+    there, or (with ``overwrite``) a saved model or an empty folder (never another folder).
+
+    Raises
+    ------
+    ConfigError
+        Something is at ``path`` that may not be replaced.
+    """
+    path = Path(path)
+    if path.exists():
+        if not overwrite:
+            raise ConfigError(
+                f"{path} already exists; choose another folder or pass overwrite=True (--overwrite)"
+            )
+        if not path.is_dir() or (any(path.iterdir()) and not (path / MANIFEST_FILE).is_file()):
+            raise ConfigError(
+                f"{path} exists and is not a saved model; it is left alone. Choose another folder."
+            )
     return path
 
 

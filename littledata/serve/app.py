@@ -1,0 +1,305 @@
+"""The HTTP API: a FastAPI app over a :class:`~littledata.serve.models.ModelSet`.
+
+Endpoints (OpenAPI docs at ``/docs``):
+
+- ``POST /v1/models/{name}/predict`` with ``{"texts": [...]}``: one model's labels and
+  probabilities;
+- ``POST /v1/predict`` with ``{"texts": [...], "models": [...]}``: several models (all by
+  default); texts are encoded once per featurizer, whatever the number of heads on it;
+- ``GET /v1/models``: the models with their classes, metrics and manifest;
+- ``GET /healthz``: liveness, with each encoder's batching counts.
+
+Every error is JSON, ``{"error": {"type": ..., "message": ...}}``, with a 4xx status for what a
+client sent wrong (unknown model 404, malformed JSON 400, invalid body 422, too many texts or
+characters 413, a missing or wrong bearer token 401). Encoding goes through one
+:class:`~littledata.serve.batching.EncoderBatcher` per featurizer, so concurrent requests share
+encoder calls.
+
+This module imports FastAPI; nothing else in littledata imports it at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from littledata.serve.batching import EncoderBatcher
+from littledata.serve.models import ModelSet, ServedModel
+
+__all__ = ["Limits", "create_app"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may hold (larger ones get 413).
+
+    Attributes
+    ----------
+    max_texts : texts per request.
+    max_chars : characters per request, all texts together.
+    max_body_bytes : bytes of the request body (checked from its Content-Length first).
+    """
+
+    max_texts: int = 256
+    max_chars: int = 200_000
+    max_body_bytes: int = 4_000_000
+
+    def __post_init__(self) -> None:
+        from littledata.errors import ConfigError
+
+        for name in ("max_texts", "max_chars", "max_body_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                flag = "--" + name.replace("_", "-")
+                raise ConfigError(f"{name} ({flag}) must be 1 or more; got {value!r}")
+
+
+class PredictRequest(BaseModel):
+    """The texts to classify."""
+
+    model_config = ConfigDict(extra="forbid")
+    texts: list[StrictStr] = Field(description="The texts, each a non-empty string.")
+
+
+class MultiPredictRequest(PredictRequest):
+    """The texts, and the models to run on them (all when left out)."""
+
+    models: list[StrictStr] | None = Field(
+        default=None, description="Model names (GET /v1/models); all models when left out."
+    )
+
+
+class Prediction(BaseModel):
+    """One model's answer: a label per text, and each text's probability per class."""
+
+    model: str
+    classes: list[Any]
+    labels: list[Any]
+    probabilities: list[list[float]]
+
+
+class MultiPrediction(BaseModel):
+    """Each requested model's answer, in the order requested."""
+
+    results: list[Prediction]
+
+
+class ApiError(Exception):
+    """A client error with its HTTP status and type."""
+
+    def __init__(self, status: int, type: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.type, self.message = status, type, message
+
+
+def _error(status: int, type: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"type": type, "message": message}})
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str, str]:
+    if any(e.get("type") == "json_invalid" for e in errors):
+        detail = next(e for e in errors if e.get("type") == "json_invalid")
+        reason = (detail.get("ctx") or {}).get("error", "")
+        return 400, "malformed_json", f"The request body is not valid JSON: {reason}".strip()
+    parts = []
+    for e in errors[:5]:
+        loc = [str(p) for p in e.get("loc", ()) if p != "body"]
+        where = loc[0] + "".join(f"[{p}]" for p in loc[1:]) if loc else "body"
+        parts.append(f"{where}: {e.get('msg')}")
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return 422, "invalid_request", "; ".join(parts) + more
+
+
+def check_texts(texts: list[str], limits: Limits) -> None:
+    """Refuse an empty list, an empty text, too many texts or characters (:class:`ApiError`)."""
+    if not texts:
+        raise ApiError(422, "invalid_request", "texts is empty: send at least one text")
+    if len(texts) > limits.max_texts:
+        raise ApiError(
+            413,
+            "too_many_texts",
+            f"{len(texts)} texts in one request; the limit is {limits.max_texts}. Send them in "
+            "several requests.",
+        )
+    empty = [i for i, t in enumerate(texts) if not t.strip()]
+    if empty:
+        shown = ", ".join(map(str, empty[:10]))
+        raise ApiError(
+            422, "invalid_request", f"texts[{shown}] {'is' if len(empty) == 1 else 'are'} empty"
+        )
+    chars = sum(len(t) for t in texts)
+    if chars > limits.max_chars:
+        raise ApiError(
+            413,
+            "too_many_characters",
+            f"{chars} characters in one request; the limit is {limits.max_chars}",
+        )
+
+
+def _answer(served: ServedModel, features: Any) -> dict[str, Any]:
+    proba = np.asarray(served.model.predict_proba_features(features), dtype=np.float64)
+    classes = served.classes
+    return {
+        "model": served.name,
+        "classes": classes,
+        "labels": [classes[j] for j in proba.argmax(axis=1)],
+        "probabilities": proba.tolist(),
+    }
+
+
+def create_app(
+    models: ModelSet,
+    *,
+    token: str | None = None,
+    limits: Limits | None = None,
+    max_batch: int = 64,
+    max_wait: float = 0.002,
+) -> FastAPI:
+    """The FastAPI app serving ``models``.
+
+    Parameters
+    ----------
+    models : ModelSet
+        The loaded models (:meth:`ModelSet.load`).
+    token : str or None
+        When given, every ``/v1`` request needs ``Authorization: Bearer <token>``.
+    limits : Limits or None
+        Request size limits (default :class:`Limits`).
+    max_batch, max_wait : micro-batching of each encoder (see
+        :class:`~littledata.serve.batching.EncoderBatcher`).
+    """
+    limits = limits or Limits()
+    batchers: dict[str, EncoderBatcher] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for key, fz in models.encoders.items():
+            batchers[key] = EncoderBatcher(fz, max_batch=max_batch, max_wait=max_wait)
+        for batcher in batchers.values():  # load the weights now, not at the first request
+            batcher.warm_up()
+        try:
+            yield
+        finally:
+            for batcher in batchers.values():
+                batcher.close()
+
+    app = FastAPI(
+        title="littledata models",
+        summary="Text classifiers trained with littledata: many heads over one encoder.",
+        version="1",
+        lifespan=lifespan,
+    )
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Any:
+        if request.url.path.startswith("/v1"):
+            if token is not None:
+                given = request.headers.get("authorization", "")
+                scheme, _, value = given.partition(" ")
+                if scheme.lower() != "bearer" or not hmac.compare_digest(
+                    value.strip().encode(), token.encode()
+                ):
+                    return _error(
+                        401,
+                        "unauthorized",
+                        "This server needs a bearer token: send 'Authorization: Bearer <token>'",
+                    )
+            if request.method == "POST" and "json" not in request.headers.get("content-type", ""):
+                # the body is read as JSON whatever the client called it (curl -d says form)
+                headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
+                request.scope["headers"] = [*headers, (b"content-type", b"application/json")]
+            length = request.headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
+                return _error(
+                    413,
+                    "body_too_large",
+                    f"The request body has {length} bytes; the limit is {limits.max_body_bytes}",
+                )
+        return await call_next(request)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.type, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(*_validation_message(list(exc.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, kind, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("error answering %s", request.url.path)
+        return _error(500, "internal_error", f"The server failed: {type(exc).__name__}")
+
+    def served(name: str) -> ServedModel:
+        try:
+            return models.models[name]
+        except KeyError:
+            known = ", ".join(sorted(models.models))
+            raise ApiError(
+                404, "unknown_model", f"No model named {name!r}; this server has: {known}"
+            ) from None
+
+    async def encode(key: str, texts: list[str]) -> Any:
+        return await asyncio.wrap_future(batchers[key].submit(texts))
+
+    @app.post("/v1/models/{name}/predict", response_model=Prediction)
+    async def predict_one(name: str, body: PredictRequest) -> dict[str, Any]:
+        """Classify ``texts`` with the model ``name``."""
+        model = served(name)
+        check_texts(body.texts, limits)
+        return _answer(model, await encode(model.encoder, body.texts))
+
+    @app.post("/v1/predict", response_model=MultiPrediction)
+    async def predict_many(body: MultiPredictRequest) -> dict[str, Any]:
+        """Classify ``texts`` with several models; each featurizer encodes them once."""
+        names = list(models.models) if body.models is None else body.models
+        if not names:
+            raise ApiError(422, "invalid_request", "models is empty: name at least one model")
+        chosen = [served(n) for n in dict.fromkeys(names)]
+        check_texts(body.texts, limits)
+        keys = list(dict.fromkeys(m.encoder for m in chosen))
+        features = dict(
+            zip(keys, await asyncio.gather(*(encode(k, body.texts) for k in keys)), strict=True)
+        )
+        return {"results": [_answer(m, features[m.encoder]) for m in chosen]}
+
+    @app.get("/v1/models")
+    async def list_models() -> dict[str, Any]:
+        """The models: name, classes, featurizer, head, training metrics and manifest."""
+        return {"models": [m.summary() for m in models]}
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        """Liveness, the number of models and each encoder's batching counts."""
+        encoders = []
+        for key, batcher in batchers.items():
+            fz = models.encoders[key]
+            encoders.append(
+                {
+                    "featurizer": getattr(fz, "name", "?"),
+                    "models": sorted(m.name for m in models if m.encoder == key),
+                    **batcher.stats.as_dict(),
+                }
+            )
+        return {"status": "ok", "models": len(models), "encoders": encoders}
+
+    return app
