@@ -78,6 +78,12 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
     "seed": ["-1"],
     "max_labels": ["-1"],
     "width": ["0"],
+    "labels": ["onlyone", "a,a"],
+    "host": ["0.0.0.0"],
+    "port": ["0", "70000"],
+    "double": ["2"],
+    "lease": ["0"],
+    "model": [lambda d: str(d / "not-a-database.txt")],
     "text_column": ["no-such-column"],
     "label_column": ["no-such-column"],
     "text_pair_column": ["no-such-column"],
@@ -93,6 +99,7 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
 #: Parameters not given bad values here, and why.
 NOT_CHECKED: dict[str, str] = {
     "batch_size": "sizes are checked where featurization starts (tests/test_features.py)",
+    "token": "any string is a token; serving beyond 127.0.0.1 without one is checked by --host",
 }
 
 #: (command..., parameter): the values in BAD_VALUES are not errors there, and why. The command
@@ -112,7 +119,13 @@ NO_INPUT = {
 }
 
 #: A valid value for each required parameter, so a bad value elsewhere is what fails.
-REQUIRED = {"datasets": "trec", "name": "trec", "dataset": "trec", "data": "trec"}
+REQUIRED = {
+    "datasets": "trec",
+    "name": "trec",
+    "dataset": "trec",
+    "data": "trec",
+    "out": "labels.csv",
+}
 
 #: The parameters that name a command's data (a registered dataset or a user's file).
 DATA_PARAMS = ("data", "datasets", "dataset", "name")

@@ -162,8 +162,9 @@ class LabelSession:
             text = "Not enough rounds yet to judge when to stop."
         else:
             text = (
-                f"Keep labeling: successive models agree {mean:.3f} (stop at {s.threshold} "
-                f"over {s.window} rounds)."
+                f"Keep labeling: successive models agree {mean:.3f} over the last "
+                f"{len(recent)} round(s); the criterion waits for {s.threshold} over "
+                f"{s.window} rounds."
             )
         return {"stopped": s.stopped, "kappa": None if math.isnan(mean) else mean, "text": text}
 
@@ -262,11 +263,12 @@ class LabelSession:
     def status(self) -> dict[str, Any]:
         """Stats for the side panel: counts, the learning curve, the stopping message."""
         stats = self.store.stats(self.classes)
-        curve = [
-            {"n_labels": r["n_labels"], "cv_accuracy": r["cv_accuracy"]}
+        latest = {  # one point per label count: the latest round's
+            r["n_labels"]: r["cv_accuracy"]
             for r in self.store.rounds()
             if r["cv_accuracy"] is not None
-        ]
+        }
+        curve = [{"n_labels": n, "cv_accuracy": a} for n, a in sorted(latest.items())]
         return {
             **stats,
             "labels": self.classes,

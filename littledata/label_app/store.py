@@ -49,6 +49,7 @@ __all__ = [
     "LabelStore",
     "StaleItemError",
     "default_db_url",
+    "open_existing",
 ]
 
 BASE_PRIORITY = 1_000_000.0
@@ -65,6 +66,29 @@ class StaleItemError(LittleDataError):
 
 class AnswerConflictError(LittleDataError):
     """The annotator already answered this item (a double submit)."""
+
+
+def open_existing(url: str | None) -> LabelStore:
+    """The store at ``url`` (default: the data home's), which must hold a labeling session."""
+    url = url or default_db_url()
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        parsed = None
+    if parsed is not None and parsed.get_backend_name() == "sqlite":
+        from pathlib import Path
+
+        path = Path(parsed.database or "").expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"There is no labeling session at {url}; start one with "
+                "`littledata label serve DATA --db URL`, or check --db."
+            )
+    store = LabelStore(url)
+    if not store.get_meta():
+        store.close()
+        raise ConfigError(f"The database {url} holds no labeling session; check --db.")
+    return store
 
 
 def default_db_url() -> str:
