@@ -76,6 +76,12 @@
     line.setAttribute("points", points.map((p) => x(p.n_labels) + "," + y(p.cv_accuracy)).join(" "));
     line.setAttribute("stroke", "#2a6fb0"); line.setAttribute("stroke-width", "2"); line.setAttribute("fill", "none");
     svg.appendChild(line);
+    for (const p of points) {
+      const dot = document.createElementNS(ns, "circle");
+      dot.setAttribute("cx", x(p.n_labels)); dot.setAttribute("cy", y(p.cv_accuracy));
+      dot.setAttribute("r", "2.5"); dot.setAttribute("fill", "#2a6fb0");
+      svg.appendChild(dot);
+    }
     for (const [t, xx, yy] of [["0", 2, H - pad], ["1", 8, 12], [String(maxN), W - 30, H - 6]]) {
       const label = document.createElementNS(ns, "text");
       label.setAttribute("x", xx); label.setAttribute("y", yy); label.setAttribute("font-size", "10");
