@@ -62,6 +62,7 @@ class Annotator:
     acked: list[int] = field(default_factory=list)
     in_flight: int | None = None
     latencies: list[float] = field(default_factory=list)
+    server_ms: list[float] = field(default_factory=list)
     error: str | None = None
 
     def run(self, base: str, stop: threading.Event, max_labels: int | None = None) -> None:
@@ -83,6 +84,9 @@ class Annotator:
                     self.acked.append(item["id"])
                     self.in_flight = None
                     self.latencies.append(took)
+                    timing = r.headers.get("server-timing", "")
+                    if timing.startswith("app;dur="):
+                        self.server_ms.append(float(timing.removeprefix("app;dur=")))
                     item = r.json()["item"]
             except httpx.HTTPError as exc:  # the server was killed
                 self.error = type(exc).__name__
@@ -207,24 +211,37 @@ def main() -> None:
     facts = db_facts(db)
     solo_ms = [1000 * x for a in solo for x in a.latencies]
     crowd_ms = [1000 * x for a in crowd for x in a.latencies]
+    solo_app = [x for a in solo for x in a.server_ms]
+    crowd_app = [x for a in crowd for x in a.server_ms]
     rounds = [r for r in facts["rounds"] if r[0] > 0]  # type: ignore[index, union-attr]
+    cold = [r[1] for r in facts["rounds"] if r[0] == 0]  # type: ignore[index, union-attr]
     fits = [r[1] for r in rounds]
     lines += [
         f"## 1. Click to next item, pool of {args.pool:,} rows",
         "",
         f"Server start (load the pool, glove50 features, first round): {startup:.1f} s.",
         "",
-        "| annotators | clicks | p50 ms | p95 ms | max ms | target p95 ≤ 150 ms |",
-        "|---|---|---|---|---|---|",
+        "Click to next item: one `POST /api/answer` (its answer is the next item), measured at "
+        "the client; \"in the app\": the same request's time inside the server (its "
+        "`Server-Timing` header: the database work and the suggestion, without HTTP and "
+        "queueing for a thread).",
+        "",
+        "| annotators | clicks | p50 ms | p95 ms | max ms | in the app p50 / p95 ms | "
+        "target p95 ≤ 150 ms |",
+        "|---|---|---|---|---|---|---|",
         f"| 1 | {len(solo_ms)} | {pct(solo_ms, 50):.1f} | {pct(solo_ms, 95):.1f} | "
-        f"{max(solo_ms):.1f} | {'met' if pct(solo_ms, 95) <= 150 else 'NOT met'} |",
+        f"{max(solo_ms):.1f} | {pct(solo_app, 50):.1f} / {pct(solo_app, 95):.1f} | "
+        f"{'met' if pct(solo_ms, 95) <= 150 else 'NOT met'} |",
         f"| {args.annotators} at once | {len(crowd_ms)} | {pct(crowd_ms, 50):.1f} | "
-        f"{pct(crowd_ms, 95):.1f} | {max(crowd_ms):.1f} | "
-        f"{'met' if pct(crowd_ms, 95) <= 150 else 'NOT met'} |",
+        f"{pct(crowd_ms, 95):.1f} | {max(crowd_ms):.1f} | {pct(crowd_app, 50):.1f} / "
+        f"{pct(crowd_app, 95):.1f} | {'met' if pct(crowd_ms, 95) <= 150 else 'NOT met'} |",
         "",
         f"Retraining: {len(rounds)} rounds with labels (from {rounds[0][0]} to {rounds[-1][0]} "
         f"labels); seconds per round (fit + query over the pool + 5-fold CV accuracy + stop "
-        f"check + queue update): median {statistics.median(fits):.2f}, max {max(fits):.2f}.",
+        f"check + queue update): median {statistics.median(fits):.2f}, max {max(fits):.2f}. "
+        f"The first round (no labels: the cold-start strategy over the whole pool, in the "
+        f"background while the first clicks are served in the seeded order): "
+        f"{', '.join(f'{c:.1f}' for c in cold) or '–'} s.",
         "",
     ] if rounds else ["No round with labels was recorded.", ""]  # fmt: skip
     errors = [a.error for a in solo + crowd if a.error]
@@ -249,6 +266,7 @@ def main() -> None:
     acked = {(a.name, i) for a in people for i in a.acked}
     lost = len(acked - facts["pairs"])  # type: ignore[operator]
     ms = [1000 * x for a in people for x in a.latencies]
+    app_ms = [x for a in people for x in a.server_ms]
     checks = {
         "labels acknowledged": len(acked),
         "labels in the database": facts["labels"],
@@ -265,7 +283,8 @@ def main() -> None:
         f"## 2. {args.annotators} annotators drain {args.items:,} items",
         "",
         f"Wall time {wall:.1f} s: **{len(acked) / wall:.0f} labels/s**; click to next item "
-        f"p50 {pct(ms, 50):.1f} ms, p95 {pct(ms, 95):.1f} ms.",
+        f"p50 {pct(ms, 50):.1f} ms, p95 {pct(ms, 95):.1f} ms (in the app p50 "
+        f"{pct(app_ms, 50):.1f}, p95 {pct(app_ms, 95):.1f} ms).",
         "",
         "| check | value |",
         "|---|---|",

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any
@@ -89,7 +90,11 @@ def create_app(session: LabelSession, *, token: str | None = None) -> FastAPI:
                     {"error": "This server needs its token: open the page with ?token=..."},
                     status_code=401,
                 )
-        return await call_next(request)
+        start = time.perf_counter()
+        response: Response = await call_next(request)
+        # the time spent in the app, for the browser's network panel and the load test
+        response.headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - start):.1f}"
+        return response
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:

@@ -30,10 +30,12 @@ So several processes (or servers) may share one PostgreSQL database. SQLite tran
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,10 +214,28 @@ class LabelStore:
         self.lease_seconds = float(lease_seconds)
         self.clock = clock
         self.engine = _engine(self.url)
+        # SQLite has one writer at a time; threads of this process queue on a lock (woken at
+        # once) rather than in SQLite's busy handler (which sleeps up to 100 ms per retry).
+        self._lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
         try:
             metadata.create_all(self.engine)
         except sa.exc.OperationalError:  # two processes creating the tables at once
             metadata.create_all(self.engine)
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[sa.Connection]:
+        """A transaction (committed at the end, rolled back on an error)."""
+        with self._locked(), self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sa.Connection]:
+        """A connection for reading."""
+        with self._locked(), self.engine.connect() as conn:
+            yield conn
+
+    def _locked(self) -> contextlib.AbstractContextManager[Any]:
+        return self._lock if self._lock is not None else contextlib.nullcontext()
 
     def close(self) -> None:
         """Release the database connections."""
@@ -225,19 +245,19 @@ class LabelStore:
 
     def get_meta(self) -> dict[str, Any]:
         """Every ``meta`` entry, JSON-decoded."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all()
         return {k: json.loads(v) for k, v in rows}
 
     def set_meta(self, values: Mapping[str, Any]) -> None:
         """Write ``meta`` entries (replacing those of the same key)."""
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             for key, value in values.items():
                 conn.execute(sa.delete(meta_table).where(meta_table.c.key == key))
                 conn.execute(sa.insert(meta_table).values(key=key, value=json.dumps(value)))
 
     def n_items(self) -> int:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(items_table)).scalar())
 
     def add_items(
@@ -275,7 +295,7 @@ class LabelStore:
             }
             for i, t in enumerate(texts)
         ]
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             for start in range(0, n, 5000):
                 conn.execute(sa.insert(items_table), rows[start : start + 5000])
             if labeled:
@@ -298,7 +318,7 @@ class LabelStore:
 
     def texts(self) -> list[str]:
         """Every item's text, by id."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(sa.select(items_table.c.text).order_by(items_table.c.id)).all()
         return [r[0] for r in rows]
 
@@ -316,7 +336,7 @@ class LabelStore:
         """The item leased to ``annotator`` now (its lease renewed), or ``None``."""
         now = self.clock()
         a = assignments_table
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             row = conn.execute(
                 sa.select(a.c.item_id).where(a.c.annotator == annotator, a.c.status == "leased")
             ).first()
@@ -337,7 +357,7 @@ class LabelStore:
         expires = now + self.lease_seconds
         for slot in range(required):
             try:
-                with self.engine.begin() as conn:
+                with self._begin() as conn:
                     conn.execute(
                         sa.insert(a).values(
                             item_id=item_id, slot=slot, annotator=annotator, status="leased",
@@ -348,7 +368,7 @@ class LabelStore:
             except IntegrityError:
                 pass
             try:
-                with self.engine.begin() as conn:
+                with self._begin() as conn:
                     taken = conn.execute(
                         sa.update(a)
                         .where(a.c.item_id == item_id, a.c.slot == slot, a.c.status == "leased")
@@ -380,25 +400,25 @@ class LabelStore:
             )
             mine = sa.exists().where(ans.c.item_id == i.c.id, ans.c.annotator == annotator)
             query = (
-                sa.select(i.c.id, i.c.required)
+                sa.select(i.c.id, i.c.required, i.c.text, i.c.n_done)
                 .where(i.c.complete == sa.false(), ~mine, busy < i.c.required)
                 .order_by(i.c.priority, i.c.id)
                 .limit(candidates)
             )
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 rows = conn.execute(query).all()
             if not rows:
                 return None
             for row in rows:
                 if self._try_lease(int(row.id), int(row.required), annotator, now):
-                    with self.engine.connect() as conn:
-                        return self._item(conn, int(row.id), now + self.lease_seconds)
+                    return Item(int(row.id), row.text, int(row.required), int(row.n_done),
+                                now + self.lease_seconds)  # fmt: skip
         return None
 
     def release(self, annotator: str) -> None:
         """Give back the item ``annotator`` holds (it returns to the queue)."""
         a = assignments_table
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(sa.delete(a).where(a.c.annotator == annotator, a.c.status == "leased"))
 
     # -- answers ----------------------------------------------------------------------------------
@@ -413,7 +433,7 @@ class LabelStore:
             raise ConfigError("A label answer carries a label; skip and unsure carry none.")
         a, ans, i = assignments_table, answers_table, items_table
         now = self.clock()
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             if kind == "label":
                 n = conn.execute(
                     sa.update(a)
@@ -460,7 +480,7 @@ class LabelStore:
         Raises :class:`StaleItemError` when a skipped item was taken by someone else since."""
         a, ans, i = assignments_table, answers_table, items_table
         now = self.clock()
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             last = conn.execute(
                 sa.select(ans.c.id, ans.c.item_id, ans.c.kind)
                 .where(ans.c.annotator == annotator)
@@ -494,7 +514,7 @@ class LabelStore:
         return int(last.item_id)
 
     def _required(self, item_id: int) -> int:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return int(
                 conn.execute(
                     sa.select(items_table.c.required).where(items_table.c.id == item_id)
@@ -514,14 +534,14 @@ class LabelStore:
             .join(i, i.c.id == ans.c.item_id)
             .order_by(ans.c.id)
         )  # fmt: skip
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def item_labels(self) -> dict[int, list[str]]:
         """Item id -> the labels given to it (label answers only)."""
         ans = answers_table
         out: dict[int, list[str]] = {}
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             query = sa.select(ans.c.item_id, ans.c.label).where(ans.c.kind == "label")
             for item_id, label in conn.execute(query.order_by(ans.c.id)):
                 out.setdefault(int(item_id), []).append(str(label))
@@ -539,7 +559,7 @@ class LabelStore:
         per annotator and kind, and the agreement on items that two annotators labeled."""
         i, ans, a = items_table, answers_table, assignments_table
         now = self.clock()
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(i)).scalar_one()
             complete = conn.execute(
                 sa.select(sa.func.count()).select_from(i).where(i.c.complete == sa.true())
@@ -581,7 +601,7 @@ class LabelStore:
         i = items_table
         ranked = [int(r) for r in ranked]
         position = {int(row): k for k, row in enumerate(base_order)}
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             moved = conn.execute(
                 sa.select(i.c.id).where(i.c.priority < BASE_PRIORITY, i.c.complete == sa.false())
             ).all()
@@ -600,11 +620,11 @@ class LabelStore:
 
     def add_round(self, **values: Any) -> None:
         """Record one retraining (columns of ``rounds``)."""
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(sa.insert(rounds_table).values(created_at=self.clock(), **values))
 
     def rounds(self) -> list[dict[str, Any]]:
         """Every retraining, oldest first."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(sa.select(rounds_table).order_by(rounds_table.c.id)).all()
         return [dict(r._mapping) for r in rows]
