@@ -91,3 +91,62 @@ def test_serve_label_stop_resume_and_export_a_model(tmp_path):
         "pos",
         "neg",
     ]
+
+
+@pytest.mark.integration
+def test_kill_9_loses_no_acknowledged_label(tmp_path):
+    import signal
+    import threading
+
+    from tests.label_helpers import pool
+
+    data = tmp_path / "reviews.csv"
+    write_reviews(data, n=200, labeled=0)
+    texts = pool(200)
+    db_path = tmp_path / "labels.sqlite"
+    port = free_port()
+    args = [str(data), "--labels", "pos,neg", "--featurizer", "glove50",
+            "--db", f"sqlite:///{db_path}"]  # fmt: skip
+    proc = start_server(args, port)
+    base = f"http://127.0.0.1:{port}"
+    acked: list[tuple[str, int]] = []
+    in_flight: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def annotate(name: str) -> None:
+        try:
+            with httpx.Client(base_url=base, timeout=30) as c:
+                item = c.post("/api/next", json={"annotator": name}).json()["item"]
+                while item is not None:
+                    in_flight[name] = item["id"]
+                    body = {"annotator": name, "item_id": item["id"],
+                            "label": truth(texts[item["id"]])}  # fmt: skip
+                    r = c.post("/api/answer", json=body)
+                    assert r.status_code == 200, r.text
+                    with lock:
+                        acked.append((name, item["id"]))
+                    del in_flight[name]
+                    item = r.json()["item"]
+        except httpx.HTTPError:
+            pass  # the server was killed
+
+    threads = [threading.Thread(target=annotate, args=(f"a{k}",)) for k in range(4)]
+    for t in threads:
+        t.start()
+    import time
+
+    deadline = time.monotonic() + 120
+    while len(acked) < 60 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(acked) >= 60, "the annotators did not get going"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    for t in threads:
+        t.join(30)
+    store = LabelStore(f"sqlite:///{db_path}")
+    stored = {(r["annotator"], r["item_id"]) for r in store.answers()}
+    assert set(acked) <= stored  # nothing acknowledged was lost
+    assert stored - set(acked) <= set(in_flight.items())  # beyond that, only labels in flight
+    assert len(stored) == len({i for _, i in stored})  # no item labeled twice
+    with store._connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
