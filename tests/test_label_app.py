@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -20,7 +21,9 @@ def session(tmp_path):
     store = LabelStore(f"sqlite:///{tmp_path / 'l.sqlite'}", lease_seconds=60)
     texts = pool(60)
     store.add_items(texts)
-    return LabelSession(store, LABELS, texts=texts, featurizer=HashFeaturizer(), batch_size=4)
+    return LabelSession(
+        store, LABELS, texts=texts, featurizer=HashFeaturizer(), batch_size=4, use_process=False
+    )
 
 
 @pytest.fixture
@@ -164,3 +167,19 @@ def test_cold_start_ranks_the_queue_before_any_label(session):
             f"select priority from label_items where id={first.id}"
         ).scalar()
     assert prio == 0.0  # the cold-start batch's first row leads the queue
+
+
+@pytest.mark.integration
+def test_rounds_run_in_a_worker_process_that_stops_with_the_session(tmp_path):
+    store = LabelStore(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    texts = pool(40)
+    store.add_items(texts, labeled={i: truth(t) for i, t in enumerate(texts[:6])})
+    session = LabelSession(store, LABELS, texts=texts, featurizer=HashFeaturizer())
+    record = session.retrain()
+    assert record["n_labels"] == 6 and record["strategy"] == "margin"
+    assert session.suggest(10) is not None
+    worker = next(iter(session._executor._processes.values()))
+    assert worker.pid != os.getpid() and worker.is_alive()
+    session.stop()
+    worker.join(10)
+    assert not worker.is_alive()

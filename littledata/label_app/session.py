@@ -1,10 +1,12 @@
 """A labeling session: the database, the pool's features, and a model retrained in the background.
 
 :class:`LabelSession` ties :class:`~littledata.label_app.store.LabelStore` (the truth: items,
-answers, leases) to an :class:`~littledata.active.learner.ActiveLearner` that a worker thread
-retrains after every ``batch_size`` answers. A request never waits for training: it reads the
-queue order the last round wrote to the database and the class probabilities the last round kept
-in memory (:meth:`LabelSession.suggest`). A round:
+answers, leases) to an :class:`~littledata.active.learner.ActiveLearner` retrained after every
+``batch_size`` answers: a worker thread reads the labels and hands the round to a worker process
+(spawned once with the pool's features; it ends with the server), so the training's Python code
+never holds the server's GIL. A request never waits for training: it reads the queue order the
+last round wrote to the database and the suggestions the last round kept in memory
+(:meth:`LabelSession.suggest`). A round (:func:`compute_round`):
 
 1. reads the agreed labels from the database and teaches them to a fresh learner over the fixed
    pool features (computed once, through the feature cache);
@@ -67,6 +69,72 @@ def cv_accuracy(model: Any, X: np.ndarray, y: np.ndarray, seed: int) -> float | 
     return float(np.mean(cross_val_score(member_clone(model), X, y, cv=cv)))
 
 
+def compute_round(
+    features: np.ndarray,
+    *,
+    classes: Sequence[str],
+    labels: Mapping[int, str],
+    head: str,
+    strategy: str,
+    cold_start: str,
+    seed: int,
+    round_no: int,
+    search_state: dict[str, Any] | None,
+    query_size: int,
+) -> dict[str, Any]:
+    """The model's part of a round: teach ``labels`` to a fresh learner over ``features``, rank
+    the next ``query_size`` rows; with two classes labeled also each row's predicted class and
+    its probability (``pred``, ``conf``) and the cross-validated accuracy."""
+    learner = ActiveLearner(
+        None, head, strategy, features=features, classes=classes, seed=seed,
+        cold_start=cold_start, collapse_check=False,
+    )  # fmt: skip
+    learner.round = round_no
+    learner.search_state = search_state
+    known = set(classes)
+    rows = [r for r, lab in labels.items() if lab in known]
+    if rows:
+        learner.teach(rows, [labels[r] for r in rows])
+    ranked: list[int] = []
+    n_open = len(learner.unlabeled_indices)
+    if n_open:
+        ranked = [int(i) for i in learner.query(min(query_size, n_open))]  # type: ignore[union-attr]
+    out: dict[str, Any] = {
+        "n_labels": len(rows), "ranked": ranked, "pred": None, "conf": None,
+        "cv_accuracy": None, "search_state": search_state,
+        "strategy": learner.history[-1]["strategy"] if learner.history else "",
+    }  # fmt: skip
+    if learner.label_state.n_labeled_classes() >= 2:
+        model = learner.model
+        proba = learner.predict_proba()
+        out["pred"] = np.argmax(proba, axis=1).astype(np.int32)
+        out["conf"] = proba.max(axis=1).astype(np.float32)
+        out["search_state"] = learner.search_state
+        with thread_limit(1):
+            out["cv_accuracy"] = cv_accuracy(
+                model, np.asarray(features[learner.labeled_indices]), learner.label_codes, seed
+            )
+    return out
+
+
+_WORKER_FEATURES: np.ndarray | None = None
+
+
+def _init_worker(features: np.ndarray, parent_pid: int) -> None:
+    """The retraining process: it ends with the server, and holds the pool's features."""
+    global _WORKER_FEATURES
+    from littledata.processes import die_with_parent
+
+    die_with_parent(parent_pid)
+    _WORKER_FEATURES = features
+
+
+def _round_in_worker(job: dict[str, Any]) -> dict[str, Any]:
+    if _WORKER_FEATURES is None:
+        raise RuntimeError("the retraining process has no features")
+    return compute_round(_WORKER_FEATURES, **job)
+
+
 class LabelSession:
     """The store, the pool and the background retraining (see the module docstring).
 
@@ -81,6 +149,9 @@ class LabelSession:
     query_size: how many rows each round ranks at the front of the queue.
     seed: every random choice (the first queue order, folds, the stop set).
     stop_threshold, stop_window: the stopping criterion's parameters.
+    stop_set: how many pool rows (seeded) the stopping criterion's models predict.
+    use_process: train in a worker process (default), so that requests never wait for the
+        training's hold on Python's GIL; ``False``: in the worker thread itself (tests).
     """
 
     def __init__(
@@ -99,6 +170,7 @@ class LabelSession:
         stop_threshold: float = 0.99,
         stop_window: int = 3,
         stop_set: int = 2000,
+        use_process: bool = True,
     ) -> None:
         if batch_size < 1 or query_size < 1:
             raise ConfigError("batch_size and query_size must be at least 1.")
@@ -126,7 +198,9 @@ class LabelSession:
         self.stop_rows = np.sort(rng.permutation(len(self.texts))[:stop_set])
         self.stopper = StabilizingPredictions(stop_threshold, stop_window)
         self._lock = threading.Lock()
-        self._proba: np.ndarray | None = None
+        self._suggestions: tuple[np.ndarray, np.ndarray] | None = None
+        self._executor: Any = None
+        self.use_process = bool(use_process)
         self._search_state: dict[str, Any] | None = None
         self._changes = 0
         self._wake = threading.Event()
@@ -140,12 +214,11 @@ class LabelSession:
 
     def suggest(self, item_id: int) -> tuple[str, float] | None:
         """The current model's label for an item and its probability (``None`` before a model)."""
-        proba = self._proba
-        if proba is None:
+        suggestions = self._suggestions
+        if suggestions is None:
             return None
-        row = proba[item_id]
-        k = int(np.argmax(row))
-        return self.classes[k], float(row[k])
+        pred, conf = suggestions
+        return self.classes[int(pred[item_id])], float(conf[item_id])
 
     def stopping_message(self) -> dict[str, Any]:
         """The stopping criterion's state for the page."""
@@ -187,9 +260,12 @@ class LabelSession:
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop the worker (after the round in progress)."""
+        """Stop the worker thread and process (after the round in progress)."""
         self._stop.set()
         self._wake.set()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -216,43 +292,51 @@ class LabelSession:
         finally:
             self.training = False
 
+    def _pool(self) -> Any:
+        """The worker process (started on first use; again after it died)."""
+        if self._executor is None:
+            import multiprocessing
+            import os
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._executor = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(np.asarray(self.features), os.getpid()),
+            )
+        return self._executor
+
     def _round(self) -> dict[str, Any]:
+        from concurrent.futures.process import BrokenProcessPool
+
         start = time.perf_counter()
-        labels = self.store.training_labels()
-        learner = ActiveLearner(
-            None, self.head, self.strategy, features=self.features, classes=self.classes,
-            seed=self.seed, cold_start=self.cold_start, collapse_check=False,
-        )  # fmt: skip
-        learner.round = self.rounds_done
-        learner.search_state = self._search_state
-        known = {c for c in self.classes}
-        rows = [r for r, lab in labels.items() if lab in known]
-        if rows:
-            learner.teach(rows, [labels[r] for r in rows])
-        ranked: list[int] = []
-        if len(learner.unlabeled_indices):
-            n = min(self.query_size, len(learner.unlabeled_indices))
-            ranked = [int(i) for i in learner.query(n)]  # type: ignore[union-attr]
-        strategy = learner.history[-1]["strategy"] if learner.history else ""
-        record: dict[str, Any] = {"n_labels": len(rows), "strategy": strategy}
-        if learner.label_state.n_labeled_classes() >= 2:
-            model = learner.model
-            self._search_state = learner.search_state
-            proba = learner.predict_proba()
-            with thread_limit(1):
-                acc = cv_accuracy(
-                    model, np.asarray(self.features[learner.labeled_indices]),
-                    learner.label_codes, self.seed,
-                )  # fmt: skip
-            kappa = self.stopper.update(np.argmax(proba[self.stop_rows], axis=1))
-            self._proba = proba
+        job = {
+            "classes": self.classes, "labels": self.store.training_labels(), "head": self.head,
+            "strategy": self.strategy, "cold_start": self.cold_start, "seed": self.seed,
+            "round_no": self.rounds_done, "search_state": self._search_state,
+            "query_size": self.query_size,
+        }  # fmt: skip
+        try:
+            if self.use_process:
+                result = self._pool().submit(_round_in_worker, job).result()
+            else:
+                result = compute_round(self.features, **job)
+        except BrokenProcessPool:
+            self._executor = None  # the next round starts a new worker
+            raise
+        self._search_state = result["search_state"]
+        record: dict[str, Any] = {"n_labels": result["n_labels"], "strategy": result["strategy"]}
+        if result["pred"] is not None:
+            kappa = self.stopper.update(result["pred"][self.stop_rows])
+            self._suggestions = (result["pred"], result["conf"])
             record.update(
-                cv_accuracy=acc,
+                cv_accuracy=result["cv_accuracy"],
                 kappa=None if math.isnan(kappa) else kappa,
                 stopped=self.stopper.stopped,
                 message=self.stopping_message()["text"],
             )
-        self.store.set_ranking(ranked, self.base_order)
+        self.store.set_ranking(result["ranked"], self.base_order)
         record["fit_seconds"] = round(time.perf_counter() - start, 4)
         self.store.add_round(**record)
         self.rounds_done += 1
