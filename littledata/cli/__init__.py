@@ -14,7 +14,7 @@ import sys
 from littledata.cli.app import app
 from littledata.errors import LittleDataError
 
-COMMAND_MODULES = ("datasets", "features", "bench", "active", "models", "serve")
+COMMAND_MODULES = ("datasets", "features", "bench", "active", "models", "serve", "label")
 
 for _module in COMMAND_MODULES:
     importlib.import_module(f"littledata.cli.{_module}")

@@ -1,0 +1,199 @@
+"""The labeling app over HTTP: a JSON API and the page that uses it (FastAPI).
+
+Endpoints (JSON bodies; every one names its ``annotator``)::
+
+    GET  /                     the labeling page (static/index.html, app.js, app.css)
+    GET  /api/config           the label set and the keys
+    POST /api/next             {"annotator"} -> {"item": {...} | null}
+    POST /api/answer           {"annotator", "item_id", "label"} -> the next item
+    POST /api/skip             {"annotator", "item_id"} -> the next item
+    POST /api/unsure           {"annotator", "item_id"} -> the next item ("not sure")
+    POST /api/undo             {"annotator"} -> the item taken back
+    GET  /api/stats            counts per class, the learning curve, the stopping message
+    GET  /api/export?format=   every answer as csv or jsonl
+
+An item is ``{"id", "text", "suggestion", "confidence", "required", "n_done"}``; the suggestion
+is the current model's label (``null`` before it has two classes). Errors are JSON
+``{"error": "..."}``: 401 without the token (when one is set), 404 an item outside the pool,
+409 a stale item (not leased to this annotator) or a double submit, 422 an unknown label or a
+malformed request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from littledata.errors import LittleDataError
+from littledata.label_app.session import LabelSession
+from littledata.label_app.store import AnswerConflictError, Item, StaleItemError
+
+__all__ = ["create_app"]
+
+ANNOTATOR = r"^[A-Za-z0-9][A-Za-z0-9 _.@+-]{0,99}$"
+
+
+class Who(BaseModel):
+    annotator: str = Field(pattern=ANNOTATOR)
+
+
+class ItemRef(Who):
+    item_id: int = Field(ge=0)
+
+
+class Answer(ItemRef):
+    label: str = Field(min_length=1, max_length=200)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def create_app(session: LabelSession, *, token: str | None = None) -> FastAPI:
+    """The app over ``session`` (started and stopped with the app). With ``token``, every API
+    call must carry it (``Authorization: Bearer <token>``; the page reads it from its URL,
+    ``/?token=...``)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        session.start()
+        try:
+            yield
+        finally:
+            session.stop()
+
+    app = FastAPI(title="littledata labeling", docs_url=None, redoc_url=None, lifespan=lifespan)
+    static = resources.files("littledata.label_app") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    labels = set(session.classes)
+    n_items = len(session.texts)
+
+    @app.middleware("http")
+    async def _check_token(request: Request, call_next: Any) -> Response:
+        if token is not None and request.url.path.startswith("/api/"):
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not secrets.compare_digest(given.encode(), token.encode()):
+                return JSONResponse(
+                    {"error": "This server needs its token: open the page with ?token=..."},
+                    status_code=401,
+                )
+        start = time.perf_counter()
+        response: Response = await call_next(request)
+        # the time spent in the app, for the browser's network panel and the load test
+        response.headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - start):.1f}"
+        return response
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _malformed(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for e in exc.errors():
+            where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+            parts.append(f"{where or 'body'}: {e.get('msg', 'invalid')}")
+        return JSONResponse({"error": "Malformed request: " + "; ".join(parts)}, status_code=422)
+
+    def item_json(item: Item | None) -> dict[str, Any]:
+        if item is None:
+            return {"item": None}
+        suggestion = session.suggest(item.id)
+        return {
+            "item": {
+                "id": item.id,
+                "text": item.text,
+                "suggestion": suggestion[0] if suggestion else None,
+                "confidence": round(suggestion[1], 4) if suggestion else None,
+                "required": item.required,
+                "n_done": item.n_done,
+            }
+        }
+
+    def check_item(item_id: int) -> None:
+        if item_id >= n_items:
+            raise ApiError(404, f"There is no item {item_id} (items 0..{n_items - 1}).")
+
+    def answer(ref: ItemRef, kind: str, label: str | None = None) -> dict[str, Any]:
+        check_item(ref.item_id)
+        try:
+            session.store.answer(ref.item_id, ref.annotator, kind, label)
+        except (StaleItemError, AnswerConflictError) as exc:
+            raise ApiError(409, str(exc)) from None
+        session.changed()
+        return item_json(session.store.lease_next(ref.annotator))
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(str(static / "index.html"), media_type="text/html")
+
+    @app.get("/api/config")
+    def config() -> dict[str, Any]:
+        return {"labels": session.classes, "items": n_items, "annotator_pattern": ANNOTATOR}
+
+    @app.post("/api/next")
+    def next_item(who: Who) -> dict[str, Any]:
+        return item_json(session.store.lease_next(who.annotator))
+
+    @app.post("/api/answer")
+    def post_answer(body: Answer) -> dict[str, Any]:
+        if body.label not in labels:
+            raise ApiError(
+                422, f"Unknown label {body.label!r}; one of {', '.join(session.classes)}."
+            )
+        return answer(body, "label", body.label)
+
+    @app.post("/api/skip")
+    def skip(ref: ItemRef) -> dict[str, Any]:
+        return answer(ref, "skip")
+
+    @app.post("/api/unsure")
+    def unsure(ref: ItemRef) -> dict[str, Any]:
+        return answer(ref, "unsure")
+
+    @app.post("/api/undo")
+    def undo(who: Who) -> dict[str, Any]:
+        try:
+            item_id = session.store.undo(who.annotator)
+        except StaleItemError as exc:
+            raise ApiError(409, str(exc)) from None
+        if item_id is None:
+            raise ApiError(409, f"{who.annotator} has nothing to undo.")
+        session.changed()
+        return item_json(session.store.current(who.annotator))
+
+    @app.get("/api/stats")
+    def stats() -> dict[str, Any]:
+        return session.status()
+
+    @app.get("/api/export")
+    def export(format: str = "jsonl") -> Response:
+        from littledata.label_app.export import answers_frame, frame_bytes
+
+        if format not in ("csv", "jsonl"):
+            raise ApiError(422, f"Unknown export format {format!r}; csv or jsonl.")
+        body = frame_bytes(answers_frame(session.store), format)
+        media = "text/csv" if format == "csv" else "application/x-ndjson"
+        return Response(
+            body,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="labels.{format}"'},
+        )
+
+    @app.exception_handler(LittleDataError)
+    async def _user_error(_request: Request, exc: LittleDataError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=422)
+
+    return app

@@ -1,0 +1,121 @@
+"""The labeling page in a real browser (headless Chromium driven by Playwright).
+
+Loads the page served by `littledata label`, labels with the keyboard (1, 2, s, n, u), checks the
+database holds exactly what was pressed, and that a text holding ``<script>`` shows as text.
+Screenshots go to ``test-artifacts/label_app/`` (or ``$LITTLEDATA_TEST_ARTIFACTS``).
+Skipped when Playwright or Chromium is absent (``pip install playwright``; ``apt-get install
+chromium``, see .ci/run).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from littledata.label_app.store import LabelStore
+from tests.label_helpers import free_port, pool, start_server, stop_server, truth
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HOSTILE = '<script>window.__pwned = 1</script><b id="injected">bold?</b> & "quotes"'
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
+]
+
+
+def artifacts() -> Path:
+    root = Path(os.environ.get("LITTLEDATA_TEST_ARTIFACTS", "test-artifacts")) / "label_app"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def test_keyboard_labeling_undo_and_escaped_text(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    texts = [HOSTILE, *pool(29)]
+    data = tmp_path / "data.csv"
+    with open(data, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["text"])
+        w.writerows([t] for t in texts)
+    db = f"sqlite:///{tmp_path / 'labels.sqlite'}"
+    port = free_port()
+    proc = start_server(
+        [str(data), "--labels", "pos,neg", "--featurizer", "glove50", "--db", db, "--batch", "2"],
+        port,
+    )
+    shots = artifacts()
+    pressed: list[tuple[int, str, str | None]] = []  # (item, kind, label) the database must hold
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                        args=["--no-sandbox"])  # fmt: skip
+            page = browser.new_page(viewport={"width": 1100, "height": 640})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"http://127.0.0.1:{port}/?annotator=tester")
+            text = page.locator("#text")
+            text.wait_for(state="visible")
+
+            def current() -> int:
+                return int(text.get_attribute("data-item-id"))
+
+            def press(key: str) -> None:
+                before = current()
+                page.keyboard.press(key)
+                page.wait_for_function(
+                    f"document.getElementById('text').dataset.itemId !== '{before}'"
+                )
+
+            keys = ["1", "2", "s", "1", "n", "2", "1", "2"]
+            for key in keys:
+                item = current()
+                if item == 0:  # the hostile text: shown as text, never run or parsed
+                    assert text.text_content() == HOSTILE
+                    assert page.locator("#injected").count() == 0
+                    assert page.evaluate("window.__pwned") is None
+                    page.screenshot(path=str(shots / "escaped-text.png"))
+                kind = {"s": "skip", "n": "unsure"}.get(key, "label")
+                label = {"1": "pos", "2": "neg"}.get(key)
+                press(key)
+                pressed.append((item, kind, label))
+            undone = pressed.pop()  # u: take back the last label; the item comes back
+            press("u")
+            assert current() == undone[0]
+            press("1")
+            pressed.append((undone[0], "label", "pos"))
+            if 0 not in [p[0] for p in pressed]:  # make sure the hostile text was seen
+                page.goto(f"http://127.0.0.1:{port}/?annotator=second")
+                text.wait_for(state="visible")
+                while current() != 0:
+                    page.keyboard.press("s")
+                    page.wait_for_timeout(100)
+                assert text.text_content() == HOSTILE
+                assert page.locator("#injected").count() == 0
+                assert page.evaluate("window.__pwned") is None
+                page.screenshot(path=str(shots / "escaped-text.png"))
+                page.goto(f"http://127.0.0.1:{port}/?annotator=tester")
+                text.wait_for(state="visible")
+            for _ in range(14):  # label on (by the right answer) so the curve grows
+                item = current()
+                label = "pos" if item == 0 else truth(texts[item])
+                press("1" if label == "pos" else "2")
+                pressed.append((item, "label", label))
+            page.wait_for_function(
+                "document.querySelectorAll('#curve circle').length >= 3", timeout=30000
+            )
+            assert page.locator("#who-form").is_hidden()
+            page.screenshot(path=str(shots / "labeling.png"))
+            assert not errors, errors
+            browser.close()
+    finally:
+        stop_server(proc)
+    store = LabelStore(db)
+    held = [(r["item_id"], r["kind"], r["label"]) for r in store.answers()
+            if r["annotator"] == "tester"]  # fmt: skip
+    assert held == pressed
+    assert (shots / "labeling.png").stat().st_size > 10_000

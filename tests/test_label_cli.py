@@ -1,0 +1,152 @@
+"""`littledata label` and `littledata label export`: serve, stop, resume, export labels + model."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from littledata.cli import app
+from littledata.label_app.store import LabelStore
+from tests.label_helpers import free_port, start_server, stop_server, truth, write_reviews
+
+
+def test_export_writes_every_answer_in_each_format(tmp_path):
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    store = LabelStore(url)
+    store.add_items(["a <b>", "c, d", "e\nf"], labeled={0: "pos"})
+    store.set_meta({"labels": ["pos", "neg"], "featurizer": "glove50", "head": "logreg"})
+    item = store.lease_next("ann")
+    store.answer(item.id, "ann", "label", "neg")
+    item = store.lease_next("ann")
+    store.answer(item.id, "ann", "unsure")
+    runner = CliRunner()
+    for suffix in ("csv", "jsonl", "parquet"):
+        out = tmp_path / f"labels.{suffix}"
+        result = runner.invoke(app, ["label", "export", "--db", url, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        import pandas as pd
+
+        frame = {
+            "csv": lambda p: pd.read_csv(p, keep_default_na=False),
+            "jsonl": lambda p: pd.read_json(p, lines=True),
+            "parquet": pd.read_parquet,
+        }[suffix](out)
+        assert list(frame["kind"]) == ["label", "label", "unsure"]
+        assert list(frame["annotator"]) == ["file", "ann", "ann"]
+        assert frame["text"].tolist() == ["a <b>", "c, d", "e\nf"]
+
+
+def test_export_refuses_a_database_without_a_session(tmp_path):
+    result = CliRunner().invoke(
+        app, ["label", "export", "--db", f"sqlite:///{tmp_path / 'none.sqlite'}", "--out", "x.csv"]
+    )
+    assert result.exit_code != 0
+    assert "no labeling session" in str(result.exception)
+
+
+@pytest.mark.integration
+def test_serve_label_stop_resume_and_export_a_model(tmp_path):
+    data = tmp_path / "reviews.csv"
+    write_reviews(data, n=80, labeled=4)
+    db = f"sqlite:///{tmp_path / 'labels.sqlite'}"
+    port = free_port()
+    args = [str(data), "--labels", "pos,neg", "--featurizer", "glove50", "--db", db, "--batch", "5"]
+    proc = start_server(args, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        item = httpx.post(f"{base}/api/next", json={"annotator": "ann"}).json()["item"]
+        labeled = []
+        for _ in range(16):
+            body = {"annotator": "ann", "item_id": item["id"], "label": truth(item["text"])}
+            labeled.append(item["id"])
+            item = httpx.post(f"{base}/api/answer", json=body).json()["item"]
+        held = item["id"]
+    finally:
+        stop_server(proc)
+    # the same --db resumes: the labels, and the item the annotator held
+    proc = start_server([str(data), "--featurizer", "glove50", "--db", db], port)
+    try:
+        stats = httpx.get(f"{base}/api/stats").json()
+        assert stats["annotators"]["ann"] == {"label": 16}
+        assert stats["complete"] == 20  # 4 from the file + 16
+        again = httpx.post(f"{base}/api/next", json={"annotator": "ann"}).json()["item"]
+        assert again["id"] == held and again["suggestion"] in ("pos", "neg")
+    finally:
+        stop_server(proc)
+    out, model = tmp_path / "labels.jsonl", tmp_path / "model"
+    result = CliRunner().invoke(
+        app, ["label", "export", "--db", db, "--out", str(out), "--model", str(model)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["item_id"] for r in rows if r["annotator"] == "ann"] == labeled
+    from littledata.models import TextClassifier
+
+    clf = TextClassifier.load(model)
+    assert list(clf.classes_) == ["neg", "pos"]
+    assert list(clf.predict(["great lovely superb film", "awful dreadful poor film"])) == [
+        "pos",
+        "neg",
+    ]
+
+
+@pytest.mark.integration
+def test_kill_9_loses_no_acknowledged_label(tmp_path):
+    import signal
+    import threading
+
+    from tests.label_helpers import pool
+
+    data = tmp_path / "reviews.csv"
+    write_reviews(data, n=200, labeled=0)
+    texts = pool(200)
+    db_path = tmp_path / "labels.sqlite"
+    port = free_port()
+    args = [str(data), "--labels", "pos,neg", "--featurizer", "glove50",
+            "--db", f"sqlite:///{db_path}"]  # fmt: skip
+    proc = start_server(args, port)
+    base = f"http://127.0.0.1:{port}"
+    acked: list[tuple[str, int]] = []
+    in_flight: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def annotate(name: str) -> None:
+        try:
+            with httpx.Client(base_url=base, timeout=30) as c:
+                item = c.post("/api/next", json={"annotator": name}).json()["item"]
+                while item is not None:
+                    in_flight[name] = item["id"]
+                    body = {"annotator": name, "item_id": item["id"],
+                            "label": truth(texts[item["id"]])}  # fmt: skip
+                    r = c.post("/api/answer", json=body)
+                    assert r.status_code == 200, r.text
+                    with lock:
+                        acked.append((name, item["id"]))
+                    del in_flight[name]
+                    item = r.json()["item"]
+        except httpx.HTTPError:
+            pass  # the server was killed
+
+    threads = [threading.Thread(target=annotate, args=(f"a{k}",)) for k in range(4)]
+    for t in threads:
+        t.start()
+    import time
+
+    deadline = time.monotonic() + 120
+    while len(acked) < 60 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(acked) >= 60, "the annotators did not get going"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    for t in threads:
+        t.join(30)
+    store = LabelStore(f"sqlite:///{db_path}")
+    stored = {(r["annotator"], r["item_id"]) for r in store.answers()}
+    assert set(acked) <= stored  # nothing acknowledged was lost
+    assert stored - set(acked) <= set(in_flight.items())  # beyond that, only labels in flight
+    assert len(stored) == len({i for _, i in stored})  # no item labeled twice
+    with store._connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
