@@ -94,7 +94,7 @@ def test_a_users_file_runs_through_every_command(
 
     code, out, err = _run(["results", "--db", db], capsys)
     assert code == 0, err
-    assert f"{path.name}: 60 rows" in out and f"{path.name}: accuracy" in out
+    assert f"{path.name}: 60 rows" in out and f"{path.name}: macro_f1 (accuracy below)" in out
     # a second run stores nothing new; a changed file gets new trials of its own
     code, out, err = _run([*bench, "--dry-run"], capsys)
     assert "4 already stored" in out, out
