@@ -43,6 +43,7 @@ def test_section_writes_png_and_svg_and_embeds_them(frame, tmp_path) -> None:  #
     assert pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in svgs[0].read_text()
     assert "data:image/png;base64," in html and svgs[0].name in html
+    assert "href=" not in html  # the files beside the page are named, never linked
     # one table row per strategy, random first (the baseline), numbers formatted
     rows = re.findall(r"<tr><td>([a-z-]+)</td>", html)
     assert rows[0] == "random" and sorted(rows) == ["badge", "margin", "random"]

@@ -142,3 +142,27 @@ def test_tokens_and_durations_in_words() -> None:
     assert estimate_tokens(["abcd" * 10, ""]) == 10 + 4
     assert format_seconds(42) == "42 s" and format_seconds(600) == "10 min"
     assert format_seconds(3 * 3600 + 300) == "3 h 05 min"
+
+
+def test_bench_prints_the_plan_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from test_own_data import made_up_rows, write_csv
+
+    from littledata.cli import main
+
+    path = write_csv(tmp_path / "topics.csv", made_up_rows(60))
+    args = ["littledata", "bench", "--datasets", str(path), "--featurizers", "tfidf", "--heads",
+            "centroid", "sizes=12", "seeds=2", "baseline=false", "--dry-run",
+            "--db", f"sqlite:///{tmp_path / 'r.sqlite'}"]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", args)
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code in (0, None)
+    out, err = capsys.readouterr()
+    assert "plan: 2 trials on 1 datasets (0 already stored, 2 to run" in err
+    assert "tfidf: term counts of 60 texts" in err and "estimated time:" in err
+    assert "--quick" not in err  # a short run needs no advice
+    assert "dry run: 2 trials planned" in out

@@ -16,7 +16,7 @@ The model is deliberately simple, and calibrated on this machine:
 - **Trials** cost ``a + b × training rows + c × classes`` seconds per head, fitted by least squares
   to the ``trial_seconds`` this store holds for the head (trials measured on this machine), or a
   default per head when the store holds fewer than :data:`MIN_FIT_TRIALS` of them; the sum is
-  divided by the number of workers.
+  divided by the number of workers, and the workers' start (:data:`WORKER_START_SECONDS`) added.
 
 The live progress display (:mod:`littledata.progress`) weighs each step by these estimates and
 refines the remaining time with the ratio of measured to estimated time of the work already done.
@@ -68,6 +68,10 @@ a head not listed gets :data:`OTHER_TRIAL_SECONDS`."""
 OTHER_TRIAL_SECONDS = (0.5, 0.002, 0.05)
 MIN_FIT_TRIALS = 5
 """Stored trials of a head needed before its trial cost is fitted to them."""
+
+WORKER_START_SECONDS = 10.0
+"""Starting the worker processes (each imports littledata, numpy, scikit-learn): about 12 s on the
+development machine's shared cores before the first trial's result."""
 
 LONG_SECONDS = 600.0
 """An estimate above this (10 minutes) makes the plan mention ``--quick`` and ``--dry-run``."""
@@ -206,6 +210,8 @@ class WorkPlan:
     sets: list[FeatureSet] = field(default_factory=list)
     trial_estimates: dict[str, float] = field(default_factory=dict)
     """Per trial key to run: its estimated seconds on one worker."""
+    startup: float = 0.0
+    """Seconds to start the workers (0 when no trial runs)."""
 
     @property
     def to_run(self) -> int:
@@ -218,8 +224,8 @@ class WorkPlan:
 
     @property
     def trial_seconds(self) -> float:
-        """Estimated wall seconds of the trials on :attr:`workers` workers."""
-        return float(sum(self.trial_estimates.values())) / max(1, self.workers)
+        """Estimated wall seconds of the trials on :attr:`workers` workers, their start included."""
+        return self.startup + float(sum(self.trial_estimates.values())) / max(1, self.workers)
 
     @property
     def seconds(self) -> float:
@@ -335,6 +341,7 @@ def plan_work(
         cached = kind != "sparse" and all(is_cached(fz, p) for p in parts)
         seconds = 0.0 if cached else tokens * model.seconds_per_token(fname, kind)
         plan.sets.append(FeatureSet(dataset, fname, kind, texts, tokens, cached, seconds))
+    plan.startup = WORKER_START_SECONDS if pending else 0.0
     for t in pending:
         c = t.config
         n_train = c["size"] * (c["n_classes"] if c["size_mode"] == "per_class" else 1)

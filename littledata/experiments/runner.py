@@ -475,7 +475,7 @@ def _run_trials(
     by_key = {t.key: t for t in pending}
     jobs = [Job(t.key, t.config, refs[t.pair]) for t in pending]
     workers = max(1, plan.workers)
-    mean = plan.trial_seconds / len(pending) if pending else 0.0
+    mean = (plan.trial_seconds - plan.startup) / len(pending) if pending else 0.0
     n_done = 0
     with display.step("trials", plan.trial_seconds, kind="trials") as step:
 

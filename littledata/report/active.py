@@ -11,7 +11,6 @@ folder as PNG and SVG and the PNG is embedded (base64), so the page reads offlin
 
 from __future__ import annotations
 
-import base64
 import html
 import math
 import re
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from littledata.report.figures import save_figure
+from littledata.report.figures import figure_html, save_figure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -240,16 +239,12 @@ def render_active_section(frame: pd.DataFrame, out_dir: Path) -> str:
             extra += 1
             stem = f"{base_stem}_{extra}"
         used_stems.add(stem)
-        _, svg_path, png = save_figure(fig, out_dir, stem)
-        data = base64.b64encode(png).decode("ascii")
+        png_path, svg_path, png = save_figure(fig, out_dir, stem)
         title = html.escape(_title(key))
         parts.append(
             f"<article><h3>{title}</h3>"
-            f"<figure><img src='data:image/png;base64,{data}' "
-            f"alt='active learning curves: {title}'>"
-            f"<figcaption><a href='{html.escape(svg_path.name)}'>SVG</a> · "
-            f"<a href='{html.escape(stem)}.png'>PNG</a></figcaption></figure>"
-            f"{_table(part, order, key.get('budget', 'budget'))}</article>"
+            + figure_html(png, [svg_path, png_path], f"active learning curves: {_title(key)}")
+            + f"{_table(part, order, key.get('budget', 'budget'))}</article>"
         )
     return "".join(parts)
 

@@ -317,8 +317,11 @@ def _bench_sections(
             (sub, dataset, metrics[:3], styles, subtitle, out, f"curves_{_slug(dataset)}", flags,
              baseline_resampling)
         )  # fmt: skip
+    from littledata import progress
+
+    shown = progress.track(datasets, desc="report", unit="dataset")
     for dataset, (png_path, svg_path, png) in zip(
-        datasets, (_render_curves(job) for job in jobs), strict=True
+        shown, (_render_curves(job) for job in jobs), strict=True
     ):
         sub = agg[agg["dataset"] == dataset]
         flags = counts[counts["dataset"] == dataset]
