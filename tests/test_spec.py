@@ -163,6 +163,7 @@ def _plan(**overrides: object) -> tuple[list, list]:
         DatasetInfo("small", "single-label", n_classes=2, pool_size=300, fingerprint="d1"),
         DatasetInfo("many", "single-label", n_classes=60, pool_size=2000, fingerprint="d2"),
         DatasetInfo("pairs", "sentence-pair", n_classes=3, pool_size=500, fingerprint="d3"),
+        DatasetInfo("ner", "sequence-labeling", n_classes=9, pool_size=500, fingerprint="d4"),
     ]
     return plan_grid(spec, datasets, FEATURIZERS, HEADS)
 
@@ -170,9 +171,11 @@ def _plan(**overrides: object) -> tuple[list, list]:
 def test_impossible_combinations_are_skipped_with_a_reason() -> None:
     trials, skips = _plan(featurizers=["dense", "layers"], heads=["logreg", "knn", "layermix"])
     reasons = {(s.dataset, s.featurizer, s.head, s.size): s.reason for s in skips}
-    # sentence pairs with a one-text head: explained once per featurizer x head, for every size
-    assert "sentence-pair" in reasons[("pairs", "dense", "logreg", None)]
-    assert "predicts one label per text" in reasons[("pairs", "dense", "logreg", None)]
+    # tokens with a one-text head: explained once per featurizer x head, for every size
+    assert "sequence-labeling" in reasons[("ner", "dense", "logreg", None)]
+    assert "predicts one label per text" in reasons[("ner", "dense", "logreg", None)]
+    # sentence pairs take every single-label head (on pair features)
+    assert ("pairs", "dense", "logreg", None) not in reasons
     # layer-wise features with a head that does not take them, and the other way round
     assert "layer-wise features" in reasons[("small", "layers", "logreg", None)]
     assert "takes only layer-wise" in reasons[("small", "dense", "layermix", None)]
@@ -186,12 +189,12 @@ def test_impossible_combinations_are_skipped_with_a_reason() -> None:
         (t.config["dataset"], t.config["featurizer"], t.config["head"], t.config["size"])
         for t in trials
     }
-    assert not any(d == "pairs" for d, *_ in planned)
+    assert not any(d == "ner" for d, *_ in planned)
     assert ("small", "layers", "layermix", 200) in planned
     assert ("many", "dense", "knn", 1000) in planned
     # 4 possible methods (dense+logreg, dense+knn, layers+layermix and the tfidf+logreg
-    # baseline) x 2 datasets x 4 sizes each ('small': 20..200, 'many': 100..1000) x 2 seeds
-    assert len({t.key for t in trials}) == len(trials) == 4 * 2 * 4 * 2
+    # baseline) x 2 seeds x sizes ('small': 20..200, 'many': 100..1000, 'pairs': 20..500)
+    assert len({t.key for t in trials}) == len(trials) == 4 * 2 * (4 + 4 + 5)
 
 
 def test_baseline_is_added_once_and_can_be_turned_off() -> None:

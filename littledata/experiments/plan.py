@@ -15,7 +15,7 @@ from typing import Any
 
 from littledata.experiments.spec import BASELINE, ExperimentSpec
 from littledata.experiments.store import trial_key
-from littledata.tasks import TASK_TYPES, head_task_problem
+from littledata.tasks import TASK_TYPES, head_serves, head_task_problem
 
 __all__ = [
     "KIND",
@@ -240,7 +240,7 @@ def _config(
 
 
 def _combination_problem(ds: DatasetInfo, fz: FeaturizerInfo, head: HeadSupport) -> str:
-    if ds.task not in head.tasks:
+    if not head_serves(ds.task, head.tasks):
         return head_task_problem(ds.task, head.name, head.tasks, ds.name)
     if ds.task not in TASK_TYPES:  # pragma: no cover - a head claims a task with no task type
         return f"littledata has no task type for {ds.task} yet"

@@ -55,6 +55,10 @@ class PreparedDataset:
     y_test: np.ndarray
     about: dict[str, Any] = field(default_factory=dict)
     """What the dataset is, for the run's summary and the report (:func:`describe_dataset`)."""
+    pool_sides: list[list[str]] | None = None
+    """The pool's texts per side when the task reads several per example (sentence pairs: the
+    first and second texts, featurized apart and combined by the task type); ``None``: one."""
+    test_sides: list[list[str]] | None = None
 
     @property
     def tag(self) -> str:
@@ -113,6 +117,10 @@ def prepare_dataset(
     pool_texts = [train_texts[i] for i in pool_idx]
     test_texts = [test_texts_full[i] for i in test_idx]
     y_pool, y_test = y_train[pool_idx], y_test_full[test_idx]
+    pool_sides = test_sides = None
+    if len(task.sides(train)) > 1:  # featurized side by side, combined by the task type
+        pool_sides = [[side[i] for i in pool_idx] for side in task.sides(train)]
+        test_sides = [[side[i] for i in test_idx] for side in task.sides(test)]
     n_classes = task.n_classes(ds)
     counts = task.class_counts(y_pool, n_classes)
     info = DatasetInfo(
@@ -127,7 +135,9 @@ def prepare_dataset(
     about = describe_dataset(ds, files=files, split_note=split_note)
     if files:
         info = replace(info, source_fingerprint=about["fingerprint"])
-    return PreparedDataset(info, pool_texts, test_texts, y_pool, y_test, about)
+    return PreparedDataset(
+        info, pool_texts, test_texts, y_pool, y_test, about, pool_sides, test_sides
+    )
 
 
 def _safe_name(name: str) -> str:
@@ -223,10 +233,34 @@ def features_refs(
     name = prep.tag
     if fz.kind == "sparse":
         x_pool, x_test = _term_counts(prep, work, name)
+    elif prep.pool_sides is not None and prep.test_sides is not None:
+        x_pool = _combined_features(fz, prep, prep.pool_sides, work, f"{name}.pool", held)
+        x_test = _combined_features(fz, prep, prep.test_sides, work, f"{name}.test", held)
     else:
         x_pool = _features(fz, prep.pool_texts, work, f"{name}.pool", held)
         x_test = _features(fz, prep.test_texts, work, f"{name}.test", held)
     return {"x_pool": DataRef(x_pool), "x_test": DataRef(x_test)}
+
+
+def _combined_features(
+    fz: Any,
+    prep: PreparedDataset,
+    sides: list[list[str]],
+    work: Path,
+    tag: str,
+    held: contextlib.ExitStack,
+) -> str:
+    """The path of the task type's combination of each side's features (each side featurized
+    through the cache on its own, so a text met on either side is encoded once)."""
+    parts = [
+        np.load(_features(fz, texts, work, f"{tag}.side{k}", held), mmap_mode="r")
+        for k, texts in enumerate(sides)
+    ]
+    combined = get_task_type(prep.info.task).combine(parts)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in fz.name)
+    path = work / f"{tag}.{safe}.combined.npy"
+    np.save(path, np.asarray(combined, dtype=np.float32), allow_pickle=False)
+    return str(path)
 
 
 def _term_counts(prep: PreparedDataset, work: Path, dataset: str) -> tuple[str, str]:

@@ -72,6 +72,7 @@ from littledata.experiments.spec import ExperimentSpec, entry_name, resolve_data
 from littledata.experiments.store import Measurement, ResultsStore
 from littledata.experiments.trials import run_bench_job
 from littledata.io import locked_temp_dir, remove_abandoned_dirs
+from littledata.tasks import head_serves
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +225,7 @@ def run_benchmark(
     infos: list[DatasetInfo] = []
     unloadable: list[Skip] = []
     for name in progress.track(names, total=len(names), desc="datasets", unit="dataset"):
-        if not any(tasks[name] in heads[h].tasks for h in heads):
+        if not any(head_serves(tasks[name], heads[h].tasks) for h in heads):
             infos.append(DatasetInfo(name=name, task=tasks[name], n_classes=0))
             continue
         files = sources[name].files if name in sources else []

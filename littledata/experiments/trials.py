@@ -64,19 +64,17 @@ def run_trial(
     -------
     ``{metric: value}``: the task's metrics plus ``fit_seconds``, ``predict_seconds``,
     ``train_accuracy``, ``n_train``, ``trial_seconds`` (the whole trial: sampling, fit,
-    predictions and metrics), ``top_pred_share`` (the share of test rows predicted as the most
-    predicted class) and ``collapsed`` (1.0 when the test predictions collapsed onto one class,
-    see :mod:`littledata.experiments.collapse`; the store keeps it as the trial's flag).
+    predictions and metrics), and the task type's diagnostics (single-label: ``top_pred_share``,
+    the share of test rows predicted as the most predicted class, and ``collapsed``, 1.0 when
+    the test predictions collapsed onto one class, see :mod:`littledata.experiments.collapse`;
+    the store keeps it as the trial's flag).
     """
-    from littledata.experiments.collapse import check_collapse
-    from littledata.models import HeadClassifier
-
     task_type = get_task_type(task)
     start_trial = time.perf_counter()
     y_pool = np.asarray(y_pool)
     idx = task_type.sample(y_pool, size, seed, per_class=size_mode == "per_class")
     x_train, y_train = _take(x_pool, idx), y_pool[idx]
-    model = HeadClassifier(
+    model = task_type.make_model(
         head,
         head_params=head_params,
         input_kind=input_kind,
@@ -91,13 +89,9 @@ def run_trial(
     predict_seconds = time.perf_counter() - start
     classes = np.asarray(model.classes_)
     y_test = np.asarray(y_test)
-    scores = task_type.score(y_test, proba, classes)
+    scores = task_type.score_model(model, y_test, proba)
     out = {k: float(v) for k, v in scores.items()}
-    collapse = check_collapse(y_test, classes[np.argmax(proba, axis=1)])
-    out["top_pred_share"] = collapse.predicted_share
-    out["collapsed"] = float(collapse.collapsed)
-    train_pred = model.predict(x_train)
-    out["train_accuracy"] = float(np.mean(np.asarray(train_pred) == y_train))
+    out.update(task_type.diagnostics(model, x_train, y_train, y_test, proba, classes))
     out["fit_seconds"] = fit_seconds
     out["predict_seconds"] = predict_seconds
     out["n_train"] = float(len(idx))

@@ -11,6 +11,7 @@ from littledata.tasks.base import TaskType
 __all__ = [
     "TASK_TYPES",
     "get_task_type",
+    "head_serves",
     "head_task_problem",
     "register_task_type",
     "task_summary",
@@ -49,6 +50,16 @@ def get_task_type(name: str) -> TaskType:
             f"supported: {', '.join(sorted(TASK_TYPES))}."
         )
     raise unknown_name("task", name, TASK_TYPES)
+
+
+def head_serves(task: str, head_tasks: Sequence[str]) -> bool:
+    """Whether a head serving ``head_tasks`` serves ``task``: it lists the task, or the task's
+    type adapts heads of a task it lists (:attr:`~littledata.tasks.base.TaskType.head_task`:
+    sentence pairs and multi-label take every single-label head)."""
+    if task in head_tasks:
+        return True
+    task_type = TASK_TYPES.get(str(task))
+    return bool(task_type and task_type.head_task and task_type.head_task in head_tasks)
 
 
 def head_task_problem(task: str, head: str, head_tasks: Sequence[str], dataset: str) -> str:
