@@ -260,3 +260,51 @@ def test_a_multi_label_dataset_runs_through_the_benchmark(tmp_path: Path) -> Non
     # each label's word is in its texts (chance: micro-F1 about 0.3)
     assert values["micro_f1"] > 0.6 and values["average_precision"] > 0.8
     assert "accuracy" not in values and "roc_auc" not in values
+
+
+# -- multi-label user files -------------------------------------------------------------------
+
+
+def test_a_user_file_with_one_0_1_column_per_label_is_multi_label(tmp_path: Path) -> None:
+    from littledata.datasets.loading import load_dataset
+
+    path = tmp_path / "tags.csv"
+    path.write_text(
+        "text,joy,anger,split\nhappy day,1,0,train\nso mad,0,1,train\nmixed,1,1,test\n"
+        "calm,0,,test\n"
+    )
+    ds = load_dataset(str(path), label_columns=["joy", "anger"])
+    assert ds.task == Task.MULTI_LABEL and ds.label_names == ["joy", "anger"]
+    assert ds["train"].labels.tolist() == [[1, 0], [0, 1]]
+    assert ds["test"].labels.tolist() == [[1, 1], [0, 0]]
+    path.write_text("text,joy,anger\nhappy day,1,0\nso mad,0,maybe\n")
+    with pytest.raises(DataFormatError, match=r"'maybe' in 0/1 column 'anger'.*row 3"):
+        load_dataset(str(path), label_columns=["joy", "anger"])
+
+
+def test_a_label_column_of_lists_is_multi_label(tmp_path: Path) -> None:
+    from littledata.datasets.loading import load_dataset
+
+    jsonl = tmp_path / "tags.jsonl"
+    jsonl.write_text(
+        '{"text": "happy day", "labels": ["joy"]}\n'
+        '{"text": "mixed", "labels": ["joy", "anger"]}\n'
+        '{"text": "calm", "labels": []}\n'
+    )
+    ds = load_dataset(str(jsonl))
+    assert ds.task == Task.MULTI_LABEL and ds.label_names == ["anger", "joy"]
+    assert ds["train"].labels.tolist() == [[0, 1], [1, 1], [0, 0]]
+    csv = tmp_path / "tags.csv"
+    csv.write_text('text,labels\nhappy day,"[""joy""]"\nmixed,"[""joy"", ""anger""]"\n')
+    assert load_dataset(str(csv))["train"].labels.tolist() == [[0, 1], [1, 1]]
+    # a plain label column stays single-label
+    csv.write_text("text,label\nhappy day,joy\nso mad,anger\n")
+    assert load_dataset(str(csv)).task == Task.SINGLE_LABEL
+
+
+def test_label_columns_from_the_command_line(tmp_path: Path) -> None:
+    from littledata.cli.data_options import FileOptions
+
+    source = FileOptions(label_columns="joy, anger").source(str(tmp_path / "x.csv"))
+    assert source.label_columns == ("joy", "anger")
+    assert source.options()["label_columns"] == ("joy", "anger")

@@ -792,6 +792,7 @@ def load_user_file(
     name: str | None = None,
     labels: str = "required",
     id_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
 ) -> Dataset:
     """Load a user's labeled (or unlabeled, or partly labeled) file as a :class:`Dataset`.
 
@@ -822,13 +823,16 @@ def load_user_file(
         required). For featurizing, predicting and active learning's pool.
     id_column: a column of row ids kept in each split's ``meta["id"]`` (default: a column named
         ``id``, if any). Tables only.
+    label_columns: one 0/1 column per label: makes a multi-label dataset (so does a label
+        column whose every value is a list of labels; see
+        :mod:`littledata.datasets.multilabel_files`). Tables only.
 
     Returns
     -------
     Dataset
-        Single-label, sentence-pair or sequence-labeling. Each split's ``meta["row"]`` (CoNLL:
-        ``meta["line"]``) holds each example's row (line) number in the file, ``meta["id"]``
-        its id when the file has an id column.
+        Single-label, sentence-pair, multi-label or sequence-labeling. Each split's
+        ``meta["row"]`` (CoNLL: ``meta["line"]``) holds each example's row (line) number in
+        the file, ``meta["id"]`` its id when the file has an id column.
 
     Raises
     ------
@@ -846,6 +850,7 @@ def load_user_file(
             ("text_pair_column", text_pair_column),
             ("split_column", split_column),
             ("id_column", id_column),
+            ("label_columns", label_columns or None),
         ):
             if value is not None:
                 raise ConfigError(
@@ -860,6 +865,24 @@ def load_user_file(
             drop_invalid=drop_invalid,
         )
     table = _read_any(path, fmt, encoding, sep)
+    if label_columns or _holds_label_lists(table, label_column):
+        from littledata.datasets.multilabel_files import multilabel_dataset
+
+        if text_pair_column is not None:
+            raise ConfigError(
+                "A multi-label file has one text per row: leave out text_pair_column."
+            )
+        return multilabel_dataset(
+            path,
+            table,
+            name=ds_name,
+            text_column=text_column,
+            label_column=label_column,
+            label_columns=label_columns,
+            split_column=split_column,
+            label_names=label_names,
+            drop_invalid=drop_invalid,
+        )
     return _table_dataset(
         path,
         table,
@@ -873,6 +896,15 @@ def load_user_file(
         labels=labels,
         id_column=id_column,
     )
+
+
+def _holds_label_lists(table: _Table, label_column: str | None) -> bool:
+    """Whether the label column (the named one, else the first usual name) holds lists."""
+    from littledata.datasets.multilabel_files import holds_label_lists
+
+    by_lower = {c.lower(): c for c in table.names}
+    col = label_column or next((by_lower[c] for c in LABEL_COLUMNS if c in by_lower), None)
+    return col in table.columns and holds_label_lists(table.columns[col])
 
 
 LABEL_MODES = ("required", "optional")
