@@ -9,7 +9,8 @@
   every one of its non-empty values is such a list. An empty list is a row with none of the
   labels.
 
-Either gives a :class:`~littledata.datasets.base.Dataset` of task ``multi-label`` whose labels
+Either gives (:func:`littledata.datasets.userfiles.load_user_file`) a
+:class:`~littledata.datasets.base.Dataset` of task ``multi-label`` whose labels
 are a uint8 matrix (a column per label, in ``label_names`` order: the label columns' order, or
 the sorted names found in the lists). Rows with an empty text, or (lists) no label value at all,
 are invalid rows, named by their row numbers as for single-label files.
@@ -19,15 +20,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from littledata.datasets.base import Dataset, Split, Task
-from littledata.errors import ConfigError, DataFormatError
+from littledata.errors import DataFormatError
 
-__all__ = ["TRUE_VALUES", "holds_label_lists", "multilabel_dataset"]
+__all__ = ["TRUE_VALUES", "holds_label_lists", "indicator_labels", "list_labels"]
 
 TRUE_VALUES = ("1", "true", "yes")
 FALSE_VALUES = ("0", "false", "no", "")
@@ -57,102 +56,54 @@ def holds_label_lists(values: Sequence[Any]) -> bool:
     return bool(present) and all(_as_list(v) is not None for v in present)
 
 
-def multilabel_dataset(
-    path: Path,
-    table: Any,
-    *,
-    name: str,
-    text_column: str | None,
-    label_column: str | None,
-    label_columns: Sequence[str] | None,
-    split_column: str | None,
-    label_names: Sequence[str] | None,
-    drop_invalid: bool,
-) -> Dataset:
-    """The multi-label dataset of a table read by :mod:`littledata.datasets.userfiles`."""
-    from littledata.datasets.userfiles import (
-        LABEL_COLUMNS,
-        SPLIT_COLUMNS,
-        TEXT_COLUMNS,
-        _as_text,
-        _handle_invalid,
-        _order_splits,
-        _pick_column,
-    )
+def _cell(value: Any) -> str:
+    """A 0/1 cell as lower-case text ("" when missing; ``1.0`` is ``"1"``)."""
+    if _missing(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip().lower()
 
-    names = table.names
-    text_col = _pick_column(path, "text", text_column, TEXT_COLUMNS, names)
-    n = len(table.numbers)
-    texts = [_as_text(v) for v in table.columns[text_col]]
-    bad: dict[int, list[str]] = {
-        i: ["with an empty text"] for i in range(n) if not (texts[i] or "").strip()
-    }
-    if label_columns:
-        if label_column is not None:
-            raise ConfigError("Give label_column or label_columns, not both.")
-        cols = [_pick_column(path, "label", c, (), names) for c in label_columns]
-        order = [str(c) for c in cols]
-        matrix = np.zeros((n, len(cols)), dtype=np.uint8)
-        for j, col in enumerate(cols):
-            for i, value in enumerate(table.columns[col]):
-                cell = (_as_text(value) or "").strip().lower()
-                if cell in TRUE_VALUES:
-                    matrix[i, j] = 1
-                elif cell not in FALSE_VALUES:
-                    bad.setdefault(i, []).append(f"with {cell!r} in 0/1 column {col!r}")
-    else:
-        label_col = _pick_column(path, "label", label_column, LABEL_COLUMNS, names)
-        lists = [_as_list(v) for v in table.columns[label_col]]
-        for i, labels in enumerate(lists):
-            if labels is None:
-                bad.setdefault(i, []).append("with no list of labels")
-        found = sorted({lab for labels in lists if labels for lab in labels if lab})
-        order = [str(x) for x in label_names] if label_names is not None else found
-        unknown = sorted(set(found) - set(order))
-        if unknown:
-            raise DataFormatError(
-                f"{path.name}: labels not in label_names {order}: {', '.join(unknown[:10])}. "
-                "Add them to label_names."
-            )
-        index = {lab: j for j, lab in enumerate(order)}
-        matrix = np.zeros((n, len(order)), dtype=np.uint8)
-        for i, labels in enumerate(lists):
-            for lab in labels or ():
-                if lab:
-                    matrix[i, index[lab]] = 1
-        cols = [label_col]
-    if not order:
-        raise DataFormatError(f"{path.name}: no label found in the label column.")
-    _handle_invalid(path, bad, n, table.numbers, table.unit, table.note, drop_invalid)
-    keep = [i for i in range(n) if i not in bad]
-    split_col = (
-        _pick_column(path, "split", split_column, (), names)
-        if split_column is not None
-        else next((c for c in names if c.lower() in SPLIT_COLUMNS), None)
-    )
-    if split_col is not None and (split_col in cols or split_col == text_col):
-        raise ConfigError(f"The split column {split_col!r} is also a text or label column.")
-    if split_col is None:
-        split_of = dict.fromkeys(keep, "train")
-        split_names, test_split = ["train"], "test"
-    else:
-        values = table.columns[split_col]
-        split_of = {i: (_as_text(values[i]) or "").strip().lower() for i in keep}
-        split_names, test_split = _order_splits(path, set(split_of.values()), split_col)
-    splits = {}
-    for split in split_names:
-        rows = [i for i in keep if split_of[i] == split]
-        splits[split] = Split(
-            texts=[texts[i] for i in rows],  # type: ignore[misc]
-            labels=matrix[rows],
-            meta={"row": [table.numbers[i] for i in rows]},
+
+def indicator_labels(
+    columns: Sequence[tuple[str, Sequence[Any]]],
+) -> tuple[list[str], np.ndarray, dict[int, list[str]]]:
+    """Label names, the 0/1 matrix and the invalid rows (``{row position: [reasons]}``) of one
+    0/1 column per label (``(name, values)`` each)."""
+    n = len(columns[0][1]) if columns else 0
+    matrix = np.zeros((n, len(columns)), dtype=np.uint8)
+    bad: dict[int, list[str]] = {}
+    for j, (name, values) in enumerate(columns):
+        for i, value in enumerate(values):
+            cell = _cell(value)
+            if cell in TRUE_VALUES:
+                matrix[i, j] = 1
+            elif cell not in FALSE_VALUES:
+                bad.setdefault(i, []).append(f"with {cell!r} in 0/1 column {name!r}")
+    return [name for name, _ in columns], matrix, bad
+
+
+def list_labels(
+    values: Sequence[Any], label_names: Sequence[str] | None, file_name: str
+) -> tuple[list[str], np.ndarray, dict[int, list[str]]]:
+    """Label names (``label_names``, else the sorted names found), the 0/1 matrix and the
+    invalid rows of a label column holding a list per row."""
+    lists = [_as_list(v) for v in values]
+    bad = {i: ["with no list of labels"] for i, labels in enumerate(lists) if labels is None}
+    found = sorted({lab for labels in lists if labels for lab in labels if lab})
+    order = [str(x) for x in label_names] if label_names is not None else found
+    unknown = sorted(set(found) - set(order))
+    if unknown:
+        raise DataFormatError(
+            f"{file_name}: labels not in label_names {order}: {', '.join(unknown[:10])}. "
+            "Add them to label_names."
         )
-    return Dataset(
-        name=name,
-        task=Task.MULTI_LABEL,
-        label_names=order,
-        splits=splits,
-        train_split="train",
-        test_split=test_split,
-        description=f"Loaded from {path}",
-    )
+    if not order:
+        raise DataFormatError(f"{file_name}: no label found in the label column.")
+    index = {lab: j for j, lab in enumerate(order)}
+    matrix = np.zeros((len(lists), len(order)), dtype=np.uint8)
+    for i, labels in enumerate(lists):
+        for lab in labels or ():
+            if lab:
+                matrix[i, index[lab]] = 1
+    return order, matrix, bad

@@ -286,6 +286,10 @@ OTHER_TASK_METRICS: tuple[str, ...] = tuple(
         ("micro_f1", "micro-F1"),
         ("subset_accuracy", "subset accuracy"),
         ("average_precision", "label-wise average precision"),
+        ("entity_f1", "entity F1"),
+        ("entity_precision", "entity precision"),
+        ("entity_recall", "entity recall"),
+        ("token_accuracy", "token accuracy"),
     )
 )
 """Metrics only other task types than single-label store (multi-label's, sequence labeling's)."""

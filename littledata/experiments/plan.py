@@ -71,6 +71,9 @@ class DatasetInfo:
     source_fingerprint: str = ""
     """A user's files: sha256 over the whole loaded content (``Dataset.fingerprint``), so that
     trials of a changed file are never taken for the new file's (empty for registered data)."""
+    label_names: tuple[str, ...] = ()
+    """The label names, for task types that score with them (sequence labeling's tags; part of
+    those trials' configurations); empty for the others."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,8 @@ def _config(
         "test_cap": spec.test_cap,
         "cap_seed": spec.cap_seed,
     }
+    if ds.label_names:  # the task type scores with them (entity spans from tag names)
+        config["label_names"] = list(ds.label_names)
     if ds.source_fingerprint:  # a user's file: its whole content is in the key
         config["source_fingerprint"] = ds.source_fingerprint
     if head.tunes_encoder:  # it gets the raw texts and tunes the featurizer's encoder

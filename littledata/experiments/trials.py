@@ -18,14 +18,6 @@ from littledata.tasks import get_task_type
 __all__ = ["run_bench_job", "run_trial"]
 
 
-def _take(x: Any, idx: np.ndarray) -> Any:
-    if isinstance(x, list):
-        return [x[i] for i in idx]
-    if hasattr(x, "tocsr"):  # sparse term counts
-        return x[idx]
-    return np.ascontiguousarray(x[idx])
-
-
 def run_trial(
     x_pool: Any,
     y_pool: np.ndarray,
@@ -40,6 +32,7 @@ def run_trial(
     resampling: str = "none",
     task: str = "single-label",
     head_params: dict[str, Any] | None = None,
+    label_names: list[str] | None = None,
 ) -> dict[str, float]:
     """Run one trial and return its measurements.
 
@@ -59,6 +52,8 @@ def run_trial(
     resampling: ``none``, ``oversample`` or ``class_weight``.
     task: the task type's name (:mod:`littledata.tasks`).
     head_params: parameters of the head (a head that tunes an encoder gets ``encoder``).
+    label_names: the dataset's label names, for task types that score with them (sequence
+        labeling's entity spans).
 
     Returns
     -------
@@ -73,7 +68,7 @@ def run_trial(
     start_trial = time.perf_counter()
     y_pool = np.asarray(y_pool)
     idx = task_type.sample(y_pool, size, seed, per_class=size_mode == "per_class")
-    x_train, y_train = _take(x_pool, idx), y_pool[idx]
+    x_train, y_train = task_type.take(x_pool, y_pool, idx), y_pool[idx]
     model = task_type.make_model(
         head,
         head_params=head_params,
@@ -89,7 +84,7 @@ def run_trial(
     predict_seconds = time.perf_counter() - start
     classes = np.asarray(model.classes_)
     y_test = np.asarray(y_test)
-    scores = task_type.score_model(model, y_test, proba)
+    scores = task_type.score_model(model, y_test, proba, label_names)
     out = {k: float(v) for k, v in scores.items()}
     out.update(task_type.diagnostics(model, x_train, y_train, y_test, proba, classes))
     out["fit_seconds"] = fit_seconds
@@ -131,6 +126,7 @@ def _bench_values(job: Job) -> dict[str, float]:
             seed=c["seed"],
             resampling=c["resampling"],
             task=c["task"],
+            label_names=c.get("label_names"),
         )
 
 

@@ -16,12 +16,14 @@ from littledata.tasks.registry import (
     task_summary,
 )
 from littledata.tasks.sentence_pair import SentencePair, pair_features
+from littledata.tasks.sequence_labeling import SequenceLabeling
 from littledata.tasks.single_label import SingleLabel
 
 __all__ = [
     "TASK_TYPES",
     "MultiLabel",
     "SentencePair",
+    "SequenceLabeling",
     "SingleLabel",
     "TaskType",
     "get_task_type",

@@ -55,6 +55,8 @@ class TaskType(ABC):
     unit: ClassVar[str] = "rows"
     active_learning: ClassVar[bool] = False
     head_task: ClassVar[str] = ""
+    scores_need_names: ClassVar[bool] = False
+    """Whether :meth:`score_model` needs the label names (sequence labeling's entity spans)."""
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -67,6 +69,20 @@ class TaskType(ABC):
         side, each one text per example); :meth:`combine` joins their features. One side,
         :meth:`texts`, unless a task reads several texts per example (sentence pairs)."""
         return [self.texts(split)]
+
+    def tokens(self, split: Split) -> list[list[str]] | None:
+        """The words of each example when features are one vector per word (sequence
+        labeling); ``None``: one vector per example."""
+        return None
+
+    def take(self, x: Any, y: np.ndarray, idx: np.ndarray) -> Any:
+        """The features of the examples at ``idx`` of ``x`` (whose targets are ``y``): rows of
+        an array or of sparse term counts, items of a list of texts."""
+        if isinstance(x, list):
+            return [x[i] for i in idx]
+        if hasattr(x, "tocsr"):  # sparse term counts
+            return x[idx]
+        return np.ascontiguousarray(x[idx])
 
     def combine(self, features: Sequence[np.ndarray]) -> np.ndarray:
         """The features heads see, from the features of each of :meth:`sides` (the one side's
@@ -161,10 +177,17 @@ class TaskType(ABC):
     ) -> dict[str, float]:
         """The task's metrics (``metrics``: a subset of :attr:`metrics`; ``None``: all)."""
 
-    def score_model(self, model: Any, y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    def score_model(
+        self,
+        model: Any,
+        y_true: np.ndarray,
+        proba: np.ndarray,
+        label_names: Sequence[str] | None = None,
+    ) -> dict[str, float]:
         """The metrics of a fitted model's test probabilities: :meth:`score` against the model's
         ``classes_`` (a task type whose models decide more than the argmax, such as multi-label
-        thresholds, reads that from the model)."""
+        thresholds, reads that from the model; ``label_names`` for those that need them,
+        :attr:`scores_need_names`)."""
         return self.score(y_true, proba, np.asarray(model.classes_))
 
     def __repr__(self) -> str:

@@ -225,7 +225,13 @@ class MultiLabel(TaskType):
         cut = np.full(proba.shape[1], 0.5) if thresholds is None else np.asarray(thresholds)
         return multilabel_scores(y_true, (proba >= cut).astype(np.uint8), proba, metrics)
 
-    def score_model(self, model: Any, y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    def score_model(
+        self,
+        model: Any,
+        y_true: np.ndarray,
+        proba: np.ndarray,
+        label_names: Sequence[str] | None = None,
+    ) -> dict[str, float]:
         """The metrics with the model's tuned thresholds (``thresholds_``) where it has them."""
         return self.score(
             y_true,
