@@ -308,3 +308,51 @@ def test_label_columns_from_the_command_line(tmp_path: Path) -> None:
     source = FileOptions(label_columns="joy, anger").source(str(tmp_path / "x.csv"))
     assert source.label_columns == ("joy", "anger")
     assert source.options()["label_columns"] == ("joy", "anger")
+
+
+# -- results and the report -------------------------------------------------------------------
+
+
+def test_each_task_is_ranked_by_its_own_primary_metric() -> None:
+    import pandas as pd
+
+    from littledata.experiments.results import with_task_primary
+
+    frame = pd.DataFrame(
+        {
+            "dataset": ["a", "a", "ner"],
+            "task": ["single-label", "single-label", "sequence-labeling"],
+            "metric": ["macro_f1", "accuracy", "entity_f1"],
+            "value": [0.5, 0.6, 0.7],
+        }
+    )
+    out = with_task_primary(frame, "macro_f1")
+    ranked = out[out["metric"] == "macro_f1"].set_index("dataset")["value"]
+    assert ranked.to_dict() == {"a": 0.5, "ner": 0.7}  # entity F1 ranks the NER dataset
+    assert len(out) == 4 and with_task_primary(frame.drop(columns="task"), "macro_f1") is not None
+
+
+def test_the_report_shows_a_multi_label_run_with_its_metrics(tmp_path: Path) -> None:
+    from littledata.report.bench import write_report
+
+    def load(_: str) -> Dataset:
+        splits = {"train": _multi(150, 0), "test": _multi(60, 1)}
+        return Dataset("tags", Task.MULTI_LABEL, ["a", "b", "c"], splits)
+
+    store = ResultsStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    spec = _spec(datasets=["tags"], sizes=[20, 40], metrics=["macro_f1", "micro_f1"])
+    run_benchmark(
+        spec,
+        store=store,
+        loader=load,
+        registry={"tags": SimpleNamespace(task="multi-label")},
+        executor="serial",
+    )
+    page = write_report(store, tmp_path / "report").read_text()
+    assert "id='ds-tags'" in page and "Recommended" in page  # ranked by (multi-label) macro-F1
+    assert (tmp_path / "report" / "curves_tags.svg").is_file()
+    # its curves show the metrics its task measures (no accuracy for multi-label)
+    from littledata.report.bench import _dataset_metrics
+
+    wanted = ["macro_f1", "accuracy", "micro_f1"]
+    assert _dataset_metrics(store.frame("bench"), "tags", wanted) == ["macro_f1", "micro_f1"]

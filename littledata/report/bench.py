@@ -37,6 +37,7 @@ from littledata.experiments.results import (
     newest_protocol,
     rank_table,
     recommended,
+    with_task_primary,
 )
 from littledata.experiments.spec import (
     BASELINE,
@@ -250,7 +251,7 @@ def _bench_sections(
     about: dict[str, dict[str, Any]] | None = None,
 ) -> list[str]:
     about = about or {}
-    agg = aggregate(frame)
+    agg = aggregate(with_task_primary(frame, metrics[0]))  # each task ranked by its own primary
     counts = collapse_counts(frame)
     primary = metrics[0]
     featurizers = sorted(agg["featurizer"].unique())
@@ -306,8 +307,8 @@ def _bench_sections(
         flags = counts[counts["dataset"] == dataset]
         subtitle = _subtitle(frame[frame["dataset"] == dataset], caps.get(dataset))
         jobs.append(
-            (sub, dataset, metrics[:3], styles, subtitle, out, f"curves_{_slug(dataset)}", flags,
-             baseline_resampling)
+            (sub, dataset, _dataset_metrics(frame, dataset, metrics)[:3], styles, subtitle, out,
+             f"curves_{_slug(dataset)}", flags, baseline_resampling)
         )  # fmt: skip
     for dataset, (png_path, svg_path, png) in zip(
         datasets, (_render_curves(job) for job in jobs), strict=True
@@ -321,7 +322,7 @@ def _bench_sections(
             + _data_note(about.get(dataset, {}))
             + _img(png, svg_path.name, f"learning curves of {dataset}")
             + "<details><summary>mean ± std table</summary>"
-            + _mean_std_html(sub, primary, flags)
+            + _mean_std_html(sub, _dataset_metrics(frame, dataset, metrics)[0], flags)
             + "</details></article>"
         )
     links = " · ".join(f"<a href='#ds-{_slug(d)}'>{html.escape(d)}</a>" for d in datasets)
@@ -336,6 +337,16 @@ def _bench_sections(
     )
     toc.append(("curves", "Learning curves"))
     return sections
+
+
+def _dataset_metrics(frame: pd.DataFrame, dataset: str, metrics: list[str]) -> list[str]:
+    """The report's metrics that ``dataset``'s task measures, its task's primary first."""
+    from littledata.tasks import task_metrics
+
+    rows = frame[frame["dataset"] == dataset]
+    if "task" not in rows or rows["task"].dropna().empty:
+        return metrics
+    return task_metrics(str(rows["task"].dropna().iloc[0]), metrics)
 
 
 def _baseline_resampling(agg: pd.DataFrame) -> str:

@@ -13,6 +13,7 @@ from littledata.tasks.registry import (
     head_serves,
     head_task_problem,
     register_task_type,
+    task_metrics,
     task_summary,
 )
 from littledata.tasks.sentence_pair import SentencePair, pair_features
@@ -31,5 +32,6 @@ __all__ = [
     "head_task_problem",
     "pair_features",
     "register_task_type",
+    "task_metrics",
     "task_summary",
 ]

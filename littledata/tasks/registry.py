@@ -14,6 +14,7 @@ __all__ = [
     "head_serves",
     "head_task_problem",
     "register_task_type",
+    "task_metrics",
     "task_summary",
 ]
 
@@ -83,3 +84,21 @@ def task_summary(task: str) -> str:
         return Task(task).summary
     except ValueError:
         return task
+
+
+def task_metrics(task: str, wanted: Sequence[str]) -> list[str]:
+    """The metrics of ``wanted`` (the first one the primary) that ``task`` measures; when it
+    does not measure the primary, its task type's own primary (first metric) leads instead.
+
+    >>> task_metrics("sequence-labeling", ["macro_f1", "accuracy", "entity_f1"])
+    ['entity_f1']
+    >>> task_metrics("single-label", ["macro_f1", "accuracy", "entity_f1"])
+    ['macro_f1', 'accuracy']
+    """
+    task_type = TASK_TYPES.get(str(task))
+    if task_type is None:
+        return list(wanted)
+    own = [m for m in wanted if m in task_type.metrics]
+    if wanted and wanted[0] not in task_type.metrics:
+        own = [task_type.metrics[0], *(m for m in own if m != task_type.metrics[0])]
+    return own
