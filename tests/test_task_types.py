@@ -356,3 +356,14 @@ def test_the_report_shows_a_multi_label_run_with_its_metrics(tmp_path: Path) -> 
 
     wanted = ["macro_f1", "accuracy", "micro_f1"]
     assert _dataset_metrics(store.frame("bench"), "tags", wanted) == ["macro_f1", "micro_f1"]
+
+
+def test_active_learning_simulates_on_pair_features(wordvec: str) -> None:
+    from littledata.active.loop import prepare_task, run_trial
+
+    task = prepare_task(_pair_dataset(), featurizer=wordvec, pool_cap=None, test_cap=None)
+    assert task.X_pool.shape == (80, 32) and task.info["task"] == "sentence-pair"
+    fz_features = get_task_type("sentence-pair").featurize(WordVec(), _pair_dataset()["test"])
+    np.testing.assert_allclose(task.X_test, fz_features, rtol=1e-6)
+    curve = run_trial(task, "margin", init=10, batch=10, budget=40, seed=0)
+    assert curve.labels[-1] == 40 and curve.accuracy[-1] > 0.9  # |u - v| gives the label away

@@ -70,6 +70,14 @@ class TaskType(ABC):
         :meth:`texts`, unless a task reads several texts per example (sentence pairs)."""
         return [self.texts(split)]
 
+    def featurize(self, fz: Any, split: Split) -> np.ndarray:
+        """The features heads see for every example of ``split`` under the dense featurizer
+        ``fz``: each of :meth:`sides` featurized through the feature cache, then
+        :meth:`combine` (what active learning's pool and test set hold)."""
+        from littledata.features import featurize
+
+        return self.combine([np.asarray(featurize(side, fz)) for side in self.sides(split)])
+
     def tokens(self, split: Split) -> list[list[str]] | None:
         """The words of each example when features are one vector per word (sequence
         labeling); ``None``: one vector per example."""
