@@ -29,9 +29,10 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_packaged_specs_load_with_the_documented_defaults() -> None:
     spec = load_spec()
     assert spec.source == "packaged:default"
-    assert spec.datasets == ("task:single-label",)
+    # every single-label dataset and one dataset of each other task type
+    assert spec.datasets == ("task:single-label", "msrp", "goemotions-ekman", "conll2003")
     assert spec.featurizers == ("minilm", "glove50", "tfidf")
-    assert spec.heads == ("logreg", "knn", "centroid")
+    assert spec.heads == ("logreg", "knn", "centroid", "token-logreg")
     assert spec.sizes == (20, 50, 100, 200, 500, 1000)
     assert spec.seeds == (0, 1, 2, 3, 4)
     assert spec.train_pool_cap and spec.test_cap
@@ -142,7 +143,9 @@ def test_dataset_selectors_and_exclusions() -> None:
             load_spec(overrides={"datasets": "a", "exclude_datasets": ["a"]}), REGISTRY
         )
     with pytest.raises(ConfigError, match="'exclude_datasets'"):
-        resolve_datasets(load_spec(overrides={"exclude_datasets": ["zzz"]}), REGISTRY)
+        resolve_datasets(
+            load_spec(overrides={"datasets": "all", "exclude_datasets": ["zzz"]}), REGISTRY
+        )
 
 
 FEATURIZERS = {

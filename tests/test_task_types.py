@@ -367,3 +367,41 @@ def test_active_learning_simulates_on_pair_features(wordvec: str) -> None:
     np.testing.assert_allclose(task.X_test, fz_features, rtol=1e-6)
     curve = run_trial(task, "margin", init=10, batch=10, budget=40, seed=0)
     assert curve.labels[-1] == 40 and curve.accuracy[-1] > 0.9  # |u - v| gives the label away
+
+
+def test_a_skip_shared_by_many_datasets_is_one_summary_line() -> None:
+    from littledata.experiments.plan import Skip
+    from littledata.experiments.runner import RunSummary
+
+    reason = "dataset {!r} is single-label (one label per text); head 'token-logreg' predicts..."
+    skips = [Skip(d, "minilm", "token-logreg", None, reason.format(d)) for d in "abcde"]
+    skips.append(Skip("ner", "tfidf", "token-logreg", None, "featurizer 'tfidf' gives texts"))
+    lines = RunSummary(spec_name="s", datasets=[], skipped=skips).lines()
+    shared = [line for line in lines if "minilm+token-logreg" in line]
+    assert shared == [
+        "  skipped minilm+token-logreg on 5 datasets (a, b, c and 2 more): each is single-label "
+        "(one label per text); head 'token-logreg' predicts..."
+    ]
+    assert "  skipped ner tfidf+token-logreg: featurizer 'tfidf' gives texts" in lines
+
+
+def test_the_report_ranks_token_heads_apart_from_text_heads() -> None:
+    import pandas as pd
+
+    from littledata.report.bench import _head_families
+
+    frame = pd.DataFrame(
+        {
+            "dataset": ["sst2", "msrp", "tags", "ner", "sst2"],
+            "task": [
+                "single-label",
+                "sentence-pair",
+                "multi-label",
+                "sequence-labeling",
+                "single-label",
+            ],
+        }
+    )
+    families = _head_families(frame)
+    assert families == {"single-label": ["msrp", "sst2", "tags"], "sequence-labeling": ["ner"]}
+    assert list(families) == ["single-label", "sequence-labeling"]  # the text heads' first

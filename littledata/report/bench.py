@@ -261,28 +261,38 @@ def _bench_sections(
     baseline_resampling = _baseline_resampling(agg)
     sections = []
 
-    # overall ranking
+    # overall ranking: one per family of tasks that share their heads (docs/tasks.md)
     rank_html = []
-    for mode in sorted(agg["size_mode"].unique()):
-        part = agg[agg["size_mode"] == mode]
-        ranks = mean_ranks(part, primary)
-        collapses = method_collapses(counts[counts["size_mode"] == mode])
-        table = rank_table(ranks, collapses)
-        if table.empty:
-            continue
-        by_accuracy = None
-        if primary != "accuracy":
-            acc = rank_table(mean_ranks(part, "accuracy"))
-            if not acc.empty:
-                by_accuracy = acc["overall"]
-        stem = "ranks" if mode == "total" else f"ranks_{mode}"
-        fig = rank_figure(table, primary, per_class=mode == "per_class")
-        png_path, svg_path, png = save_figure(fig, out, stem)
-        figures += [png_path, svg_path]
-        n_ds = ranks.groupby("size")["n_datasets"].max()
-        rank_html.append(_recommendation_html(table, collapses, primary, mode))
-        rank_html.append(_rank_table_html(table, n_ds, mode, collapses, by_accuracy))
-        rank_html.append(_img(png, svg_path.name, f"mean rank by {primary}"))
+    families = _head_families(frame)
+    for family, family_datasets in families.items():
+        if len(families) > 1:
+            rank_html.append(
+                f"<h3>{html.escape(family)} heads: {html.escape(', '.join(family_datasets))}</h3>"
+            )
+        in_family = agg[agg["dataset"].isin(family_datasets)]
+        family_counts = counts[counts["dataset"].isin(family_datasets)]
+        for mode in sorted(in_family["size_mode"].unique()):
+            part = in_family[in_family["size_mode"] == mode]
+            ranks = mean_ranks(part, primary)
+            collapses = method_collapses(family_counts[family_counts["size_mode"] == mode])
+            table = rank_table(ranks, collapses)
+            if table.empty:
+                continue
+            by_accuracy = None
+            if primary != "accuracy":
+                acc = rank_table(mean_ranks(part, "accuracy"))
+                if not acc.empty:
+                    by_accuracy = acc["overall"]
+            stem = "ranks" if mode == "total" else f"ranks_{mode}"
+            if family != next(iter(families)):
+                stem += f"_{_slug(family)}"
+            fig = rank_figure(table, primary, per_class=mode == "per_class")
+            png_path, svg_path, png = save_figure(fig, out, stem)
+            figures += [png_path, svg_path]
+            n_ds = ranks.groupby("size")["n_datasets"].max()
+            rank_html.append(_recommendation_html(table, collapses, primary, mode))
+            rank_html.append(_rank_table_html(table, n_ds, mode, collapses, by_accuracy))
+            rank_html.append(_img(png, svg_path.name, f"mean rank by {primary}"))
     name = html.escape(METRIC_NAMES.get(primary, primary))
     sections.append(
         "<section id='ranking'><h2>Overall ranking</h2>"
@@ -337,6 +347,23 @@ def _bench_sections(
     )
     toc.append(("curves", "Learning curves"))
     return sections
+
+
+def _head_families(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Datasets grouped by the heads their tasks take (single-label, sentence pairs and
+    multi-label share theirs; sequence labeling has token heads), each family ranked apart: a
+    method that runs on one family only is never ranked against the other's methods."""
+    from littledata.tasks import TASK_TYPES
+
+    if "task" not in frame:
+        return {"single-label": sorted(frame["dataset"].unique())}
+    families: dict[str, list[str]] = {}
+    for dataset, task in sorted(frame.groupby("dataset")["task"].first().items()):
+        task_type = TASK_TYPES.get(str(task))
+        family = (task_type.head_task or task_type.name) if task_type else str(task)
+        families.setdefault(family, []).append(str(dataset))
+    first = "single-label" if "single-label" in families else next(iter(families), "")
+    return {first: families.pop(first, []), **families} if families else {}
 
 
 def _dataset_metrics(frame: pd.DataFrame, dataset: str, metrics: list[str]) -> list[str]:
