@@ -176,6 +176,16 @@ def test_a_sequence_labeling_dataset_runs_through_the_benchmark(
     assert f1.loc[60] > 0.9  # the features give first and last names away
     n_train = frame[frame["metric"] == "n_train"].set_index("size")["value"]
     assert n_train.loc[10] == 10  # sizes count sentences
+    # `littledata results` shows the task's own primary metric, by training sentences
+    from typer.testing import CliRunner
+
+    from littledata.cli import app
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    shown = CliRunner().invoke(app, ["results", "--db", url], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert "ner: entity_f1, mean ± std over 1 seeds (columns: training sentences" in text
 
 
 def test_sentence_samples_are_nested_and_take_gathers_their_words() -> None:
