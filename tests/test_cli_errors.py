@@ -87,6 +87,7 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
     "lease": ["0"],
     "text_column": ["no-such-column"],
     "label_column": ["no-such-column"],
+    "label_columns": ["no-such-column"],
     "text_pair_column": ["no-such-column"],
     "split_column": ["no-such-column"],
     "id_column": ["no-such-column"],

@@ -35,6 +35,7 @@ def test_the_measured_defaults_are_registered() -> None:
         "knn": "none",
         "centroid": "none",
         "layermix": "none",
+        "token-logreg": "none",  # sequence labeling: a tag per word, no rows to resample
     }
 
 

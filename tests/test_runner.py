@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from littledata.experiments.metrics import KNOWN_METRICS
+from littledata.experiments.metrics import KNOWN_METRICS, OTHER_TASK_METRICS
 from littledata.experiments.spec import load_spec
 from littledata.experiments.store import ResultsStore
 
@@ -65,7 +65,7 @@ def toy(name):
 REGISTRY = {
     "toy_a": SimpleNamespace(task="single-label"),
     "toy_b": SimpleNamespace(task="single-label"),
-    "toy_pairs": SimpleNamespace(task="sentence-pair"),
+    "toy_tokens": SimpleNamespace(task="sequence-labeling"),
 }
 
 SLOW = float(os.environ.get("TOY_SLOW", "0"))
@@ -96,7 +96,8 @@ if __name__ == "__main__":
     print(json.dumps(summary.to_dict()))
 '''
 
-N_METRICS = len(KNOWN_METRICS)  # compute_metrics' metrics + what the runner measures itself
+# compute_metrics' metrics + what the runner measures itself (not other task types' metrics)
+N_METRICS = len(KNOWN_METRICS) - len(OTHER_TASK_METRICS)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +116,7 @@ def _module(script: Path) -> ModuleType:
 
 
 GRID: dict[str, Any] = {
-    "datasets": ["toy_a", "toy_b", "toy_pairs"],
+    "datasets": ["toy_a", "toy_b", "toy_tokens"],
     "featurizers": ["tfidf"],
     "heads": ["knn", "centroid", "logreg"],
     "sizes": [6, 12, 40],
@@ -124,7 +125,7 @@ GRID: dict[str, Any] = {
     "test_cap": 30,
     "n_jobs": 2,
 }
-# toy_a (3 classes): 3 sizes; toy_b (8 classes): 2 sizes (6 < 8 is skipped); toy_pairs skipped
+# toy_a (3 classes): 3 sizes; toy_b (8 classes): 2 sizes (6 < 8 is skipped); toy_tokens skipped
 PLANNED = 3 * (3 + 2) * 2
 
 
@@ -164,12 +165,13 @@ def test_tiny_grid_runs_end_to_end_and_a_rerun_skips_everything(
     assert summary["already_stored"] == 0 and summary["workers"] == 2
     assert summary["caps"] == {"toy_a": {"pool": 60, "test": 30}, "toy_b": {"pool": 60, "test": 30}}
     reasons = [s["reason"] for s in summary["skipped"]]
-    assert any("'toy_pairs' is sentence-pair" in r for r in reasons)
+    assert any("'toy_tokens' is sequence-labeling" in r for r in reasons)
     assert any("size 6 is smaller than the 8 classes of 'toy_b'" in r for r in reasons)
     assert _counts(db) == (PLANNED, PLANNED, PLANNED * N_METRICS)
 
     frame = ResultsStore(url).frame("bench")
-    assert set(frame["metric"]) == set(KNOWN_METRICS)  # the one list names what a trial stores
+    # the one list names what a single-label trial stores
+    assert set(frame["metric"]) == set(KNOWN_METRICS) - set(OTHER_TASK_METRICS)
     assert set(frame["train_pool_cap"]) == {60} and set(frame["test_cap"]) == {30}
     acc = frame[(frame["metric"] == "accuracy") & (frame["size"] == 40)]
     assert acc["value"].between(0, 1).all()

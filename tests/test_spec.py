@@ -29,9 +29,10 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_packaged_specs_load_with_the_documented_defaults() -> None:
     spec = load_spec()
     assert spec.source == "packaged:default"
-    assert spec.datasets == ("task:single-label",)
+    # every single-label dataset and one dataset of each other task type
+    assert spec.datasets == ("task:single-label", "msrp", "goemotions-ekman", "conll2003")
     assert spec.featurizers == ("minilm", "glove50", "tfidf")
-    assert spec.heads == ("logreg", "knn", "centroid")
+    assert spec.heads == ("logreg", "knn", "centroid", "token-logreg")
     assert spec.sizes == (20, 50, 100, 200, 500, 1000)
     assert spec.seeds == (0, 1, 2, 3, 4)
     assert spec.train_pool_cap and spec.test_cap
@@ -142,7 +143,9 @@ def test_dataset_selectors_and_exclusions() -> None:
             load_spec(overrides={"datasets": "a", "exclude_datasets": ["a"]}), REGISTRY
         )
     with pytest.raises(ConfigError, match="'exclude_datasets'"):
-        resolve_datasets(load_spec(overrides={"exclude_datasets": ["zzz"]}), REGISTRY)
+        resolve_datasets(
+            load_spec(overrides={"datasets": "all", "exclude_datasets": ["zzz"]}), REGISTRY
+        )
 
 
 FEATURIZERS = {
@@ -163,6 +166,7 @@ def _plan(**overrides: object) -> tuple[list, list]:
         DatasetInfo("small", "single-label", n_classes=2, pool_size=300, fingerprint="d1"),
         DatasetInfo("many", "single-label", n_classes=60, pool_size=2000, fingerprint="d2"),
         DatasetInfo("pairs", "sentence-pair", n_classes=3, pool_size=500, fingerprint="d3"),
+        DatasetInfo("ner", "sequence-labeling", n_classes=9, pool_size=500, fingerprint="d4"),
     ]
     return plan_grid(spec, datasets, FEATURIZERS, HEADS)
 
@@ -170,9 +174,11 @@ def _plan(**overrides: object) -> tuple[list, list]:
 def test_impossible_combinations_are_skipped_with_a_reason() -> None:
     trials, skips = _plan(featurizers=["dense", "layers"], heads=["logreg", "knn", "layermix"])
     reasons = {(s.dataset, s.featurizer, s.head, s.size): s.reason for s in skips}
-    # sentence pairs with a one-text head: explained once per featurizer x head, for every size
-    assert "sentence-pair" in reasons[("pairs", "dense", "logreg", None)]
-    assert "predicts one label per text" in reasons[("pairs", "dense", "logreg", None)]
+    # tokens with a one-text head: explained once per featurizer x head, for every size
+    assert "sequence-labeling" in reasons[("ner", "dense", "logreg", None)]
+    assert "predicts one label per text" in reasons[("ner", "dense", "logreg", None)]
+    # sentence pairs take every single-label head (on pair features)
+    assert ("pairs", "dense", "logreg", None) not in reasons
     # layer-wise features with a head that does not take them, and the other way round
     assert "layer-wise features" in reasons[("small", "layers", "logreg", None)]
     assert "takes only layer-wise" in reasons[("small", "dense", "layermix", None)]
@@ -186,12 +192,12 @@ def test_impossible_combinations_are_skipped_with_a_reason() -> None:
         (t.config["dataset"], t.config["featurizer"], t.config["head"], t.config["size"])
         for t in trials
     }
-    assert not any(d == "pairs" for d, *_ in planned)
+    assert not any(d == "ner" for d, *_ in planned)
     assert ("small", "layers", "layermix", 200) in planned
     assert ("many", "dense", "knn", 1000) in planned
     # 4 possible methods (dense+logreg, dense+knn, layers+layermix and the tfidf+logreg
-    # baseline) x 2 datasets x 4 sizes each ('small': 20..200, 'many': 100..1000) x 2 seeds
-    assert len({t.key for t in trials}) == len(trials) == 4 * 2 * 4 * 2
+    # baseline) x 2 seeds x sizes ('small': 20..200, 'many': 100..1000, 'pairs': 20..500)
+    assert len({t.key for t in trials}) == len(trials) == 4 * 2 * (4 + 4 + 5)
 
 
 def test_baseline_is_added_once_and_can_be_turned_off() -> None:

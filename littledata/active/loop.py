@@ -125,7 +125,7 @@ def prepare_task(
     """
     from littledata.datasets.splitting import with_test_split
     from littledata.experiments.sampling import check_cap
-    from littledata.features import featurize, get_featurizer
+    from littledata.features import get_featurizer
 
     pool_cap, test_cap = check_cap(pool_cap, "pool_cap"), check_cap(test_cap, "test_cap")
     registered = isinstance(dataset, (str, DataSource)) and DataSource.parse(dataset).is_registered
@@ -143,9 +143,9 @@ def prepare_task(
     # uniform seeded caps (not stratified as the benchmark's): stored runs keep their keys
     pool_rows = task.cap(y_train, pool_cap, cap_seed, stratified=False)
     test_rows = task.cap(y_test, test_cap, cap_seed + 1, stratified=False)
-    X_train = np.asarray(featurize(task.texts(train), fz))
+    X_train = task.featurize(fz, train)  # sentence pairs: [u, v, |u - v|, u * v]
     X_pool = X_train[pool_rows]
-    X_test = np.asarray(featurize(task.texts(test), fz))[test_rows]
+    X_test = task.featurize(fz, test)[test_rows]
     capped = len(pool_rows) < len(train)
     return ActiveTask(
         dataset=ds.name,

@@ -279,7 +279,14 @@ def results(
     frame, older = latest_content(frame)
     about = datasets_info(store.runs("bench"))
     beside = "accuracy" if metric != "accuracy" and "accuracy" in set(frame["metric"]) else None
-    agg = aggregate(frame, [metric] + ([beside] if beside else []))
+    # a dataset whose task does not measure the metric shows its task's primary one instead
+    from littledata.tasks import TASK_TYPES, task_metrics
+
+    tasks = dict(frame.groupby("dataset")["task"].first()) if "task" in frame else {}
+    own = {d: task_metrics(str(t), [metric])[0] for d, t in tasks.items()}
+    units = {d: TASK_TYPES[str(t)].unit for d, t in tasks.items() if str(t) in TASK_TYPES}
+    shown = list(dict.fromkeys([metric, *own.values()]))
+    agg = aggregate(frame, shown + ([beside] if beside else []))
     counts = collapse_counts(frame).set_index(
         ["dataset", "featurizer", "head", "resampling", "size_mode", "size"]
     )
@@ -295,16 +302,18 @@ def results(
                 markup=False,
             )
         sub = agg[agg["dataset"] == name]
+        name_metric = own.get(name, metric)
         for mode in sorted(sub["size_mode"].unique()):
             part = sub[sub["size_mode"] == mode]
-            main = part[part["metric"] == metric]
+            main = part[part["metric"] == name_metric]
             sizes = sorted(main["size"].unique())
             n_max = int(main["n"].max())
             unit = " per class" if mode == "per_class" else ""
-            also = " (accuracy below)" if beside else ""
+            also = " (accuracy below)" if beside and (part["metric"] == beside).any() else ""
+            rows = units.get(name, "rows")
             table = Table(
-                title=escape(f"{name}: {metric}{also}, mean ± std over {n_max} seeds ")
-                + f"(columns: training rows{unit}; (n=k): fewer seeds; {COLLAPSE} k/n: k trials' "
+                title=escape(f"{name}: {name_metric}{also}, mean ± std over {n_max} seeds ")
+                + f"(columns: training {rows}{unit}; (n=k): fewer seeds; {COLLAPSE} k/n: k trials' "
                 "predictions collapsed onto one class)",
                 title_justify="left",
             )

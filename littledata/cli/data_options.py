@@ -48,6 +48,7 @@ class FileOptions:
     text_column: str | None = None
     text_pair_column: str | None = None
     label_column: str | None = None
+    label_columns: str | None = None
     split_column: str | None = None
     id_column: str | None = None
     file_format: str | None = None
@@ -89,6 +90,7 @@ class FileOptions:
             text_column=self.text_column,
             text_pair_column=self.text_pair_column,
             label_column=self.label_column,
+            label_columns=_names(self.label_columns),
             split_column=self.split_column,
             id_column=self.id_column,
             format=self.file_format,
@@ -96,6 +98,13 @@ class FileOptions:
             encoding=self.encoding,
             drop_invalid=self.drop_invalid,
         )
+
+
+def _names(value: str | None) -> tuple[str, ...] | None:
+    """A comma-separated list of names (None when not given)."""
+    if value is None:
+        return None
+    return tuple(n.strip() for n in value.split(",") if n.strip()) or None
 
 
 def _default(f: Any) -> Any:
@@ -142,6 +151,18 @@ _OPTIONS: list[tuple[str, Any, Any]] = [
                 "label_column",
                 "The column of labels (default: label, labels, class, category, target, intent "
                 "or sentiment). An empty cell is a row without a label.",
+            ),
+        ],
+        None,
+    ),
+    (
+        "label_columns",
+        Annotated[
+            str | None,
+            _option(
+                "label_columns",
+                "Comma-separated 0/1 columns, one per label: a multi-label file (a label column "
+                "holding a list per row is read as multi-label too).",
             ),
         ],
         None,
@@ -230,6 +251,7 @@ _OPTION_NAMES = {
     "text_column": "--text-column",
     "text_pair_column": "--text-pair-column",
     "label_column": "--label-column",
+    "label_columns": "--label-columns",
     "split_column": "--split-column",
     "id_column": "--id-column",
     "file_format": "--format",

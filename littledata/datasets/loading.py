@@ -46,6 +46,7 @@ def load_dataset(
     labels: str = "required",
     id_column: str | None = None,
     name: str | None = None,
+    label_columns: Sequence[str] | None = None,
 ) -> Dataset:
     """Load a registered dataset by name, or a user's files by path.
 
@@ -68,6 +69,8 @@ def load_dataset(
         without a label (or a file without a label column) into the split ``"unlabeled"``; a
         registered dataset is always labeled.
     name: the dataset's name, for a user's files (default: the file name without extension).
+    label_columns: one 0/1 column per label of a user's multi-label file (see
+        :mod:`littledata.datasets.multilabel_files`).
 
     Returns
     -------
@@ -100,6 +103,7 @@ def load_dataset(
         "sep": sep,
         "id_column": id_column,
         "name": name,
+        "label_columns": label_columns,
     }
     several = not isinstance(name_or_path, (str, os.PathLike)) and name_or_path is not None
     if several or train is not None or test is not None:
@@ -127,6 +131,7 @@ def load_dataset(
             labels=labels,
             id_column=id_column,
             name=name,
+            label_columns=label_columns,
         )
     if name_or_path is None:
         raise ConfigError("Name a dataset or a file (or give train=... / test=... files).")
@@ -161,6 +166,7 @@ def load_dataset(
         labels=labels,
         id_column=id_column,
         name=name,
+        label_columns=label_columns,
     )
 
 

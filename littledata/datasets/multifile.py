@@ -168,6 +168,11 @@ def load_user_files(
             "(and give text_pair_column for all of them or for none)."
         )
     task = tasks.pop()
+    if task == Task.MULTI_LABEL and len(parts) > 1:
+        raise ConfigError(
+            "Several multi-label files cannot be loaded together yet: put their rows in one file "
+            "with a split column (train/test)."
+        )
     vocab = [str(n) for n in label_names] if label_names is not None else _vocabulary(parts, task)
 
     grouped: dict[str, list[Split]] = {"train": [], "test": []}

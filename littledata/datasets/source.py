@@ -41,6 +41,7 @@ FILE_OPTIONS = (
     "text_column",
     "text_pair_column",
     "label_column",
+    "label_columns",
     "split_column",
     "id_column",
     "label_names",
@@ -71,8 +72,8 @@ class DataSource:
         ``path``, all share one label vocabulary.
     name: the name results and reports show (default: the file name, e.g. ``questions.csv``;
         train and test files: their names joined by ``+``).
-    text_column, text_pair_column, label_column, split_column, id_column, label_names, format,
-    sep, encoding, drop_invalid: how to read the files
+    text_column, text_pair_column, label_column, label_columns, split_column, id_column,
+    label_names, format, sep, encoding, drop_invalid: how to read the files
         (:func:`~littledata.datasets.userfiles.load_user_file`); for files only.
     """
 
@@ -83,6 +84,7 @@ class DataSource:
     text_column: str | None = None
     text_pair_column: str | None = None
     label_column: str | None = None
+    label_columns: tuple[str, ...] | None = None
     split_column: str | None = None
     id_column: str | None = None
     label_names: tuple[str, ...] | None = None
@@ -152,7 +154,7 @@ class DataSource:
                 raise ConfigError(
                     f"{prefix}unknown data key {key!r}.{hint} Valid keys: {', '.join(TABLE_KEYS)}."
                 )
-            if key in ("train", "test", "label_names"):
+            if key in ("train", "test", "label_names", "label_columns"):
                 items = [value] if isinstance(value, str) else value
                 if not isinstance(items, (list, tuple)) or not all(
                     isinstance(v, str) and v.strip() for v in items
@@ -161,7 +163,7 @@ class DataSource:
                         f"{prefix}data key {key!r} must be a string or a list of non-empty "
                         f"strings; got {value!r}."
                     )
-                if key == "label_names":
+                if key in ("label_names", "label_columns"):
                     values[key] = tuple(items)
                 else:
                     values[key] = tuple(_under(v, base) for v in items)

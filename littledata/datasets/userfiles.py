@@ -485,6 +485,7 @@ def load_user_file(
     name: str | None = None,
     labels: str = "required",
     id_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
 ) -> Dataset:
     """Load a user's labeled (or unlabeled, or partly labeled) file as a :class:`Dataset`.
 
@@ -515,13 +516,16 @@ def load_user_file(
         required). For featurizing, predicting and active learning's pool.
     id_column: a column of row ids kept in each split's ``meta["id"]`` (default: a column named
         ``id``, if any). Tables only.
+    label_columns: one 0/1 column per label: makes a multi-label dataset (so does a label
+        column whose every value is a list of labels; see
+        :mod:`littledata.datasets.multilabel_files`). Tables only.
 
     Returns
     -------
     Dataset
-        Single-label, sentence-pair or sequence-labeling. Each split's ``meta["row"]`` (CoNLL:
-        ``meta["line"]``) holds each example's row (line) number in the file, ``meta["id"]``
-        its id when the file has an id column.
+        Single-label, sentence-pair, multi-label or sequence-labeling. Each split's
+        ``meta["row"]`` (CoNLL: ``meta["line"]``) holds each example's row (line) number in
+        the file, ``meta["id"]`` its id when the file has an id column.
 
     Raises
     ------
@@ -539,6 +543,7 @@ def load_user_file(
             ("text_pair_column", text_pair_column),
             ("split_column", split_column),
             ("id_column", id_column),
+            ("label_columns", label_columns or None),
         ):
             if value is not None:
                 raise ConfigError(
@@ -553,6 +558,22 @@ def load_user_file(
             drop_invalid=drop_invalid,
         )
     table = read_any(path, fmt, encoding, sep)
+    if label_columns or _holds_label_lists(table, label_column):
+        if text_pair_column is not None:
+            raise ConfigError(
+                "A multi-label file has one text per row: leave out text_pair_column."
+            )
+        return _multilabel_dataset(
+            path,
+            table,
+            name=ds_name,
+            text_column=text_column,
+            label_column=label_column,
+            label_columns=label_columns,
+            split_column=split_column,
+            label_names=label_names,
+            drop_invalid=drop_invalid,
+        )
     return _table_dataset(
         path,
         table,
@@ -566,6 +587,78 @@ def load_user_file(
         labels=labels,
         id_column=id_column,
     )
+
+
+def _multilabel_dataset(
+    path: Path,
+    table: Table,
+    *,
+    name: str,
+    text_column: str | None,
+    label_column: str | None,
+    label_columns: Sequence[str] | None,
+    split_column: str | None,
+    label_names: Sequence[str] | None,
+    drop_invalid: bool,
+) -> Dataset:
+    """A multi-label table (:mod:`littledata.datasets.multilabel_files` reads its labels)."""
+    from littledata.datasets.multilabel_files import indicator_labels, list_labels
+
+    names = table.names
+    text_col = _pick_column(path, "text", text_column, TEXT_COLUMNS, names)
+    texts = [as_text(v) for v in table.columns[text_col]]
+    if label_columns:
+        if label_column is not None:
+            raise ConfigError("Give label_column or label_columns, not both.")
+        cols = [_pick_column(path, "label", c, (), names) for c in label_columns]
+        order, matrix, bad = indicator_labels([(c, table.columns[c]) for c in cols])
+    else:
+        cols = [_pick_column(path, "label", label_column, LABEL_COLUMNS, names)]
+        order, matrix, bad = list_labels(table.columns[cols[0]], label_names, path.name)
+    for i, text in enumerate(texts):
+        if not (text or "").strip():
+            bad.setdefault(i, []).insert(0, "with an empty text")
+    _handle_invalid(path, bad, len(texts), table.numbers, table.unit, table.note, drop_invalid)
+    keep = [i for i in range(len(texts)) if i not in bad]
+    split_col = (
+        _pick_column(path, "split", split_column, (), names)
+        if split_column is not None
+        else next((c for c in names if c.lower() in SPLIT_COLUMNS), None)
+    )
+    if split_col is not None and (split_col in cols or split_col == text_col):
+        raise ConfigError(f"The split column {split_col!r} is also a text or label column.")
+    split_of = dict.fromkeys(keep, "train")
+    split_names, test_split = ["train"], "test"
+    if split_col is not None:
+        values = table.columns[split_col]
+        split_of = {i: (as_text(values[i]) or "").strip().lower() for i in keep}
+        split_names, test_split = _order_splits(path, set(split_of.values()), split_col)
+    splits = {}
+    for split in split_names:
+        rows = [i for i in keep if split_of[i] == split]
+        splits[split] = Split(
+            texts=[texts[i] for i in rows],  # type: ignore[misc]
+            labels=matrix[rows],
+            meta={"row": [table.numbers[i] for i in rows]},
+        )
+    return Dataset(
+        name=name,
+        task=Task.MULTI_LABEL,
+        label_names=order,
+        splits=splits,
+        train_split="train",
+        test_split=test_split,
+        description=f"Loaded from {path}",
+    )
+
+
+def _holds_label_lists(table: Table, label_column: str | None) -> bool:
+    """Whether the label column (the named one, else the first usual name) holds lists."""
+    from littledata.datasets.multilabel_files import holds_label_lists
+
+    by_lower = {c.lower(): c for c in table.names}
+    col = label_column or next((by_lower[c] for c in LABEL_COLUMNS if c in by_lower), None)
+    return col in table.columns and holds_label_lists(table.columns[col])
 
 
 LABEL_MODES = ("required", "optional")

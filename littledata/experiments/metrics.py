@@ -279,6 +279,22 @@ measure("trial_seconds", label="trial seconds", lower_is_better=True)
 measure("n_train", label="training rows")
 measure("top_pred_share", label="share of the most predicted class")
 
+# -- metrics of the other task types, computed by their task types (littledata.tasks); a
+# multi-label trial's ``macro_f1`` is the multi-label macro-F1 (littledata.tasks.multi_label)
+OTHER_TASK_METRICS: tuple[str, ...] = tuple(
+    measure(name, label=label).name
+    for name, label in (
+        ("micro_f1", "micro-F1"),
+        ("subset_accuracy", "subset accuracy"),
+        ("average_precision", "label-wise average precision"),
+        ("entity_f1", "entity F1"),
+        ("entity_precision", "entity precision"),
+        ("entity_recall", "entity recall"),
+        ("token_accuracy", "token accuracy"),
+    )
+)
+"""Metrics only other task types than single-label store (multi-label's, sequence labeling's)."""
+
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS.values() if m.score is not None)
 """The metrics :func:`compute_metrics` returns, in its order."""
 KNOWN_METRICS: tuple[str, ...] = tuple(METRICS)

@@ -15,7 +15,7 @@ from typing import Any
 
 from littledata.experiments.spec import BASELINE, ExperimentSpec
 from littledata.experiments.store import trial_key
-from littledata.tasks import TASK_TYPES, head_task_problem
+from littledata.tasks import TASK_TYPES, head_serves, head_task_problem
 
 __all__ = [
     "KIND",
@@ -71,6 +71,9 @@ class DatasetInfo:
     source_fingerprint: str = ""
     """A user's files: sha256 over the whole loaded content (``Dataset.fingerprint``), so that
     trials of a changed file are never taken for the new file's (empty for registered data)."""
+    label_names: tuple[str, ...] = ()
+    """The label names, for task types that score with them (sequence labeling's tags; part of
+    those trials' configurations); empty for the others."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,8 @@ def _config(
         "test_cap": spec.test_cap,
         "cap_seed": spec.cap_seed,
     }
+    if ds.label_names:  # the task type scores with them (entity spans from tag names)
+        config["label_names"] = list(ds.label_names)
     if ds.source_fingerprint:  # a user's file: its whole content is in the key
         config["source_fingerprint"] = ds.source_fingerprint
     if head.tunes_encoder:  # it gets the raw texts and tunes the featurizer's encoder
@@ -240,7 +245,7 @@ def _config(
 
 
 def _combination_problem(ds: DatasetInfo, fz: FeaturizerInfo, head: HeadSupport) -> str:
-    if ds.task not in head.tasks:
+    if not head_serves(ds.task, head.tasks):
         return head_task_problem(ds.task, head.name, head.tasks, ds.name)
     if ds.task not in TASK_TYPES:  # pragma: no cover - a head claims a task with no task type
         return f"littledata has no task type for {ds.task} yet"

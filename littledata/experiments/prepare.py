@@ -55,6 +55,14 @@ class PreparedDataset:
     y_test: np.ndarray
     about: dict[str, Any] = field(default_factory=dict)
     """What the dataset is, for the run's summary and the report (:func:`describe_dataset`)."""
+    pool_sides: list[list[str]] | None = None
+    """The pool's texts per side when the task reads several per example (sentence pairs: the
+    first and second texts, featurized apart and combined by the task type); ``None``: one."""
+    test_sides: list[list[str]] | None = None
+    pool_tokens: list[list[str]] | None = None
+    """The pool's words per example when the task's features are one vector per word (sequence
+    labeling; see :mod:`littledata.features.tokens`); ``None`` otherwise."""
+    test_tokens: list[list[str]] | None = None
 
     @property
     def tag(self) -> str:
@@ -113,6 +121,15 @@ def prepare_dataset(
     pool_texts = [train_texts[i] for i in pool_idx]
     test_texts = [test_texts_full[i] for i in test_idx]
     y_pool, y_test = y_train[pool_idx], y_test_full[test_idx]
+    pool_sides = test_sides = None
+    if len(task.sides(train)) > 1:  # featurized side by side, combined by the task type
+        pool_sides = [[side[i] for i in pool_idx] for side in task.sides(train)]
+        test_sides = [[side[i] for i in test_idx] for side in task.sides(test)]
+    pool_tokens = test_tokens = None
+    train_tokens, test_tokens_full = task.tokens(train), task.tokens(test)
+    if train_tokens is not None and test_tokens_full is not None:
+        pool_tokens = [train_tokens[i] for i in pool_idx]
+        test_tokens = [test_tokens_full[i] for i in test_idx]
     n_classes = task.n_classes(ds)
     counts = task.class_counts(y_pool, n_classes)
     info = DatasetInfo(
@@ -123,11 +140,15 @@ def prepare_dataset(
         test_size=len(test_idx),
         min_class_count=int(counts.min()),
         fingerprint=_fingerprint(pool_texts, test_texts, y_pool, y_test),
+        label_names=tuple(str(n) for n in ds.label_names) if task.scores_need_names else (),
     )
     about = describe_dataset(ds, files=files, split_note=split_note)
     if files:
         info = replace(info, source_fingerprint=about["fingerprint"])
-    return PreparedDataset(info, pool_texts, test_texts, y_pool, y_test, about)
+    return PreparedDataset(
+        info, pool_texts, test_texts, y_pool, y_test, about, pool_sides, test_sides, pool_tokens,
+        test_tokens,
+    )  # fmt: skip
 
 
 def _safe_name(name: str) -> str:
@@ -223,10 +244,48 @@ def features_refs(
     name = prep.tag
     if fz.kind == "sparse":
         x_pool, x_test = _term_counts(prep, work, name)
+    elif prep.pool_tokens is not None and prep.test_tokens is not None:
+        x_pool = _token_features(fz, prep.pool_tokens, work, f"{name}.pool")
+        x_test = _token_features(fz, prep.test_tokens, work, f"{name}.test")
+    elif prep.pool_sides is not None and prep.test_sides is not None:
+        x_pool = _combined_features(fz, prep, prep.pool_sides, work, f"{name}.pool", held)
+        x_test = _combined_features(fz, prep, prep.test_sides, work, f"{name}.test", held)
     else:
         x_pool = _features(fz, prep.pool_texts, work, f"{name}.pool", held)
         x_test = _features(fz, prep.test_texts, work, f"{name}.test", held)
     return {"x_pool": DataRef(x_pool), "x_test": DataRef(x_test)}
+
+
+def _token_features(fz: Any, sentences: list[list[str]], work: Path, tag: str) -> str:
+    """The path of the flat word features of ``sentences`` (:mod:`littledata.features.tokens`,
+    cached there), copied to the run's work folder."""
+    from littledata.features.tokens import token_features
+
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in fz.name)
+    path = work / f"{tag}.{safe}.tokens.npy"
+    np.save(path, token_features(fz, sentences), allow_pickle=False)
+    return str(path)
+
+
+def _combined_features(
+    fz: Any,
+    prep: PreparedDataset,
+    sides: list[list[str]],
+    work: Path,
+    tag: str,
+    held: contextlib.ExitStack,
+) -> str:
+    """The path of the task type's combination of each side's features (each side featurized
+    through the cache on its own, so a text met on either side is encoded once)."""
+    parts = [
+        np.load(_features(fz, texts, work, f"{tag}.side{k}", held), mmap_mode="r")
+        for k, texts in enumerate(sides)
+    ]
+    combined = get_task_type(prep.info.task).combine(parts)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in fz.name)
+    path = work / f"{tag}.{safe}.combined.npy"
+    np.save(path, np.asarray(combined, dtype=np.float32), allow_pickle=False)
+    return str(path)
 
 
 def _term_counts(prep: PreparedDataset, work: Path, dataset: str) -> tuple[str, str]:

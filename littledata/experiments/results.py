@@ -40,6 +40,7 @@ __all__ = [
     "newest_protocol",
     "rank_table",
     "recommended",
+    "with_task_primary",
 ]
 
 METHOD_COLUMNS = ("featurizer", "head", "resampling")
@@ -117,6 +118,26 @@ def aggregate(frame: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.D
     out["n"] = out["n"].astype("int64")
     out["sem"] = out["std"] / np.sqrt(out["n"].where(out["n"] > 0))
     return out[[*keys, "mean", "std", "sem", "n"]]
+
+
+def with_task_primary(frame: pd.DataFrame, primary: str) -> pd.DataFrame:
+    """``frame`` plus, for each dataset whose task does not measure ``primary`` (entity F1 for
+    sequence labeling, say), its task's own primary metric copied under the name ``primary``,
+    so that one ranking ranks every dataset by its task's primary metric (ranks are taken within
+    a dataset, so they stay comparable). Frames without a ``task`` column are returned as
+    they are."""
+    import pandas as pd
+
+    from littledata.tasks import task_metrics
+
+    if frame.empty or "task" not in frame:
+        return frame
+    extra = []
+    for task, rows in frame.groupby("task", dropna=True):
+        own = task_metrics(str(task), [primary])[0]
+        if own != primary:
+            extra.append(rows[rows["metric"] == own].assign(metric=primary))
+    return pd.concat([frame, *extra], ignore_index=True) if extra else frame
 
 
 def mean_ranks(agg: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -82,6 +82,7 @@ from littledata.experiments.store import Measurement, ResultsStore
 from littledata.experiments.trials import run_bench_job
 from littledata.features.base import CHARS_PER_TEXT
 from littledata.io import locked_temp_dir, remove_abandoned_dirs
+from littledata.tasks import head_serves
 
 log = logging.getLogger(__name__)
 
@@ -142,14 +143,42 @@ class RunSummary:
         for name, about in self.datasets_info.items():
             if about.get("files"):  # a user's data: say what was read and how it was split
                 out.append(f"  {name}: {describe_data(about)}")
-        for skip in self.skipped:
-            size = "" if skip.size is None else f" size {skip.size}"
-            out.append(
-                f"  skipped {skip.dataset} {skip.featurizer}+{skip.head}{size}: {skip.reason}"
-            )
+        out += _skip_lines(self.skipped)
         for label, message in self.failures:
             out.append(f"  failed {label}: {message}")
         return out
+
+
+SKIPS_LISTED = 3
+"""Datasets named in one summary line of a skip shared by more datasets (the rest counted)."""
+
+
+def _skip_lines(skips: list[Skip]) -> list[str]:
+    """One line per skip; a skip several datasets share for the same reason (a token head on
+    every single-label dataset, say) is one line that names a few of them and counts the rest."""
+    groups: dict[tuple[str, str, int | None, str], list[str]] = {}
+    for skip in skips:
+        template = skip.reason.replace(f"dataset {skip.dataset!r} is", "{each} is")
+        groups.setdefault((skip.featurizer, skip.head, skip.size, template), []).append(
+            skip.dataset
+        )
+    out = []
+    for (featurizer, head, size, template), datasets in groups.items():
+        at = "" if size is None else f" size {size}"
+        if len(datasets) == 1 or "{each}" not in template:
+            out += [
+                f"  skipped {d} {featurizer}+{head}{at}: "
+                + template.replace("{each}", f"dataset {d!r}")
+                for d in datasets
+            ]
+            continue
+        named = ", ".join(datasets[:SKIPS_LISTED])
+        more = f" and {len(datasets) - SKIPS_LISTED} more" if len(datasets) > SKIPS_LISTED else ""
+        out.append(
+            f"  skipped {featurizer}+{head}{at} on {len(datasets)} datasets ({named}{more}): "
+            + template.replace("{each}", "each")
+        )
+    return out
 
 
 def run_benchmark(
@@ -242,7 +271,7 @@ def run_benchmark(
     infos: list[DatasetInfo] = []
     unloadable: list[Skip] = []
     for name in progress.track(names, total=len(names), desc="datasets", unit="dataset"):
-        if not any(tasks[name] in heads[h].tasks for h in heads):
+        if not any(head_serves(tasks[name], heads[h].tasks) for h in heads):
             infos.append(DatasetInfo(name=name, task=tasks[name], n_classes=0))
             continue
         files = sources[name].files if name in sources else []

@@ -19,14 +19,6 @@ from littledata.tasks import get_task_type
 __all__ = ["Fitted", "fit_predict", "run_bench_job", "run_trial"]
 
 
-def _take(x: Any, idx: np.ndarray) -> Any:
-    if isinstance(x, list):
-        return [x[i] for i in idx]
-    if hasattr(x, "tocsr"):  # sparse term counts
-        return x[idx]
-    return np.ascontiguousarray(x[idx])
-
-
 @dataclass
 class Fitted:
     """A trial's fitted head and its test predictions (:func:`fit_predict`)."""
@@ -57,12 +49,10 @@ def fit_predict(
     """What a trial does before it scores: sample its training rows (seeded), fit the head,
     predict the test rows' probabilities. The same arguments give the same predictions, so the
     report can recompute a stored trial's predictions (parameters as in :func:`run_trial`)."""
-    from littledata.models import HeadClassifier
-
     task_type = get_task_type(task)
     y_pool = np.asarray(y_pool)
     idx = task_type.sample(y_pool, size, seed, per_class=size_mode == "per_class")
-    model = HeadClassifier(
+    model = task_type.make_model(
         head,
         head_params=head_params,
         input_kind=input_kind,
@@ -70,7 +60,7 @@ def fit_predict(
         resampling=resampling,
     )
     start = time.perf_counter()
-    model.fit(_take(x_pool, idx), y_pool[idx])
+    model.fit(task_type.take(x_pool, y_pool, idx), y_pool[idx])
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     proba = model.predict_proba(x_test)
@@ -93,6 +83,7 @@ def run_trial(
     resampling: str = "none",
     task: str = "single-label",
     head_params: dict[str, Any] | None = None,
+    label_names: list[str] | None = None,
 ) -> dict[str, float]:
     """Run one trial and return its measurements.
 
@@ -112,17 +103,19 @@ def run_trial(
     resampling: ``none``, ``oversample`` or ``class_weight``.
     task: the task type's name (:mod:`littledata.tasks`).
     head_params: parameters of the head (a head that tunes an encoder gets ``encoder``).
+    label_names: the dataset's label names, for task types that score with them (sequence
+        labeling's entity spans).
 
     Returns
     -------
     ``{metric: value}``: the task's metrics plus ``fit_seconds``, ``predict_seconds``,
     ``train_accuracy``, ``n_train``, ``trial_seconds`` (the whole trial: sampling, fit,
-    predictions and metrics), ``top_pred_share`` (the share of test rows predicted as the most
-    predicted class) and ``collapsed`` (1.0 when the test predictions collapsed onto one class,
-    see :mod:`littledata.experiments.collapse`; the store keeps it as the trial's flag).
+    predictions and metrics), and the task type's diagnostics (single-label: ``top_pred_share``,
+    the share of test rows predicted as the most predicted class, and ``collapsed``, 1.0 when
+    the test predictions collapsed onto one class, see :mod:`littledata.experiments.collapse`;
+    the store keeps it as the trial's flag).
     """
-    from littledata.experiments.collapse import check_collapse
-
+    task_type = get_task_type(task)
     start_trial = time.perf_counter()
     y_pool = np.asarray(y_pool)
     fitted = fit_predict(
@@ -131,15 +124,11 @@ def run_trial(
         head_params=head_params,
     )  # fmt: skip
     model, idx, proba, classes = fitted.model, fitted.train_idx, fitted.proba, fitted.classes
-    x_train, y_train = _take(x_pool, idx), y_pool[idx]
+    x_train, y_train = task_type.take(x_pool, y_pool, idx), y_pool[idx]
     y_test = np.asarray(y_test)
-    scores = get_task_type(task).score(y_test, proba, classes)
+    scores = task_type.score_model(model, y_test, proba, label_names)
     out = {k: float(v) for k, v in scores.items()}
-    collapse = check_collapse(y_test, classes[np.argmax(proba, axis=1)])
-    out["top_pred_share"] = collapse.predicted_share
-    out["collapsed"] = float(collapse.collapsed)
-    train_pred = model.predict(x_train)
-    out["train_accuracy"] = float(np.mean(np.asarray(train_pred) == y_train))
+    out.update(task_type.diagnostics(model, x_train, y_train, y_test, proba, classes))
     out["fit_seconds"] = fitted.fit_seconds
     out["predict_seconds"] = fitted.predict_seconds
     out["n_train"] = float(len(idx))
@@ -179,6 +168,7 @@ def _bench_values(job: Job) -> dict[str, float]:
             seed=c["seed"],
             resampling=c["resampling"],
             task=c["task"],
+            label_names=c.get("label_names"),
         )
 
 

@@ -72,8 +72,8 @@ class HeadInfo:
     ----------
     name, description: the registry name and one line for listings.
     inputs: the input kinds it accepts (:data:`INPUT_KINDS`).
-    tasks: the task types it serves (:mod:`littledata.tasks`; ``("single-label",)`` for every
-        head today).
+    tasks: the task types it serves (:mod:`littledata.tasks`; ``("single-label",)`` by default,
+        which sentence pairs and multi-label adapt; token heads serve ``sequence-labeling``).
     resampling: what ``make_head(name)`` uses unless told otherwise (one of :data:`RESAMPLINGS`;
         chosen per head from the imbalance benchmark, see ``docs/heads.md``).
     threads: BLAS/torch threads one fit needs; the benchmark runs ``cores // threads`` workers.
@@ -218,6 +218,18 @@ def _mlp(random_state: int = 0, **params: Any) -> BaseEstimator:
 )
 def _layermix(random_state: int = 0, **params: Any) -> BaseEstimator:
     return _build(LayerMix, params, random_state=random_state)
+
+
+@register_head(
+    "token-logreg",
+    inputs={"dense"},
+    description="softmax logistic regression per word on token features (sequence labeling)",
+    tasks=("sequence-labeling",),
+)
+def _token_logreg(random_state: int = 0, **params: Any) -> BaseEstimator:
+    from sklearn.linear_model import LogisticRegression
+
+    return _build(LogisticRegression, {"max_iter": 1000, **params}, random_state=random_state)
 
 
 def make_head(

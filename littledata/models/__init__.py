@@ -9,6 +9,8 @@
   (label names), ``save`` / ``load``; works with ``cross_val_score`` and in a ``Pipeline``.
 - :class:`HeadClassifier`: a registered head on precomputed features (what the benchmark's
   trials fit, and the head inside a :class:`TextClassifier`).
+- :class:`MultiLabelHead`: one-vs-rest over a registered head with per-label thresholds (the
+  model of multi-label trials).
 - :mod:`littledata.models.artifact`: the saved folder (``manifest.json`` + ``head.safetensors``).
 """
 
@@ -16,5 +18,6 @@ from __future__ import annotations
 
 from littledata.models.classifier import TASK, TextClassifier, load_model
 from littledata.models.head import HeadClassifier
+from littledata.models.multilabel import MultiLabelHead
 
-__all__ = ["TASK", "HeadClassifier", "TextClassifier", "load_model"]
+__all__ = ["TASK", "HeadClassifier", "MultiLabelHead", "TextClassifier", "load_model"]

@@ -29,14 +29,13 @@ from littledata.experiments.results import (
     collapse_counts,
     datasets_info,
     describe_data,
-    higher_is_better,
     latest_content,
     mean_ranks,
     method_collapses,
-    method_label,
     newest_protocol,
     rank_table,
     recommended,
+    with_task_primary,
 )
 from littledata.experiments.spec import (
     BASELINE,
@@ -55,6 +54,12 @@ from littledata.report.figures import (
 )
 from littledata.report.mistakes import mistakes_maker
 from littledata.report.recommend import by_size_html
+from littledata.report.tables import (
+    COLLAPSE_MARK,
+    mean_std_html,
+    rank_table_html,
+    recommendation_html,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,7 +70,6 @@ __all__ = ["REPORT_FILE", "default_report_dir", "write_report"]
 
 REPORT_FILE = "report.html"
 DEFAULT_METRICS = ("accuracy", "macro_f1")
-COLLAPSE_MARK = "⚠"
 
 
 def default_report_dir() -> Path:
@@ -240,10 +244,6 @@ def _active_section(active: pd.DataFrame, out: Path) -> str:
     return f"<section id='active'><h2>Active learning</h2>{body}</section>"
 
 
-def _fmt(value: float, digits: int = 3) -> str:
-    return "–" if value != value else f"{value:.{digits}f}"  # NaN check without numpy
-
-
 def _bench_sections(
     frame: pd.DataFrame,
     metrics: list[str],
@@ -255,7 +255,7 @@ def _bench_sections(
     mistakes: Any = None,
 ) -> list[str]:
     about = about or {}
-    agg = aggregate(frame)
+    agg = aggregate(with_task_primary(frame, metrics[0]))  # each task ranked by its own primary
     counts = collapse_counts(frame)
     primary = metrics[0]
     featurizers = sorted(agg["featurizer"].unique())
@@ -265,31 +265,41 @@ def _bench_sections(
     baseline_resampling = _baseline_resampling(agg)
     sections = []
 
-    # overall ranking
+    # overall ranking: one per family of tasks that share their heads (docs/tasks.md)
     rank_html = []
-    chosen = None  # the method recommended over all sizes (the first size mode's)
-    for mode in sorted(agg["size_mode"].unique()):
-        part = agg[agg["size_mode"] == mode]
-        ranks = mean_ranks(part, primary)
-        collapses = method_collapses(counts[counts["size_mode"] == mode])
-        table = rank_table(ranks, collapses)
-        if table.empty:
-            continue
-        by_accuracy = None
-        if primary != "accuracy":
-            acc = rank_table(mean_ranks(part, "accuracy"))
-            if not acc.empty:
-                by_accuracy = acc["overall"]
-        stem = "ranks" if mode == "total" else f"ranks_{mode}"
-        fig = rank_figure(table, primary, per_class=mode == "per_class")
-        png_path, svg_path, png = save_figure(fig, out, stem)
-        figures += [png_path, svg_path]
-        n_ds = ranks.groupby("size")["n_datasets"].max()
-        chosen = chosen or recommended(table, collapses)
-        rank_html.append(_recommendation_html(table, collapses, primary, mode))
-        rank_html.append(_rank_table_html(table, n_ds, mode, collapses, by_accuracy))
-        rank_html.append(figure_html(png, [svg_path, png_path], f"mean rank by {primary}"))
-        rank_html.append(by_size_html(frame, agg, collapses, primary, mode, out, figures))
+    chosen = None  # the method recommended over all sizes (the first family's first size mode's)
+    families = _head_families(frame)
+    for family, family_datasets in families.items():
+        if len(families) > 1:
+            rank_html.append(
+                f"<h3>{html.escape(family)} heads: {html.escape(', '.join(family_datasets))}</h3>"
+            )
+        in_family = agg[agg["dataset"].isin(family_datasets)]
+        family_counts = counts[counts["dataset"].isin(family_datasets)]
+        for mode in sorted(in_family["size_mode"].unique()):
+            part = in_family[in_family["size_mode"] == mode]
+            ranks = mean_ranks(part, primary)
+            collapses = method_collapses(family_counts[family_counts["size_mode"] == mode])
+            table = rank_table(ranks, collapses)
+            if table.empty:
+                continue
+            by_accuracy = None
+            if primary != "accuracy":
+                acc = rank_table(mean_ranks(part, "accuracy"))
+                if not acc.empty:
+                    by_accuracy = acc["overall"]
+            stem = "ranks" if mode == "total" else f"ranks_{mode}"
+            if family != next(iter(families)):
+                stem += f"_{_slug(family)}"
+            fig = rank_figure(table, primary, per_class=mode == "per_class")
+            png_path, svg_path, png = save_figure(fig, out, stem)
+            figures += [png_path, svg_path]
+            n_ds = ranks.groupby("size")["n_datasets"].max()
+            chosen = chosen or recommended(table, collapses)
+            rank_html.append(recommendation_html(table, collapses, primary, mode))
+            rank_html.append(rank_table_html(table, n_ds, mode, collapses, by_accuracy))
+            rank_html.append(figure_html(png, [svg_path, png_path], f"mean rank by {primary}"))
+            rank_html.append(by_size_html(frame, agg, collapses, primary, mode, out, figures))
     name = html.escape(METRIC_NAMES.get(primary, primary))
     sections.append(
         "<section id='ranking'><h2>Overall ranking</h2>"
@@ -314,8 +324,8 @@ def _bench_sections(
         flags = counts[counts["dataset"] == dataset]
         subtitle = _subtitle(frame[frame["dataset"] == dataset], caps.get(dataset))
         jobs.append(
-            (sub, dataset, metrics[:3], styles, subtitle, out, f"curves_{_slug(dataset)}", flags,
-             baseline_resampling)
+            (sub, dataset, _dataset_metrics(frame, dataset, metrics)[:3], styles, subtitle, out,
+             f"curves_{_slug(dataset)}", flags, baseline_resampling)
         )  # fmt: skip
     from littledata import progress
 
@@ -332,7 +342,7 @@ def _bench_sections(
             + _data_note(about.get(dataset, {}))
             + figure_html(png, [svg_path, png_path], f"learning curves of {dataset}")
             + "<details><summary>mean ± std table</summary>"
-            + _mean_std_html(sub, primary, flags)
+            + mean_std_html(sub, _dataset_metrics(frame, dataset, metrics)[0], flags)
             + "</details>"
             + (mistakes(frame, dataset, chosen, primary) if mistakes and chosen else "")
             + "</article>"
@@ -349,6 +359,33 @@ def _bench_sections(
     )
     toc.append(("curves", "Learning curves"))
     return sections
+
+
+def _head_families(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Datasets grouped by the heads their tasks take (single-label, sentence pairs and
+    multi-label share theirs; sequence labeling has token heads), each family ranked apart: a
+    method that runs on one family only is never ranked against the other's methods."""
+    from littledata.tasks import TASK_TYPES
+
+    if "task" not in frame:
+        return {"single-label": sorted(frame["dataset"].unique())}
+    families: dict[str, list[str]] = {}
+    for dataset, task in sorted(frame.groupby("dataset")["task"].first().items()):
+        task_type = TASK_TYPES.get(str(task))
+        family = (task_type.head_task or task_type.name) if task_type else str(task)
+        families.setdefault(family, []).append(str(dataset))
+    first = "single-label" if "single-label" in families else next(iter(families), "")
+    return {first: families.pop(first, []), **families} if families else {}
+
+
+def _dataset_metrics(frame: pd.DataFrame, dataset: str, metrics: list[str]) -> list[str]:
+    """The report's metrics that ``dataset``'s task measures, its task's primary first."""
+    from littledata.tasks import task_metrics
+
+    rows = frame[frame["dataset"] == dataset]
+    if "task" not in rows or rows["task"].dropna().empty:
+        return metrics
+    return task_metrics(str(rows["task"].dropna().iloc[0]), metrics)
 
 
 def _baseline_resampling(agg: pd.DataFrame) -> str:
@@ -395,172 +432,6 @@ def _subtitle(rows: pd.DataFrame, caps: dict[str, int] | None) -> str:
     if "seed" in rows:
         parts.append(f"{rows['seed'].nunique()} seeds")
     return " · ".join(parts)
-
-
-def _recommendation_html(
-    table: pd.DataFrame, collapses: pd.DataFrame, primary: str, mode: str
-) -> str:
-    best = recommended(table, collapses)
-    unit = " (sizes per class)" if mode == "per_class" else ""
-    name = html.escape(METRIC_NAMES.get(primary, primary))
-    if best is None:
-        parts = [
-            f"<p class='recommend'>No recommendation over all sizes{unit}: every method's "
-            f"predictions collapsed onto one class in at least one trial ({COLLAPSE_MARK} "
-            "below).</p>"
-        ]
-    else:
-        parts = [
-            f"<p class='recommend'>Recommended{unit}: <b>{html.escape(best)}</b>, the best mean "
-            f"rank by {name} over all sizes among the methods whose predictions never "
-            "collapsed.</p>"
-        ]
-    top = table["overall"].dropna()
-    if not top.empty and top.idxmin() != best:
-        leader = str(top.idxmin())
-        hit = collapses[(collapses["method"] == leader) & (collapses["n_collapsed"] > 0)]
-        where = ", ".join(
-            f"{int(r.n_collapsed)} at {int(r.size)}" for r in hit.itertuples(index=False)
-        )
-        parts.append(
-            f"<p><b>{html.escape(leader)}</b> has the best mean rank over sizes, but its "
-            f"predictions collapsed in some trials (by size: {html.escape(where)}), so it is not "
-            "recommended over all sizes; see the recommendation by size.</p>"
-        )
-    return "".join(parts)
-
-
-def _collapse_lookup(collapses: pd.DataFrame | None) -> dict[tuple[str, int], int]:
-    if collapses is None or collapses.empty:
-        return {}
-    return {
-        (str(m), int(s)): int(n)
-        for m, s, n in zip(
-            collapses["method"], collapses["size"], collapses["n_datasets"], strict=True
-        )
-        if n > 0
-    }
-
-
-def _rank_table_html(
-    table: pd.DataFrame,
-    n_datasets: pd.Series,
-    mode: str,
-    collapses: pd.DataFrame | None = None,
-    by_accuracy: pd.Series | None = None,
-) -> str:
-    import numpy as np
-
-    unit = "rows per class" if mode == "per_class" else "training rows"
-    hits = _collapse_lookup(collapses)
-    flagged = {m for m, _ in hits}
-    cols = list(table.columns)
-    best = {}
-    for c in cols:  # the best cell of a column is never a collapsed one
-        ok = [
-            float(table.at[m, c])
-            for m in table.index
-            if (c == "overall" and m not in flagged) or (c != "overall" and (m, c) not in hits)
-        ]
-        finite = [v for v in ok if v == v]
-        best[c] = min(finite) if finite else np.nan
-    head = "".join(
-        f"<th>{c}<br><small>{int(n_datasets.get(c, 0))} datasets</small></th>"
-        if c != "overall"
-        else "<th>mean over sizes</th>"
-        for c in cols
-    )
-    if by_accuracy is not None:
-        head += "<th>mean rank by accuracy</th>"
-    body = []
-    n_cols = len(cols) + 1 + (by_accuracy is not None)
-    for method, row in table.iterrows():
-        if method in flagged and len(body) == sum(m not in flagged for m in table.index):
-            body.append(
-                f"<tr><th class='row' colspan='{n_cols}'>{COLLAPSE_MARK} Methods whose "
-                "predictions collapsed in some trial (listed after the others, never "
-                "recommended):</th></tr>"
-            )
-        cells = []
-        for c in cols:
-            v = float(row[c])
-            mark = ""
-            if c != "overall" and (str(method), c) in hits:
-                mark = f" <span class='collapsed'>{COLLAPSE_MARK}{hits[(str(method), c)]}</span>"
-            is_best = v == best[c] and not mark and not (c == "overall" and method in flagged)
-            cls = " class='best'" if is_best else ""
-            cells.append(f"<td{cls}>{_fmt(v, 2)}{mark}</td>")
-        if by_accuracy is not None:
-            cells.append(f"<td>{_fmt(float(by_accuracy.get(method, float('nan'))), 2)}</td>")
-        label = html.escape(str(method))
-        if method in flagged:
-            label += f" <span class='collapsed'>{COLLAPSE_MARK}</span>"
-        body.append(f"<tr><th class='row'>{label}</th>{''.join(cells)}</tr>")
-    return (
-        f"<table class='ranks'><caption>Mean rank ({unit}; bold: best in the column among cells "
-        f"without a collapsed trial; {COLLAPSE_MARK}<i>k</i>: collapsed on <i>k</i> datasets)"
-        f"</caption><tr><th>featurizer + head</th>{head}</tr>{''.join(body)}</table>"
-    )
-
-
-def _mean_std_html(sub: pd.DataFrame, metric: str, flags: pd.DataFrame | None = None) -> str:
-    rows = sub[sub["metric"] == metric]
-    if rows.empty:
-        return "<p>No values.</p>"
-    accuracy = sub[sub["metric"] == "accuracy"] if metric != "accuracy" else None
-    hits: dict[tuple[str, str, str, Any], tuple[int, int]] = {}
-    if flags is not None and not flags.empty:
-        for r in flags.itertuples(index=False):
-            if r.n_collapsed > 0:
-                hits[(r.featurizer, r.head, r.resampling, r.size)] = (
-                    int(r.n_collapsed), int(r.n_trials)
-                )  # fmt: skip
-    sizes = sorted(rows["size"].unique())
-    # the winner of each size, in bold: the best mean among cells without a collapsed trial
-    better = max if higher_is_better(metric) else min
-    best = {}
-    for s in sizes:
-        ok = [
-            float(r.mean)
-            for r in rows[rows["size"] == s].itertuples(index=False)
-            if (r.featurizer, r.head, r.resampling, s) not in hits and r.mean == r.mean
-        ]
-        if ok:
-            best[s] = better(ok)
-    title = html.escape(METRIC_NAMES.get(metric, metric))
-    if accuracy is not None:
-        title += " <small>(accuracy)</small>"
-    out = [f"<table><tr><th>{title}</th>"]
-    out += [f"<th>{int(s)}</th>" for s in sizes]
-    out.append("</tr>")
-    for (feat, head, res), grp in rows.groupby(["featurizer", "head", "resampling"]):
-        by = grp.set_index("size")
-        acc = None
-        if accuracy is not None:
-            acc = accuracy[
-                (accuracy["featurizer"] == feat)
-                & (accuracy["head"] == head)
-                & (accuracy["resampling"] == res)
-            ].set_index("size")
-        cells = []
-        for s in sizes:
-            if s in by.index:
-                r = by.loc[s]
-                text = f"{_fmt(r['mean'])} ± {_fmt(r['std'])}"
-                if acc is not None and s in acc.index:
-                    text += f" <small>({_fmt(acc.loc[s]['mean'])})</small>"
-                text += f" <small>n={r['n']}</small>"
-                if (feat, head, res, s) in hits:
-                    k, n = hits[(feat, head, res, s)]
-                    text += f" <span class='collapsed'>{COLLAPSE_MARK} {k}/{n} collapsed</span>"
-                won = best.get(s) == float(r["mean"]) and (feat, head, res, s) not in hits
-                cells.append(f"<td class='best'>{text}</td>" if won else f"<td>{text}</td>")
-            else:
-                cells.append("<td>–</td>")
-        out.append(f"<tr><th class='row'>{html.escape(method_label(feat, head, res))}</th>")
-        out.append("".join(cells) + "</tr>")
-    out.append("</table>")
-    return "".join(out)
 
 
 def _problems_section(

@@ -44,6 +44,9 @@ class TaskType(ABC):
     metrics: the metric names that apply, the first one the default primary metric.
     unit: what a training size counts (``"rows"``; ``"sentences"`` for token tasks).
     active_learning: whether the active-learning loop (query, teach, simulate) supports it.
+    head_task: a task whose heads serve this one too, the task type adapting them (sentence
+        pairs: pair features for any single-label head; multi-label: one-vs-rest over them);
+        ``""``: only heads that list this task in ``register_head(..., tasks=...)``.
     """
 
     name: ClassVar[str] = ""
@@ -51,12 +54,50 @@ class TaskType(ABC):
     metrics: ClassVar[tuple[str, ...]] = ()
     unit: ClassVar[str] = "rows"
     active_learning: ClassVar[bool] = False
+    head_task: ClassVar[str] = ""
+    scores_need_names: ClassVar[bool] = False
+    """Whether :meth:`score_model` needs the label names (sequence labeling's entity spans)."""
 
     # -- data ---------------------------------------------------------------------------------
 
     def texts(self, split: Split) -> list[str]:
         """The texts a featurizer encodes for ``split`` (one per example)."""
         return list(split.texts)
+
+    def sides(self, split: Split) -> list[list[str]]:
+        """The text sequences an encoder featurizer encodes apart for ``split`` (one list per
+        side, each one text per example); :meth:`combine` joins their features. One side,
+        :meth:`texts`, unless a task reads several texts per example (sentence pairs)."""
+        return [self.texts(split)]
+
+    def featurize(self, fz: Any, split: Split) -> np.ndarray:
+        """The features heads see for every example of ``split`` under the dense featurizer
+        ``fz``: each of :meth:`sides` featurized through the feature cache, then
+        :meth:`combine` (what active learning's pool and test set hold)."""
+        from littledata.features import featurize
+
+        return self.combine([np.asarray(featurize(side, fz)) for side in self.sides(split)])
+
+    def tokens(self, split: Split) -> list[list[str]] | None:
+        """The words of each example when features are one vector per word (sequence
+        labeling); ``None``: one vector per example."""
+        return None
+
+    def take(self, x: Any, y: np.ndarray, idx: np.ndarray) -> Any:
+        """The features of the examples at ``idx`` of ``x`` (whose targets are ``y``): rows of
+        an array or of sparse term counts, items of a list of texts."""
+        if isinstance(x, list):
+            return [x[i] for i in idx]
+        if hasattr(x, "tocsr"):  # sparse term counts
+            return x[idx]
+        return np.ascontiguousarray(x[idx])
+
+    def combine(self, features: Sequence[np.ndarray]) -> np.ndarray:
+        """The features heads see, from the features of each of :meth:`sides` (the one side's
+        features unchanged by default)."""
+        if len(features) != 1:
+            raise ValueError(f"{self.name} has one side, got {len(features)} feature matrices")
+        return features[0]
 
     @abstractmethod
     def targets(self, split: Split) -> np.ndarray:
@@ -90,6 +131,50 @@ class TaskType(ABC):
 
     # -- models and metrics -------------------------------------------------------------------
 
+    def make_model(
+        self,
+        head: str,
+        *,
+        head_params: dict[str, Any] | None = None,
+        input_kind: str = "dense",
+        random_state: int = 0,
+        resampling: str | None = None,
+    ) -> Any:
+        """An unfitted model of ``head`` for this task (a
+        :class:`~littledata.models.HeadClassifier` by default), with scikit-learn's ``fit`` /
+        ``predict`` / ``predict_proba`` / ``classes_``."""
+        from littledata.models import HeadClassifier
+
+        return HeadClassifier(
+            head,
+            head_params=head_params,
+            input_kind=input_kind,
+            random_state=random_state,
+            resampling=resampling,
+        )
+
+    def diagnostics(
+        self,
+        model: Any,
+        x_train: Any,
+        y_train: np.ndarray,
+        y_test: np.ndarray,
+        proba: np.ndarray,
+        classes: np.ndarray,
+    ) -> dict[str, float]:
+        """What a trial records beside the metrics: ``train_accuracy``, and whether the test
+        predictions collapsed onto one class (``collapsed``, ``top_pred_share``; see
+        :mod:`littledata.experiments.collapse`)."""
+        from littledata.experiments.collapse import check_collapse
+
+        collapse = check_collapse(y_test, classes[np.argmax(proba, axis=1)])
+        train_pred = model.predict(x_train)
+        return {
+            "top_pred_share": collapse.predicted_share,
+            "collapsed": float(collapse.collapsed),
+            "train_accuracy": float(np.mean(np.asarray(train_pred) == y_train)),
+        }
+
     @abstractmethod
     def score(
         self,
@@ -99,6 +184,19 @@ class TaskType(ABC):
         metrics: Sequence[str] | None = None,
     ) -> dict[str, float]:
         """The task's metrics (``metrics``: a subset of :attr:`metrics`; ``None``: all)."""
+
+    def score_model(
+        self,
+        model: Any,
+        y_true: np.ndarray,
+        proba: np.ndarray,
+        label_names: Sequence[str] | None = None,
+    ) -> dict[str, float]:
+        """The metrics of a fitted model's test probabilities: :meth:`score` against the model's
+        ``classes_`` (a task type whose models decide more than the argmax, such as multi-label
+        thresholds, reads that from the model; ``label_names`` for those that need them,
+        :attr:`scores_need_names`)."""
+        return self.score(y_true, proba, np.asarray(model.classes_))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -111,4 +209,5 @@ class TaskType(ABC):
             "metrics": list(self.metrics),
             "unit": self.unit,
             "active_learning": self.active_learning,
+            "head_task": self.head_task,
         }

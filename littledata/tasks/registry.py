@@ -11,8 +11,10 @@ from littledata.tasks.base import TaskType
 __all__ = [
     "TASK_TYPES",
     "get_task_type",
+    "head_serves",
     "head_task_problem",
     "register_task_type",
+    "task_metrics",
     "task_summary",
 ]
 
@@ -51,6 +53,16 @@ def get_task_type(name: str) -> TaskType:
     raise unknown_name("task", name, TASK_TYPES)
 
 
+def head_serves(task: str, head_tasks: Sequence[str]) -> bool:
+    """Whether a head serving ``head_tasks`` serves ``task``: it lists the task, or the task's
+    type adapts heads of a task it lists (:attr:`~littledata.tasks.base.TaskType.head_task`:
+    sentence pairs and multi-label take every single-label head)."""
+    if task in head_tasks:
+        return True
+    task_type = TASK_TYPES.get(str(task))
+    return bool(task_type and task_type.head_task and task_type.head_task in head_tasks)
+
+
 def head_task_problem(task: str, head: str, head_tasks: Sequence[str], dataset: str) -> str:
     """The explanation for a head that does not serve the dataset's task, e.g. "dataset 'msrp'
     is sentence-pair (a label per pair of texts); head 'logreg' predicts one label per text
@@ -72,3 +84,21 @@ def task_summary(task: str) -> str:
         return Task(task).summary
     except ValueError:
         return task
+
+
+def task_metrics(task: str, wanted: Sequence[str]) -> list[str]:
+    """The metrics of ``wanted`` (the first one the primary) that ``task`` measures; when it
+    does not measure the primary, its task type's own primary (first metric) leads instead.
+
+    >>> task_metrics("sequence-labeling", ["macro_f1", "accuracy", "entity_f1"])
+    ['entity_f1']
+    >>> task_metrics("single-label", ["macro_f1", "accuracy", "entity_f1"])
+    ['macro_f1', 'accuracy']
+    """
+    task_type = TASK_TYPES.get(str(task))
+    if task_type is None:
+        return list(wanted)
+    own = [m for m in wanted if m in task_type.metrics]
+    if wanted and wanted[0] not in task_type.metrics:
+        own = [task_type.metrics[0], *(m for m in own if m != task_type.metrics[0])]
+    return own

@@ -1,0 +1,209 @@
+"""CoNLL-2003 entities at 100, 500 and 1000 training sentences: token heads beside a CRF.
+
+On the same sentences (the benchmark's caps: a seeded pool of 2000 training sentences and 1000
+test sentences, cap seed 0; training samples drawn by the sequence-labeling task type, seeds
+0-2), it fits and scores with seqeval's strict entity-level F1:
+
+- ``crf``: a feature-engineered linear-chain CRF (sklearn-crfsuite, L-BFGS, c1 = c2 = 0.1, 100
+  iterations): the word lower-cased, its shape (``Xxxx``, ``dd``), prefixes and suffixes of 1-3
+  characters, upper/title/digit flags, and the same for the previous and next word;
+- ``minilm-first`` / ``minilm-mean``: MiniLM's last hidden state aligned to words by each
+  word's first sub-word piece or by the mean of its pieces, with the ``token-logreg`` head (a
+  softmax per word);
+- ``glove50``: GloVe 50-d vectors per word (no context) with ``token-logreg``.
+
+Writes ``benchmarks/results/sequence_labeling.md``: mean ± std entity F1 per size, and the F1
+per entity type at the largest size.
+
+Usage (repository root, project venv active)::
+
+    LITTLEDATA_MIRROR=../shared/datasets python benchmarks/sequence_labeling.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "results" / "sequence_labeling.md"
+
+
+def shape(word: str) -> str:
+    """``Xxxx`` for ``Peter``, ``dddd-dd-dd`` for a date: character classes, runs kept short."""
+    out = []
+    for ch in word:
+        c = "X" if ch.isupper() else "x" if ch.islower() else "d" if ch.isdigit() else ch
+        if len(out) < 2 or not (out[-1] == c and out[-2] == c):
+            out.append(c)
+    return "".join(out)
+
+
+def word_features(words: list[str], i: int) -> dict[str, Any]:
+    """The CRF's features of word ``i``: itself, its shape and affixes, and its neighbours'."""
+    feats: dict[str, Any] = {"bias": 1.0}
+    for offset in (-1, 0, 1):
+        j = i + offset
+        tag = f"{offset:+d}:"
+        if j < 0 or j >= len(words):
+            feats[tag + "edge"] = True
+            continue
+        w = words[j]
+        feats[tag + "lower"] = w.lower()
+        feats[tag + "shape"] = shape(w)
+        feats[tag + "title"] = w.istitle()
+        feats[tag + "upper"] = w.isupper()
+        feats[tag + "digit"] = w.isdigit()
+        if offset == 0:
+            for k in (1, 2, 3):
+                feats[f"pre{k}"] = w[:k]
+                feats[f"suf{k}"] = w[-k:]
+    return feats
+
+
+def run(sizes: list[int], seeds: list[int]) -> dict[str, Any]:
+    import sklearn_crfsuite
+
+    from littledata.datasets.loading import load_dataset
+    from littledata.features import get_featurizer
+    from littledata.features.tokens import token_features
+    from littledata.models.tagger import TokenTagger
+    from littledata.tasks import get_task_type
+    from littledata.tasks.sequence_labeling import unpad_tags
+
+    ds = load_dataset("conll2003")
+    task = get_task_type("sequence-labeling")
+    names = list(ds.label_names)
+    y_train, y_test = task.targets(ds.train), task.targets(ds.test)
+    pool = task.cap(y_train, 2000, 0)
+    test = task.cap(y_test, 1000, 0)
+    words_pool = [ds.train.tokens[i] for i in pool]  # type: ignore[index]
+    words_test = [ds.test.tokens[i] for i in test]  # type: ignore[index]
+    y_pool, y_te = y_train[pool], y_test[test]
+    true_test = [[names[t] for t in seq] for seq in unpad_tags(y_te)]
+
+    features: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    timing: dict[str, float] = {}
+    minilm, glove = get_featurizer("minilm"), get_featurizer("glove50")
+    for label, fz, pooling in (
+        ("minilm-first", minilm, "first"),
+        ("minilm-mean", minilm, "mean"),
+        ("glove50", glove, "first"),
+    ):
+        start = time.perf_counter()
+        features[label] = (
+            token_features(fz, words_pool, pooling=pooling),
+            token_features(fz, words_test, pooling=pooling),
+        )
+        timing[f"features {label}"] = time.perf_counter() - start
+
+    results: dict[str, dict[int, list[float]]] = {}
+    per_type: dict[str, dict[str, list[float]]] = {}
+    for size in sizes:
+        for seed in seeds:
+            idx = task.sample(y_pool, size, seed)
+            for label, (x_pool, x_test) in features.items():
+                model = TokenTagger("token-logreg", random_state=seed)
+                model.fit(task.take(x_pool, y_pool, idx), y_pool[idx])
+                pred = model.predict(x_test)
+                pred_tags, start_at = [], 0
+                for seq in true_test:
+                    pred_tags.append([names[t] for t in pred[start_at : start_at + len(seq)]])
+                    start_at += len(seq)
+                _record(results, per_type, label, size, true_test, pred_tags, size == sizes[-1])
+            crf = sklearn_crfsuite.CRF(
+                algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=100,
+                all_possible_transitions=True,
+            )  # fmt: skip
+            train_words = [words_pool[i] for i in idx]
+            train_tags = [[names[t] for t in seq] for seq in unpad_tags(y_pool[idx])]
+            crf.fit([[word_features(w, i) for i in range(len(w))] for w in train_words], train_tags)
+            pred_tags = crf.predict(
+                [[word_features(w, i) for i in range(len(w))] for w in words_test]
+            )
+            _record(results, per_type, "crf", size, true_test, pred_tags, size == sizes[-1])
+    return {"results": results, "per_type": per_type, "timing": timing}
+
+
+def _record(
+    results: dict[str, dict[int, list[float]]],
+    per_type: dict[str, dict[str, list[float]]],
+    label: str,
+    size: int,
+    true_tags: list[list[str]],
+    pred_tags: list[list[str]],
+    largest: bool,
+) -> None:
+    from littledata.tasks.sequence_labeling import entity_report, entity_scores
+
+    results.setdefault(label, {}).setdefault(size, []).append(
+        entity_scores(true_tags, pred_tags)["entity_f1"]
+    )
+    if largest:
+        for kind, row in entity_report(true_tags, pred_tags).items():
+            if "avg" not in kind:
+                per_type.setdefault(label, {}).setdefault(kind, []).append(row["f1-score"])
+
+
+def write(out: dict[str, Any], sizes: list[int], seeds: list[int], seconds: float) -> str:
+    results, per_type = out["results"], out["per_type"]
+    methods = ["crf", "minilm-first", "minilm-mean", "glove50"]
+    lines = [
+        "# CoNLL-2003 entities with few training sentences",
+        "",
+        f"Written by `benchmarks/sequence_labeling.py` on {dt.date.today()} ({platform.machine()}, "
+        f"{platform.system()}; measured while other jobs shared the 2 cores; {seconds:.0f} s in "
+        f"all). Pool: 2000 training sentences, test: 1000 sentences (cap seed 0); seeds "
+        f"{', '.join(map(str, seeds))}. Strict entity-level micro F1 (seqeval, IOB2).",
+        "",
+        "| method | " + " | ".join(f"{s} sentences" for s in sizes) + " |",
+        "|---|" + "---|" * len(sizes),
+    ]
+    for m in methods:
+        cells = [
+            f"{np.mean(results[m][s]):.3f} ± {np.std(results[m][s], ddof=1):.3f}"
+            if len(results[m][s]) > 1
+            else f"{results[m][s][0]:.3f}"
+            for s in sizes
+        ]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    kinds = sorted({k for m in methods for k in per_type.get(m, {})})
+    lines += [
+        "",
+        f"F1 per entity type at {sizes[-1]} sentences (mean over seeds):",
+        "",
+        "| method | " + " | ".join(kinds) + " |",
+        "|---|" + "---|" * len(kinds),
+    ]
+    for m in methods:
+        lines.append(
+            f"| {m} | " + " | ".join(f"{np.mean(per_type[m][k]):.3f}" for k in kinds) + " |"
+        )
+    lines += ["", "Feature seconds (pool + test, first run, cached after): " + ", ".join(
+        f"{k.split(' ', 1)[1]} {v:.0f}" for k, v in out["timing"].items()
+    ), ""]  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100,500,1000")
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    seeds = list(range(args.seeds))
+    start = time.perf_counter()
+    out = run(sizes, seeds)
+    text = write(out, sizes, seeds, time.perf_counter() - start)
+    OUT.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

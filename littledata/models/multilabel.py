@@ -1,0 +1,174 @@
+"""``MultiLabelHead``: one registered head per label (one-vs-rest), each with its own threshold.
+
+Each label's head is a :class:`~littledata.models.HeadClassifier` fitted on "has the label or
+not". Its decision threshold is tuned on out-of-fold scores of the training rows
+(:func:`best_threshold`: the cut that maximizes that label's F1), since a fixed 0.5 is rarely the
+right cut for a rare label learned from a few rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from littledata.errors import DataFormatError
+
+__all__ = ["DEFAULT_THRESHOLD", "MultiLabelHead", "best_threshold"]
+
+DEFAULT_THRESHOLD = 0.5
+"""A label's threshold when its training rows cannot be cross-validated (fewer than two
+positive or two negative rows)."""
+
+
+def best_threshold(y: Any, scores: Any) -> float:
+    """The threshold on ``scores`` that maximizes F1 for the 0/1 labels ``y``.
+
+    Candidates are the midpoints between consecutive distinct scores (and 0.5); ties go to the
+    candidate nearest 0.5. A label predicted where ``score >= threshold``.
+
+    >>> best_threshold([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.9])
+    0.25
+    """
+    y = np.asarray(y).astype(bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    if len(y) != len(scores):
+        raise DataFormatError(f"{len(y)} labels but {len(scores)} scores")
+    if not y.any():
+        return DEFAULT_THRESHOLD
+    distinct = np.unique(scores)
+    candidates = np.unique(
+        np.concatenate([(distinct[:-1] + distinct[1:]) / 2, [DEFAULT_THRESHOLD, distinct[0]]])
+    )
+    pred = scores[None, :] >= candidates[:, None]
+    tp = (pred & y).sum(axis=1)
+    f1 = 2 * tp / (pred.sum(axis=1) + y.sum())
+    best = np.flatnonzero(np.isclose(f1, f1.max()))
+    return float(candidates[best[np.argmin(np.abs(candidates[best] - DEFAULT_THRESHOLD))]])
+
+
+class MultiLabelHead(BaseEstimator):
+    """One-vs-rest over a registered head, with per-label thresholds tuned by cross-validation.
+
+    Parameters
+    ----------
+    head, head_params, input_kind, resampling, random_state
+        As :class:`~littledata.models.HeadClassifier`'s, for each label's head.
+    cv : int, default=3
+        Folds of the threshold search (fewer when a label has fewer positive or negative rows;
+        none below two, then the threshold is :data:`DEFAULT_THRESHOLD`).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_labels,)
+        The label columns ``0 .. n_labels - 1``.
+    estimators_ : list
+        Each label's fitted ``HeadClassifier``, or ``None`` for a label that was always (or
+        never) present in training: its score is then that constant share.
+    thresholds_ : ndarray of shape (n_labels,)
+    priors_ : ndarray of shape (n_labels,)
+        Each label's share of the training rows.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 1], [0, 2], [1, 0], [2, 0], [1, 1], [2, 2]])
+    >>> Y = np.array([[0, 1], [0, 1], [1, 0], [1, 0], [1, 1], [1, 1]])
+    >>> MultiLabelHead("centroid", cv=2).fit(X, Y).predict(X).shape
+    (6, 2)
+    """
+
+    def __init__(
+        self,
+        head: str = "logreg",
+        head_params: dict[str, Any] | None = None,
+        input_kind: str = "dense",
+        resampling: str | None = None,
+        random_state: int = 0,
+        cv: int = 3,
+    ) -> None:
+        self.head = head
+        self.head_params = head_params
+        self.input_kind = input_kind
+        self.resampling = resampling
+        self.random_state = random_state
+        self.cv = cv
+
+    def _label_head(self) -> Any:
+        from littledata.models import HeadClassifier
+
+        return HeadClassifier(
+            self.head,
+            head_params=self.head_params,
+            input_kind=self.input_kind,
+            resampling=self.resampling,
+            random_state=self.random_state,
+        )
+
+    def fit(self, X: Any, Y: Any) -> MultiLabelHead:
+        Y = np.asarray(Y)
+        if Y.ndim != 2 or len(Y) != _rows(X):
+            raise DataFormatError(
+                f"Y must be a 0/1 matrix with a row per row of X ({_rows(X)}); got {Y.shape}"
+            )
+        Y = Y.astype(np.int64)
+        self.classes_ = np.arange(Y.shape[1])
+        self.priors_ = Y.mean(axis=0)
+        self.estimators_: list[Any] = []
+        self.thresholds_ = np.full(Y.shape[1], DEFAULT_THRESHOLD)
+        for j in range(Y.shape[1]):
+            y = Y[:, j]
+            if y.min() == y.max():
+                self.estimators_.append(None)
+                continue
+            self.estimators_.append(self._label_head().fit(X, y))
+            self.thresholds_[j] = self._tuned_threshold(X, y)
+        return self
+
+    def _tuned_threshold(self, X: Any, y: np.ndarray) -> float:
+        from sklearn.model_selection import StratifiedKFold
+
+        folds = min(int(self.cv), int(y.sum()), int(len(y) - y.sum()))
+        if folds < 2:
+            return DEFAULT_THRESHOLD
+        split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        scores = np.zeros(len(y))
+        for train, held in split.split(np.zeros(len(y)), y):
+            model = self._label_head().fit(_take(X, train), y[train])
+            scores[held] = _positive(model, _take(X, held))
+        return best_threshold(y, scores)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Each label's score (rows x labels; the columns do not sum to one)."""
+        check_is_fitted(self, "estimators_")
+        n = _rows(X)
+        out = np.empty((n, len(self.estimators_)))
+        for j, model in enumerate(self.estimators_):
+            out[:, j] = self.priors_[j] if model is None else _positive(model, X)
+        return out
+
+    def predict_from_proba(self, proba: Any) -> np.ndarray:
+        """The 0/1 label matrix of scores :meth:`predict_proba` gave."""
+        check_is_fitted(self, "thresholds_")
+        return (np.asarray(proba) >= self.thresholds_).astype(np.uint8)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The 0/1 label matrix (rows x labels)."""
+        return self.predict_from_proba(self.predict_proba(X))
+
+
+def _rows(X: Any) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _take(X: Any, idx: np.ndarray) -> Any:
+    if isinstance(X, list):
+        return [X[i] for i in idx]
+    return X[idx]
+
+
+def _positive(model: Any, X: Any) -> np.ndarray:
+    """The probability of class 1 from a head fitted on 0/1 labels."""
+    classes = list(np.asarray(model.classes_))
+    return np.asarray(model.predict_proba(X))[:, classes.index(1)]
