@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from littledata.label_app.store import LabelStore
@@ -100,13 +102,21 @@ def test_keyboard_labeling_undo_and_escaped_text(tmp_path):
                 page.screenshot(path=str(shots / "escaped-text.png"))
                 page.goto(f"http://127.0.0.1:{port}/?annotator=tester")
                 text.wait_for(state="visible")
-            for _ in range(14):  # label on (by the right answer) so the curve grows
-                item = current()
-                label = "pos" if item == 0 else truth(texts[item])
-                press("1" if label == "pos" else "2")
-                pressed.append((item, "label", label))
+            for _ in range(4):  # label on (by the right answer), a round after each few
+                points = len(httpx.get(f"http://127.0.0.1:{port}/api/stats").json()["curve"])
+                for _ in range(4):
+                    item = current()
+                    label = "pos" if item == 0 else truth(texts[item])
+                    press("1" if label == "pos" else "2")
+                    pressed.append((item, "label", label))
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:  # the curve grows as rounds come in
+                    stats = httpx.get(f"http://127.0.0.1:{port}/api/stats").json()
+                    if len(stats["curve"]) > points and not stats["training"]:
+                        break
+                    time.sleep(0.2)
             page.wait_for_function(
-                "document.querySelectorAll('#curve circle').length >= 3", timeout=30000
+                "document.querySelectorAll('#curve circle').length >= 3", timeout=120_000
             )
             assert page.locator("#who-form").is_hidden()
             page.screenshot(path=str(shots / "labeling.png"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -67,11 +68,15 @@ def test_serve_label_stop_resume_and_export_a_model(tmp_path):
     finally:
         stop_server(proc)
     # the same --db resumes: the labels, and the item the annotator held
-    proc = start_server([str(data), "--featurizer", "glove50", "--db", db], port)
+    proc = start_server(["--db", db], port)  # no data: the session's own texts and settings
     try:
         stats = httpx.get(f"{base}/api/stats").json()
         assert stats["annotators"]["ann"] == {"label": 16}
         assert stats["complete"] == 20  # 4 from the file + 16
+        deadline = time.monotonic() + 120  # the first round after the restart trains a model
+        while httpx.get(f"{base}/api/stats").json()["rounds"] < 1:
+            assert time.monotonic() < deadline, "no round after the restart"
+            time.sleep(0.2)
         again = httpx.post(f"{base}/api/next", json={"annotator": "ann"}).json()["item"]
         assert again["id"] == held and again["suggestion"] in ("pos", "neg")
     finally:
@@ -133,8 +138,6 @@ def test_kill_9_loses_no_acknowledged_label(tmp_path):
     threads = [threading.Thread(target=annotate, args=(f"a{k}",)) for k in range(4)]
     for t in threads:
         t.start()
-    import time
-
     deadline = time.monotonic() + 120
     while len(acked) < 60 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

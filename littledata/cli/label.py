@@ -42,13 +42,17 @@ DB_HELP = (
 )
 
 
-def _check_names(featurizer: str, head: str, strategy: str) -> None:
+def _check_names(featurizer: str | None, head: str | None, strategy: str | None) -> None:
     from littledata.active.strategies import get_strategy
     from littledata.features import get_featurizer
     from littledata.heads import HEADS
 
-    get_strategy(strategy)
-    HEADS.get(head)
+    if strategy is not None:
+        get_strategy(strategy)
+    if head is not None:
+        HEADS.get(head)
+    if featurizer is None:
+        return
     kind = get_featurizer(featurizer).kind  # built lazily: no model is loaded here
     if kind != "dense":
         raise ConfigError(
@@ -72,7 +76,13 @@ def _check_port_free(host: str, port: int) -> None:
 @label_app.command("serve")
 @with_file_options
 def serve_command(
-    data: Annotated[str, typer.Argument(help=DATA_HELP)],
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            help=DATA_HELP + " Leave it out to resume the session in --db from its own texts."
+        ),
+    ] = None,
+    *,
     files: FileOptions,
     labels: Annotated[
         str | None,
@@ -101,9 +111,17 @@ def serve_command(
         ),
     ] = None,
     featurizer: Annotated[
-        str, typer.Option("--featurizer", "-f", help="Dense featurizer for the model.")
-    ] = "minilm",
-    head: Annotated[str, typer.Option("--head", help="The model's head.")] = "logreg",
+        str | None,
+        typer.Option(
+            "--featurizer",
+            "-f",
+            help="Dense featurizer for the model. Default: minilm, or the resumed session's.",
+        ),
+    ] = None,
+    head: Annotated[
+        str | None,
+        typer.Option("--head", help="The model's head. Default: logreg, or the resumed session's."),
+    ] = None,
     double: Annotated[
         float,
         typer.Option("--double", help="Share of items (0-1, seeded) that two annotators label."),
@@ -113,7 +131,10 @@ def serve_command(
         float,
         typer.Option("--lease", help="Seconds an item stays one annotator's before it returns."),
     ] = 600.0,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of every random choice.")] = 0,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Seed of every random choice (a new session; default 0)."),
+    ] = None,
     mirror: Annotated[
         str | None, typer.Option("--mirror", help="Dataset mirror (folder or URL).")
     ] = None,
@@ -128,7 +149,7 @@ def serve_command(
         raise ConfigError(f"--batch must be at least 1, got {batch}.")
     if not lease > 0:
         raise ConfigError(f"--lease must be more than 0 seconds, got {lease}.")
-    if seed < 0:
+    if seed is not None and seed < 0:
         raise ConfigError(f"--seed must be 0 or more, got {seed}.")
     if not 0.0 <= double <= 1.0:
         raise ConfigError(f"--double is a share of the items, from 0 to 1; got {double}.")
@@ -141,8 +162,14 @@ def serve_command(
     from littledata.label_app.api import create_app
     from littledata.label_app.start import open_session
 
+    if data is None and files.given():
+        raise ConfigError(
+            f"{', '.join(files.given())} read a data file: give DATA too, or leave them out to "
+            "resume the session in --db."
+        )
+    source = None if data is None else files.source(data)
     session = open_session(
-        files.source(data), classes=classes, db=db, featurizer=featurizer, head=head,
+        source, classes=classes, db=db, featurizer=featurizer, head=head,
         strategy=strategy, double=double, seed=seed, lease_seconds=lease, batch_size=batch,
         mirror=mirror,
     )  # fmt: skip

@@ -74,58 +74,74 @@ def load_pool(
 
 
 def open_session(
-    data: Any,
+    data: Any = None,
     *,
     classes: Sequence[str] | None = None,
     db: str | None = None,
-    featurizer: str | Any = "minilm",
-    head: str = "logreg",
-    strategy: str = "margin",
+    featurizer: str | Any | None = None,
+    head: str | None = None,
+    strategy: str | None = None,
     double: float = 0.0,
-    seed: int = 0,
+    seed: int | None = None,
     lease_seconds: float = 600.0,
     batch_size: int = 10,
     mirror: str | None = None,
 ) -> LabelSession:
     """Open (or resume) the labeling session of ``data`` in the database ``db`` (see the module
-    docstring). ``double``: the share of items (seeded) that need two annotators."""
+    docstring). ``data=None`` resumes the session ``db`` holds, from its own texts.
+    ``featurizer``, ``head``, ``strategy``, ``seed``: ``None`` takes the resumed session's (for
+    a new one: ``minilm``, ``logreg``, ``margin``, 0). ``double``: the share of items (seeded)
+    that need two annotators (a new session only)."""
+    from littledata.label_app.store import open_existing
+
     if not 0.0 <= double <= 1.0:
         raise ConfigError(f"--double is a share of the items, from 0 to 1; got {double}.")
-    texts, sources, labeled, label_set = load_pool(data, classes, mirror=mirror)
-    store = LabelStore(db, lease_seconds=lease_seconds)
+    if data is None:
+        store = open_existing(db)
+        store.lease_seconds = float(lease_seconds)
+        texts, sources, labeled, label_set = store.texts(), [], {}, list(classes or [])
+    else:
+        texts, sources, labeled, label_set = load_pool(data, classes, mirror=mirror)
+        store = LabelStore(db, lease_seconds=lease_seconds)
     meta = store.get_meta()
+    old = meta if meta else {}
+    featurizer = featurizer or old.get("featurizer") or "minilm"
     settings = {
         "featurizer": featurizer
         if isinstance(featurizer, str)
         else getattr(featurizer, "name", ""),
-        "head": head,
-        "strategy": strategy,
-        "seed": seed,
-        "double": double,
+        "head": head or old.get("head") or "logreg",
+        "strategy": strategy or old.get("strategy") or "margin",
+        "seed": int(seed if seed is not None else old.get("seed", 0)),
+        "double": old.get("double", double),
     }
-    new_meta = session_meta(label_set, texts, settings)
     if meta:
-        if meta.get("texts_sha256") != new_meta["texts_sha256"]:
+        if (
+            data is not None
+            and meta.get("texts_sha256") != session_meta(label_set, texts, {})["texts_sha256"]
+        ):
             raise ConfigError(
                 f"The database {store.url} holds a labeling session of other data "
                 f"({meta.get('n_items')} items); give the same data to resume it, or another --db."
             )
-        if classes is not None and list(meta.get("labels", [])) != list(label_set):
+        if classes is not None and list(meta.get("labels", [])) != list(classes):
             raise ConfigError(
                 f"The session in {store.url} labels {','.join(meta['labels'])}; --labels must "
                 "be the same to resume it (or leave --labels out)."
             )
         label_set = list(meta["labels"])
-        store.set_meta({"strategy": strategy, "featurizer": settings["featurizer"], "head": head})
+        settings["seed"] = int(meta.get("seed", 0))  # the queue order was drawn with it
+        store.set_meta({k: settings[k] for k in ("featurizer", "head", "strategy")})
     else:
-        rng = np.random.default_rng([seed, 19])
+        seed_ = settings["seed"]
+        rng = np.random.default_rng([seed_, 19])
         required = [2 if x < double else 1 for x in rng.random(len(texts))]
         store.add_items(
-            texts, sources=sources, required=required, order=queue_order(len(texts), seed),
+            texts, sources=sources, required=required, order=queue_order(len(texts), seed_),
             labeled=labeled,
         )  # fmt: skip
-        store.set_meta(new_meta)
+        store.set_meta(session_meta(label_set, texts, settings))
     return LabelSession(
-        store, label_set, texts=texts, featurizer=featurizer, head=head, strategy=strategy,
-        batch_size=batch_size, seed=seed,
+        store, label_set, texts=texts, featurizer=featurizer, head=settings["head"],
+        strategy=settings["strategy"], batch_size=batch_size, seed=settings["seed"],
     )  # fmt: skip

@@ -177,7 +177,10 @@ class Item:
 def _engine(url: str) -> sa.Engine:
     from littledata.experiments.store_tables import make_engine
 
-    engine = make_engine(url, create=True)
+    try:
+        engine = make_engine(url, create=True)
+    except LittleDataError as exc:  # its messages speak of the benchmark's results store
+        raise type(exc)(str(exc).replace("results store", "labeling database")) from None
     if engine.dialect.name == "sqlite":
 
         @sa.event.listens_for(engine, "connect")
