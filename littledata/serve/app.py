@@ -161,6 +161,52 @@ def _answer(served: ServedModel, features: Any) -> dict[str, Any]:
     }
 
 
+class Guard:
+    """ASGI middleware in front of ``/v1``: the bearer token, the body size (from its
+    Content-Length), and a body read as JSON whatever content type the client named (``curl -d``
+    says form). A plain ASGI class: FastAPI's ``@app.middleware`` wraps every request in more
+    machinery than these three header checks need."""
+
+    def __init__(self, app: Any, *, token: str | None, max_body_bytes: int) -> None:
+        self.app = app
+        self.token = token
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope["headers"]}
+        refusal = self._refusal(headers)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        if scope["method"] == "POST" and b"json" not in headers.get(b"content-type", b""):
+            kept = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+            scope = {**scope, "headers": [*kept, (b"content-type", b"application/json")]}
+        await self.app(scope, receive, send)
+
+    def _refusal(self, headers: dict[bytes, bytes]) -> JSONResponse | None:
+        if self.token is not None:
+            scheme, _, value = headers.get(b"authorization", b"").partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(
+                value.strip(), self.token.encode()
+            ):
+                return _error(
+                    401,
+                    "unauthorized",
+                    "This server needs a bearer token: send 'Authorization: Bearer <token>'",
+                )
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            return _error(
+                413,
+                "body_too_large",
+                f"The request body has {int(length)} bytes; the limit is {self.max_body_bytes}",
+            )
+        return None
+
+
 def create_app(
     models: ModelSet,
     *,
@@ -204,32 +250,7 @@ def create_app(
         lifespan=lifespan,
     )
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Any:
-        if request.url.path.startswith("/v1"):
-            if token is not None:
-                given = request.headers.get("authorization", "")
-                scheme, _, value = given.partition(" ")
-                if scheme.lower() != "bearer" or not hmac.compare_digest(
-                    value.strip().encode(), token.encode()
-                ):
-                    return _error(
-                        401,
-                        "unauthorized",
-                        "This server needs a bearer token: send 'Authorization: Bearer <token>'",
-                    )
-            if request.method == "POST" and "json" not in request.headers.get("content-type", ""):
-                # the body is read as JSON whatever the client called it (curl -d says form)
-                headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
-                request.scope["headers"] = [*headers, (b"content-type", b"application/json")]
-            length = request.headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
-                return _error(
-                    413,
-                    "body_too_large",
-                    f"The request body has {length} bytes; the limit is {limits.max_body_bytes}",
-                )
-        return await call_next(request)
+    app.add_middleware(Guard, token=token, max_body_bytes=limits.max_body_bytes)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
