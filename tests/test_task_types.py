@@ -352,10 +352,10 @@ def test_the_report_shows_a_multi_label_run_with_its_metrics(tmp_path: Path) -> 
     assert "id='ds-tags'" in page and "Recommended" in page  # ranked by (multi-label) macro-F1
     assert (tmp_path / "report" / "curves_tags.svg").is_file()
     # its curves show the metrics its task measures (no accuracy for multi-label)
-    from littledata.report.bench import _dataset_metrics
+    from littledata.experiments.results import dataset_metrics
 
     wanted = ["macro_f1", "accuracy", "micro_f1"]
-    assert _dataset_metrics(store.frame("bench"), "tags", wanted) == ["macro_f1", "micro_f1"]
+    assert dataset_metrics(store.frame("bench"), "tags", wanted) == ["macro_f1", "micro_f1"]
 
 
 def test_active_learning_simulates_on_pair_features(wordvec: str) -> None:
@@ -388,7 +388,7 @@ def test_a_skip_shared_by_many_datasets_is_one_summary_line() -> None:
 def test_the_report_ranks_token_heads_apart_from_text_heads() -> None:
     import pandas as pd
 
-    from littledata.report.bench import _head_families
+    from littledata.experiments.results import head_families
 
     frame = pd.DataFrame(
         {
@@ -402,6 +402,6 @@ def test_the_report_ranks_token_heads_apart_from_text_heads() -> None:
             ],
         }
     )
-    families = _head_families(frame)
+    families = head_families(frame)
     assert families == {"single-label": ["msrp", "sst2", "tags"], "sequence-labeling": ["ner"]}
     assert list(families) == ["single-label", "sequence-labeling"]  # the text heads' first

@@ -30,8 +30,10 @@ __all__ = [
     "aggregate",
     "collapse_counts",
     "compare_heads",
+    "dataset_metrics",
     "datasets_info",
     "describe_data",
+    "head_families",
     "higher_is_better",
     "latest_content",
     "mean_ranks",
@@ -138,6 +140,33 @@ def with_task_primary(frame: pd.DataFrame, primary: str) -> pd.DataFrame:
         if own != primary:
             extra.append(rows[rows["metric"] == own].assign(metric=primary))
     return pd.concat([frame, *extra], ignore_index=True) if extra else frame
+
+
+def head_families(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Datasets grouped by the heads their tasks take (single-label, sentence pairs and
+    multi-label share theirs; sequence labeling has token heads), each family ranked apart: a
+    method that runs on one family only is never ranked against the other's methods."""
+    from littledata.tasks import TASK_TYPES
+
+    if "task" not in frame:
+        return {"single-label": sorted(frame["dataset"].unique())}
+    families: dict[str, list[str]] = {}
+    for dataset, task in sorted(frame.groupby("dataset")["task"].first().items()):
+        task_type = TASK_TYPES.get(str(task))
+        family = (task_type.head_task or task_type.name) if task_type else str(task)
+        families.setdefault(family, []).append(str(dataset))
+    first = "single-label" if "single-label" in families else next(iter(families), "")
+    return {first: families.pop(first, []), **families} if families else {}
+
+
+def dataset_metrics(frame: pd.DataFrame, dataset: str, metrics: list[str]) -> list[str]:
+    """The report's metrics that ``dataset``'s task measures, its task's primary first."""
+    from littledata.tasks import task_metrics
+
+    rows = frame[frame["dataset"] == dataset]
+    if "task" not in rows or rows["task"].dropna().empty:
+        return metrics
+    return task_metrics(str(rows["task"].dropna().iloc[0]), metrics)
 
 
 def mean_ranks(agg: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -27,8 +27,10 @@ from littledata.errors import ConfigError, LittleDataError
 from littledata.experiments.results import (
     aggregate,
     collapse_counts,
+    dataset_metrics,
     datasets_info,
     describe_data,
+    head_families,
     latest_content,
     mean_ranks,
     method_collapses,
@@ -268,7 +270,7 @@ def _bench_sections(
     # overall ranking: one per family of tasks that share their heads (docs/tasks.md)
     rank_html = []
     chosen = None  # the method recommended over all sizes (the first family's first size mode's)
-    families = _head_families(frame)
+    families = head_families(frame)
     for family, family_datasets in families.items():
         if len(families) > 1:
             rank_html.append(
@@ -324,7 +326,7 @@ def _bench_sections(
         flags = counts[counts["dataset"] == dataset]
         subtitle = _subtitle(frame[frame["dataset"] == dataset], caps.get(dataset))
         jobs.append(
-            (sub, dataset, _dataset_metrics(frame, dataset, metrics)[:3], styles, subtitle, out,
+            (sub, dataset, dataset_metrics(frame, dataset, metrics)[:3], styles, subtitle, out,
              f"curves_{_slug(dataset)}", flags, baseline_resampling)
         )  # fmt: skip
     from littledata import progress
@@ -342,7 +344,7 @@ def _bench_sections(
             + _data_note(about.get(dataset, {}))
             + figure_html(png, [svg_path, png_path], f"learning curves of {dataset}")
             + "<details><summary>mean ± std table</summary>"
-            + mean_std_html(sub, _dataset_metrics(frame, dataset, metrics)[0], flags)
+            + mean_std_html(sub, dataset_metrics(frame, dataset, metrics)[0], flags)
             + "</details>"
             + (mistakes(frame, dataset, chosen, primary) if mistakes and chosen else "")
             + "</article>"
@@ -359,33 +361,6 @@ def _bench_sections(
     )
     toc.append(("curves", "Learning curves"))
     return sections
-
-
-def _head_families(frame: pd.DataFrame) -> dict[str, list[str]]:
-    """Datasets grouped by the heads their tasks take (single-label, sentence pairs and
-    multi-label share theirs; sequence labeling has token heads), each family ranked apart: a
-    method that runs on one family only is never ranked against the other's methods."""
-    from littledata.tasks import TASK_TYPES
-
-    if "task" not in frame:
-        return {"single-label": sorted(frame["dataset"].unique())}
-    families: dict[str, list[str]] = {}
-    for dataset, task in sorted(frame.groupby("dataset")["task"].first().items()):
-        task_type = TASK_TYPES.get(str(task))
-        family = (task_type.head_task or task_type.name) if task_type else str(task)
-        families.setdefault(family, []).append(str(dataset))
-    first = "single-label" if "single-label" in families else next(iter(families), "")
-    return {first: families.pop(first, []), **families} if families else {}
-
-
-def _dataset_metrics(frame: pd.DataFrame, dataset: str, metrics: list[str]) -> list[str]:
-    """The report's metrics that ``dataset``'s task measures, its task's primary first."""
-    from littledata.tasks import task_metrics
-
-    rows = frame[frame["dataset"] == dataset]
-    if "task" not in rows or rows["task"].dropna().empty:
-        return metrics
-    return task_metrics(str(rows["task"].dropna().iloc[0]), metrics)
 
 
 def _baseline_resampling(agg: pd.DataFrame) -> str:
