@@ -60,6 +60,16 @@ def _isolated_home(session_home: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     yield
 
 
+@pytest.fixture(autouse=True)
+def _progress_off_after() -> Iterator[None]:
+    """A command run in-process (``littledata.cli.main``) turns progress on for the rest of the
+    thread; turn it off again so that no later test sees bars it did not ask for."""
+    yield
+    from littledata import progress
+
+    progress.set_enabled(False)
+
+
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
     """The shared dataset mirror folder (skips, or fails under CI, when it is absent)."""
