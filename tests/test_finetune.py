@@ -154,3 +154,44 @@ def test_a_saved_tuned_model_reloads_to_identical_outputs(head: str, tmp_path: P
     assert again.predict(list(PROBES)).tolist() == clf.predict(list(PROBES)).tolist()
     with pytest.raises(ConfigError, match="fine-tunes its encoder on raw texts"):
         TextClassifier("minilm", head).fit_features(np.zeros((12, 384)), list(LABELS))
+
+
+@pytest.mark.integration
+@pytest.mark.model
+def test_setfit_runs_as_a_head_of_the_benchmark_grid(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from littledata.datasets.base import Dataset, Split
+    from littledata.experiments.runner import run_benchmark
+    from littledata.experiments.spec import load_spec
+    from littledata.experiments.store import ResultsStore
+
+    def split(k: int) -> Split:
+        texts = [POS[i % 6] if i % 2 else NEG[i % 6] for i in range(k)]
+        return Split(texts, np.arange(k) % 2)
+
+    def loader(name: str) -> Dataset:
+        return Dataset(name, "single-label", ["neg", "pos"], {"train": split(24), "test": split(8)})
+
+    spec = load_spec(
+        overrides={
+            "datasets": ["films"],
+            "featurizers": ["minilm", "tfidf"],
+            "heads": ["setfit"],
+            "sizes": [],
+            "per_class_sizes": [3],
+            "seeds": 1,
+            "baseline": False,
+            "n_jobs": 1,
+        }
+    )
+    store = ResultsStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    registry = {"films": SimpleNamespace(task="single-label")}
+    summary = run_benchmark(spec, store=store, loader=loader, registry=registry)
+    assert summary.run == 1 and summary.failed == 0, summary.failures
+    (skip,) = summary.skipped  # tf-idf has no encoder to tune
+    assert skip.featurizer == "tfidf" and "no encoder to tune" in skip.reason
+    frame = store.frame("bench")
+    values = dict(zip(frame["metric"], frame["value"], strict=True))
+    assert values["fit_seconds"] > 0 and values["trial_seconds"] >= values["fit_seconds"]
+    assert 0.0 <= values["accuracy"] <= 1.0
