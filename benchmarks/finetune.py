@@ -186,9 +186,12 @@ def report(args: argparse.Namespace) -> None:
     ]
     for ablation, part in df.groupby("ablation"):
         base = "finetune" if ablation else "frozen"
-        # only the seeds that every method finished (an interrupted run leaves partial seeds)
-        cell = part.groupby(["dataset", "per_class", "seed"]).method.transform("nunique")
-        part = part[cell == part.method.nunique()]
+        # only seeds with the reference and another method (an interrupted run leaves partial
+        # seeds); differences are paired, so a method missing from a seed just leaves it out
+        keys = ["dataset", "per_class", "seed"]
+        has_base = part.method.eq(base).groupby([part[k] for k in keys]).transform("any")
+        methods = part.groupby(keys).method.transform("nunique")
+        part = part[has_base & (methods > 1)]
         lines += [
             "## " + ("finetune ablation" if ablation else "frozen vs tuned"),
             "",
