@@ -187,3 +187,18 @@ def test_input_kinds_say_what_they_are() -> None:
     assert HEADS["mlp"].gpu == "no" and not HEADS["logreg"].tunes_encoder
     with pytest.raises(ValueError, match="gpu use"):
         register_head("x", inputs={"dense"}, description="", gpu="always")
+
+
+def test_a_head_that_tunes_its_encoder_is_not_adapted_to_pairs_or_label_sets() -> None:
+    # pairs and multi-label wrap heads that take features; a tuning head takes single texts
+    from littledata.experiments.plan import DatasetInfo, FeaturizerInfo, HeadSupport
+    from littledata.experiments.plan import _combination_problem as problem
+
+    fz = FeaturizerInfo(name="minilm", kind="dense", fingerprint="f")
+    tuning = HeadSupport(name="setfit", inputs=("text",), tunes_encoder=True)
+    frozen = HeadSupport(name="logreg")
+    for task in ("sentence-pair", "multi-label"):
+        ds = DatasetInfo(name="d", task=task, n_classes=2)
+        assert "fine-tunes its encoder on single-label data only" in problem(ds, fz, tuning)
+        assert problem(ds, fz, frozen) == ""
+    assert problem(DatasetInfo(name="d", task="single-label", n_classes=2), fz, tuning) == ""

@@ -250,6 +250,11 @@ def _combination_problem(ds: DatasetInfo, fz: FeaturizerInfo, head: HeadSupport)
     if ds.task not in TASK_TYPES:  # pragma: no cover - a head claims a task with no task type
         return f"littledata has no task type for {ds.task} yet"
     if head.tunes_encoder:
+        if ds.task not in head.tasks:  # it tunes on single texts; pair or label-set adapters
+            return (  # wrap heads that take features, not an encoder being tuned
+                f"head {head.name!r} fine-tunes its encoder on {', '.join(head.tasks)} data only; "
+                f"dataset {ds.name!r} is {ds.task}"
+            )
         if fz.kind in ("dense", "layers"):
             return ""
         return (

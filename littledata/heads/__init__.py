@@ -28,6 +28,7 @@ from littledata.heads.resampling import RESAMPLINGS, RandomOversampler
 from littledata.heads.svm import CalibratedLinearSVM
 from littledata.heads.text import TfidfFromCounts, make_tfidf_vectorizer
 from littledata.heads.torch_heads import LayerMix, TorchMLP
+from littledata.heads.tuned import FineTuneHead, SetFitHead
 from littledata.registry import Registry
 
 __all__ = [
@@ -39,9 +40,11 @@ __all__ = [
     "CalibratedLinearSVM",
     "CosineCentroid",
     "CosineKNN",
+    "FineTuneHead",
     "HeadInfo",
     "LayerMix",
     "RandomOversampler",
+    "SetFitHead",
     "TfidfFromCounts",
     "TorchMLP",
     "list_heads",
@@ -232,6 +235,29 @@ def _token_logreg(random_state: int = 0, **params: Any) -> BaseEstimator:
     return _build(LogisticRegression, {"max_iter": 1000, **params}, random_state=random_state)
 
 
+@register_head(
+    "setfit",
+    inputs={"text"},
+    description="fine-tunes the encoder on same/different-class pairs (SetFit), then logreg",
+    threads=2,
+    tunes_encoder=True,
+)
+def _setfit(random_state: int = 0, **params: Any) -> BaseEstimator:
+    return _build(SetFitHead, params, random_state=random_state)
+
+
+@register_head(
+    "finetune",
+    inputs={"text"},
+    description="fine-tunes the encoder with a linear head, ULMFiT-style (layer-wise rates, "
+    "slanted triangular schedule, gradual unfreezing)",
+    threads=2,
+    tunes_encoder=True,
+)
+def _finetune(random_state: int = 0, **params: Any) -> BaseEstimator:
+    return _build(FineTuneHead, params, random_state=random_state)
+
+
 def make_head(
     name: str,
     *,
@@ -246,7 +272,8 @@ def make_head(
     ----------
     name : str
         A key of :data:`HEADS` (``logreg``, ``logreg-default``, ``svm``, ``knn``, ``centroid``,
-        ``mlp``, ``layermix``).
+        ``mlp``, ``layermix``; ``setfit`` and ``finetune`` tune an encoder and take
+        ``input_kind="text"`` and ``encoder=<featurizer name>``).
     input_kind : {"dense", "layers", "sparse", "text", "counts"}, default="dense"
         ``"dense"``: float (n, d) features (scipy sparse too). ``"layers"``: (n, L, d) layer-wise
         features (only heads that accept them, i.e. ``layermix``). ``"sparse"``: raw texts as a

@@ -87,6 +87,13 @@ def _features_digest(X: Any, y: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+def _tunes_encoder(head: str) -> bool:
+    """Whether head ``head`` fine-tunes its featurizer's encoder (it then takes raw texts)."""
+    from littledata.heads import HEADS
+
+    return head in HEADS and HEADS[head].tunes_encoder
+
+
 class TextClassifier(ClassifierMixin, BaseEstimator):
     """A text classifier: a featurizer (frozen encoder) and a head, fitted on raw texts.
 
@@ -206,7 +213,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 
         check_is_fitted(self)
         texts = _as_texts(X)
-        return featurize(texts, self._checked_featurizer(), cache=self.cache)
+        fz = self._checked_featurizer()
+        if _tunes_encoder(self.head):  # the head embeds raw texts with its own tuned encoder
+            return np.asarray(texts, dtype=object)
+        return featurize(texts, fz, cache=self.cache)
 
     # -- fitting ------------------------------------------------------------------------------
 
@@ -225,7 +235,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         texts = _as_texts(X)
         y = _check_labels(y, len(texts))
         fz = self._get_featurizer()
-        features = featurize(texts, fz, cache=self.cache)
+        if _tunes_encoder(self.head):  # it fine-tunes the featurizer's encoder on the texts
+            features: Any = np.asarray(texts, dtype=object)
+        else:
+            features = featurize(texts, fz, cache=self.cache)
         digest = hashlib.sha256(
             f"{texts_fingerprint(texts)}:{_labels_digest(y)}".encode()
         ).hexdigest()
@@ -239,6 +252,11 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 
         The model then predicts texts like one fitted with :meth:`fit` on the same texts.
         """
+        if _tunes_encoder(self.head):
+            raise ConfigError(
+                f"head {self.head!r} fine-tunes its encoder on raw texts; fit it with "
+                "fit(texts, labels), not on precomputed features"
+            )
         n = X.shape[0] if hasattr(X, "shape") else len(X)
         y = _check_labels(y, n)
         fz = self._get_featurizer()
@@ -246,10 +264,13 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return self._fit_head(X, y, fz, info)
 
     def _fit_head(self, X: Any, y: np.ndarray, fz: Any, data: dict[str, Any]) -> TextClassifier:
+        params, kind = self.head_params, str(fz.kind)
+        if _tunes_encoder(self.head):
+            params, kind = {**dict(params or {}), "encoder": str(fz.name)}, "text"
         head = HeadClassifier(
             self.head,
-            head_params=self.head_params,
-            input_kind=str(fz.kind),
+            head_params=params,
+            input_kind=kind,
             resampling=self.resampling,
             random_state=self.random_state,
         ).fit(X, y)
@@ -294,8 +315,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Save the fitted model as a folder (see :mod:`littledata.models.artifact`).
 
-        The folder holds ``manifest.json`` and ``head.safetensors``: the head's learned arrays,
-        never the encoder (it is named by featurizer name, options and fingerprint).
+        The folder holds ``manifest.json`` and ``head.safetensors``: the head's learned arrays;
+        the frozen encoder is named (featurizer name, options and fingerprint), never copied. A
+        head that fine-tunes its encoder (``setfit``, ``finetune``) stores the tuned encoder's
+        tensors among its arrays (about 90 MB for MiniLM).
 
         Parameters
         ----------
@@ -396,7 +419,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             raise ArtifactError(f"{path}: the featurizer section lacks name, kind or fingerprint")
         if not isinstance(options, dict):
             raise ArtifactError(f"{path}: the featurizer options are not a JSON object")
-        if head_spec.get("input_kind") != kind:
+        tuned = head_spec.get("input_kind") == "text" and kind in ("dense", "layers")
+        if head_spec.get("input_kind") != kind and not tuned:
             raise ArtifactError(f"{path}: the head takes {head_spec.get('input_kind')!r} input, "
                                 f"the featurizer gives {kind!r}")  # fmt: skip
         state = HeadState(head_spec.get("state") or {}, dict(arrays))
