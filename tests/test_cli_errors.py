@@ -99,6 +99,13 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
     "folds": ["1"],
     "model_dirs": [lambda d: str(d / "no-such-model"), lambda d: str(d), "bad name=x"],
     "token": [" "],
+    "annotators": [
+        lambda d: str(d / "missing.toml"),
+        lambda d: str(d / "broken.toml"),
+        lambda d: str(d / "latin1.toml"),
+        lambda d: str(d / "latin1.csv"),
+    ],
+    "annotator_token": ["no-equals-sign", "alice=short", "file=reserved-name"],
     "max_texts": ["0"],
     "max_chars": ["0"],
     "max_batch": ["0"],

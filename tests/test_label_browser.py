@@ -129,3 +129,42 @@ def test_keyboard_labeling_undo_and_escaped_text(tmp_path):
             if r["annotator"] == "tester"]  # fmt: skip
     assert held == pressed
     assert (shots / "labeling.png").stat().st_size > 10_000
+
+
+def test_a_per_annotator_token_says_who_labels_without_asking_a_name(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    data = tmp_path / "data.csv"
+    with open(data, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["text"])
+        w.writerows([t] for t in pool(20))
+    db = f"sqlite:///{tmp_path / 'labels.sqlite'}"
+    port = free_port()
+    args = [str(data), "--labels", "pos,neg", "--featurizer", "glove50", "--db", db,
+            "--annotator-token", "alice=alice-token-1",
+            "--annotator-token", "bob=bob-token-22"]  # fmt: skip
+    proc = start_server(args, port)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                        args=["--no-sandbox"])  # fmt: skip
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            # ?annotator= names someone else: the token wins, the page never asks
+            page.goto(f"http://127.0.0.1:{port}/?token=bob-token-22&annotator=alice")
+            text = page.locator("#text")
+            text.wait_for(state="visible")
+            assert page.locator("#who-form").is_hidden()
+            assert page.locator("#who-shown").text_content() == "Labeling as bob"
+            first = text.get_attribute("data-item-id")
+            page.keyboard.press("2")
+            page.wait_for_function(f"document.getElementById('text').dataset.itemId !== '{first}'")
+            assert not errors, errors
+            browser.close()
+    finally:
+        stop_server(proc)
+    answers = LabelStore(db).answers()
+    assert [(r["item_id"], r["annotator"], r["label"]) for r in answers] == [
+        (int(first), "bob", "neg")
+    ]

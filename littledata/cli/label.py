@@ -61,6 +61,28 @@ def _check_names(featurizer: str | None, head: str | None, strategy: str | None)
         )
 
 
+def _annotator_tokens(path: Path | None, pairs: list[str], token: str | None) -> dict[str, str]:
+    """Name -> token from ``--annotators`` and ``--annotator-token`` (none: ``{}``)."""
+    from littledata.label_app.annotators import (
+        check_annotators,
+        parse_annotator_tokens,
+        read_annotators,
+    )
+
+    tokens = read_annotators(path) if path is not None else {}
+    given = parse_annotator_tokens(pairs) if pairs else {}
+    twice = sorted(set(tokens) & set(given))
+    if twice:
+        raise ConfigError(f"{', '.join(twice)}: named in --annotators and --annotator-token.")
+    tokens = check_annotators({**tokens, **given}, "--annotators") if given else tokens
+    if tokens and token is not None:
+        raise ConfigError(
+            "Give --token (one shared token) or per-annotator tokens (--annotators, "
+            "--annotator-token), not both; is $LITTLEDATA_TOKEN set?"
+        )
+    return tokens
+
+
 def _check_port_free(host: str, port: int) -> None:
     import socket
 
@@ -110,6 +132,22 @@ def serve_command(
             help="A secret every API call must carry (open the page with ?token=...).",
         ),
     ] = None,
+    annotators: Annotated[
+        Path | None,
+        typer.Option(
+            "--annotators",
+            help="A .toml or .json file mapping each annotator's name to their own token: "
+            "the token then says who labels (instead of --token).",
+        ),
+    ] = None,
+    annotator_token: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--annotator-token",
+            help="NAME=TOKEN: an annotator and their own token (repeat per annotator; "
+            "instead of --token).",
+        ),
+    ] = None,
     featurizer: Annotated[
         str | None,
         typer.Option(
@@ -153,7 +191,9 @@ def serve_command(
         raise ConfigError(f"--seed must be 0 or more, got {seed}.")
     if not 0.0 <= double <= 1.0:
         raise ConfigError(f"--double is a share of the items, from 0 to 1; got {double}.")
-    check_address(host, port, token)  # the model server's rule: beyond loopback only with a token
+    tokens = _annotator_tokens(annotators, annotator_token or [], token)
+    # the model server's rule: beyond loopback only with a token (shared or per annotator)
+    check_address(host, port, next(iter(tokens.values())) if tokens else token)
     _check_port_free(host, port)
     classes = parse_labels(labels)
     _check_names(featurizer, head, strategy)
@@ -174,12 +214,15 @@ def serve_command(
         mirror=mirror,
     )  # fmt: skip
     url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    if tokens:
+        url += f"?token=<their token>  (each of {', '.join(tokens)} with their own)"
     stats = session.store.stats(session.classes)
     typer.echo(
         f"Labeling {stats['items']} items ({stats['complete']} done) into {session.store.url}; "
         f"open {url}  (Ctrl+C stops; start again with the same --db to resume)"
     )
-    uvicorn.run(create_app(session, token=token), host=host, port=port, log_level="warning")
+    app_ = create_app(session, token=token, annotators=tokens or None)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
 @label_app.command("export")

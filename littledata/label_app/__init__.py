@@ -5,6 +5,7 @@
   :class:`~littledata.active.learner.ActiveLearner` retrained in a worker process);
 - :mod:`littledata.label_app.start`: opening a new or resumed session from data;
 - :mod:`littledata.label_app.api`: the FastAPI app (JSON API + the page in ``static/``);
+- :mod:`littledata.label_app.annotators`: per-annotator tokens (who labels, from the token);
 - :mod:`littledata.label_app.export`: answers to CSV / JSONL / Parquet, the model as a saved model.
 
 FastAPI and uvicorn are imported only by ``api`` (and the command), never by this package.

@@ -1,6 +1,7 @@
 """The labeling app over HTTP: a JSON API and the page that uses it (FastAPI).
 
-Endpoints (JSON bodies; every one names its ``annotator``)::
+Endpoints (JSON bodies; every one names its ``annotator``, which per-annotator tokens make
+optional: then the token says who it is)::
 
     GET  /                     the labeling page (static/index.html, app.js, app.css)
     GET  /api/config           the label set and the keys
@@ -14,7 +15,8 @@ Endpoints (JSON bodies; every one names its ``annotator``)::
 
 An item is ``{"id", "text", "suggestion", "confidence", "required", "n_done"}``; the suggestion
 is the current model's label (``null`` before it has two classes). Errors are JSON
-``{"error": "..."}``: 401 without the token (when one is set), 404 an item outside the pool,
+``{"error": "..."}``: 401 without the token (when one is set) or with no annotator's token,
+403 a body naming another annotator than the token's, 404 an item outside the pool,
 409 a stale item (not leased to this annotator) or a double submit, 422 an unknown label or a
 malformed request.
 """
@@ -24,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from importlib import resources
 from typing import Any
 
@@ -34,17 +36,16 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from littledata.errors import LittleDataError
+from littledata.errors import ConfigError, LittleDataError
+from littledata.label_app.annotators import ANNOTATOR, identify
 from littledata.label_app.session import LabelSession
 from littledata.label_app.store import AnswerConflictError, Item, StaleItemError
 
 __all__ = ["create_app"]
 
-ANNOTATOR = r"^[A-Za-z0-9][A-Za-z0-9 _.@+-]{0,99}$"
-
 
 class Who(BaseModel):
-    annotator: str = Field(pattern=ANNOTATOR)
+    annotator: str | None = Field(default=None, pattern=ANNOTATOR)
 
 
 class ItemRef(Who):
@@ -61,10 +62,22 @@ class ApiError(Exception):
         self.status = status
 
 
-def create_app(session: LabelSession, *, token: str | None = None) -> FastAPI:
+def create_app(
+    session: LabelSession,
+    *,
+    token: str | None = None,
+    annotators: Mapping[str, str] | None = None,
+) -> FastAPI:
     """The app over ``session`` (started and stopped with the app). With ``token``, every API
     call must carry it (``Authorization: Bearer <token>``; the page reads it from its URL,
-    ``/?token=...``)."""
+    ``/?token=...``) and names its annotator in the body. With ``annotators`` (name -> token,
+    see :mod:`littledata.label_app.annotators`) instead, every API call carries its annotator's
+    token, which says who it is: a body naming another annotator is refused (403)."""
+    if token is not None and annotators:
+        raise ConfigError(
+            "Give a shared token or per-annotator tokens, not both (is $LITTLEDATA_TOKEN set?)."
+        )
+    tokens = dict(annotators or {})
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -82,13 +95,24 @@ def create_app(session: LabelSession, *, token: str | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def _check_token(request: Request, call_next: Any) -> Response:
-        if token is not None and request.url.path.startswith("/api/"):
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not secrets.compare_digest(given.encode(), token.encode()):
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        request.state.annotator = None
+        if tokens and request.url.path.startswith("/api/"):
+            request.state.annotator = identify(tokens, given)
+            if request.state.annotator is None:
                 return JSONResponse(
-                    {"error": "This server needs its token: open the page with ?token=..."},
+                    {"error": "This server needs your own token: open the page with ?token=..."},
                     status_code=401,
                 )
+        elif (
+            token is not None
+            and request.url.path.startswith("/api/")
+            and not secrets.compare_digest(given.encode(), token.encode())
+        ):
+            return JSONResponse(
+                {"error": "This server needs its token: open the page with ?token=..."},
+                status_code=401,
+            )
         start = time.perf_counter()
         response: Response = await call_next(request)
         # the time spent in the app, for the browser's network panel and the load test
@@ -126,53 +150,70 @@ def create_app(session: LabelSession, *, token: str | None = None) -> FastAPI:
         if item_id >= n_items:
             raise ApiError(404, f"There is no item {item_id} (items 0..{n_items - 1}).")
 
-    def answer(ref: ItemRef, kind: str, label: str | None = None) -> dict[str, Any]:
+    def annotator(request: Request, body: Who) -> str:
+        """Who acts: the token's annotator (a body naming another is refused), else the body's."""
+        known: str | None = request.state.annotator
+        if known is not None:
+            if body.annotator is not None and body.annotator != known:
+                raise ApiError(403, f"Your token is {known}'s; you cannot act as {body.annotator}.")
+            return known
+        if body.annotator is None:
+            raise ApiError(422, "Malformed request: annotator: Field required")
+        return body.annotator
+
+    def answer(who: str, ref: ItemRef, kind: str, label: str | None = None) -> dict[str, Any]:
         check_item(ref.item_id)
         try:
-            session.store.answer(ref.item_id, ref.annotator, kind, label)
+            session.store.answer(ref.item_id, who, kind, label)
         except (StaleItemError, AnswerConflictError) as exc:
             raise ApiError(409, str(exc)) from None
         session.changed()
-        return item_json(session.store.lease_next(ref.annotator))
+        return item_json(session.store.lease_next(who))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(str(static / "index.html"), media_type="text/html")
 
     @app.get("/api/config")
-    def config() -> dict[str, Any]:
-        return {"labels": session.classes, "items": n_items, "annotator_pattern": ANNOTATOR}
+    def config(request: Request) -> dict[str, Any]:
+        # "annotator": the token's annotator (the page asks no name), or null (it asks)
+        return {
+            "labels": session.classes, "items": n_items, "annotator_pattern": ANNOTATOR,
+            "annotator": request.state.annotator,
+        }  # fmt: skip
 
     @app.post("/api/next")
-    def next_item(who: Who) -> dict[str, Any]:
-        return item_json(session.store.lease_next(who.annotator))
+    def next_item(request: Request, body: Who) -> dict[str, Any]:
+        return item_json(session.store.lease_next(annotator(request, body)))
 
     @app.post("/api/answer")
-    def post_answer(body: Answer) -> dict[str, Any]:
+    def post_answer(request: Request, body: Answer) -> dict[str, Any]:
+        who = annotator(request, body)
         if body.label not in labels:
             raise ApiError(
                 422, f"Unknown label {body.label!r}; one of {', '.join(session.classes)}."
             )
-        return answer(body, "label", body.label)
+        return answer(who, body, "label", body.label)
 
     @app.post("/api/skip")
-    def skip(ref: ItemRef) -> dict[str, Any]:
-        return answer(ref, "skip")
+    def skip(request: Request, ref: ItemRef) -> dict[str, Any]:
+        return answer(annotator(request, ref), ref, "skip")
 
     @app.post("/api/unsure")
-    def unsure(ref: ItemRef) -> dict[str, Any]:
-        return answer(ref, "unsure")
+    def unsure(request: Request, ref: ItemRef) -> dict[str, Any]:
+        return answer(annotator(request, ref), ref, "unsure")
 
     @app.post("/api/undo")
-    def undo(who: Who) -> dict[str, Any]:
+    def undo(request: Request, body: Who) -> dict[str, Any]:
+        who = annotator(request, body)
         try:
-            item_id = session.store.undo(who.annotator)
+            item_id = session.store.undo(who)
         except StaleItemError as exc:
             raise ApiError(409, str(exc)) from None
         if item_id is None:
-            raise ApiError(409, f"{who.annotator} has nothing to undo.")
+            raise ApiError(409, f"{who} has nothing to undo.")
         session.changed()
-        return item_json(session.store.current(who.annotator))
+        return item_json(session.store.current(who))
 
     @app.get("/api/stats")
     def stats() -> dict[str, Any]:

@@ -143,9 +143,17 @@
   }
 
   async function main() {
-    try { state.labels = (await api("GET", "/api/config")).labels; }
+    let config;
+    try { config = await api("GET", "/api/config"); }
     catch (e) { say(e.message, true); return; }
+    state.labels = config.labels;
     build();
+    if (config.annotator) {  // a per-annotator token says who this is: no name to type
+      state.who = config.annotator;
+      begin();
+      return;
+    }
+    $("who-form").hidden = false;  // no token says who this is: they name themself
     $("who").value = state.who;
     $("who-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
