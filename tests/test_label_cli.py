@@ -67,10 +67,13 @@ def test_serve_label_stop_resume_and_export_a_model(tmp_path):
         held = item["id"]
     finally:
         stop_server(proc)
-    # the same --db resumes: the labels, and the item the annotator held
+    last = [r for r in LabelStore(db).rounds() if r["message"]][-1]  # the last with a model
+    said = last["message"]
+    # the same --db resumes: the labels, the item the annotator held, the stopping message
     proc = start_server(["--db", db], port)  # no data: the session's own texts and settings
     try:
         stats = httpx.get(f"{base}/api/stats").json()
+        assert stats["stopping"]["text"] == said
         assert stats["annotators"]["ann"] == {"label": 16}
         assert stats["complete"] == 20  # 4 from the file + 16
         deadline = time.monotonic() + 120  # the first round after the restart trains a model
@@ -78,6 +81,11 @@ def test_serve_label_stop_resume_and_export_a_model(tmp_path):
             assert time.monotonic() < deadline, "no round after the restart"
             time.sleep(0.2)
         again = httpx.post(f"{base}/api/next", json={"annotator": "ann"}).json()["item"]
+        stopping = httpx.get(f"{base}/api/stats").json()["stopping"]
+        if last["n_labels"] < 20:  # the round after the restart compared with the last model
+            assert stopping["kappa"] is not None, stopping
+        else:  # trained on the same labels: the criterion did not move
+            assert stopping["text"] == said
         assert again["id"] == held and again["suggestion"] in ("pos", "neg")
     finally:
         stop_server(proc)

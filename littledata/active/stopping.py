@@ -99,3 +99,20 @@ class StabilizingPredictions:
         ):
             self.stopped_at = self._round
         return kappa
+
+    def restore(
+        self,
+        kappas: list[float],
+        *,
+        rounds: int,
+        stopped_at: int | None,
+        previous: np.ndarray | None,
+    ) -> None:
+        """Take up a criterion's state recorded elsewhere (a resumed labeling session): its
+        ``kappas``, how many ``rounds`` it saw, when it ``stopped_at``, and the ``previous``
+        round's predictions (``None`` when they were not kept: the next update then starts a new
+        comparison, its kappa NaN, the ``kappas`` so far still counting)."""
+        self.kappas = [float(k) for k in kappas]
+        self.stopped_at = stopped_at
+        self._round = int(rounds) - 1
+        self._previous = None if previous is None else np.asarray(previous).copy()

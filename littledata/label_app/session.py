@@ -15,11 +15,19 @@ last round wrote to the database and the suggestions the last round kept in memo
 3. with two classes labeled: keeps the pool's class probabilities for the suggestions, measures
    the cross-validated accuracy on the labels so far, and updates the stopping criterion
    (stabilizing predictions on a fixed stop set); records the round in the database.
+
+The stopping criterion's state survives a restart: its agreements come back from the recorded
+rounds, the last stop-set predictions (and a fingerprint of the labels they came from) from the
+``stopping`` meta entry (:meth:`LabelSession.restore_stopping`). A round trained on exactly the
+labels of the criterion's last update (the round every start runs, or an undo and the same label
+again) does not update it: the same labels give the same model, and its agreement of 1.0 would
+say nothing about whether more labels pay.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import threading
@@ -36,7 +44,13 @@ from littledata.label_app.store import LabelStore
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LabelSession", "queue_order", "session_meta", "texts_fingerprint"]
+__all__ = [
+    "LabelSession",
+    "labels_fingerprint",
+    "queue_order",
+    "session_meta",
+    "texts_fingerprint",
+]
 
 
 def texts_fingerprint(texts: Sequence[str]) -> str:
@@ -46,6 +60,12 @@ def texts_fingerprint(texts: Sequence[str]) -> str:
         h.update(t.encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()
+
+
+def labels_fingerprint(labels: Mapping[int, str]) -> str:
+    """sha256 over the training labels (item -> label), whatever their order."""
+    items = sorted((int(k), str(v)) for k, v in labels.items())
+    return hashlib.sha256(json.dumps(items).encode("utf-8")).hexdigest()
 
 
 def queue_order(n: int, seed: int) -> list[int]:
@@ -197,6 +217,8 @@ class LabelSession:
         rng = np.random.default_rng([self.seed, 18])
         self.stop_rows = np.sort(rng.permutation(len(self.texts))[:stop_set])
         self.stopper = StabilizingPredictions(stop_threshold, stop_window)
+        self._stop_labels: str | None = None  # the labels of the criterion's last update
+        self.restore_stopping()
         self._lock = threading.Lock()
         self._suggestions: tuple[np.ndarray, np.ndarray] | None = None
         self._executor: Any = None
@@ -240,6 +262,26 @@ class LabelSession:
                 f"{s.window} rounds."
             )
         return {"stopped": s.stopped, "kappa": None if math.isnan(mean) else mean, "text": text}
+
+    def restore_stopping(self) -> None:
+        """Take the stopping criterion's state up from the database (a resumed session): the
+        agreements of the recorded rounds, and the last stop-set predictions when they were kept
+        for the same stop set. A new session has no rounds: nothing changes."""
+        model_rounds = [r for r in self.store.rounds() if r["message"]]  # rounds with a model
+        if not model_rounds:
+            return
+        kept = self.store.get_meta().get("stopping") or {}
+        previous = kept.get("predictions")
+        if previous is not None and len(previous) != len(self.stop_rows):
+            previous = None  # another stop set: compare anew
+        stopped = [k for k, r in enumerate(model_rounds) if r["stopped"]]
+        self.stopper.restore(
+            [float(r["kappa"]) for r in model_rounds if r["kappa"] is not None],
+            rounds=len(model_rounds),
+            stopped_at=stopped[0] if stopped else None,
+            previous=None if previous is None else np.asarray(previous),
+        )
+        self._stop_labels = kept.get("labels_sha256") if previous is not None else None
 
     # -- the worker -------------------------------------------------------------------------------
 
@@ -328,7 +370,15 @@ class LabelSession:
         self._search_state = result["search_state"]
         record: dict[str, Any] = {"n_labels": result["n_labels"], "strategy": result["strategy"]}
         if result["pred"] is not None:
-            kappa = self.stopper.update(result["pred"][self.stop_rows])
+            kappa = math.nan
+            seen = labels_fingerprint(job["labels"])
+            if seen != self._stop_labels:  # the same labels as last time: nothing to compare
+                stop_pred = result["pred"][self.stop_rows]
+                kappa = self.stopper.update(stop_pred)
+                self._stop_labels = seen
+                self.store.set_meta(
+                    {"stopping": {"labels_sha256": seen, "predictions": stop_pred.tolist()}}
+                )
             self._suggestions = (result["pred"], result["conf"])
             record.update(
                 cv_accuracy=result["cv_accuracy"],

@@ -6,7 +6,9 @@ the same database resumes the session. SQLite in the data home by default; any S
 
 Tables
 ------
-``meta``         key -> JSON value: the label set, the data, the strategy, the settings.
+``meta``         key -> JSON value: the label set, the data, the strategy, the settings; and
+                 ``stopping``: the stopping criterion's last stop-set predictions and a
+                 fingerprint of the labels they came from (so a resume takes it up).
 ``items``        one row per pool row (``id`` = the learner's pool row): the text, where it came
                  from, how many annotators it needs (``required``, 1 or 2), how many have
                  labeled it (``n_done``, raised atomically), ``complete``, the queue ``priority``.
