@@ -25,6 +25,11 @@ Examples
 >>> ds = load_user_file("reviews.csv", text_column="review", label_column="stars")  # doctest: +SKIP
 >>> ds = load_user_file("pairs.tsv", text_column="a", text_pair_column="b")  # doctest: +SKIP
 >>> ds = load_user_file("ner.conll")  # doctest: +SKIP
+
+Why this module is longer than the project's ~600-line guide: it turns a table into a dataset
+for every layout a user's file can have (single-label, pairs, CoNLL, unlabeled rows) with the
+row-naming errors they share; the readers already live in :mod:`littledata.datasets.tables` and the
+multi-label layouts in :mod:`littledata.datasets.multilabel_files`.
 """
 
 from __future__ import annotations

@@ -32,6 +32,10 @@ Examples
 True
 >>> store.frame("bench", head="logreg")[["dataset", "metric", "value"]].to_dict("records")
 [{'dataset': 'sst2', 'metric': 'accuracy', 'value': 0.75}]
+
+Why this module is longer than the project's ~600-line guide: it is the one class that reads and
+writes the tables, and its methods share transactions and the claim protocol; the tables,
+migrations and engine already live in :mod:`littledata.experiments.store_tables`.
 """
 
 from __future__ import annotations

@@ -46,6 +46,11 @@ and the features recomputed, replacing the entry; a bad entry is never used):
 Leftovers: the temporary ``.npy`` of a featurization that was killed stays locked only while its
 process lives; the next write to the cache (and ``cache clear``, and the start of a benchmark run)
 removes the abandoned ones (:func:`remove_abandoned`).
+
+Why this module is longer than the project's ~600-line guide: it is one protocol (per-entry
+locks, metadata before the matrix, atomic publish, held entries, subset indexes, verification,
+clearing) that is only safe as a whole; split, a reader of one half could not see that the other
+half keeps the invariants that concurrent writers and ``cache clear`` rely on.
 """
 
 from __future__ import annotations

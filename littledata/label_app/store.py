@@ -28,6 +28,10 @@ writer's row count sees as 1. A submit turns the annotator's own ``leased`` row 
 (row count 1 or the item was not theirs: stale) and raises ``n_done`` in the same transaction.
 So several processes (or servers) may share one PostgreSQL database. SQLite transactions begin
 ``IMMEDIATE`` (one writer at a time, never a lock upgrade that fails).
+
+Why this module is longer than the project's ~600-line guide: the lease, answer, undo and expiry
+transactions must be read side by side to see that no two annotators can win one item slot;
+split, that argument would span files.
 """
 
 from __future__ import annotations
