@@ -43,6 +43,7 @@ from littledata.experiments.spec import (
     BASELINE,
     DEFAULT_PRIMARY_METRIC,
     ExperimentSpec,
+    ReportSettings,
     spec_to_toml,
 )
 from littledata.experiments.store import ResultsStore
@@ -116,6 +117,7 @@ def _spec_from_dict(data: dict[str, Any]) -> ExperimentSpec | None:
         values["datasets"] = tuple(
             DataSource.parse(d) if isinstance(d, dict) else d for d in values.get("datasets", ())
         )
+        values["report"] = ReportSettings.parse(values.get("report", {}))
         return ExperimentSpec(**values)
     except (TypeError, LittleDataError):
         return None
@@ -129,7 +131,7 @@ def write_report(
     all_trials: bool = False,
     metrics: Sequence[str] | None = None,
     primary_metric: str | None = None,
-    active: Mapping[str, Sequence[Any]] | None = None,
+    active: Mapping[str, Sequence[Any]] | bool | None = None,
     examples: bool = True,
 ) -> Path:
     """Write the benchmark report and return the path of its HTML page.
@@ -146,9 +148,10 @@ def write_report(
         :data:`~littledata.experiments.spec.DEFAULT_PRIMARY_METRIC`); accuracy is always shown
         beside it.
     active: the active-learning runs to show, as filters on their configuration (``{}``: every
-        run in the store; ``{"dataset": ["trec"]}``: those on trec). ``None`` (the default):
-        no active-learning section, so a benchmark's report never mixes in unrelated
-        simulations.
+        run in the store; ``{"dataset": ["trec"]}``: those on trec; see
+        :func:`~littledata.experiments.spec.active_filters`); ``False``: none. ``None`` (the
+        default): those the latest run's spec asks for in its ``[report] active``, and none
+        when it asks for none, so a benchmark's report never mixes in unrelated simulations.
     examples: per dataset, recompute the recommended method's predictions on one trial for
         per-class scores, a confusion matrix and misclassified texts
         (:mod:`littledata.report.mistakes`; needs the datasets at hand).
@@ -175,7 +178,8 @@ def write_report(
     metrics = list(metrics or (spec.metrics if spec else DEFAULT_METRICS))
     primary = primary_metric or (spec.primary_metric if spec else DEFAULT_PRIMARY_METRIC)
     metrics = list(dict.fromkeys([primary, "accuracy", *metrics]))
-    active_runs = _active_frame(store, active) if active is not None else None
+    filters = _active_choice(active, spec)
+    active_runs = _active_frame(store, filters) if filters is not None else None
     if frame.empty and (active_runs is None or active_runs.empty):
         raise LittleDataError(
             f"The results store {store.url} holds no benchmark results to report. Run "
@@ -189,8 +193,8 @@ def write_report(
     if not frame.empty:
         mistakes = mistakes_maker(store, spec) if examples else None
         parts += _bench_sections(frame, metrics, run, out, toc, figures, about, mistakes)
-    if active_runs is not None:
-        parts.append(_active_section(active_runs, out))
+    if active_runs is not None and filters is not None:
+        parts.append(_active_section(active_runs, out, filters))
         toc.append(("active", "Active learning"))
     parts.append(_problems_section(store, run, keys))
     toc.append(("problems", "Skipped and failed"))
@@ -224,6 +228,17 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _active_choice(
+    active: Mapping[str, Sequence[Any]] | bool | None, spec: ExperimentSpec | None
+) -> dict[str, list[Any]] | None:
+    """The active-learning filters to apply (``{}``: every run), or ``None`` for no section."""
+    if active is None:  # as the run's spec says ([report] active)
+        return spec.report.active_filters() if spec else None
+    if isinstance(active, bool):
+        return {} if active else None
+    return {k: list(v) for k, v in active.items()}
+
+
 def _active_frame(store: ResultsStore, filters: Mapping[str, Sequence[Any]]) -> pd.DataFrame | None:
     try:
         return store.frame("active", **{k: list(v) for k, v in filters.items()})
@@ -232,7 +247,17 @@ def _active_frame(store: ResultsStore, filters: Mapping[str, Sequence[Any]]) -> 
         return None
 
 
-def _active_section(active: pd.DataFrame, out: Path) -> str:
+def _active_section(active: pd.DataFrame, out: Path, filters: Mapping[str, list[Any]]) -> str:
+    if active.empty:
+        which = ", ".join(
+            f"{k} = {' or '.join(str(v) for v in values)}" for k, values in filters.items()
+        )
+        body = (
+            "<p>No active-learning run in the store "
+            + (f"matches {html.escape(which)}" if which else "yet")
+            + " (<code>littledata active simulate</code> stores them).</p>"
+        )
+        return f"<section id='active'><h2>Active learning</h2>{body}</section>"
     try:
         from littledata.report.active import render_active_section
     except ImportError:
