@@ -30,6 +30,7 @@ from littledata.experiments.results import (
     dataset_metrics,
     datasets_info,
     describe_data,
+    family_metric,
     head_families,
     latest_content,
     mean_ranks,
@@ -292,41 +293,54 @@ def _bench_sections(
     baseline_resampling = _baseline_resampling(agg)
     sections = []
 
-    # overall ranking: one per family of tasks that share their heads (docs/tasks.md)
+    # overall ranking: one per family of tasks that share their heads (docs/tasks.md), each with
+    # its own recommendation, by-size sentences and critical-difference diagrams from its own
+    # datasets, by its tasks' primary metric (entity F1 for entity tags)
     rank_html = []
-    chosen = None  # the method recommended over all sizes (the first family's first size mode's)
+    chosen: dict[str, str | None] = {}  # dataset -> the method recommended for its family
+    metric_of: dict[str, str] = {}  # dataset -> the metric its family ranks by
     families = head_families(frame)
     for family, family_datasets in families.items():
+        metric = family_metric(frame, family_datasets, primary)
+        rows_unit = _rows_unit(frame, family_datasets)
         if len(families) > 1:
+            by = "" if metric == primary else f", ranked by {METRIC_NAMES.get(metric, metric)}"
             rank_html.append(
-                f"<h3>{html.escape(family)} heads: {html.escape(', '.join(family_datasets))}</h3>"
+                f"<h3>{html.escape(family)} heads: {html.escape(', '.join(family_datasets))}"
+                f"{html.escape(by)}</h3>"
             )
         in_family = agg[agg["dataset"].isin(family_datasets)]
+        family_frame = with_task_primary(frame[frame["dataset"].isin(family_datasets)], primary)
         family_counts = counts[counts["dataset"].isin(family_datasets)]
+        suffix = "" if family == next(iter(families)) else f"_{_slug(family)}"
+        family_choice = None
         for mode in sorted(in_family["size_mode"].unique()):
             part = in_family[in_family["size_mode"] == mode]
-            ranks = mean_ranks(part, primary)
+            ranks = mean_ranks(part, metric)
             collapses = method_collapses(family_counts[family_counts["size_mode"] == mode])
             table = rank_table(ranks, collapses)
             if table.empty:
                 continue
             by_accuracy = None
-            if primary != "accuracy":
+            if metric != "accuracy":
                 acc = rank_table(mean_ranks(part, "accuracy"))
                 if not acc.empty:
                     by_accuracy = acc["overall"]
-            stem = "ranks" if mode == "total" else f"ranks_{mode}"
-            if family != next(iter(families)):
-                stem += f"_{_slug(family)}"
-            fig = rank_figure(table, primary, per_class=mode == "per_class")
+            stem = ("ranks" if mode == "total" else f"ranks_{mode}") + suffix
+            fig = rank_figure(table, metric, per_class=mode == "per_class")
             png_path, svg_path, png = save_figure(fig, out, stem)
             figures += [png_path, svg_path]
             n_ds = ranks.groupby("size")["n_datasets"].max()
-            chosen = chosen or recommended(table, collapses)
-            rank_html.append(recommendation_html(table, collapses, primary, mode))
+            family_choice = family_choice or recommended(table, collapses)
+            rank_html.append(recommendation_html(table, collapses, metric, mode))
             rank_html.append(rank_table_html(table, n_ds, mode, collapses, by_accuracy))
-            rank_html.append(figure_html(png, [svg_path, png_path], f"mean rank by {primary}"))
-            rank_html.append(by_size_html(frame, agg, collapses, primary, mode, out, figures))
+            rank_html.append(figure_html(png, [svg_path, png_path], f"mean rank by {metric}"))
+            rank_html.append(
+                by_size_html(family_frame, in_family, collapses, metric, mode, out, figures,
+                             stem_suffix=suffix, rows=rows_unit)
+            )  # fmt: skip
+        for dataset in family_datasets:
+            chosen[dataset], metric_of[dataset] = family_choice, metric
     name = html.escape(METRIC_NAMES.get(primary, primary))
     sections.append(
         "<section id='ranking'><h2>Overall ranking</h2>"
@@ -371,7 +385,11 @@ def _bench_sections(
             + "<details><summary>mean ± std table</summary>"
             + mean_std_html(sub, dataset_metrics(frame, dataset, metrics)[0], flags)
             + "</details>"
-            + (mistakes(frame, dataset, chosen, primary) if mistakes and chosen else "")
+            + (
+                mistakes(frame, dataset, chosen[dataset], metric_of[dataset])
+                if mistakes and chosen.get(dataset)
+                else ""
+            )
             + "</article>"
         )
     links = " · ".join(f"<a href='#ds-{_slug(d)}'>{html.escape(d)}</a>" for d in datasets)
@@ -386,6 +404,17 @@ def _bench_sections(
     )
     toc.append(("curves", "Learning curves"))
     return sections
+
+
+def _rows_unit(frame: pd.DataFrame, datasets: list[str]) -> str:
+    """What the training sizes of ``datasets`` count (their task type's unit: rows, sentences)."""
+    from littledata.tasks import TASK_TYPES
+
+    if "task" not in frame:
+        return "rows"
+    tasks = set(frame.loc[frame["dataset"].isin(datasets), "task"].dropna().astype(str))
+    units = {TASK_TYPES[t].unit for t in tasks if t in TASK_TYPES}
+    return units.pop() if len(units) == 1 else "rows"
 
 
 def _baseline_resampling(agg: pd.DataFrame) -> str:

@@ -58,9 +58,9 @@ def _signed(x: float) -> str:
 
 def _sentence(
     frame: pd.DataFrame, table: pd.DataFrame, metric: str, mode: str, size: int,
-    best: str | None, other: str | None,
+    best: str | None, other: str | None, rows: str = "rows",
 ) -> str:  # fmt: skip
-    unit = "training rows per class" if mode == "per_class" else "training rows"
+    unit = f"training {rows} per class" if mode == "per_class" else f"training {rows}"
     name = html.escape(METRIC_NAMES.get(metric, metric))
     if best is None:
         return (
@@ -78,7 +78,8 @@ def _sentence(
     if margin.n_pairs > 1:
         text += (
             f"(95% confidence interval {_signed(margin.low)} to {_signed(margin.high)}, paired "
-            f"over {margin.n_pairs} trials: {margin.n_datasets} datasets × seeds)"
+            f"over {margin.n_pairs} trials: {margin.n_datasets} "
+            f"{'dataset' if margin.n_datasets == 1 else 'datasets'} × seeds)"
         )
         if margin.low <= 0 <= margin.high:
             text += "; the interval holds 0, so the two are not told apart"
@@ -136,9 +137,15 @@ def by_size_html(
     mode: str,
     out: Path,
     figures: list[Path],
+    *,
+    stem_suffix: str = "",
+    rows: str = "rows",
 ) -> str:
     """The recommendation by size: one sentence per size and a critical-difference diagram per
-    size (figures written into ``out`` and embedded)."""
+    size (figures written into ``out`` as ``cd_<size><stem_suffix>``, and embedded).
+
+    ``frame`` and ``agg`` hold one family of tasks (the datasets ranked together); ``rows`` is
+    what their training sizes count (``sentences`` for entity tags)."""
     part = agg[agg["size_mode"] == mode] if "size_mode" in agg.columns else agg
     table = rank_table(mean_ranks(part, metric), collapses)
     if table.empty:
@@ -146,7 +153,7 @@ def by_size_html(
     choices = choices_by_size(agg, collapses, metric, mode)
     name = html.escape(METRIC_NAMES.get(metric, metric))
     items = [
-        _sentence(frame, table, metric, mode, size, best, other)
+        _sentence(frame, table, metric, mode, size, best, other, rows)
         for size, (best, other) in choices.items()
     ]
     diagrams = []
@@ -154,9 +161,9 @@ def by_size_html(
         cd = critical_difference(agg, metric, size, size_mode=mode)
         if cd is None:
             continue
-        unit = " per class" if mode == "per_class" else ""
-        stem = f"cd_{size}" if mode == "total" else f"cd_{mode}_{size}"
-        fig = cd_figure(cd, f"{size} training rows{unit}: mean rank by {metric}")
+        unit = f"training {rows}" + (" per class" if mode == "per_class" else "")
+        stem = (f"cd_{size}" if mode == "total" else f"cd_{mode}_{size}") + stem_suffix
+        fig = cd_figure(cd, f"{size} {unit}: mean rank by {metric}")
         png_path, svg_path, png = save_figure(fig, out, stem)
         figures += [png_path, svg_path]
         verdict = "the mean ranks differ" if cd.p_value < cd.alpha else "no difference is shown"
@@ -166,7 +173,7 @@ def by_size_html(
             else ""
         )
         diagrams.append(
-            f"<details><summary>{size} training rows{unit}: Friedman χ² = {cd.statistic:.1f}, "
+            f"<details><summary>{size} {unit}: Friedman χ² = {cd.statistic:.1f}, "
             f"p = {cd.p_value:.2g} ({verdict}); critical difference {cd.cd:.2f} over "
             f"{cd.n_datasets} datasets</summary>"
             + figure_html(png, [svg_path, png_path], f"critical-difference diagram at {size}")
