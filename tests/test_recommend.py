@@ -243,6 +243,11 @@ def test_each_family_of_tasks_gets_its_own_recommendation_and_mistakes_note(
     margin = r"runner-up minilm \+ knn by \+0\.0\d\d macro-F1 \(95% confidence interval [-+]0"
     assert re.search(margin + r"\.\d+ to \+0\.\d+, paired over 9 trials: 3 datasets", text_part)
     assert "token-logreg" not in text_part
+    # ... and, as the family holds two task types, the choice for each one's datasets alone
+    assert re.search(r"<li>single-label \(alpha, beta\): <b>minilm \+ logreg</b> \(mean rank 1\.00",
+                     text_part)  # fmt: skip
+    assert "<li>multi-label (tags): <b>minilm + knn</b> (mean rank 1.00)" in text_part
+    assert "for each task type" not in token_part
     # the token heads' family: its own sentence, by its own metric (entity F1), with a margin
     assert "<b>20 training sentences</b>: use <b>minilm + token-logreg</b>" in token_part
     assert re.search(r"runner-up glove50 \+ token-logreg by \+0\.2\d\d entity F1 .* paired over 3 "

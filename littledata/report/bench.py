@@ -57,7 +57,7 @@ from littledata.report.figures import (
     style_for,
 )
 from littledata.report.mistakes import mistakes_maker
-from littledata.report.recommend import by_size_html
+from littledata.report.recommend import by_size_html, by_task_html
 from littledata.report.tables import (
     COLLAPSE_MARK,
     mean_std_html,
@@ -314,6 +314,7 @@ def _bench_sections(
         family_counts = counts[counts["dataset"].isin(family_datasets)]
         suffix = "" if family == next(iter(families)) else f"_{_slug(family)}"
         family_choice = None
+        tasks = _tasks_of(frame, family_datasets)
         for mode in sorted(in_family["size_mode"].unique()):
             part = in_family[in_family["size_mode"] == mode]
             ranks = mean_ranks(part, metric)
@@ -333,6 +334,7 @@ def _bench_sections(
             n_ds = ranks.groupby("size")["n_datasets"].max()
             family_choice = family_choice or recommended(table, collapses)
             rank_html.append(recommendation_html(table, collapses, metric, mode))
+            rank_html.append(by_task_html(in_family, family_counts, tasks, metric, mode))
             rank_html.append(rank_table_html(table, n_ds, mode, collapses, by_accuracy))
             rank_html.append(figure_html(png, [svg_path, png_path], f"mean rank by {metric}"))
             rank_html.append(
@@ -404,6 +406,17 @@ def _bench_sections(
     )
     toc.append(("curves", "Learning curves"))
     return sections
+
+
+def _tasks_of(frame: pd.DataFrame, datasets: list[str]) -> dict[str, list[str]]:
+    """Task type → its datasets among ``datasets`` (one entry when the frame has no tasks)."""
+    if "task" not in frame:
+        return {"": list(datasets)}
+    task = frame[frame["dataset"].isin(datasets)].groupby("dataset")["task"].first()
+    out: dict[str, list[str]] = {}
+    for dataset in datasets:
+        out.setdefault(str(task.get(dataset, "")), []).append(dataset)
+    return out
 
 
 def _rows_unit(frame: pd.DataFrame, datasets: list[str]) -> str:

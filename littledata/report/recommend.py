@@ -15,7 +15,12 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from littledata.experiments.results import mean_ranks, rank_table, recommended
+from littledata.experiments.results import (
+    mean_ranks,
+    method_collapses,
+    rank_table,
+    recommended,
+)
 from littledata.experiments.significance import (
     CriticalDifference,
     critical_difference,
@@ -27,7 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["by_size_html", "cd_figure", "choices_by_size", "runner_up"]
+__all__ = ["by_size_html", "by_task_html", "cd_figure", "choices_by_size", "runner_up"]
 
 
 def runner_up(
@@ -50,6 +55,42 @@ def choices_by_size(
         best = recommended(table, collapses, size=size)
         out[int(size)] = (best, runner_up(table, collapses, size, best) if best else None)
     return out
+
+
+def by_task_html(
+    agg: pd.DataFrame,
+    counts: pd.DataFrame,
+    tasks: dict[str, list[str]],
+    metric: str,
+    mode: str,
+) -> str:
+    """For a family that holds several task types (``tasks``: task → its datasets), the method
+    recommended over all sizes for each task type's datasets alone, so that a reader with
+    multi-label data sees the choice for multi-label data; ``""`` for a family of one task."""
+    if len(tasks) < 2:
+        return ""
+    items = []
+    for task, datasets in tasks.items():
+        part = agg[agg["dataset"].isin(datasets) & (agg["size_mode"] == mode)]
+        flags = method_collapses(
+            counts[counts["dataset"].isin(datasets) & (counts["size_mode"] == mode)]
+        )
+        table = rank_table(mean_ranks(part, metric), flags)
+        if table.empty:
+            continue
+        best = recommended(table, flags)
+        which = ", ".join(datasets) if len(datasets) <= 3 else f"{len(datasets)} datasets"
+        choice = (
+            f"<b>{html.escape(best)}</b> (mean rank {float(table.at[best, 'overall']):.2f})"
+            if best
+            else "no recommendation (every method collapsed in some trial)"
+        )
+        items.append(f"<li>{html.escape(task)} ({html.escape(which)}): {choice}</li>")
+    name = html.escape(METRIC_NAMES.get(metric, metric))
+    return (
+        f"<p>The same choice by mean rank of {name} over all sizes, for each task type's "
+        "datasets alone:</p><ul class='by-task'>" + "".join(items) + "</ul>"
+    )
 
 
 def _signed(x: float) -> str:
