@@ -248,6 +248,8 @@ def test_each_family_of_tasks_gets_its_own_recommendation_and_mistakes_note(
                      text_part)  # fmt: skip
     assert "<li>multi-label (tags): <b>minilm + knn</b> (mean rank 1.00)" in text_part
     assert "for each task type" not in token_part
+    # multi-label data has no accuracy: the accuracy ranks say whose they are
+    assert "mean rank by accuracy<br><small>2 of 3 datasets measure it</small>" in text_part
     # the token heads' family: its own sentence, by its own metric (entity F1), with a margin
     assert "<b>20 training sentences</b>: use <b>minilm + token-logreg</b>" in token_part
     assert re.search(r"runner-up glove50 \+ token-logreg by \+0\.2\d\d entity F1 .* paired over 3 "

@@ -322,11 +322,14 @@ def _bench_sections(
             table = rank_table(ranks, collapses)
             if table.empty:
                 continue
-            by_accuracy = None
+            by_accuracy, accuracy_note = None, ""
             if metric != "accuracy":
                 acc = rank_table(mean_ranks(part, "accuracy"))
                 if not acc.empty:
                     by_accuracy = acc["overall"]
+                    measured = part.loc[part["metric"] == "accuracy", "dataset"].nunique()
+                    if measured < len(family_datasets):
+                        accuracy_note = f"{measured} of {len(family_datasets)} datasets measure it"
             stem = ("ranks" if mode == "total" else f"ranks_{mode}") + suffix
             fig = rank_figure(table, metric, per_class=mode == "per_class")
             png_path, svg_path, png = save_figure(fig, out, stem)
@@ -335,7 +338,9 @@ def _bench_sections(
             family_choice = family_choice or recommended(table, collapses)
             rank_html.append(recommendation_html(table, collapses, metric, mode))
             rank_html.append(by_task_html(in_family, family_counts, tasks, metric, mode))
-            rank_html.append(rank_table_html(table, n_ds, mode, collapses, by_accuracy))
+            rank_html.append(
+                rank_table_html(table, n_ds, mode, collapses, by_accuracy, accuracy_note)
+            )
             rank_html.append(figure_html(png, [svg_path, png_path], f"mean rank by {metric}"))
             rank_html.append(
                 by_size_html(family_frame, in_family, collapses, metric, mode, out, figures,

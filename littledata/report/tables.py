@@ -71,7 +71,10 @@ def rank_table_html(
     mode: str,
     collapses: pd.DataFrame | None = None,
     by_accuracy: pd.Series | None = None,
+    accuracy_note: str = "",
 ) -> str:
+    """The rank table; ``accuracy_note`` says which datasets the accuracy ranks cover when
+    some of the family's tasks do not measure accuracy (multi-label, entity tags)."""
     import numpy as np
 
     unit = "rows per class" if mode == "per_class" else "training rows"
@@ -94,7 +97,8 @@ def rank_table_html(
         for c in cols
     )
     if by_accuracy is not None:
-        head += "<th>mean rank by accuracy</th>"
+        note = f"<br><small>{html.escape(accuracy_note)}</small>" if accuracy_note else ""
+        head += f"<th>mean rank by accuracy{note}</th>"
     body = []
     n_cols = len(cols) + 1 + (by_accuracy is not None)
     for method, row in table.iterrows():
