@@ -229,6 +229,12 @@ def _task_store() -> ResultsStore:
     return store
 
 
+def alpha_part(page: str) -> str:
+    """The single-label dataset's article of the page."""
+    part = page[page.index("id='ds-alpha'") :]
+    return part[: part.index("</article>")]
+
+
 @pytest.mark.integration
 def test_each_family_of_tasks_gets_its_own_recommendation_and_mistakes_note(
     tmp_path: Path,
@@ -266,10 +272,10 @@ def test_each_family_of_tasks_gets_its_own_recommendation_and_mistakes_note(
     assert "Confusion matrix" not in tags and "Not recomputed" not in tags
     assert "No confusion matrix or misclassified texts for tags: multi-label data: each" in tags
     assert "a set of labels" in tags
+    assert "macro-F1 <small>(accuracy)</small>" not in tags  # its table promises no accuracy
+    assert "macro-F1 <small>(accuracy)</small>" in alpha_part(page)
     ner = page[page.index("id='ds-ner'") :]
     ner = ner[: ner.index("</article>")]
     assert "for ner: sequence-labeling data: tags are predicted per word" in ner
     assert "Confusion matrix" not in ner and "Not recomputed" not in ner
-    alpha = page[page.index("id='ds-alpha'") :]
-    alpha = alpha[: alpha.index("</article>")]
-    assert "Where minilm + logreg goes wrong" in alpha  # tried (the made-up data is not at hand)
+    assert "Where minilm + logreg goes wrong" in alpha_part(page)  # tried (its data: not at hand)

@@ -135,6 +135,8 @@ def mean_std_html(sub: pd.DataFrame, metric: str, flags: pd.DataFrame | None = N
     if rows.empty:
         return "<p>No values.</p>"
     accuracy = sub[sub["metric"] == "accuracy"] if metric != "accuracy" else None
+    if accuracy is not None and accuracy.empty:  # a task without accuracy (multi-label, tags)
+        accuracy = None
     hits: dict[tuple[str, str, str, Any], tuple[int, int]] = {}
     if flags is not None and not flags.empty:
         for r in flags.itertuples(index=False):
