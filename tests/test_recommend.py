@@ -261,6 +261,8 @@ def test_each_family_of_tasks_gets_its_own_recommendation_and_mistakes_note(
     assert re.search(r"runner-up glove50 \+ token-logreg by \+0\.2\d\d entity F1 .* paired over 3 "
                      r"trials: 1 dataset × seeds\)", token_part)  # fmt: skip
     assert "shares no trial" not in ranking and "macro-F1" not in token_part
+    assert "<caption>Mean rank (training sentences;" in token_part
+    assert "<caption>Mean rank (training rows;" in text_part
     # the critical-difference diagrams of one family do not overwrite another's
     cd_files = {p.name for p in (tmp_path / "rep").glob("cd_*.svg")}
     assert cd_files == {"cd_20.svg", "cd_50.svg"}  # the text family's (two methods on one

@@ -331,7 +331,7 @@ def _bench_sections(
                     if measured < len(family_datasets):
                         accuracy_note = f"{measured} of {len(family_datasets)} datasets measure it"
             stem = ("ranks" if mode == "total" else f"ranks_{mode}") + suffix
-            fig = rank_figure(table, metric, per_class=mode == "per_class")
+            fig = rank_figure(table, metric, per_class=mode == "per_class", rows=rows_unit)
             png_path, svg_path, png = save_figure(fig, out, stem)
             figures += [png_path, svg_path]
             n_ds = ranks.groupby("size")["n_datasets"].max()
@@ -339,7 +339,9 @@ def _bench_sections(
             rank_html.append(recommendation_html(table, collapses, metric, mode))
             rank_html.append(by_task_html(in_family, family_counts, tasks, metric, mode))
             rank_html.append(
-                rank_table_html(table, n_ds, mode, collapses, by_accuracy, accuracy_note)
+                rank_table_html(
+                    table, n_ds, mode, collapses, by_accuracy, accuracy_note, rows=rows_unit
+                )
             )
             rank_html.append(figure_html(png, [svg_path, png_path], f"mean rank by {metric}"))
             rank_html.append(

@@ -172,8 +172,11 @@ def learning_curve_figure(
     return fig
 
 
-def rank_figure(table: pd.DataFrame, metric: str, per_class: bool = False) -> Figure:
-    """A heat map of mean ranks (rows: methods, best first; columns: sizes and overall)."""
+def rank_figure(
+    table: pd.DataFrame, metric: str, per_class: bool = False, rows: str = "rows"
+) -> Figure:
+    """A heat map of mean ranks (rows: methods, best first; columns: sizes and overall);
+    ``rows``: what the sizes count (``sentences`` for entity tags)."""
     import numpy as np
     from matplotlib.figure import Figure
 
@@ -192,7 +195,7 @@ def rank_figure(table: pd.DataFrame, metric: str, per_class: bool = False) -> Fi
                 ax.text(j, i, f"{values[i, j]:.1f}", ha="center", va="center", fontsize=8.5)
     if n_cols > 1 and str(table.columns[-1]) == "overall":
         ax.axvline(n_cols - 1.5, color="white", linewidth=4)  # sizes | mean over sizes
-    unit = "training rows per class" if per_class else "training rows"
+    unit = f"training {rows} per class" if per_class else f"training {rows}"
     ax.set_xlabel(f"{unit} (and the mean over sizes)")
     ax.set_title(
         f"Mean rank across datasets by {METRIC_NAMES.get(metric, metric)} (1 = best)", fontsize=10

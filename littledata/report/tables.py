@@ -72,12 +72,13 @@ def rank_table_html(
     collapses: pd.DataFrame | None = None,
     by_accuracy: pd.Series | None = None,
     accuracy_note: str = "",
+    rows: str = "rows",
 ) -> str:
     """The rank table; ``accuracy_note`` says which datasets the accuracy ranks cover when
     some of the family's tasks do not measure accuracy (multi-label, entity tags)."""
     import numpy as np
 
-    unit = "rows per class" if mode == "per_class" else "training rows"
+    unit = f"{rows} per class" if mode == "per_class" else f"training {rows}"
     hits = collapse_lookup(collapses)
     flagged = {m for m, _ in hits}
     cols = list(table.columns)
