@@ -237,10 +237,20 @@ def alpha_part(page: str) -> str:
 
 @pytest.mark.integration
 def test_each_family_of_tasks_gets_its_own_recommendation_and_mistakes_note(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import littledata.report.bench as bench
     from littledata.report import write_report
 
+    xlabels = {}
+    draw = bench.learning_curve_figure
+
+    def recording(sub: pd.DataFrame, dataset: str, *args: object, **kwargs: object) -> object:
+        fig = draw(sub, dataset, *args, **kwargs)  # type: ignore[arg-type]
+        xlabels[dataset] = fig.axes[0].get_xlabel()
+        return fig
+
+    monkeypatch.setattr(bench, "learning_curve_figure", recording)
     page = write_report(_task_store(), tmp_path / "rep").read_text(encoding="utf-8")
     ranking = page[page.index("id='ranking'") : page.index("id='curves'")]
     text_part, token_part = ranking.split("sequence-labeling heads")
@@ -263,6 +273,8 @@ def test_each_family_of_tasks_gets_its_own_recommendation_and_mistakes_note(
     assert "shares no trial" not in ranking and "macro-F1" not in token_part
     assert "<caption>Mean rank (training sentences;" in token_part
     assert "<caption>Mean rank (training rows;" in text_part
+    assert xlabels["ner"] == "training sentences (log scale)"
+    assert xlabels["alpha"] == "training rows (log scale)"
     # the critical-difference diagrams of one family do not overwrite another's
     cd_files = {p.name for p in (tmp_path / "rep").glob("cd_*.svg")}
     assert cd_files == {"cd_20.svg", "cd_50.svg"}  # the text family's (two methods on one

@@ -375,7 +375,7 @@ def _bench_sections(
         subtitle = _subtitle(frame[frame["dataset"] == dataset], caps.get(dataset))
         jobs.append(
             (sub, dataset, dataset_metrics(frame, dataset, metrics)[:3], styles, subtitle, out,
-             f"curves_{_slug(dataset)}", flags, baseline_resampling)
+             f"curves_{_slug(dataset)}", flags, baseline_resampling, _rows_unit(frame, [dataset]))
         )  # fmt: skip
     from littledata import progress
 
@@ -461,10 +461,10 @@ def _data_note(about: dict[str, Any]) -> str:
 
 def _render_curves(job: tuple[Any, ...]) -> tuple[Path, Path, bytes]:
     """Draw and save one dataset's learning curves."""
-    sub, dataset, metrics, styles, subtitle, out, stem, flags, baseline_resampling = job
+    sub, dataset, metrics, styles, subtitle, out, stem, flags, baseline_resampling, rows = job
     fig = learning_curve_figure(
         sub, dataset, metrics, styles, baseline=BASELINE, subtitle=subtitle, collapses=flags,
-        baseline_resampling=baseline_resampling,
+        baseline_resampling=baseline_resampling, size_unit=rows,
     )  # fmt: skip
     return save_figure(fig, out, stem)
 

@@ -54,16 +54,14 @@ def _default_resampling(head: str) -> str:
     return str(getattr(HEADS.get(head, None), "resampling", "none"))
 
 
-def _size_axis(ax: Any, sizes: Sequence[float], per_class: bool) -> None:
+def _size_axis(ax: Any, sizes: Sequence[float], per_class: bool, rows: str = "rows") -> None:
     from matplotlib.ticker import FixedLocator, NullLocator
 
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(FixedLocator(list(sizes)))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([f"{int(s)}" for s in sizes])
-    ax.set_xlabel(
-        "training rows per class (log scale)" if per_class else "training rows (log scale)"
-    )
+    ax.set_xlabel(f"training {rows}{' per class' if per_class else ''} (log scale)")
     if len(sizes) > 1:
         ax.set_xlim(min(sizes) / 1.15, max(sizes) * 1.15)
 
@@ -77,6 +75,7 @@ def learning_curve_figure(
     subtitle: str = "",
     collapses: pd.DataFrame | None = None,
     baseline_resampling: str = "none",
+    size_unit: str = "rows",
 ) -> Figure:
     """Learning curves of one dataset: one panel per metric, one line per method (mean over seeds
     with a ± one standard deviation band), the baseline drawn thick and black.
@@ -91,6 +90,7 @@ def learning_curve_figure(
     subtitle: a second title line (e.g. classes and caps).
     collapses: :func:`littledata.experiments.results.collapse_counts` rows of this dataset; a
         point where at least one trial's predictions collapsed gets a red cross.
+    size_unit: what the training sizes count (``rows``; ``sentences`` for entity tags).
     baseline_resampling: the resampling option of the baseline line.
     """
     from matplotlib.figure import Figure
@@ -155,7 +155,7 @@ def learning_curve_figure(
                     color=COLLAPSE_COLOR, markeredgewidth=2.2, zorder=6,
                 )  # fmt: skip
                 handles.setdefault(COLLAPSE_LABEL, cross)
-        _size_axis(ax, sizes, per_class)
+        _size_axis(ax, sizes, per_class, size_unit)
         name = METRIC_NAMES.get(metric, metric)
         arrow = "higher is better" if higher_is_better(metric) else "lower is better"
         ax.set_ylabel(f"{name} ({arrow})")
