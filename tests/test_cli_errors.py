@@ -66,7 +66,7 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
     "split": ["no-such-split"],
     "out": [lambda d: str(d / "not-a-database.txt")],
     "seeds": ["0", "-1"],
-    "active": ["no-key-value", "=trec"],
+    "active": ["no-key-value", "=trec", "strategie=margin"],
     "jobs": ["-5"],
     "init": ["-1"],
     "batch": ["0"],

@@ -189,3 +189,107 @@ def test_the_report_recomputes_the_recommended_methods_mistakes(tmp_path: Path) 
     )
     assert "<caption>Per class</caption>" in page and "Confusion matrix" in page
     assert "Misclassified test texts" in page or "No test text was misclassified" in page
+
+
+# made-up skill per task: minilm + logreg best on single-label, minilm + knn on multi-label (so
+# the text family's choice rests on both), minilm + token-logreg on entity tags
+TASK_SKILL = {
+    ("alpha", "single-label"): {("minilm", "logreg"): 0.80, ("minilm", "knn"): 0.70,
+                                ("tfidf", "logreg"): 0.60},
+    ("beta", "single-label"): {("minilm", "logreg"): 0.75, ("minilm", "knn"): 0.72,
+                               ("tfidf", "logreg"): 0.55},
+    ("tags", "multi-label"): {("minilm", "logreg"): 0.40, ("minilm", "knn"): 0.45,
+                              ("tfidf", "logreg"): 0.30},
+    ("ner", "sequence-labeling"): {("minilm", "token-logreg"): 0.70,
+                                   ("glove50", "token-logreg"): 0.50},
+}  # fmt: skip
+TASK_METRICS = {
+    "single-label": ("macro_f1", "accuracy"),
+    "multi-label": ("macro_f1", "micro_f1", "subset_accuracy"),
+    "sequence-labeling": ("entity_f1", "token_accuracy"),
+}
+
+
+def _task_store() -> ResultsStore:
+    """A made-up store with two single-label datasets, a multi-label and an entity-tag one."""
+    rng = np.random.default_rng(3)
+    store = ResultsStore("sqlite://")
+    for (dataset, task), skill in TASK_SKILL.items():
+        for (featurizer, head), value in skill.items():
+            for size in (20, 50):
+                for seed in range(3):
+                    config = {"dataset": dataset, "task": task, "n_classes": 4,
+                              "featurizer": featurizer, "head": head, "resampling": "none",
+                              "size_mode": "total", "size": size, "seed": seed}  # fmt: skip
+                    v = value + 0.001 * size + rng.normal(0, 0.01)
+                    names = TASK_METRICS[task]
+                    metrics = [Measurement(m, v - 0.01 * i) for i, m in enumerate(names)]
+                    store.add_trial(kind="bench", key=trial_key(config), config=config,
+                                    measurements=metrics)  # fmt: skip
+    return store
+
+
+def alpha_part(page: str) -> str:
+    """The single-label dataset's article of the page."""
+    part = page[page.index("id='ds-alpha'") :]
+    return part[: part.index("</article>")]
+
+
+@pytest.mark.integration
+def test_each_family_of_tasks_gets_its_own_recommendation_and_mistakes_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import littledata.report.bench as bench
+    from littledata.report import write_report
+
+    xlabels = {}
+    draw = bench.learning_curve_figure
+
+    def recording(sub: pd.DataFrame, dataset: str, *args: object, **kwargs: object) -> object:
+        fig = draw(sub, dataset, *args, **kwargs)  # type: ignore[arg-type]
+        xlabels[dataset] = fig.axes[0].get_xlabel()
+        return fig
+
+    monkeypatch.setattr(bench, "learning_curve_figure", recording)
+    page = write_report(_task_store(), tmp_path / "rep").read_text(encoding="utf-8")
+    ranking = page[page.index("id='ranking'") : page.index("id='curves'")]
+    text_part, token_part = ranking.split("sequence-labeling heads")
+    # the text heads' family: single-label and multi-label datasets, ranked by macro-F1
+    assert "<b>20 training rows</b>: use <b>minilm + logreg</b>" in text_part
+    margin = r"runner-up minilm \+ knn by \+0\.0\d\d macro-F1 \(95% confidence interval [-+]0"
+    assert re.search(margin + r"\.\d+ to \+0\.\d+, paired over 9 trials: 3 datasets", text_part)
+    assert "token-logreg" not in text_part
+    # ... and, as the family holds two task types, the choice for each one's datasets alone
+    assert re.search(r"<li>single-label \(alpha, beta\): <b>minilm \+ logreg</b> \(mean rank 1\.00",
+                     text_part)  # fmt: skip
+    assert "<li>multi-label (tags): <b>minilm + knn</b> (mean rank 1.00)" in text_part
+    assert "for each task type" not in token_part
+    # multi-label data has no accuracy: the accuracy ranks say whose they are
+    assert "mean rank by accuracy<br><small>2 of 3 datasets measure it</small>" in text_part
+    # the token heads' family: its own sentence, by its own metric (entity F1), with a margin
+    assert "<b>20 training sentences</b>: use <b>minilm + token-logreg</b>" in token_part
+    assert re.search(r"runner-up glove50 \+ token-logreg by \+0\.2\d\d entity F1 .* paired over 3 "
+                     r"trials: 1 dataset × seeds\)", token_part)  # fmt: skip
+    assert "shares no trial" not in ranking and "macro-F1" not in token_part
+    assert "<caption>Mean rank (training sentences;" in token_part
+    assert "<caption>Mean rank (training rows;" in text_part
+    assert xlabels["ner"] == "training sentences (log scale)"
+    assert xlabels["alpha"] == "training rows (log scale)"
+    # the critical-difference diagrams of one family do not overwrite another's
+    cd_files = {p.name for p in (tmp_path / "rep").glob("cd_*.svg")}
+    assert cd_files == {"cd_20.svg", "cd_50.svg"}  # the text family's (two methods on one
+    # dataset are not enough for the token family's)
+    assert "Friedman" not in token_part
+    # mistakes: a confusion matrix where one label per example is predicted, a reason elsewhere
+    tags = page[page.index("id='ds-tags'") :]
+    tags = tags[: tags.index("</article>")]
+    assert "Confusion matrix" not in tags and "Not recomputed" not in tags
+    assert "No confusion matrix or misclassified texts for tags: multi-label data: each" in tags
+    assert "a set of labels" in tags
+    assert "macro-F1 <small>(accuracy)</small>" not in tags  # its table promises no accuracy
+    assert "macro-F1 <small>(accuracy)</small>" in alpha_part(page)
+    ner = page[page.index("id='ds-ner'") :]
+    ner = ner[: ner.index("</article>")]
+    assert "for ner: sequence-labeling data: tags are predicted per word" in ner
+    assert "Confusion matrix" not in ner and "Not recomputed" not in ner
+    assert "Where minilm + logreg goes wrong" in alpha_part(page)  # tried (its data: not at hand)

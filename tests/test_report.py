@@ -217,7 +217,9 @@ def test_active_section_is_rendered_when_present_and_optional(
     page = write_report(store, tmp_path / "r", all_trials=True).read_text(encoding="utf-8")
     assert "ACTIVE-FRAGMENT" not in page and not seen  # only the runs asked for
     page = write_report(store, tmp_path / "r", all_trials=True, active={"dataset": ["beta"]})
-    assert "ACTIVE-FRAGMENT" in page.read_text(encoding="utf-8") and seen["rows"] == 0
+    text = page.read_text(encoding="utf-8")  # a filter that matches nothing says so
+    assert "ACTIVE-FRAGMENT" not in text and not seen
+    assert "No active-learning run in the store matches dataset = beta" in text
     page = write_report(store, tmp_path / "r", all_trials=True, active={}).read_text("utf-8")
     assert "ACTIVE-FRAGMENT" in page and seen == {"rows": 1, "dir": tmp_path / "r"}
 
@@ -227,6 +229,68 @@ def test_active_section_is_rendered_when_present_and_optional(
     fake.render_active_section = broken  # type: ignore[attr-defined]
     page = write_report(store, tmp_path / "r", all_trials=True, active={}).read_text("utf-8")
     assert "could not be drawn: no curves" in page and "id='ds-alpha'" in page
+
+
+def _fake_active_renderer(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """Replace the active-learning renderer by one that records the strategies it is given."""
+    seen: list[set[str]] = []
+
+    def render(frame: pd.DataFrame, out_dir: Path) -> str:
+        seen.append(set(frame["strategy"]))
+        return "<p>ACTIVE-FRAGMENT</p>"
+
+    fake = types.ModuleType("littledata.report.active")
+    fake.render_active_section = render  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "littledata.report.active", fake)
+    return seen
+
+
+@pytest.mark.integration
+def test_the_runs_spec_chooses_the_active_runs_and_the_command_line_overrides_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from littledata.cli import app
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    store = ResultsStore(url)
+    keys = _fill_store(store, {"alpha": 2})
+    for strategy in ("margin", "random"):
+        config = {"dataset": "trec", "role": "run", "strategy": strategy, "seed": 0}
+        store.add_trial(kind="active", key=trial_key(config), config=config,
+                        measurements=[Measurement("accuracy", 0.7, x=20)])  # fmt: skip
+    seen = _fake_active_renderer(monkeypatch)
+    # a run without [report] active: no section
+    run = store.start_run("bench", load_spec(overrides={"datasets": "alpha"}).to_dict())
+    store.finish_run(run, {"keys": keys})
+    assert "ACTIVE-FRAGMENT" not in write_report(store, tmp_path / "a").read_text("utf-8")
+    assert not seen
+    # the latest run's spec asks for the margin runs: `littledata report` shows those alone
+    asked = load_spec(overrides={"datasets": "alpha", "report": {"active": {"strategy": "margin"}}})
+    run = store.start_run("bench", asked.to_dict())
+    store.finish_run(run, {"keys": keys})
+    page = write_report(store, tmp_path / "b").read_text("utf-8")
+    assert "ACTIVE-FRAGMENT" in page and seen == [{"margin"}]
+    assert "report = {active = {strategy = [&quot;margin&quot;]}}" in page  # in the spec shown
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", "--db", url, "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    assert seen[-1] == {"margin"}
+    # --active replaces the spec's choice; --active none drops the section
+    args = ["report", "--db", url, "--out", str(tmp_path / "d")]
+    assert runner.invoke(app, [*args, "--active", "strategy=random"]).exit_code == 0
+    assert seen[-1] == {"random"}
+    assert runner.invoke(app, [*args, "--active", "all"]).exit_code == 0
+    assert seen[-1] == {"margin", "random"}
+    n_seen = len(seen)
+    assert runner.invoke(app, [*args, "--active", "none"]).exit_code == 0
+    assert len(seen) == n_seen
+    assert "ACTIVE-FRAGMENT" not in (tmp_path / "d" / "report.html").read_text("utf-8")
+    result = runner.invoke(app, [*args, "--active", "strategie=margin"])
+    assert "--active: 'strategie' is no field of an active-learning run. Did you mean " in str(
+        result.exception
+    )
 
 
 def test_empty_store_is_a_clear_error(tmp_path: Path) -> None:

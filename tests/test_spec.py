@@ -85,6 +85,12 @@ def test_spec_round_trips_through_toml(tmp_path: Path) -> None:
         ("sizes = [20]\nper_class_sizes = [8]", r"'sizes' and 'per_class_sizes' are both set"),
         ('heads = ["knn", ""]', r"'heads' .*names cannot be empty"),
         ("datasets = [", r"not valid TOML"),
+        ('report = "all"', r"'report' has an invalid value 'all': it must be a table\. Allowed"),
+        ('[report]\nactiv = "all"', r"key 'activ' in the spec's \[report\] table\. Did you mean"),
+        ('[report]\nactive = {strategie = "x"}', r"'report\.active': 'strategie' is no field of"),
+        ("[report]\nactive = {seed = []}", r"'report\.active': the filter 'seed' has an invalid"),
+        ("[report]\nactive = 3", r"'report\.active' has an invalid value 3\. Allowed: \"all\""),
+        ('[report]\nactive = ["trec"]', r"'report\.active' takes FIELD=VALUE filters .*'trec'"),
     ],
 )
 def test_validation_errors_name_the_key_and_what_is_allowed(
@@ -92,6 +98,50 @@ def test_validation_errors_name_the_key_and_what_is_allowed(
 ) -> None:
     with pytest.raises(ConfigError, match=pattern):
         load_spec(_write(tmp_path, text))
+
+
+def test_the_report_table_selects_active_learning_runs(tmp_path: Path) -> None:
+    from littledata.experiments.spec import active_filters
+
+    text = '[report]\nactive = {strategy = ["margin", "random"], dataset = "trec", seed = 0}\n'
+    spec = load_spec(_write(tmp_path, text))
+    wanted = {"strategy": ["margin", "random"], "dataset": ["trec"], "seed": [0]}
+    assert spec.report.active_filters() == wanted
+    # the list form reads as `littledata report --active` does
+    listed = 'report = {active = ["strategy=margin", "strategy=random", "dataset=trec", "seed=0"]}'
+    assert load_spec(_write(tmp_path, listed)).report == spec.report
+    assert active_filters(["strategy=margin,random", "dataset=trec", "seed=0"]) == wanted
+    assert load_spec(_write(tmp_path, '[report]\nactive = "all"')).report.active_filters() == {}
+    for off in ('[report]\nactive = "none"', "[report]\nactive = false", "[report]", ""):
+        assert load_spec(_write(tmp_path, off)).report.active_filters() is None
+    # stored with the run (to_dict), written back as TOML and read again to the same spec
+    assert spec.to_dict()["report"] == {"active": wanted}
+    again = load_spec(_write(tmp_path, spec_to_toml(spec)))
+    assert again == spec and again.report.active_filters() == wanted
+    every = load_spec(overrides={"report": {"active": "all"}})
+    assert load_spec(_write(tmp_path, spec_to_toml(every))).report.active_filters() == {}
+    assert "report" not in spec_to_toml(load_spec())  # nothing asked: no table written
+    assert with_overrides(spec, {"seeds": 2}).report == spec.report
+
+
+def test_active_filter_fields_are_those_a_simulation_stores() -> None:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from littledata.active.simulate import ActiveTask, simulate
+    from littledata.experiments.spec import ACTIVE_FILTER_KEYS
+    from littledata.experiments.store import ResultsStore
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 120)
+    x = rng.normal(size=(120, 3)) + y[:, None]
+    task = ActiveTask.from_arrays(x[:80], y[:80], x[80:], y[80:], dataset="toy")
+    store = ResultsStore("sqlite://")
+    simulate(task, ["random"], head=LogisticRegression(), init=4, batch=4, budget=8, seeds=1,
+             store=store)  # fmt: skip
+    stored = set(store.trials("active").columns) - {"key", "created", "versions", "collapsed"}
+    assert {"dataset", "strategy", "seed", "role"} <= stored
+    assert stored <= set(ACTIVE_FILTER_KEYS), stored - set(ACTIVE_FILTER_KEYS)
 
 
 def test_missing_file_and_bad_override() -> None:

@@ -405,3 +405,26 @@ def test_the_report_ranks_token_heads_apart_from_text_heads() -> None:
     families = head_families(frame)
     assert families == {"single-label": ["msrp", "sst2", "tags"], "sequence-labeling": ["ner"]}
     assert list(families) == ["single-label", "sequence-labeling"]  # the text heads' first
+
+
+def test_the_report_recomputes_a_sentence_pair_trial_for_its_mistakes(
+    tmp_path: Path, wordvec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sentence pairs are one label per example: the report's mistakes section recomputes the
+    recommended method's trial (both sides featurized, pair features) to the stored score."""
+    import littledata.datasets.loading as loading
+    from littledata.report.bench import write_report
+
+    store = ResultsStore(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    run_benchmark(
+        _spec(datasets=["pairs"], featurizers=[wordvec], heads=["logreg", "centroid"], sizes=[40]),
+        store=store,
+        loader=lambda _: _pair_dataset(),
+        registry={"pairs": SimpleNamespace(task="sentence-pair")},
+        executor="serial",
+    )
+    monkeypatch.setattr(loading, "load_dataset", lambda name, mirror=None: _pair_dataset())
+    page = write_report(store, tmp_path / "report").read_text()
+    section = page[page.index("id='ds-pairs'") :]
+    assert "Not recomputed" not in section and "the same as the stored trial" in section
+    assert "Confusion matrix" in section and "<th class='row'>yes</th>" in section

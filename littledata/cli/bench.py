@@ -359,38 +359,22 @@ def report(
         list[str] | None,
         typer.Option(
             "--active",
-            help="Add the active-learning runs that match KEY=VALUE (e.g. dataset=trec, "
-            "strategy=margin; repeat to combine), or 'all' for every run in the store.",
+            help="Add the active-learning runs that match FIELD=VALUE (e.g. dataset=trec, "
+            "strategy=margin; repeat to combine), 'all' for every run in the store, or 'none'. "
+            "Replaces the latest run's spec's [report] active.",
             show_default=False,
         ),
     ] = None,
 ) -> None:
     """Write the HTML report (recommendation by size, critical-difference diagrams, learning
     curves, rank table, spec, caps, versions) and its figures."""
+    from littledata.experiments.spec import active_filters
     from littledata.experiments.store import ResultsStore
     from littledata.report import write_report
 
-    path = write_report(
-        ResultsStore(db, create=False), out, all_trials=all_trials, active=_active_filters(active)
-    )
+    chosen: dict[str, list[object]] | bool | None = None  # None: as the run's spec says
+    if active:
+        chosen = active_filters(active, where="--active")
+        chosen = False if chosen is None else chosen
+    path = write_report(ResultsStore(db, create=False), out, all_trials=all_trials, active=chosen)
     typer.echo(f"Report: {path}")
-
-
-def _active_filters(values: list[str] | None) -> dict[str, list[object]] | None:
-    """``--active`` values as store filters (``None``: no section; ``{}``: every run)."""
-    from littledata.errors import ConfigError
-    from littledata.experiments.spec import parse_overrides
-
-    if not values:
-        return None
-    if "all" in values:
-        return {}
-    filters: dict[str, list[object]] = {}
-    for item in values:
-        if "=" not in item:
-            raise ConfigError(
-                f"--active takes KEY=VALUE (e.g. dataset=trec) or 'all', got {item!r}."
-            )
-        key, value = parse_overrides([item]).popitem()
-        filters.setdefault(key, []).extend(value if isinstance(value, list) else [value])
-    return filters

@@ -159,6 +159,14 @@ def head_families(frame: pd.DataFrame) -> dict[str, list[str]]:
     return {first: families.pop(first, []), **families} if families else {}
 
 
+def family_metric(frame: pd.DataFrame, datasets: Sequence[str], primary: str) -> str:
+    """The metric a family of ``datasets`` is ranked by: their tasks' own primary metric when
+    they share one (``entity_f1`` for entity tags when ``primary`` is macro-F1), else
+    ``primary`` (each dataset's own under that name: :func:`with_task_primary`)."""
+    own = {dataset_metrics(frame, d, [primary])[0] for d in datasets}
+    return own.pop() if len(own) == 1 else primary
+
+
 def dataset_metrics(frame: pd.DataFrame, dataset: str, metrics: list[str]) -> list[str]:
     """The report's metrics that ``dataset``'s task measures, its task's primary first."""
     from littledata.tasks import task_metrics

@@ -20,6 +20,11 @@ A spec is a TOML file (every key optional; missing keys take the defaults below)
     metrics = ["accuracy", "macro_f1"]   # shown beside it by `results` and the report
     baseline = true                      # add tfidf + logreg to every dataset and size
 
+    [report]                             # what the report shows besides the benchmark
+    active = {strategy = ["margin", "random"], dataset = "trec"}
+                                         # active-learning runs to add: a table of filters,
+                                         # "all", or ["dataset=trec", ...] as `report --active`
+
 A user's file with reading options is a table among the datasets (the keys of
 :class:`~littledata.datasets.source.DataSource`; relative paths are read from the spec file's
 folder)::
@@ -57,14 +62,23 @@ from typing import Any
 from littledata.datasets.source import DataSource
 from littledata.errors import ConfigError
 from littledata.experiments.metrics import KNOWN_METRICS, LOWER_IS_BETTER
+from littledata.experiments.report_settings import (
+    ACTIVE_FILTER_KEYS,
+    ReportSettings,
+    active_filters,
+    parse_value,
+)
 
 __all__ = [
+    "ACTIVE_FILTER_KEYS",
     "BASELINE",
     "DEFAULT_PRIMARY_METRIC",
     "KNOWN_METRICS",
     "LOWER_IS_BETTER",
     "RESAMPLING",
     "ExperimentSpec",
+    "ReportSettings",
+    "active_filters",
     "entry_name",
     "load_spec",
     "parse_overrides",
@@ -121,6 +135,8 @@ class ExperimentSpec:
     primary_metric: str = DEFAULT_PRIMARY_METRIC
     metrics: tuple[str, ...] = ("accuracy", "macro_f1")
     baseline: bool = True
+    report: ReportSettings = field(default_factory=ReportSettings)
+    """The ``[report]`` table: which active-learning runs the report adds."""
     source: str = field(default="", compare=False)
     """Where the spec came from (a path or ``packaged:<name>``); not part of the experiment."""
 
@@ -142,6 +158,7 @@ class ExperimentSpec:
             if isinstance(value, tuple):
                 out[key] = list(value)
         out["datasets"] = [d.to_value() if isinstance(d, DataSource) else d for d in self.datasets]
+        out["report"] = self.report.to_value()
         return out
 
 
@@ -167,6 +184,7 @@ _KEY_HELP = {
     "primary_metric": f"one metric name from: {', '.join(KNOWN_METRICS)}",
     "metrics": f"a list of metric names from: {', '.join(KNOWN_METRICS)}",
     "baseline": "true or false",
+    "report": "a table (see littledata.experiments.report_settings)",
 }
 
 
@@ -314,6 +332,8 @@ def _validate(raw: Mapping[str, Any], source: str) -> ExperimentSpec:
             if not isinstance(value, bool):
                 raise _bad(key, value)
             values[key] = value
+        elif key == "report":
+            values[key] = ReportSettings.parse(value)
     if "sizes" in raw and "per_class_sizes" in raw:
         raise ConfigError(
             "Spec keys 'sizes' and 'per_class_sizes' are both set; give one: 'sizes' for total "
@@ -343,18 +363,8 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
                 f"Override {item!r} is not KEY=VALUE (e.g. sizes=20,50 or datasets=sst2,trec). "
                 f"Valid keys: {', '.join(SPEC_KEYS)}."
             )
-        out[key] = _parse_value(text.strip())
+        out[key] = parse_value(text.strip())
     return out
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        pass
-    if "," in text:
-        return [_parse_value(part.strip()) for part in text.split(",") if part.strip()]
-    return text
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -481,6 +491,10 @@ def spec_to_toml(spec: ExperimentSpec) -> str:
             continue
         if key in ("train_pool_cap", "test_cap") and value is None:
             value = 0
+        if key == "report":
+            value = value.to_value()
+            if not value:
+                continue
         lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
 

@@ -30,6 +30,7 @@ from littledata.experiments.results import (
     dataset_metrics,
     datasets_info,
     describe_data,
+    family_metric,
     head_families,
     latest_content,
     mean_ranks,
@@ -43,6 +44,7 @@ from littledata.experiments.spec import (
     BASELINE,
     DEFAULT_PRIMARY_METRIC,
     ExperimentSpec,
+    ReportSettings,
     spec_to_toml,
 )
 from littledata.experiments.store import ResultsStore
@@ -55,7 +57,7 @@ from littledata.report.figures import (
     style_for,
 )
 from littledata.report.mistakes import mistakes_maker
-from littledata.report.recommend import by_size_html
+from littledata.report.recommend import by_size_html, by_task_html
 from littledata.report.tables import (
     COLLAPSE_MARK,
     mean_std_html,
@@ -116,6 +118,7 @@ def _spec_from_dict(data: dict[str, Any]) -> ExperimentSpec | None:
         values["datasets"] = tuple(
             DataSource.parse(d) if isinstance(d, dict) else d for d in values.get("datasets", ())
         )
+        values["report"] = ReportSettings.parse(values.get("report", {}))
         return ExperimentSpec(**values)
     except (TypeError, LittleDataError):
         return None
@@ -129,7 +132,7 @@ def write_report(
     all_trials: bool = False,
     metrics: Sequence[str] | None = None,
     primary_metric: str | None = None,
-    active: Mapping[str, Sequence[Any]] | None = None,
+    active: Mapping[str, Sequence[Any]] | bool | None = None,
     examples: bool = True,
 ) -> Path:
     """Write the benchmark report and return the path of its HTML page.
@@ -146,9 +149,10 @@ def write_report(
         :data:`~littledata.experiments.spec.DEFAULT_PRIMARY_METRIC`); accuracy is always shown
         beside it.
     active: the active-learning runs to show, as filters on their configuration (``{}``: every
-        run in the store; ``{"dataset": ["trec"]}``: those on trec). ``None`` (the default):
-        no active-learning section, so a benchmark's report never mixes in unrelated
-        simulations.
+        run in the store; ``{"dataset": ["trec"]}``: those on trec; see
+        :func:`~littledata.experiments.spec.active_filters`); ``False``: none. ``None`` (the
+        default): those the latest run's spec asks for in its ``[report] active``, and none
+        when it asks for none, so a benchmark's report never mixes in unrelated simulations.
     examples: per dataset, recompute the recommended method's predictions on one trial for
         per-class scores, a confusion matrix and misclassified texts
         (:mod:`littledata.report.mistakes`; needs the datasets at hand).
@@ -175,7 +179,8 @@ def write_report(
     metrics = list(metrics or (spec.metrics if spec else DEFAULT_METRICS))
     primary = primary_metric or (spec.primary_metric if spec else DEFAULT_PRIMARY_METRIC)
     metrics = list(dict.fromkeys([primary, "accuracy", *metrics]))
-    active_runs = _active_frame(store, active) if active is not None else None
+    filters = _active_choice(active, spec)
+    active_runs = _active_frame(store, filters) if filters is not None else None
     if frame.empty and (active_runs is None or active_runs.empty):
         raise LittleDataError(
             f"The results store {store.url} holds no benchmark results to report. Run "
@@ -189,8 +194,8 @@ def write_report(
     if not frame.empty:
         mistakes = mistakes_maker(store, spec) if examples else None
         parts += _bench_sections(frame, metrics, run, out, toc, figures, about, mistakes)
-    if active_runs is not None:
-        parts.append(_active_section(active_runs, out))
+    if active_runs is not None and filters is not None:
+        parts.append(_active_section(active_runs, out, filters))
         toc.append(("active", "Active learning"))
     parts.append(_problems_section(store, run, keys))
     toc.append(("problems", "Skipped and failed"))
@@ -224,6 +229,17 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _active_choice(
+    active: Mapping[str, Sequence[Any]] | bool | None, spec: ExperimentSpec | None
+) -> dict[str, list[Any]] | None:
+    """The active-learning filters to apply (``{}``: every run), or ``None`` for no section."""
+    if active is None:  # as the run's spec says ([report] active)
+        return spec.report.active_filters() if spec else None
+    if isinstance(active, bool):
+        return {} if active else None
+    return {k: list(v) for k, v in active.items()}
+
+
 def _active_frame(store: ResultsStore, filters: Mapping[str, Sequence[Any]]) -> pd.DataFrame | None:
     try:
         return store.frame("active", **{k: list(v) for k, v in filters.items()})
@@ -232,7 +248,17 @@ def _active_frame(store: ResultsStore, filters: Mapping[str, Sequence[Any]]) -> 
         return None
 
 
-def _active_section(active: pd.DataFrame, out: Path) -> str:
+def _active_section(active: pd.DataFrame, out: Path, filters: Mapping[str, list[Any]]) -> str:
+    if active.empty:
+        which = ", ".join(
+            f"{k} = {' or '.join(str(v) for v in values)}" for k, values in filters.items()
+        )
+        body = (
+            "<p>No active-learning run in the store "
+            + (f"matches {html.escape(which)}" if which else "yet")
+            + " (<code>littledata active simulate</code> stores them).</p>"
+        )
+        return f"<section id='active'><h2>Active learning</h2>{body}</section>"
     try:
         from littledata.report.active import render_active_section
     except ImportError:
@@ -267,41 +293,63 @@ def _bench_sections(
     baseline_resampling = _baseline_resampling(agg)
     sections = []
 
-    # overall ranking: one per family of tasks that share their heads (docs/tasks.md)
+    # overall ranking: one per family of tasks that share their heads (docs/tasks.md), each with
+    # its own recommendation, by-size sentences and critical-difference diagrams from its own
+    # datasets, by its tasks' primary metric (entity F1 for entity tags)
     rank_html = []
-    chosen = None  # the method recommended over all sizes (the first family's first size mode's)
+    chosen: dict[str, str | None] = {}  # dataset -> the method recommended for its family
+    metric_of: dict[str, str] = {}  # dataset -> the metric its family ranks by
     families = head_families(frame)
     for family, family_datasets in families.items():
+        metric = family_metric(frame, family_datasets, primary)
+        rows_unit = _rows_unit(frame, family_datasets)
         if len(families) > 1:
+            by = "" if metric == primary else f", ranked by {METRIC_NAMES.get(metric, metric)}"
             rank_html.append(
-                f"<h3>{html.escape(family)} heads: {html.escape(', '.join(family_datasets))}</h3>"
+                f"<h3>{html.escape(family)} heads: {html.escape(', '.join(family_datasets))}"
+                f"{html.escape(by)}</h3>"
             )
         in_family = agg[agg["dataset"].isin(family_datasets)]
+        family_frame = with_task_primary(frame[frame["dataset"].isin(family_datasets)], primary)
         family_counts = counts[counts["dataset"].isin(family_datasets)]
+        suffix = "" if family == next(iter(families)) else f"_{_slug(family)}"
+        family_choice = None
+        tasks = _tasks_of(frame, family_datasets)
         for mode in sorted(in_family["size_mode"].unique()):
             part = in_family[in_family["size_mode"] == mode]
-            ranks = mean_ranks(part, primary)
+            ranks = mean_ranks(part, metric)
             collapses = method_collapses(family_counts[family_counts["size_mode"] == mode])
             table = rank_table(ranks, collapses)
             if table.empty:
                 continue
-            by_accuracy = None
-            if primary != "accuracy":
+            by_accuracy, accuracy_note = None, ""
+            if metric != "accuracy":
                 acc = rank_table(mean_ranks(part, "accuracy"))
                 if not acc.empty:
                     by_accuracy = acc["overall"]
-            stem = "ranks" if mode == "total" else f"ranks_{mode}"
-            if family != next(iter(families)):
-                stem += f"_{_slug(family)}"
-            fig = rank_figure(table, primary, per_class=mode == "per_class")
+                    measured = part.loc[part["metric"] == "accuracy", "dataset"].nunique()
+                    if measured < len(family_datasets):
+                        accuracy_note = f"{measured} of {len(family_datasets)} datasets measure it"
+            stem = ("ranks" if mode == "total" else f"ranks_{mode}") + suffix
+            fig = rank_figure(table, metric, per_class=mode == "per_class", rows=rows_unit)
             png_path, svg_path, png = save_figure(fig, out, stem)
             figures += [png_path, svg_path]
             n_ds = ranks.groupby("size")["n_datasets"].max()
-            chosen = chosen or recommended(table, collapses)
-            rank_html.append(recommendation_html(table, collapses, primary, mode))
-            rank_html.append(rank_table_html(table, n_ds, mode, collapses, by_accuracy))
-            rank_html.append(figure_html(png, [svg_path, png_path], f"mean rank by {primary}"))
-            rank_html.append(by_size_html(frame, agg, collapses, primary, mode, out, figures))
+            family_choice = family_choice or recommended(table, collapses)
+            rank_html.append(recommendation_html(table, collapses, metric, mode))
+            rank_html.append(by_task_html(in_family, family_counts, tasks, metric, mode))
+            rank_html.append(
+                rank_table_html(
+                    table, n_ds, mode, collapses, by_accuracy, accuracy_note, rows=rows_unit
+                )
+            )
+            rank_html.append(figure_html(png, [svg_path, png_path], f"mean rank by {metric}"))
+            rank_html.append(
+                by_size_html(family_frame, in_family, collapses, metric, mode, out, figures,
+                             stem_suffix=suffix, rows=rows_unit)
+            )  # fmt: skip
+        for dataset in family_datasets:
+            chosen[dataset], metric_of[dataset] = family_choice, metric
     name = html.escape(METRIC_NAMES.get(primary, primary))
     sections.append(
         "<section id='ranking'><h2>Overall ranking</h2>"
@@ -327,7 +375,7 @@ def _bench_sections(
         subtitle = _subtitle(frame[frame["dataset"] == dataset], caps.get(dataset))
         jobs.append(
             (sub, dataset, dataset_metrics(frame, dataset, metrics)[:3], styles, subtitle, out,
-             f"curves_{_slug(dataset)}", flags, baseline_resampling)
+             f"curves_{_slug(dataset)}", flags, baseline_resampling, _rows_unit(frame, [dataset]))
         )  # fmt: skip
     from littledata import progress
 
@@ -346,7 +394,11 @@ def _bench_sections(
             + "<details><summary>mean ± std table</summary>"
             + mean_std_html(sub, dataset_metrics(frame, dataset, metrics)[0], flags)
             + "</details>"
-            + (mistakes(frame, dataset, chosen, primary) if mistakes and chosen else "")
+            + (
+                mistakes(frame, dataset, chosen[dataset], metric_of[dataset])
+                if mistakes and chosen.get(dataset)
+                else ""
+            )
             + "</article>"
         )
     links = " · ".join(f"<a href='#ds-{_slug(d)}'>{html.escape(d)}</a>" for d in datasets)
@@ -361,6 +413,28 @@ def _bench_sections(
     )
     toc.append(("curves", "Learning curves"))
     return sections
+
+
+def _tasks_of(frame: pd.DataFrame, datasets: list[str]) -> dict[str, list[str]]:
+    """Task type → its datasets among ``datasets`` (one entry when the frame has no tasks)."""
+    if "task" not in frame:
+        return {"": list(datasets)}
+    task = frame[frame["dataset"].isin(datasets)].groupby("dataset")["task"].first()
+    out: dict[str, list[str]] = {}
+    for dataset in datasets:
+        out.setdefault(str(task.get(dataset, "")), []).append(dataset)
+    return out
+
+
+def _rows_unit(frame: pd.DataFrame, datasets: list[str]) -> str:
+    """What the training sizes of ``datasets`` count (their task type's unit: rows, sentences)."""
+    from littledata.tasks import TASK_TYPES
+
+    if "task" not in frame:
+        return "rows"
+    tasks = set(frame.loc[frame["dataset"].isin(datasets), "task"].dropna().astype(str))
+    units = {TASK_TYPES[t].unit for t in tasks if t in TASK_TYPES}
+    return units.pop() if len(units) == 1 else "rows"
 
 
 def _baseline_resampling(agg: pd.DataFrame) -> str:
@@ -387,10 +461,10 @@ def _data_note(about: dict[str, Any]) -> str:
 
 def _render_curves(job: tuple[Any, ...]) -> tuple[Path, Path, bytes]:
     """Draw and save one dataset's learning curves."""
-    sub, dataset, metrics, styles, subtitle, out, stem, flags, baseline_resampling = job
+    sub, dataset, metrics, styles, subtitle, out, stem, flags, baseline_resampling, rows = job
     fig = learning_curve_figure(
         sub, dataset, metrics, styles, baseline=BASELINE, subtitle=subtitle, collapses=flags,
-        baseline_resampling=baseline_resampling,
+        baseline_resampling=baseline_resampling, size_unit=rows,
     )  # fmt: skip
     return save_figure(fig, out, stem)
 

@@ -54,16 +54,14 @@ def _default_resampling(head: str) -> str:
     return str(getattr(HEADS.get(head, None), "resampling", "none"))
 
 
-def _size_axis(ax: Any, sizes: Sequence[float], per_class: bool) -> None:
+def _size_axis(ax: Any, sizes: Sequence[float], per_class: bool, rows: str = "rows") -> None:
     from matplotlib.ticker import FixedLocator, NullLocator
 
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(FixedLocator(list(sizes)))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([f"{int(s)}" for s in sizes])
-    ax.set_xlabel(
-        "training rows per class (log scale)" if per_class else "training rows (log scale)"
-    )
+    ax.set_xlabel(f"training {rows}{' per class' if per_class else ''} (log scale)")
     if len(sizes) > 1:
         ax.set_xlim(min(sizes) / 1.15, max(sizes) * 1.15)
 
@@ -77,6 +75,7 @@ def learning_curve_figure(
     subtitle: str = "",
     collapses: pd.DataFrame | None = None,
     baseline_resampling: str = "none",
+    size_unit: str = "rows",
 ) -> Figure:
     """Learning curves of one dataset: one panel per metric, one line per method (mean over seeds
     with a ± one standard deviation band), the baseline drawn thick and black.
@@ -91,6 +90,7 @@ def learning_curve_figure(
     subtitle: a second title line (e.g. classes and caps).
     collapses: :func:`littledata.experiments.results.collapse_counts` rows of this dataset; a
         point where at least one trial's predictions collapsed gets a red cross.
+    size_unit: what the training sizes count (``rows``; ``sentences`` for entity tags).
     baseline_resampling: the resampling option of the baseline line.
     """
     from matplotlib.figure import Figure
@@ -155,7 +155,7 @@ def learning_curve_figure(
                     color=COLLAPSE_COLOR, markeredgewidth=2.2, zorder=6,
                 )  # fmt: skip
                 handles.setdefault(COLLAPSE_LABEL, cross)
-        _size_axis(ax, sizes, per_class)
+        _size_axis(ax, sizes, per_class, size_unit)
         name = METRIC_NAMES.get(metric, metric)
         arrow = "higher is better" if higher_is_better(metric) else "lower is better"
         ax.set_ylabel(f"{name} ({arrow})")
@@ -172,8 +172,11 @@ def learning_curve_figure(
     return fig
 
 
-def rank_figure(table: pd.DataFrame, metric: str, per_class: bool = False) -> Figure:
-    """A heat map of mean ranks (rows: methods, best first; columns: sizes and overall)."""
+def rank_figure(
+    table: pd.DataFrame, metric: str, per_class: bool = False, rows: str = "rows"
+) -> Figure:
+    """A heat map of mean ranks (rows: methods, best first; columns: sizes and overall);
+    ``rows``: what the sizes count (``sentences`` for entity tags)."""
     import numpy as np
     from matplotlib.figure import Figure
 
@@ -192,7 +195,7 @@ def rank_figure(table: pd.DataFrame, metric: str, per_class: bool = False) -> Fi
                 ax.text(j, i, f"{values[i, j]:.1f}", ha="center", va="center", fontsize=8.5)
     if n_cols > 1 and str(table.columns[-1]) == "overall":
         ax.axvline(n_cols - 1.5, color="white", linewidth=4)  # sizes | mean over sizes
-    unit = "training rows per class" if per_class else "training rows"
+    unit = f"training {rows} per class" if per_class else f"training {rows}"
     ax.set_xlabel(f"{unit} (and the mean over sizes)")
     ax.set_title(
         f"Mean rank across datasets by {METRIC_NAMES.get(metric, metric)} (1 = best)", fontsize=10

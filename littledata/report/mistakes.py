@@ -247,6 +247,12 @@ def dataset_mistakes_html(
     rows = rows[[label == method for label in labels]]
     if rows.empty:
         return ""
+    why_not = _not_applicable(rows)
+    if why_not:
+        return (
+            f"<p class='meta'>No confusion matrix or misclassified texts for "
+            f"{html.escape(dataset)}: {html.escape(why_not)}.</p>"
+        )
     rows = rows.sort_values(["size", "seed"], ascending=[False, True], kind="stable")
     key, stored = rows["key"].iloc[0], float(rows["value"].iloc[0])
     found = trials[trials["key"] == key]
@@ -263,6 +269,18 @@ def dataset_mistakes_html(
             f"{html.escape(str(exc))}</p></details>"
         )
     return f"<details><summary>{title}</summary>{mistakes_html(p, metric_label)}</details>"
+
+
+def _not_applicable(rows: Any) -> str:
+    """Why the section does not apply to the task of ``rows`` (its task type's
+    ``no_confusion_matrix``; "" when it does, or the task is unknown)."""
+    from littledata.tasks import TASK_TYPES
+
+    if "task" not in rows or rows["task"].dropna().empty:
+        return ""
+    task = TASK_TYPES.get(str(rows["task"].dropna().iloc[0]))
+    why = task.no_confusion_matrix if task else ""
+    return f"{task.name} data: {why}" if task and why else ""
 
 
 def _missing(value: Any) -> bool:

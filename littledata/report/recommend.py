@@ -15,7 +15,12 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from littledata.experiments.results import mean_ranks, rank_table, recommended
+from littledata.experiments.results import (
+    mean_ranks,
+    method_collapses,
+    rank_table,
+    recommended,
+)
 from littledata.experiments.significance import (
     CriticalDifference,
     critical_difference,
@@ -27,7 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["by_size_html", "cd_figure", "choices_by_size", "runner_up"]
+__all__ = ["by_size_html", "by_task_html", "cd_figure", "choices_by_size", "runner_up"]
 
 
 def runner_up(
@@ -52,15 +57,51 @@ def choices_by_size(
     return out
 
 
+def by_task_html(
+    agg: pd.DataFrame,
+    counts: pd.DataFrame,
+    tasks: dict[str, list[str]],
+    metric: str,
+    mode: str,
+) -> str:
+    """For a family that holds several task types (``tasks``: task → its datasets), the method
+    recommended over all sizes for each task type's datasets alone, so that a reader with
+    multi-label data sees the choice for multi-label data; ``""`` for a family of one task."""
+    if len(tasks) < 2:
+        return ""
+    items = []
+    for task, datasets in tasks.items():
+        part = agg[agg["dataset"].isin(datasets) & (agg["size_mode"] == mode)]
+        flags = method_collapses(
+            counts[counts["dataset"].isin(datasets) & (counts["size_mode"] == mode)]
+        )
+        table = rank_table(mean_ranks(part, metric), flags)
+        if table.empty:
+            continue
+        best = recommended(table, flags)
+        which = ", ".join(datasets) if len(datasets) <= 3 else f"{len(datasets)} datasets"
+        choice = (
+            f"<b>{html.escape(best)}</b> (mean rank {float(table.at[best, 'overall']):.2f})"
+            if best
+            else "no recommendation (every method collapsed in some trial)"
+        )
+        items.append(f"<li>{html.escape(task)} ({html.escape(which)}): {choice}</li>")
+    name = html.escape(METRIC_NAMES.get(metric, metric))
+    return (
+        f"<p>The same choice by mean rank of {name} over all sizes, for each task type's "
+        "datasets alone:</p><ul class='by-task'>" + "".join(items) + "</ul>"
+    )
+
+
 def _signed(x: float) -> str:
     return f"{x:+.3f}"
 
 
 def _sentence(
     frame: pd.DataFrame, table: pd.DataFrame, metric: str, mode: str, size: int,
-    best: str | None, other: str | None,
+    best: str | None, other: str | None, rows: str = "rows",
 ) -> str:  # fmt: skip
-    unit = "training rows per class" if mode == "per_class" else "training rows"
+    unit = f"training {rows} per class" if mode == "per_class" else f"training {rows}"
     name = html.escape(METRIC_NAMES.get(metric, metric))
     if best is None:
         return (
@@ -78,7 +119,8 @@ def _sentence(
     if margin.n_pairs > 1:
         text += (
             f"(95% confidence interval {_signed(margin.low)} to {_signed(margin.high)}, paired "
-            f"over {margin.n_pairs} trials: {margin.n_datasets} datasets × seeds)"
+            f"over {margin.n_pairs} trials: {margin.n_datasets} "
+            f"{'dataset' if margin.n_datasets == 1 else 'datasets'} × seeds)"
         )
         if margin.low <= 0 <= margin.high:
             text += "; the interval holds 0, so the two are not told apart"
@@ -136,9 +178,15 @@ def by_size_html(
     mode: str,
     out: Path,
     figures: list[Path],
+    *,
+    stem_suffix: str = "",
+    rows: str = "rows",
 ) -> str:
     """The recommendation by size: one sentence per size and a critical-difference diagram per
-    size (figures written into ``out`` and embedded)."""
+    size (figures written into ``out`` as ``cd_<size><stem_suffix>``, and embedded).
+
+    ``frame`` and ``agg`` hold one family of tasks (the datasets ranked together); ``rows`` is
+    what their training sizes count (``sentences`` for entity tags)."""
     part = agg[agg["size_mode"] == mode] if "size_mode" in agg.columns else agg
     table = rank_table(mean_ranks(part, metric), collapses)
     if table.empty:
@@ -146,7 +194,7 @@ def by_size_html(
     choices = choices_by_size(agg, collapses, metric, mode)
     name = html.escape(METRIC_NAMES.get(metric, metric))
     items = [
-        _sentence(frame, table, metric, mode, size, best, other)
+        _sentence(frame, table, metric, mode, size, best, other, rows)
         for size, (best, other) in choices.items()
     ]
     diagrams = []
@@ -154,9 +202,9 @@ def by_size_html(
         cd = critical_difference(agg, metric, size, size_mode=mode)
         if cd is None:
             continue
-        unit = " per class" if mode == "per_class" else ""
-        stem = f"cd_{size}" if mode == "total" else f"cd_{mode}_{size}"
-        fig = cd_figure(cd, f"{size} training rows{unit}: mean rank by {metric}")
+        unit = f"training {rows}" + (" per class" if mode == "per_class" else "")
+        stem = (f"cd_{size}" if mode == "total" else f"cd_{mode}_{size}") + stem_suffix
+        fig = cd_figure(cd, f"{size} {unit}: mean rank by {metric}")
         png_path, svg_path, png = save_figure(fig, out, stem)
         figures += [png_path, svg_path]
         verdict = "the mean ranks differ" if cd.p_value < cd.alpha else "no difference is shown"
@@ -166,7 +214,7 @@ def by_size_html(
             else ""
         )
         diagrams.append(
-            f"<details><summary>{size} training rows{unit}: Friedman χ² = {cd.statistic:.1f}, "
+            f"<details><summary>{size} {unit}: Friedman χ² = {cd.statistic:.1f}, "
             f"p = {cd.p_value:.2g} ({verdict}); critical difference {cd.cd:.2f} over "
             f"{cd.n_datasets} datasets</summary>"
             + figure_html(png, [svg_path, png_path], f"critical-difference diagram at {size}")

@@ -71,10 +71,14 @@ def rank_table_html(
     mode: str,
     collapses: pd.DataFrame | None = None,
     by_accuracy: pd.Series | None = None,
+    accuracy_note: str = "",
+    rows: str = "rows",
 ) -> str:
+    """The rank table; ``accuracy_note`` says which datasets the accuracy ranks cover when
+    some of the family's tasks do not measure accuracy (multi-label, entity tags)."""
     import numpy as np
 
-    unit = "rows per class" if mode == "per_class" else "training rows"
+    unit = f"{rows} per class" if mode == "per_class" else f"training {rows}"
     hits = collapse_lookup(collapses)
     flagged = {m for m, _ in hits}
     cols = list(table.columns)
@@ -94,7 +98,8 @@ def rank_table_html(
         for c in cols
     )
     if by_accuracy is not None:
-        head += "<th>mean rank by accuracy</th>"
+        note = f"<br><small>{html.escape(accuracy_note)}</small>" if accuracy_note else ""
+        head += f"<th>mean rank by accuracy{note}</th>"
     body = []
     n_cols = len(cols) + 1 + (by_accuracy is not None)
     for method, row in table.iterrows():
@@ -131,6 +136,8 @@ def mean_std_html(sub: pd.DataFrame, metric: str, flags: pd.DataFrame | None = N
     if rows.empty:
         return "<p>No values.</p>"
     accuracy = sub[sub["metric"] == "accuracy"] if metric != "accuracy" else None
+    if accuracy is not None and accuracy.empty:  # a task without accuracy (multi-label, tags)
+        accuracy = None
     hits: dict[tuple[str, str, str, Any], tuple[int, int]] = {}
     if flags is not None and not flags.empty:
         for r in flags.itertuples(index=False):

@@ -57,6 +57,9 @@ class TaskType(ABC):
     head_task: ClassVar[str] = ""
     scores_need_names: ClassVar[bool] = False
     """Whether :meth:`score_model` needs the label names (sequence labeling's entity spans)."""
+    no_confusion_matrix: ClassVar[str] = ""
+    """Why a confusion matrix and misclassified examples do not apply to this task (the report
+    says so instead of showing them); ``""`` where they do: one label per example."""
 
     # -- data ---------------------------------------------------------------------------------
 

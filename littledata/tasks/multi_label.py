@@ -148,6 +148,11 @@ class MultiLabel(TaskType):
     summary = "several labels per text"
     metrics = MULTI_LABEL_METRICS
     head_task = "single-label"
+    no_confusion_matrix = (
+        "each text holds a set of labels, so there is no one true and one predicted class to "
+        "cross in a confusion matrix, and a text is rarely all right or all wrong; macro-F1 "
+        "(F1 per label, averaged) and the other metrics in the curves and tables score each label"
+    )
 
     def targets(self, split: Split) -> np.ndarray:
         return _indicators(split.labels)

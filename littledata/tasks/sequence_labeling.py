@@ -130,6 +130,11 @@ class SequenceLabeling(TaskType):
     metrics = SEQUENCE_METRICS
     unit = "sentences"
     scores_need_names = True
+    no_confusion_matrix = (
+        "tags are predicted per word and scored per entity (an entity counts only when its type "
+        "and both boundaries match), so a confusion matrix of one label per text does not apply; "
+        "entity precision, recall and F1 are in the curves and tables"
+    )
 
     def tokens(self, split: Split) -> list[list[str]] | None:
         if split.tokens is None:
