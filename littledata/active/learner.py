@@ -16,9 +16,8 @@ Until the labels hold two classes, no head can be fit: :attr:`ActiveLearner.mode
 prior (:class:`sklearn.dummy.DummyClassifier`) and :meth:`ActiveLearner.query` uses the
 ``cold_start`` strategy (a diverse, representative batch) for strategies that need a model.
 
-Why this module is longer than the project's ~600-line guide: it is the one public class of the
-loop, with its documented parameters; the label state (:mod:`~littledata.active.labels`), saving
-(:mod:`~littledata.active.persistence`), the session file and the export already live apart.
+Longer than the ~600-line guide as the loop's one public class; label state, saving and export
+live apart (:mod:`~littledata.active.labels`, :mod:`~littledata.active.persistence`).
 """
 
 from __future__ import annotations
