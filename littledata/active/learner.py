@@ -8,16 +8,14 @@
     learner.model                        # the head refit on every label so far
     learner.save("session.json")         # labels + history as JSON; resume with load()
 
-Features are computed once (through the feature cache when the pool is texts); each round only
-refits the head on the labeled rows and scores the pool, which takes well under a second with a
-logistic-regression head.
+Features are computed once (cached when the pool is texts); a round refits the head on the
+labeled rows and scores the pool: well under a second with a logistic-regression head.
 
 Until the labels hold two classes, no head can be fit: :attr:`ActiveLearner.model` is then a
 prior (:class:`sklearn.dummy.DummyClassifier`) and :meth:`ActiveLearner.query` uses the
 ``cold_start`` strategy (a diverse, representative batch) for strategies that need a model.
 
-Longer than the ~600-line guide as the loop's one public class; label state, saving and export
-live apart (:mod:`~littledata.active.labels`, :mod:`~littledata.active.persistence`).
+Longer than the ~600-line guide as the loop's one public class (state and saving live apart).
 """
 
 from __future__ import annotations
