@@ -235,6 +235,8 @@ def report(args: argparse.Namespace) -> None:
                 diffs = (piv[method] - piv[base]).dropna() * 100
                 cells = diffs.groupby(level="dataset")
                 mean, n = cells.mean(), cells.count()
+                if not len(mean):
+                    continue
                 se = cells.std(ddof=1) / np.sqrt(n)
                 total = f" ± {np.sqrt((se**2).sum()) / len(mean):.1f}" if (n > 1).all() else ""
                 lines.append(
