@@ -126,7 +126,8 @@ def run(args: argparse.Namespace) -> None:
     if out.exists():
         for line in out.read_text().splitlines():
             r = json.loads(line)
-            done.add((r["dataset"], r["per_class"], r["seed"], r["method"]))
+            # the ablation's "finetune" (layer_decay 2.6) is not the comparison's "finetune"
+            done.add((r["dataset"], r["per_class"], r["seed"], r["method"], r["ablation"]))
     methods = (
         ABLATION if args.ablation else {m: VARIANTS.get(m, {}) for m in args.methods.split(",")}
     )
@@ -134,10 +135,13 @@ def run(args: argparse.Namespace) -> None:
         texts, y, test_texts, y_test = _data(name, args.test_cap)
         _POOL[:] = texts
         for per in [int(p) for p in args.per_class.split(",")]:
-            for seed in range(args.seeds):
+            seeds = (
+                [int(x) for x in args.seed_list.split(",")] if args.seed_list else range(args.seeds)
+            )
+            for seed in seeds:
                 idx = sample_train_indices(y, per, seed, per_class=True)
                 for method, params in methods.items():
-                    if (name, per, seed, method) in done:
+                    if (name, per, seed, method, bool(args.ablation)) in done:
                         continue
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
@@ -156,7 +160,7 @@ def run(args: argparse.Namespace) -> None:
                         n_train=len(idx), n_test=len(y_test), threads=args.threads,
                         ablation=bool(args.ablation),
                         date=dt.date.today().isoformat(), machine=platform.machine(),
-                        cpus=os.cpu_count(),
+                        cpus=os.cpu_count(), load_avg_1min=os.getloadavg()[0],
                     )  # fmt: skip
                     with open(out, "a") as fh:
                         fh.write(json.dumps(rec) + "\n")
@@ -217,17 +221,30 @@ def report(args: argparse.Namespace) -> None:
         pivot = part.pivot_table(
             index=["dataset", "per_class", "seed"], columns="method", values="accuracy"
         )
-        lines += ["", "Mean over datasets of the per-dataset mean paired difference:", ""]
-        for method in pivot.columns:
-            if method == base:
-                continue
-            per_ds = (pivot[method] - pivot[base]).groupby(level=["dataset", "per_class"]).mean()
-            per_ds = per_ds.dropna()
-            lines.append(
-                f"- {method} − {base}: {100 * per_ds.mean():+.1f} points over "
-                f"{len(per_ds)} dataset/size cells (wins {int((per_ds > 0).sum())}, losses "
-                f"{int((per_ds < 0).sum())})"
-            )
+        lines += [
+            "",
+            "Mean over datasets of the per-dataset mean paired difference, per size (± its "
+            "standard error from the seeds, sqrt(Σ SE²) / cells, where every cell has 2+ seeds; "
+            "a loss beyond 1 SE: a cell whose mean Δ is below minus its own SE):",
+            "",
+        ]
+        for per, piv in pivot.groupby(level="per_class"):
+            for method in piv.columns:
+                if method == base:
+                    continue
+                diffs = (piv[method] - piv[base]).dropna() * 100
+                cells = diffs.groupby(level="dataset")
+                mean, n = cells.mean(), cells.count()
+                if not len(mean):
+                    continue
+                se = cells.std(ddof=1) / np.sqrt(n)
+                total = f" ± {np.sqrt((se**2).sum()) / len(mean):.1f}" if (n > 1).all() else ""
+                lines.append(
+                    f"- {per} per class, {method} − {base}: {mean.mean():+.1f}{total} points "
+                    f"over {len(mean)} datasets, seeds per dataset {sorted(set(n.tolist()))} "
+                    f"(wins {int((mean > 0).sum())}, losses {int((mean < 0).sum())}, losses "
+                    f"beyond 1 SE {int((mean < -se).sum())})"
+                )
         lines.append("")
     Path(args.markdown).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -240,6 +257,11 @@ def main() -> None:
     r.add_argument("--datasets", default=DATASETS)
     r.add_argument("--per-class", default="8")
     r.add_argument("--seeds", type=int, default=2)
+    r.add_argument(
+        "--seed-list",
+        default="",
+        help="comma-separated seeds instead of 0..--seeds-1 (one process per seed, side by side)",
+    )
     r.add_argument("--test-cap", type=int, default=500)
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--methods", default=",".join(METHODS))
