@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import re
 import socket
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer.main
+from _cli import run_main
 
-from littledata.cli import app, main
+from littledata.cli import app
 
 #: Bad values per parameter name (the click name: ``spec_file`` for ``--spec``). A callable gets
 #: the test's folder of bad files.
@@ -257,20 +257,6 @@ def hostile_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def _run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["littledata", *args]
-    code: Any = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return int(code or 0), out, err
-
-
 @pytest.mark.integration
 @pytest.mark.parametrize("path, name, index", _cases())
 def test_bad_input_is_one_line_and_exit_status_2(
@@ -290,7 +276,7 @@ def test_bad_input_is_one_line_and_exit_status_2(
     value = BAD_VALUES[name][index]
     value = value(bad_files) if callable(value) else value
     args = _argv(path, cmd, param, value)
-    code, _out, err = _run_main(args, capsys)
+    code, _out, err = run_main(args, capsys)
     if (*path, name) in NOT_AN_ERROR:
         assert code == 0 and "Traceback" not in err, (args, code, err)
         return
@@ -399,7 +385,7 @@ def test_a_file_error_names_options_the_command_has(
     cmd = dict(_commands())[path]
     param = next(p for p in cmd.params if p.name == data)
     args = _argv(path, cmd, param, str(bad_files / "notext.csv"))
-    code, _out, err = _run_main(args, capsys)
+    code, _out, err = run_main(args, capsys)
     assert code == 2, (args, err)
     message = err.strip().splitlines()[-1]
     assert "--text-column" in message, message
@@ -411,7 +397,7 @@ def test_a_file_error_names_options_the_command_has(
 def test_commands_without_input_work_in_a_data_home_full_of_bad_files(
     path: tuple[str, ...], hostile_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _run_main(list(path), capsys)
+    code, out, err = run_main(list(path), capsys)
     assert code == 0, err
     assert "Traceback" not in err and out
 
@@ -421,8 +407,8 @@ def test_cache_ls_shows_a_label_that_looks_like_markup_as_it_is(
     hostile_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
-    code, out, err = _run_main(["cache", "ls"], capsys)
+    code, out, err = run_main(["cache", "ls"], capsys)
     assert code == 0, err
     assert "q[/x]" in out and "1 entries" in out
-    code, out, err = _run_main(["cache", "clear"], capsys)
+    code, out, err = run_main(["cache", "clear"], capsys)
     assert code == 0 and "Removed 1 cache entries" in out, err

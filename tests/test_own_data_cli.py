@@ -10,32 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from _cli import run_main
 from test_own_data import made_up_rows
 
-from littledata.cli import main
-
 pytestmark = pytest.mark.integration
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["littledata", *args]
-    code: Any = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return int(code or 0), out, err
 
 
 def _write(folder: Path, fmt: str) -> tuple[Path, list[str], bool]:
@@ -77,7 +60,7 @@ def test_a_users_file_runs_through_every_command(
     grid = ["featurizers=glove50", "heads=centroid", "sizes=6,12", "seeds=2", "baseline=false"]
     bench = ["bench", "--datasets", str(path), *options, *grid, "--db", db]
 
-    code, out, err = _run([*bench, "--dry-run"], capsys)
+    code, out, err = run_main([*bench, "--dry-run"], capsys)
     assert code == 0, err
     assert "4 trials planned" in out
     held_out = "20% of each label held out" in out
@@ -85,22 +68,22 @@ def test_a_users_file_runs_through_every_command(
     assert f"{path.name}: 60 rows" in out and "3 classes (food, sport, tech)" in out
 
     report = tmp_path / "report"
-    code, out, err = _run([*bench, "-j", "1", "--out", str(report)], capsys)
+    code, out, err = run_main([*bench, "-j", "1", "--out", str(report)], capsys)
     assert code == 0, err
     assert "ran 4," in out and "failed 0" in out
     page = (report / "report.html").read_text("utf-8")
     assert f"<h3>{path.name}</h3>" in page and "Your data" in page
     assert ("held out as the test split" in page) is not has_test
 
-    code, out, err = _run(["results", "--db", db], capsys)
+    code, out, err = run_main(["results", "--db", db], capsys)
     assert code == 0, err
     assert f"{path.name}: 60 rows" in out and f"{path.name}: macro_f1 (accuracy below)" in out
     # a second run stores nothing new; a changed file gets new trials of its own
-    code, out, err = _run([*bench, "--dry-run"], capsys)
+    code, out, err = run_main([*bench, "--dry-run"], capsys)
     assert "4 already stored" in out, out
 
     exported = tmp_path / "features.parquet"
-    code, out, err = _run(
+    code, out, err = run_main(
         ["featurize", str(path), *options, "-f", "glove50", "--out", str(exported)], capsys
     )
     assert code == 0, err
@@ -110,7 +93,7 @@ def test_a_users_file_runs_through_every_command(
     if fmt in ("csv", "jsonl"):
         assert frame["id"].tolist()[:2] == ["r0", "r1"]
 
-    code, out, err = _run(
+    code, out, err = run_main(
         [
             "active", "simulate", "-d", str(path), *options, "-f", "glove50",
             "--head", "centroid", "--init", "6", "--batch", "6", "--budget", "18",
@@ -133,14 +116,14 @@ def test_a_changed_file_never_reuses_the_trials_of_its_old_content(
         "bench", "--datasets", str(path), *options, "featurizers=glove50", "heads=centroid",
         "sizes=6", "seeds=1", "baseline=false", "--db", db, "-j", "1", "--no-report",
     ]  # fmt: skip
-    assert _run(bench, capsys)[0] == 0
+    assert run_main(bench, capsys)[0] == 0
     frame = pd.read_csv(path)
     frame.loc[0, "question"] = "a question that was edited"
     frame.to_csv(path, index=False)
-    code, out, err = _run([*bench, "--dry-run"], capsys)
+    code, out, err = run_main([*bench, "--dry-run"], capsys)
     assert code == 0 and "0 already stored" in out, out + err
-    assert _run(bench, capsys)[0] == 0
-    code, out, _ = _run(["results", "--db", db], capsys)
+    assert run_main(bench, capsys)[0] == 0
+    code, out, _ = run_main(["results", "--db", db], capsys)
     assert "the file changed since earlier runs" in out, out
     # one trial (no spread): the old content's trial is not averaged in
     assert re.search(r"glove50 \+ centroid │ \d\.\d{3} ± – │", out), out
@@ -154,15 +137,17 @@ def test_a_file_of_texts_alone_is_featurized_and_shown(
     path.write_text("id,text\n" + "".join(f"t{i},{t}\n" for i, (_, t, _) in enumerate(
         made_up_rows(12))), "utf-8")  # fmt: skip
     out_path = tmp_path / "texts.npy"
-    code, out, err = _run(["featurize", str(path), "-f", "glove50", "--out", str(out_path)], capsys)
+    code, out, err = run_main(
+        ["featurize", str(path), "-f", "glove50", "--out", str(out_path)], capsys
+    )
     assert code == 0, err
     assert "texts.csv/unlabeled · glove50: 12 x 50" in out
     assert np.load(out_path).shape == (12, 50)
     rows = pd.read_csv(tmp_path / "texts.rows.csv", keep_default_na=False)
     assert rows["id"].tolist()[:2] == ["t0", "t1"] and set(rows["split"]) == {"unlabeled"}
-    code, out, err = _run(["datasets", "show", str(path)], capsys)
+    code, out, err = run_main(["datasets", "show", str(path)], capsys)
     assert code == 0, err
     assert "no labels yet" in out and "(no label)" in out
     # the benchmark needs labels: it says so, naming the option that reads them
-    code, out, err = _run(["bench", "--datasets", str(path), "--dry-run"], capsys)
+    code, out, err = run_main(["bench", "--datasets", str(path), "--dry-run"], capsys)
     assert code == 2 and "--label-column" in err, err
