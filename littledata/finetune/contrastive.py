@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -109,14 +110,19 @@ def train_pairs(
             u, v = both[: len(a[sl])], both[len(a[sl]) :]
             cos = torch.nn.functional.cosine_similarity(u, v)
             loss = torch.nn.functional.mse_loss(cos, torch.from_numpy(t[sl]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(float(loss.detach()))
+            losses.append(_step(opt, sched, loss))
             bar.update(1)
     encoder.module.eval()
     return losses
+
+
+def _step(opt: Any, sched: Any, loss: Any) -> float:
+    """One optimizer and schedule step on ``loss``; returns the loss as a number."""
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    sched.step()
+    return float(loss.detach())
 
 
 def train_simcse(
@@ -157,11 +163,7 @@ def train_simcse(
             v = torch.nn.functional.normalize(encoder.embed(batch), dim=-1)
             logits = u @ v.T / temperature
             loss = torch.nn.functional.cross_entropy(logits, torch.arange(size))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(float(loss.detach()))
+            losses.append(_step(opt, sched, loss))
             bar.update(1)
     encoder.module.eval()
     return losses
