@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _cli import run_main as _run
 from test_models import HashFeaturizer, corpus
-from test_own_data_cli import _run
 
 from littledata.active import ActiveLearner
 from littledata.errors import ConfigError, DataFormatError
