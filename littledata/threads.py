@@ -11,6 +11,7 @@ limit them for their whole run.
 from __future__ import annotations
 
 import contextlib
+import sys
 from typing import Any
 
 #: ``"auto"`` limits to one thread when the input has at most this many cells (rows x features,
@@ -18,18 +19,31 @@ from typing import Any
 AUTO_MAX_CELLS = 4_000_000
 
 _CONTROLLER: Any = None
+_MODULES_SEEN = -1
+
+
+def _controller() -> Any:
+    """A threadpoolctl controller that knows every thread pool loaded so far.
+
+    Inspecting the loaded libraries takes milliseconds, so the controller is kept; but a pool
+    loaded after it was made (torch brings its own OpenMP runtime) would escape its limits, so
+    it is made again whenever Python modules were imported since (native libraries come with
+    module imports).
+    """
+    global _CONTROLLER, _MODULES_SEEN
+    if _CONTROLLER is None or len(sys.modules) != _MODULES_SEEN:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+        _MODULES_SEEN = len(sys.modules)
+    return _CONTROLLER
 
 
 def thread_limit(threads: int | None) -> contextlib.AbstractContextManager[Any]:
     """Limit BLAS/OpenMP threads to ``threads`` inside a ``with`` block (``None``: no limit)."""
-    global _CONTROLLER
     if threads is None:
         return contextlib.nullcontext()
-    if _CONTROLLER is None:  # inspecting the loaded libraries takes milliseconds: once
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=int(threads))  # type: ignore[no-any-return]
+    return _controller().limit(limits=int(threads))  # type: ignore[no-any-return]
 
 
 def input_cells(X: Any) -> int:
