@@ -56,6 +56,23 @@ def list_featurizers() -> list[str]:
     return sorted(FEATURIZERS)
 
 
+def install_commands(name: str) -> list[list[str]]:
+    """The commands that install what the featurizer ``name`` needs, for this interpreter.
+
+    Each is ``[python, "-m", "pip", "install", ...]`` for the running Python (so the packages land
+    where littledata runs); empty when the featurizer needs nothing beyond littledata's own
+    dependencies. ``littledata install NAME`` runs them. Unknown names raise
+    :class:`~littledata.errors.UnknownNameError`.
+    """
+    import sys
+
+    canonical = ALIASES.get(name, name)
+    if canonical not in FEATURIZERS:
+        raise unknown_name("featurizer", name, [*FEATURIZERS, *ALIASES])
+    python = [sys.executable, "-m", "pip", "install"]
+    return [[*python, *args] for args in FEATURIZERS[canonical].install]
+
+
 def get_featurizer(name: str = DEFAULT_FEATURIZER, **options: Any) -> Featurizer:
     """Return a featurizer by registry name, alias, sentence-transformers model id or local folder.
 
@@ -197,6 +214,7 @@ __all__ = [
     "featurize",
     "featurize_dataset",
     "get_featurizer",
+    "install_commands",
     "list_featurizers",
     "register",
 ]

@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+import shlex
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -254,6 +255,15 @@ class BaseFeaturizer(ABC):
         """
 
 
+PipSteps = tuple[tuple[str, ...], ...]
+"""Install steps: the arguments of one ``pip install`` each, run in order."""
+
+
+def pip_command(steps: PipSteps) -> str:
+    """The shell command a user can paste for ``steps`` (``pip install A && pip install B``)."""
+    return " && ".join("pip install " + " ".join(shlex.quote(a) for a in args) for args in steps)
+
+
 @dataclass(frozen=True)
 class FeaturizerInfo:
     """One registry entry: how to build a featurizer and what to tell a newcomer about it."""
@@ -266,6 +276,9 @@ class FeaturizerInfo:
     requires: str = ""
     """The pip command that installs what this entry needs ('' when it ships with littledata)."""
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    install: PipSteps = ()
+    """The same as pip argument lists (each one ``pip install ARGS``), run by ``littledata
+    install NAME``; empty when nothing beyond littledata's own dependencies is needed."""
 
 
 FEATURIZERS: Registry[FeaturizerInfo] = Registry("featurizer")
@@ -281,10 +294,13 @@ def register(
     dim: int | None = None,
     requires: str = "",
     aliases: Sequence[str] = (),
+    install: PipSteps = (),
 ) -> Callable[[Callable[..., Featurizer]], Callable[..., Featurizer]]:
     """Decorator adding a featurizer factory ``(**options) -> Featurizer`` to :data:`FEATURIZERS`.
 
     A name or alias already registered raises :class:`~littledata.errors.DuplicateNameError`.
+    ``install`` lists the pip steps that install what the entry needs; ``requires`` (what
+    ``littledata featurizers`` shows) defaults to those steps as one shell command.
 
     Examples
     --------
@@ -294,7 +310,10 @@ def register(
     """
 
     def deco(factory: Callable[..., Featurizer]) -> Callable[..., Featurizer]:
-        info = FeaturizerInfo(name, factory, description, kind, dim, requires, tuple(aliases))
+        info = FeaturizerInfo(
+            name, factory, description, kind, dim, requires or pip_command(install),
+            tuple(aliases), tuple(tuple(step) for step in install),
+        )  # fmt: skip
         FEATURIZERS.add(name, info, aliases=aliases)
         return factory
 

