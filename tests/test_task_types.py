@@ -385,6 +385,27 @@ def test_a_skip_shared_by_many_datasets_is_one_summary_line() -> None:
     assert "  skipped ner tfidf+token-logreg: featurizer 'tfidf' gives texts" in lines
 
 
+def test_skips_that_differ_only_in_method_and_size_are_one_line() -> None:
+    from littledata.experiments.plan import Skip
+    from littledata.experiments.runner import RunSummary
+
+    small = "size {} is smaller than the 151 classes of 'intents' (every class needs a row)"
+    token = "dataset 'ner' is sequence-labeling (one label per token); head {!r} predicts one..."
+    methods = [(f, h) for f in ("minilm", "glove50") for h in ("logreg", "knn")]
+    skips = [Skip("intents", f, h, n, small.format(n)) for f, h in methods for n in (20, 50)]
+    skips += [Skip("ner", f, h, None, token.format(h)) for f, h in methods]
+    lines = [line for line in RunSummary(spec_name="s", datasets=[], skipped=skips).lines()
+             if line.startswith("  skipped")]  # fmt: skip
+    assert lines == [
+        "  skipped intents 4 featurizer+head pairs (minilm+logreg, minilm+knn, glove50+logreg "
+        "and 1 more) at sizes 20, 50: each size is smaller than the 151 classes of 'intents' "
+        "(every class needs a row)",
+        "  skipped ner 4 featurizer+head pairs (minilm+logreg, minilm+knn, glove50+logreg and 1 "
+        "more): dataset 'ner' is sequence-labeling (one label per token); each head predicts "
+        "one...",
+    ]
+
+
 def test_the_report_ranks_token_heads_apart_from_text_heads() -> None:
     import pandas as pd
 

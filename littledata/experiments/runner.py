@@ -150,34 +150,80 @@ class RunSummary:
 
 
 SKIPS_LISTED = 3
-"""Datasets named in one summary line of a skip shared by more datasets (the rest counted)."""
+"""Names listed in one summary line of a skip shared by several datasets or methods (the rest
+counted)."""
+
+_MARK = {
+    "dataset": "\x00D\x00",
+    "featurizer": "\x00F\x00",
+    "head": "\x00H\x00",
+    "size": "\x00S\x00",
+}
+
+
+def _skip_template(skip: Skip) -> str:
+    """The reason with the skip's own dataset, featurizer, head and size replaced by marks, so
+    that skips which differ only in those share one template."""
+    out = skip.reason
+    if skip.size is not None:
+        out = out.replace(f"size {skip.size}", f"size {_MARK['size']}")
+    for key in ("dataset", "featurizer", "head"):
+        value = getattr(skip, key)
+        if value and value != "*":
+            out = out.replace(repr(value), _MARK[key])
+    return out
+
+
+def _listed(values: list[str]) -> str:
+    more = f" and {len(values) - SKIPS_LISTED} more" if len(values) > SKIPS_LISTED else ""
+    return ", ".join(values[:SKIPS_LISTED]) + more
+
+
+def _fill(template: str, values: dict[str, list[Any]]) -> str:
+    """The template with one value put back where the group has one, ``each ...`` where several."""
+    out = template
+    for key, mark in _MARK.items():
+        found = values[key]
+        if len(found) == 1:
+            one = found[0]
+            out = out.replace(mark, str(one) if key == "size" else repr(one))
+        elif key == "dataset":
+            out = out.replace(f"dataset {mark}", "each").replace(mark, "each dataset")
+        else:
+            out = out.replace(f"{key} {mark}", f"each {key}").replace(mark, f"each {key}")
+    return out
 
 
 def _skip_lines(skips: list[Skip]) -> list[str]:
-    """One line per skip; a skip several datasets share for the same reason (a token head on
-    every single-label dataset, say) is one line that names a few of them and counts the rest."""
-    groups: dict[tuple[str, str, int | None, str], list[str]] = {}
+    """Skips that differ only in dataset, featurizer + head or size, for one reason, make one
+    line: a token head on every single-label dataset, every head at the sizes below a dataset's
+    class count, every text head on a token dataset."""
+    groups: dict[str, dict[str, list[Any]]] = {}
     for skip in skips:
-        template = skip.reason.replace(f"dataset {skip.dataset!r} is", "{each} is")
-        groups.setdefault((skip.featurizer, skip.head, skip.size, template), []).append(
-            skip.dataset
+        group = groups.setdefault(
+            _skip_template(skip),
+            {"dataset": [], "featurizer": [], "head": [], "size": [], "method": []},
         )
+        for key in ("dataset", "featurizer", "head", "size"):
+            value = getattr(skip, key)
+            if value not in group[key]:
+                group[key].append(value)
+        if f"{skip.featurizer}+{skip.head}" not in group["method"]:
+            group["method"].append(f"{skip.featurizer}+{skip.head}")
     out = []
-    for (featurizer, head, size, template), datasets in groups.items():
-        at = "" if size is None else f" size {size}"
-        if len(datasets) == 1 or "{each}" not in template:
-            out += [
-                f"  skipped {d} {featurizer}+{head}{at}: "
-                + template.replace("{each}", f"dataset {d!r}")
-                for d in datasets
-            ]
-            continue
-        named = ", ".join(datasets[:SKIPS_LISTED])
-        more = f" and {len(datasets) - SKIPS_LISTED} more" if len(datasets) > SKIPS_LISTED else ""
-        out.append(
-            f"  skipped {featurizer}+{head}{at} on {len(datasets)} datasets ({named}{more}): "
-            + template.replace("{each}", "each")
-        )
+    for template, values in groups.items():
+        datasets, sizes = values["dataset"], [s for s in values["size"] if s is not None]
+        methods = values["method"]
+        what = _listed(methods)
+        if len(methods) > SKIPS_LISTED:
+            what = f"{len(methods)} featurizer+head pairs ({what})"
+        if sizes:
+            what += f" at size{'s' if len(sizes) > 1 else ''} {', '.join(map(str, sizes))}"
+        if len(datasets) == 1:
+            what = f"{datasets[0]} {what}"
+        else:
+            what += f" on {len(datasets)} datasets ({_listed(datasets)})"
+        out.append(f"  skipped {what}: {_fill(template, values)}")
     return out
 
 
