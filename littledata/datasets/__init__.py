@@ -8,7 +8,8 @@ from littledata.datasets.registry import DATASETS, get_spec, list_specs, registe
 
 
 def _load_catalog() -> None:
-    import littledata.datasets.catalog  # noqa: F401  (registers the built-in datasets)
+    # registers the built-in datasets: single-label, then those of the other task types
+    from littledata.datasets import catalog, catalog_tasks  # noqa: F401
 
 
 DATASETS.set_loader(_load_catalog)
