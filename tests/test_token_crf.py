@@ -132,7 +132,8 @@ def test_own_decoding_reads_the_weights_as_crfsuite_does() -> None:
     crf.fit(x, flat_tags(y), lengths=_lengths(y), words=sentences)
     crf.allowed_[:] = True
     crf.allowed_start_[:] = True
-    _, _, seqs = crf._prepare(x, _lengths(y), sentences)
+    spans = crf._spans(x, _lengths(y), sentences)
+    seqs = crf._sequences(crf.reducer_.transform(x), spans, sentences)
     ours = crf.predict_proba(x, lengths=_lengths(y), words=sentences)
     marginals = [m for sent in crf.crf_.predict_marginals(seqs) for m in sent]
     theirs = np.array([[m[str(c)] for c in crf.classes_] for m in marginals])

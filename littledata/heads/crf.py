@@ -186,6 +186,10 @@ class TokenCRF(ClassifierMixin, BaseEstimator):
         for (attr, label), weight in self.crf_.state_features_.items():
             row = self.state_weights_.setdefault(attr, np.zeros(len(index)))
             row[index[label]] = weight
+        zero = np.zeros(len(index))
+        self.dense_weights_ = np.stack(
+            [self.state_weights_.get(f"d{j}", zero) for j in range(Z.shape[1])]
+        )
         return self
 
     def _check_params(self) -> None:
@@ -256,11 +260,18 @@ class TokenCRF(ClassifierMixin, BaseEstimator):
 
     def _prepare(
         self, X: Any, lengths: Sequence[int] | None, words: Sequence[Sequence[str]] | None
-    ) -> tuple[np.ndarray, list[tuple[int, int]], list[list[dict[str, Any]]]]:
+    ) -> list[tuple[int, int, np.ndarray]]:
+        """Each non-empty sentence's ``(start, stop, state scores)``."""
         check_is_fitted(self, "crf_")
         X = np.asarray(X, dtype=np.float64)
         spans = self._spans(X, lengths, words)
-        return X, spans, self._sequences(self.reducer_.transform(X), spans, words)
+        Z = self.reducer_.transform(X) if len(X) else np.zeros((0, len(self.dense_weights_)))
+        out = []
+        for k, (start, stop) in enumerate(spans):
+            if stop > start:
+                sent = list(words[k]) if words is not None else None
+                out.append((start, stop, self._emissions(Z[start:stop], sent)))
+        return out
 
     def predict_proba(
         self,
@@ -270,24 +281,29 @@ class TokenCRF(ClassifierMixin, BaseEstimator):
         words: Sequence[Sequence[str]] | None = None,
     ) -> np.ndarray:
         """Each word's marginal tag probabilities (words x ``classes_``; rows sum to 1)."""
-        X, spans, seqs = self._prepare(X, lengths, words)
-        out = np.zeros((len(X), len(self.classes_)), dtype=np.float64)
-        filled = [(a, b) for a, b in spans if b > a]
-        for (start, stop), seq in zip(filled, seqs, strict=True):
-            out[start:stop] = self._marginals(self._emissions(seq))
+        out = np.zeros((len(np.asarray(X)), len(self.classes_)), dtype=np.float64)
+        for start, stop, emit in self._prepare(X, lengths, words):
+            out[start:stop] = self._marginals(emit)
         return out
 
-    def _emissions(self, seq: list[dict[str, Any]]) -> np.ndarray:
-        """Each word's state score per tag, from the CRF's weights (CRFsuite's attribute
-        naming: ``name`` for a number or a bool, ``name:value`` for a string)."""
-        out = np.zeros((len(seq), len(self.classes_)))
+    def _emissions(self, Z: np.ndarray, words: list[str] | None) -> np.ndarray:
+        """A sentence's state scores per word and tag from the CRF's weights: the dense part as
+        one product, the words' own features by CRFsuite's attribute naming (``name`` for a
+        number or a bool, ``name:value`` for a string)."""
         zero = np.zeros(len(self.classes_))
-        for i, feats in enumerate(seq):
-            for name, value in feats.items():
-                if isinstance(value, str):
-                    out[i] += self.state_weights_.get(f"{name}:{value}", zero)
-                else:
-                    out[i] += float(value) * self.state_weights_.get(name, zero)
+        weight = self.state_weights_.get
+        out = Z @ self.dense_weights_ + weight("bias", zero)
+        out[0] += weight("first", zero)
+        out[-1] += weight("last", zero)
+        if self.word_features != "none" and words is not None:
+            for i in range(len(words)):
+                for name, value in word_features(words, i, self.word_features).items():
+                    if name == "bias":  # the same feature as the dense part's bias
+                        continue
+                    if isinstance(value, str):
+                        out[i] += weight(f"{name}:{value}", zero)
+                    else:
+                        out[i] += float(value) * weight(name, zero)
         return out
 
     def _scores(self) -> tuple[np.ndarray, np.ndarray]:
@@ -345,7 +361,6 @@ class TokenCRF(ClassifierMixin, BaseEstimator):
         words: Sequence[Sequence[str]] | None = None,
     ) -> np.ndarray:
         """The tags of each sentence's single most probable tag sequence (Viterbi), flat."""
-        _, _, seqs = self._prepare(X, lengths, words)
-        paths = [self._best_path(self._emissions(seq)) for seq in seqs]
+        paths = [self._best_path(emit) for _, _, emit in self._prepare(X, lengths, words)]
         flat = np.concatenate(paths) if paths else np.zeros(0, dtype=np.int64)
         return np.asarray(self.classes_[flat])
