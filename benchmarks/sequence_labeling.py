@@ -10,14 +10,25 @@ test sentences, cap seed 0; training samples drawn by the sequence-labeling task
 - ``minilm-first`` / ``minilm-mean``: MiniLM's last hidden state aligned to words by each
   word's first sub-word piece or by the mean of its pieces, with the ``token-logreg`` head (a
   softmax per word);
-- ``glove50``: GloVe 50-d vectors per word (no context) with ``token-logreg``.
+- ``glove50``: GloVe 50-d vectors per word (no context) with ``token-logreg``;
+- ``minilm-last4-mean``: the mean of MiniLM's last four hidden layers (``layers="last4-mean"``),
+  mean-pooled over a word's pieces, with ``token-logreg``;
+- ``minilm-crf``: the ``token-crf`` head (a linear-chain CRF on the minilm-mean features reduced
+  by PCA to 48 dimensions, c1 = c2 = 0.05, 100 iterations, decoding constrained to the tag
+  transitions seen in training) scored by each word's most probable tag, as the benchmark grid
+  scores it; ``minilm-crf-viterbi``: the same fitted CRF's best whole sequence;
+- ``minilm-crf+shape``: ``token-crf`` with the words' shape features added (shape, upper /
+  title / digit flags, the neighbours' too); ``minilm-crf+all``: with all of the baseline CRF's
+  features added (also the words lower-cased and the affixes).
 
-Writes ``benchmarks/results/sequence_labeling.md``: mean ± std entity F1 per size, and the F1
-per entity type at the largest size.
+Writes ``benchmarks/results/sequence_labeling.md``: mean ± std entity F1 per size, the F1 per
+entity type at the largest size, and the seconds each method took to fit and predict.
 
 Usage (repository root, project venv active)::
 
     LITTLEDATA_MIRROR=../shared/datasets python benchmarks/sequence_labeling.py
+    # fewer methods / sizes / seeds:
+    python benchmarks/sequence_labeling.py --methods crf,minilm-crf --sizes 100,500 --seeds 2
 """
 
 from __future__ import annotations
@@ -35,44 +46,25 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "sequence_labeling.md"
 
 
-def shape(word: str) -> str:
-    """``Xxxx`` for ``Peter``, ``dddd-dd-dd`` for a date: character classes, runs kept short."""
-    out = []
-    for ch in word:
-        c = "X" if ch.isupper() else "x" if ch.islower() else "d" if ch.isdigit() else ch
-        if len(out) < 2 or not (out[-1] == c and out[-2] == c):
-            out.append(c)
-    return "".join(out)
+LOGREG_ROWS = {
+    "minilm-first": ("minilm", "first", "last"),
+    "minilm-mean": ("minilm", "mean", "last"),
+    "glove50": ("glove50", "first", "last"),
+    "minilm-last4-mean": ("minilm", "mean", "last4-mean"),
+}
+"""token-logreg rows: featurizer, sub-word pooling, layer mix."""
+CRF_ROWS = {"minilm-crf": "none", "minilm-crf+shape": "shape", "minilm-crf+all": "all"}
+"""token-crf rows on the minilm-mean features: the words' own features added."""
+METHODS = ["crf", *LOGREG_ROWS, *CRF_ROWS, "minilm-crf-viterbi"]
 
 
-def word_features(words: list[str], i: int) -> dict[str, Any]:
-    """The CRF's features of word ``i``: itself, its shape and affixes, and its neighbours'."""
-    feats: dict[str, Any] = {"bias": 1.0}
-    for offset in (-1, 0, 1):
-        j = i + offset
-        tag = f"{offset:+d}:"
-        if j < 0 or j >= len(words):
-            feats[tag + "edge"] = True
-            continue
-        w = words[j]
-        feats[tag + "lower"] = w.lower()
-        feats[tag + "shape"] = shape(w)
-        feats[tag + "title"] = w.istitle()
-        feats[tag + "upper"] = w.isupper()
-        feats[tag + "digit"] = w.isdigit()
-        if offset == 0:
-            for k in (1, 2, 3):
-                feats[f"pre{k}"] = w[:k]
-                feats[f"suf{k}"] = w[-k:]
-    return feats
-
-
-def run(sizes: list[int], seeds: list[int]) -> dict[str, Any]:
+def run(sizes: list[int], seeds: list[int], methods: list[str]) -> dict[str, Any]:
     import sklearn_crfsuite
 
     from littledata.datasets.loading import load_dataset
     from littledata.features import get_featurizer
     from littledata.features.tokens import token_features
+    from littledata.heads.crf import word_features
     from littledata.models.tagger import TokenTagger
     from littledata.tasks import get_task_type
     from littledata.tasks.sequence_labeling import unpad_tags
@@ -87,48 +79,79 @@ def run(sizes: list[int], seeds: list[int]) -> dict[str, Any]:
     words_test = [ds.test.tokens[i] for i in test]  # type: ignore[index]
     y_pool, y_te = y_train[pool], y_test[test]
     true_test = [[names[t] for t in seq] for seq in unpad_tags(y_te)]
+    test_lengths = [len(seq) for seq in true_test]
 
+    def tags_of(pred: np.ndarray) -> list[list[str]]:
+        out, start_at = [], 0
+        for n in test_lengths:
+            out.append([names[t] for t in pred[start_at : start_at + n]])
+            start_at += n
+        return out
+
+    wanted = set(methods)
+    if wanted & {*CRF_ROWS, "minilm-crf-viterbi"}:
+        wanted.add("minilm-mean")  # the CRF rows' features
     features: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     timing: dict[str, float] = {}
-    minilm, glove = get_featurizer("minilm"), get_featurizer("glove50")
-    for label, fz, pooling in (
-        ("minilm-first", minilm, "first"),
-        ("minilm-mean", minilm, "mean"),
-        ("glove50", glove, "first"),
-    ):
+    for label, (fz_name, pooling, layers) in LOGREG_ROWS.items():
+        if label not in wanted:
+            continue
+        fz = get_featurizer(fz_name)
         start = time.perf_counter()
         features[label] = (
-            token_features(fz, words_pool, pooling=pooling),
-            token_features(fz, words_test, pooling=pooling),
+            token_features(fz, words_pool, pooling=pooling, layers=layers),
+            token_features(fz, words_test, pooling=pooling, layers=layers),
         )
         timing[f"features {label}"] = time.perf_counter() - start
 
     results: dict[str, dict[int, list[float]]] = {}
     per_type: dict[str, dict[str, list[float]]] = {}
+    seconds: dict[str, float] = {}
     for size in sizes:
         for seed in seeds:
             idx = task.sample(y_pool, size, seed)
+            largest = size == sizes[-1]
+            train_words = [words_pool[i] for i in idx]
             for label, (x_pool, x_test) in features.items():
+                if label not in methods:
+                    continue
+                start = time.perf_counter()
                 model = TokenTagger("token-logreg", random_state=seed)
                 model.fit(task.take(x_pool, y_pool, idx), y_pool[idx])
                 pred = model.predict(x_test)
-                pred_tags, start_at = [], 0
-                for seq in true_test:
-                    pred_tags.append([names[t] for t in pred[start_at : start_at + len(seq)]])
-                    start_at += len(seq)
-                _record(results, per_type, label, size, true_test, pred_tags, size == sizes[-1])
+                seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - start
+                _record(results, per_type, label, size, true_test, tags_of(pred), largest)
+            x_pool, x_test = features.get("minilm-mean", (None, None))
+            for label, extra in CRF_ROWS.items():
+                viterbi = label == "minilm-crf" and "minilm-crf-viterbi" in methods
+                if label not in methods and not viterbi:
+                    continue
+                start = time.perf_counter()
+                model = TokenTagger("token-crf", {"word_features": extra}, random_state=seed)
+                model.fit(task.take(x_pool, y_pool, idx), y_pool[idx], words=train_words)
+                if label in methods:
+                    pred = model.predict(x_test, test_lengths, words_test)
+                    seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - start
+                    _record(results, per_type, label, size, true_test, tags_of(pred), largest)
+                if viterbi:
+                    path = model.estimator_.viterbi(x_test, lengths=test_lengths)
+                    tags = tags_of(path)
+                    _record(results, per_type, "minilm-crf-viterbi", size, true_test, tags, largest)
+            if "crf" not in methods:
+                continue
+            start = time.perf_counter()
             crf = sklearn_crfsuite.CRF(
                 algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=100,
                 all_possible_transitions=True,
             )  # fmt: skip
-            train_words = [words_pool[i] for i in idx]
             train_tags = [[names[t] for t in seq] for seq in unpad_tags(y_pool[idx])]
             crf.fit([[word_features(w, i) for i in range(len(w))] for w in train_words], train_tags)
             pred_tags = crf.predict(
                 [[word_features(w, i) for i in range(len(w))] for w in words_test]
             )
-            _record(results, per_type, "crf", size, true_test, pred_tags, size == sizes[-1])
-    return {"results": results, "per_type": per_type, "timing": timing}
+            seconds["crf"] = seconds.get("crf", 0.0) + time.perf_counter() - start
+            _record(results, per_type, "crf", size, true_test, pred_tags, largest)
+    return {"results": results, "per_type": per_type, "timing": timing, "seconds": seconds}
 
 
 def _record(
@@ -153,7 +176,7 @@ def _record(
 
 def write(out: dict[str, Any], sizes: list[int], seeds: list[int], seconds: float) -> str:
     results, per_type = out["results"], out["per_type"]
-    methods = ["crf", "minilm-first", "minilm-mean", "glove50"]
+    methods = [m for m in METHODS if m in results]
     lines = [
         "# CoNLL-2003 entities with few training sentences",
         "",
@@ -188,6 +211,9 @@ def write(out: dict[str, Any], sizes: list[int], seeds: list[int], seconds: floa
     lines += ["", "Feature seconds (pool + test, first run, cached after): " + ", ".join(
         f"{k.split(' ', 1)[1]} {v:.0f}" for k, v in out["timing"].items()
     ), ""]  # fmt: skip
+    lines += ["Fit + predict seconds, all sizes and seeds together: " + ", ".join(
+        f"{k} {v:.0f}" for k, v in out["seconds"].items()
+    ) + " (minilm-crf-viterbi: the minilm-crf fits, decoded again).", ""]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -195,13 +221,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,500,1000")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--methods", default=",".join(METHODS), help="of: " + ", ".join(METHODS))
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     seeds = list(range(args.seeds))
+    methods = [m for m in args.methods.split(",") if m]
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        parser.error(f"unknown methods {unknown}; choose from {METHODS}")
     start = time.perf_counter()
-    out = run(sizes, seeds)
+    out = run(sizes, seeds, methods)
     text = write(out, sizes, seeds, time.perf_counter() - start)
-    OUT.write_text(text)
+    args.out.write_text(text)
     print(text)
 
 

@@ -54,6 +54,9 @@ def test_minilm_token_features_align_with_the_words() -> None:
     assert len(pieces) > 1  # split into several pieces: first and mean differ there
     assert not np.allclose(first[0], mean[0])
     assert np.allclose(first[3], mean[3])  # "EU" is one piece
+    mixed = token_features(fz, sentences, pooling="first", layers="last4-mean", cache=False)
+    assert mixed.shape == (7, 384) and not mixed[1].any()
+    assert not np.allclose(mixed[0], first[0]) and not np.allclose(mixed[3], first[3])
 
 
 def test_entity_scores_follow_seqeval_strict_spans() -> None:
@@ -196,3 +199,66 @@ def test_sentence_samples_are_nested_and_take_gathers_their_words() -> None:
     x = np.arange(7)[:, None] * 1.0  # words of the 4 sentences, flat
     assert task.take(x, y, np.array([1, 3]))[:, 0].tolist() == [2, 6]
     assert task.take(x, y, np.array([2]))[:, 0].tolist() == [3, 4, 5]
+
+
+class TinyBert:
+    """A 3-layer BERT of width 8 with random weights and MiniLM's tokenizer (offline, small)."""
+
+    kind = "dense"
+    name = "tiny-bert"
+    fingerprint = "tiny-bert-test"
+    max_length = 32
+    dim = 8
+
+    def __init__(self) -> None:
+        import torch
+        from transformers import BertConfig, BertModel
+
+        from littledata.features import get_featurizer
+
+        self.tokenizer = get_featurizer("minilm").tokenizer
+        torch.manual_seed(0)
+        config = BertConfig(
+            vocab_size=self.tokenizer.vocab_size, hidden_size=8, num_hidden_layers=3,
+            num_attention_heads=2, intermediate_size=16, max_position_embeddings=64,
+        )  # fmt: skip
+        self.model = BertModel(config).eval()
+
+
+def test_layer_mixed_token_features_average_or_join_the_last_layers() -> None:
+    import torch
+
+    fz = TinyBert()
+    sentences = [["Unbelievably", "good"], ["EU", "rejects", "German", "call"]]
+    last = token_features(fz, sentences, pooling="first", cache=False)
+    mean2 = token_features(fz, sentences, pooling="first", layers="last2-mean", cache=False)
+    cat3 = token_features(fz, sentences, pooling="first", layers="last3-concat", cache=False)
+    assert last.shape == mean2.shape == (6, 8) and cat3.shape == (6, 24)
+    assert not np.allclose(last, mean2)
+    # by hand: the first sentence's first word is its first piece, position 1 after [CLS]
+    enc = fz.tokenizer([sentences[0]], is_split_into_words=True, return_tensors="pt")
+    with torch.inference_mode():
+        states = fz.model(**enc, output_hidden_states=True).hidden_states
+    assert np.allclose(mean2[0], ((states[-1] + states[-2]) / 2)[0, 1].numpy(), atol=1e-5)
+    assert np.allclose(cat3[0, 16:], last[0]) and np.allclose(cat3[0, 8:16], states[-2][0, 1])
+    with pytest.raises(Exception, match="only 3 hidden layers"):
+        token_features(fz, sentences, layers="last4-mean", cache=False)
+    with pytest.raises(Exception, match="last<k>-mean"):
+        token_features(fz, sentences, layers="last1-mean", cache=False)
+
+
+def test_layer_mixes_have_their_own_cache_keys() -> None:
+    from littledata.features.tokens import _key
+
+    fz, sentences = SimpleNamespace(fingerprint="f"), [["a", "b"]]
+    keys = {_key(fz, sentences, "first", mix) for mix in ("last", "last4-mean", "last4-concat")}
+    assert len(keys) == 3
+    old = hashlib.sha256(b"f\x1efirst\x1e" + b"a\x1fb\x1e").hexdigest()[:40]
+    assert _key(fz, sentences, "first", "last") == old  # last-layer entries cached before stay
+
+
+def test_layer_mixing_needs_a_transformer(wordvec: str) -> None:
+    from littledata.features import get_featurizer
+
+    with pytest.raises(Exception, match="needs a transformer featurizer"):
+        token_features(get_featurizer(wordvec), [["a"]], layers="last4-mean", cache=False)

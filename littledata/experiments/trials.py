@@ -45,10 +45,13 @@ def fit_predict(
     resampling: str = "none",
     task: str = "single-label",
     head_params: dict[str, Any] | None = None,
+    y_test: np.ndarray | None = None,
 ) -> Fitted:
     """What a trial does before it scores: sample its training rows (seeded), fit the head,
     predict the test rows' probabilities. The same arguments give the same predictions, so the
-    report can recompute a stored trial's predictions (parameters as in :func:`run_trial`)."""
+    report can recompute a stored trial's predictions (parameters as in :func:`run_trial`;
+    ``y_test`` only for the shape of the test rows, such as the words per test sentence that a
+    sentence-level token head needs; its labels are not read)."""
     task_type = get_task_type(task)
     y_pool = np.asarray(y_pool)
     idx = task_type.sample(y_pool, size, seed, per_class=size_mode == "per_class")
@@ -63,7 +66,7 @@ def fit_predict(
     model.fit(task_type.take(x_pool, y_pool, idx), y_pool[idx])
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    proba = model.predict_proba(x_test)
+    proba = task_type.predict_proba(model, x_test, y_test)
     predict_seconds = time.perf_counter() - start
     classes = np.asarray(model.classes_)
     return Fitted(model, idx, proba, classes, fit_seconds, predict_seconds)
@@ -121,7 +124,7 @@ def run_trial(
     fitted = fit_predict(
         x_pool, y_pool, x_test, head=head, input_kind=input_kind, size=size,
         size_mode=size_mode, seed=seed, resampling=resampling, task=task,
-        head_params=head_params,
+        head_params=head_params, y_test=np.asarray(y_test),
     )  # fmt: skip
     model, idx, proba, classes = fitted.model, fitted.train_idx, fitted.proba, fitted.classes
     x_train, y_train = task_type.take(x_pool, y_pool, idx), y_pool[idx]

@@ -4,18 +4,25 @@ A transformer featurizer (one with ``tokenizer`` and ``model``, such as ``minilm
 sentence's words together, split into sub-word pieces (``is_split_into_words``), and each word
 gets the last hidden state of its pieces (:func:`align_subwords`): its **first** piece (the
 convention of BERT's CoNLL-2003 experiments, Devlin et al., 2019, section 5.3) or the **mean** of
-its pieces. A word with no piece (an empty token, or one cut off past the encoder's
-``max_length``) gets a zero vector. Any other dense featurizer (``glove50``) embeds each distinct
-word on its own, without context, through the feature cache.
+its pieces. ``layers`` mixes more than the last layer (:data:`LAYER_MIXES`): ``"last4-mean"``
+averages the last four layers' hidden states, ``"last4-concat"`` puts them side by side (four
+times the width; BERT's best feature-based CoNLL-2003 result concatenated the last four layers:
+dev F1 96.1 against 94.9 for the last layer alone, Devlin et al., 2019, table 7); any
+``last<k>-mean`` or ``last<k>-concat`` with ``k`` from 2 to the encoder's layers works. A word
+with no piece (an empty token, or one cut off past the encoder's ``max_length``) gets a zero
+vector. Any other dense featurizer (``glove50``) embeds each distinct word on its own, without
+context, through the feature cache.
 
 Features are returned flat, ``(total words, d)`` in sentence order; a sentence's rows follow from
 the sentence lengths. They are cached under the data home's ``features/`` folder as
-``tokens-<key>.npy`` (the key: the featurizer's fingerprint, the pooling and the words).
+``tokens-<key>.npy`` (the key: the featurizer's fingerprint, the pooling, the layer mix unless
+it is the last layer alone, and the words).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,10 +30,31 @@ import numpy as np
 
 from littledata.errors import ConfigError
 
-__all__ = ["POOLINGS", "align_subwords", "token_features"]
+__all__ = ["LAYER_MIXES", "POOLINGS", "align_subwords", "parse_layers", "token_features"]
 
 POOLINGS = ("first", "mean")
 """How a word's vector comes from its sub-word pieces' vectors."""
+
+LAYER_MIXES = ("last", "last<k>-mean", "last<k>-concat")
+"""Which hidden layers a word's vector comes from: the last, or the last ``k`` averaged or
+concatenated (``k`` >= 2)."""
+
+
+def parse_layers(layers: str) -> tuple[int, str]:
+    """``(k, how)`` of a layer mix: ``"last"`` is ``(1, "mean")``.
+
+    >>> parse_layers("last4-mean"), parse_layers("last2-concat"), parse_layers("last")
+    ((4, 'mean'), (2, 'concat'), (1, 'mean'))
+    """
+    if layers == "last":
+        return 1, "mean"
+    match = re.fullmatch(r"last(\d+)-(mean|concat)", str(layers))
+    if match is None or int(match.group(1)) < 2:
+        raise ConfigError(
+            f"layers must be 'last', 'last<k>-mean' or 'last<k>-concat' with k >= 2 (e.g. "
+            f"'last4-mean'); got {layers!r}"
+        )
+    return int(match.group(1)), match.group(2)
 
 
 def align_subwords(
@@ -68,8 +96,9 @@ def align_subwords(
     return out
 
 
-def _key(fz: Any, sentences: Sequence[Sequence[str]], pooling: str) -> str:
-    digest = hashlib.sha256(f"{fz.fingerprint}\x1e{pooling}\x1e".encode())
+def _key(fz: Any, sentences: Sequence[Sequence[str]], pooling: str, layers: str) -> str:
+    mix = "" if layers == "last" else f"{layers}\x1e"  # the last layer keeps its older keys
+    digest = hashlib.sha256(f"{fz.fingerprint}\x1e{pooling}\x1e{mix}".encode())
     for words in sentences:
         digest.update(("\x1f".join(words) + "\x1e").encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:40]
@@ -80,25 +109,34 @@ def token_features(
     sentences: Sequence[Sequence[str]],
     *,
     pooling: str = "first",
+    layers: str = "last",
     batch_size: int = 32,
     cache: bool = True,
 ) -> np.ndarray:
-    """``(total words, d)`` float32 features of every word of ``sentences`` (module docstring)."""
+    """``(total words, d)`` float32 features of every word of ``sentences`` (module docstring;
+    ``d`` is ``k`` times the encoder's width for ``layers="last<k>-concat"``)."""
     if pooling not in POOLINGS:
         raise ConfigError(f"pooling must be one of {', '.join(POOLINGS)}; got {pooling!r}")
+    parse_layers(layers)
     if getattr(fz, "kind", "dense") != "dense":
         raise ConfigError(
             f"featurizer {fz.name!r} gives {fz.kind} features; token features need a dense one"
+        )
+    contextual = hasattr(fz, "tokenizer") and hasattr(fz, "model")
+    if layers != "last" and not contextual:
+        raise ConfigError(
+            f"layers={layers!r} needs a transformer featurizer (one with hidden layers, such as "
+            f"minilm); {fz.name!r} embeds each word on its own"
         )
     path = None
     if cache:
         from littledata.config import subdir
 
-        path = subdir("features") / f"tokens-{_key(fz, sentences, pooling)}.npy"
+        path = subdir("features") / f"tokens-{_key(fz, sentences, pooling, layers)}.npy"
         if path.exists():
             return np.load(path, allow_pickle=False)
-    if hasattr(fz, "tokenizer") and hasattr(fz, "model"):
-        out = _contextual(fz, sentences, pooling, batch_size)
+    if contextual:
+        out = _contextual(fz, sentences, pooling, layers, batch_size)
     else:
         out = _per_word(fz, sentences)
     if path is not None:
@@ -109,13 +147,17 @@ def token_features(
 
 
 def _contextual(
-    fz: Any, sentences: Sequence[Sequence[str]], pooling: str, batch_size: int
+    fz: Any, sentences: Sequence[Sequence[str]], pooling: str, layers: str, batch_size: int
 ) -> np.ndarray:
     import torch
 
     from littledata import progress
 
     model, tokenizer = fz.model, fz.tokenizer
+    k, how = parse_layers(layers)
+    n_layers = int(getattr(model.config, "num_hidden_layers", 1))
+    if k > n_layers:
+        raise ConfigError(f"layers={layers!r}: {fz.name!r} has only {n_layers} hidden layers")
     parts: list[np.ndarray] = []
     starts = range(0, len(sentences), batch_size)
     for start in progress.track(starts, total=len(starts), desc="token features", unit="batch"):
@@ -129,11 +171,17 @@ def _contextual(
             return_tensors="pt",
         )
         with torch.inference_mode():
-            hidden = model(**enc).last_hidden_state.float().numpy()
+            if k == 1:
+                hidden = model(**enc).last_hidden_state.float().numpy()
+            else:
+                states = model(**enc, output_hidden_states=True).hidden_states[-k:]
+                mixed = torch.stack(states).mean(0) if how == "mean" else torch.cat(states, -1)
+                hidden = mixed.float().numpy()
         for i, words in enumerate(batch):
             parts.append(align_subwords(enc.word_ids(i), hidden[i], len(words), pooling))
     if not parts:
-        return np.zeros((0, int(fz.dim)), dtype=np.float32)
+        width = int(fz.dim) * (k if how == "concat" else 1)
+        return np.zeros((0, width), dtype=np.float32)
     return np.concatenate(parts).astype(np.float32, copy=False)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from sklearn.base import BaseEstimator
 
 from littledata.errors import ConfigError, unknown_name
+from littledata.heads.crf import TokenCRF
 from littledata.heads.logreg import CVLogisticRegression
 from littledata.heads.neighbors import CosineCentroid, CosineKNN
 from littledata.heads.resampling import RESAMPLINGS, RandomOversampler
@@ -46,6 +47,7 @@ __all__ = [
     "RandomOversampler",
     "SetFitHead",
     "TfidfFromCounts",
+    "TokenCRF",
     "TorchMLP",
     "list_heads",
     "make_head",
@@ -83,6 +85,9 @@ class HeadInfo:
     gpu: whether it uses a GPU (:data:`GPU_USE`).
     tunes_encoder: it fine-tunes the encoder it is given (so the encoder's identity is part of
         what a trial measures, and it takes raw texts).
+    sentences: it tags whole sentences (a token head whose ``fit`` / ``predict_proba`` take
+        ``lengths=``, the words per sentence; :class:`~littledata.models.tagger.TokenTagger`
+        passes them), so it cannot classify rows one by one.
     """
 
     name: str
@@ -94,6 +99,7 @@ class HeadInfo:
     threads: int = 1
     gpu: str = "no"
     tunes_encoder: bool = False
+    sentences: bool = False
 
 
 HEADS: Registry[HeadInfo] = Registry("head")
@@ -109,6 +115,7 @@ def register_head(
     threads: int = 1,
     gpu: str = "no",
     tunes_encoder: bool = False,
+    sentences: bool = False,
 ) -> Callable[[Callable[..., BaseEstimator]], Callable[..., BaseEstimator]]:
     """Decorator: register ``factory(random_state, **params)`` under ``name`` in :data:`HEADS`
     (see :class:`HeadInfo` for the keywords; a name already registered raises
@@ -130,7 +137,7 @@ def register_head(
     def decorate(factory: Callable[..., BaseEstimator]) -> Callable[..., BaseEstimator]:
         info = HeadInfo(
             name, factory, kinds, description, resampling, served, int(threads), gpu,
-            bool(tunes_encoder),
+            bool(tunes_encoder), bool(sentences),
         )  # fmt: skip
         HEADS.add(name, info)
         return factory
@@ -233,6 +240,18 @@ def _token_logreg(random_state: int = 0, **params: Any) -> BaseEstimator:
     from sklearn.linear_model import LogisticRegression
 
     return _build(LogisticRegression, {"max_iter": 1000, **params}, random_state=random_state)
+
+
+@register_head(
+    "token-crf",
+    inputs={"dense"},
+    description="linear-chain CRF (sklearn-crfsuite) on PCA-reduced token features "
+    "(sequence labeling)",
+    tasks=("sequence-labeling",),
+    sentences=True,
+)
+def _token_crf(random_state: int = 0, **params: Any) -> BaseEstimator:
+    return _build(TokenCRF, params, random_state=random_state)
 
 
 @register_head(

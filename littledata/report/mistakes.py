@@ -119,7 +119,7 @@ def recompute(
             input_kind=_input_kind(str(config.get("featurizer_kind", fz.kind)), x_pool),
             size=int(config["size"]), size_mode=str(config.get("size_mode", "total")),
             seed=int(config["seed"]), resampling=str(config.get("resampling", "none")),
-            task=str(config.get("task", "single-label")),
+            task=str(config.get("task", "single-label")), y_test=prep.y_test,
         )  # fmt: skip
     task = get_task_type(str(config.get("task", "single-label")))
     score = float(task.score(prep.y_test, fitted.proba, fitted.classes)[metric])

@@ -156,6 +156,12 @@ class TaskType(ABC):
             resampling=resampling,
         )
 
+    def predict_proba(self, model: Any, x: Any, y: np.ndarray | None = None) -> np.ndarray:
+        """A fitted model's probabilities for the rows ``x`` (``model.predict_proba(x)``); ``y``:
+        their targets where known, for task types whose models need their shape (sequence
+        labeling: the words per sentence), never their labels."""
+        return np.asarray(model.predict_proba(x))
+
     def diagnostics(
         self,
         model: Any,

@@ -7,8 +7,10 @@
   sentence's end (:func:`pad_tags`); a word's row in the flat features follows from the lengths.
 - Training sizes count **sentences**; a sample is a seeded prefix of a seeded permutation of the
   pool (nested: the sentences at 100 are among those at 500), caps the same.
-- Heads: token heads (``register_head(..., tasks=("sequence-labeling",))``, e.g.
-  ``token-logreg``), fitted by :class:`~littledata.models.tagger.TokenTagger`.
+- Heads: token heads (``register_head(..., tasks=("sequence-labeling",))``: ``token-logreg``, a
+  softmax per word, and ``token-crf``, a linear-chain CRF that tags whole sentences), fitted by
+  :class:`~littledata.models.tagger.TokenTagger`; :meth:`SequenceLabeling.predict_proba` gives a
+  sentence head the words per sentence of the rows it predicts.
 - Metrics (:func:`entity_scores`): entity-level precision, recall and F1 with seqeval's strict
   mode (an entity counts only when its type and both boundaries match; ``IOB2`` tags, or
   ``IOBES`` when the tag set has ``E-``/``S-`` tags), micro-averaged over entities
@@ -197,6 +199,15 @@ class SequenceLabeling(TaskType):
 
         return TokenTagger(head, head_params=head_params, random_state=random_state)
 
+    def predict_proba(self, model: Any, x: Any, y: np.ndarray | None = None) -> np.ndarray:
+        """Each word's tag probabilities; a head that tags whole sentences (``token-crf``) is
+        given the words per sentence, counted from ``y``'s padding (its tags are not read)."""
+        from littledata.models.tagger import sentence_lengths
+
+        if y is None or not getattr(model, "takes_sentences", False):  # TokenTagger's property
+            return np.asarray(model.predict_proba(x))
+        return np.asarray(model.predict_proba(x, lengths=sentence_lengths(y)))
+
     def score(
         self,
         y_true: np.ndarray,
@@ -246,7 +257,8 @@ class SequenceLabeling(TaskType):
         from littledata.models.tagger import flat_tags
 
         collapse = check_collapse(flat_tags(y_test), classes[np.argmax(proba, axis=1)])
-        train_pred = model.predict(x_train)
+        train_proba = self.predict_proba(model, x_train, y_train)
+        train_pred = np.asarray(model.classes_)[np.argmax(train_proba, axis=1)]
         return {
             "top_pred_share": collapse.predicted_share,
             "collapsed": float(collapse.collapsed),
