@@ -175,6 +175,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     """The task this class's models solve: ``manifest["task"]`` of the models it saves and
     loads."""
 
+    INPUTS: ClassVar[str] = "texts"
+    """What an example is: ``"texts"``, or ``"pairs"`` of texts (what a server's request sends)."""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         MODEL_CLASSES[cls.TASK] = cls

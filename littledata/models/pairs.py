@@ -80,6 +80,7 @@ class PairClassifier(TextClassifier):
     """
 
     TASK = PAIR_TASK
+    INPUTS = "pairs"
 
     def _sides(self, X: Any) -> list[list[str]]:
         return as_pairs(X)

@@ -3,15 +3,18 @@
 Endpoints (OpenAPI docs at ``/docs``):
 
 - ``POST /v1/models/{name}/predict`` with ``{"texts": [...]}``: one model's labels and
-  probabilities;
-- ``POST /v1/predict`` with ``{"texts": [...], "models": [...]}``: several models (all by
-  default); texts are encoded once per featurizer, whatever the number of heads on it;
+  probabilities (a sentence-pair model takes ``{"pairs": [["text", "text pair"], ...]}``; a
+  multi-label model answers a list of labels per text);
+- ``POST /v1/predict`` with ``{"texts": [...], "models": [...]}`` (or ``pairs``): several models
+  (by default all that take what was sent); texts are encoded once per featurizer, whatever the
+  number of heads on it;
 - ``GET /v1/models``: the models with their classes, metrics and manifest;
 - ``GET /healthz``: liveness, with each encoder's batching counts.
 
 Every error is JSON, ``{"error": {"type": ..., "message": ...}}``, with a 4xx status for what a
-client sent wrong (unknown model 404, malformed JSON 400, invalid body 422, too many texts or
-characters 413, a missing or wrong bearer token 401). Encoding goes through one
+client sent wrong (unknown model 404, malformed JSON 400, invalid body 422 (also texts for a
+pair model, pairs for one that reads texts), too many texts or characters 413, a missing or
+wrong bearer token 401). Encoding goes through one
 :class:`~littledata.serve.batching.EncoderBatcher` per featurizer, so concurrent requests share
 encoder calls.
 
@@ -69,10 +72,17 @@ class Limits:
 
 
 class PredictRequest(BaseModel):
-    """The texts to classify."""
+    """The texts to classify, or the pairs of texts for a sentence-pair model (one of the two)."""
 
     model_config = ConfigDict(extra="forbid")
-    texts: list[StrictStr] = Field(description="The texts, each a non-empty string.")
+    texts: list[StrictStr] | None = Field(
+        default=None, description="The texts, each a non-empty string."
+    )
+    pairs: list[tuple[StrictStr, StrictStr]] | None = Field(
+        default=None,
+        description="For sentence-pair models: the pairs, each [text, text_pair] of non-empty "
+        "strings (a pair counts as two texts in the limits).",
+    )
 
 
 class MultiPredictRequest(PredictRequest):
@@ -84,9 +94,11 @@ class MultiPredictRequest(PredictRequest):
 
 
 class Prediction(BaseModel):
-    """One model's answer: a label per text, and each text's probability per class."""
+    """One model's answer: a label per text (a list of labels for a multi-label model), and each
+    text's probability per class (per label)."""
 
     model: str
+    task: str
     classes: list[Any]
     labels: list[Any]
     probabilities: list[list[float]]
@@ -124,22 +136,31 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str, str]:
     return 422, "invalid_request", "; ".join(parts) + more
 
 
-def check_texts(texts: list[str], limits: Limits) -> None:
-    """Refuse an empty list, an empty text, too many texts or characters (:class:`ApiError`)."""
+def check_texts(texts: list[str], limits: Limits, *, field: str = "texts", per: int = 1) -> None:
+    """Refuse an empty list, an empty text, too many texts or characters (:class:`ApiError`).
+
+    ``texts`` are the request's ``field``, flattened ``per`` texts to an item (pairs: 2), so
+    that an error names ``pairs[3][1]``.
+    """
     if not texts:
-        raise ApiError(422, "invalid_request", "texts is empty: send at least one text")
+        raise ApiError(422, "invalid_request", f"{field} is empty: send at least one")
     if len(texts) > limits.max_texts:
+        items = (
+            f"{len(texts) // per} pairs ({len(texts)} texts)" if per > 1 else f"{len(texts)} texts"
+        )
         raise ApiError(
             413,
             "too_many_texts",
-            f"{len(texts)} texts in one request; the limit is {limits.max_texts}. Send them in "
+            f"{items} in one request; the limit is {limits.max_texts} texts. Send them in "
             "several requests.",
         )
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty:
-        shown = ", ".join(map(str, empty[:10]))
+        where = [f"{field}[{i // per}]" + (f"[{i % per}]" if per > 1 else "") for i in empty]
         raise ApiError(
-            422, "invalid_request", f"texts[{shown}] {'is' if len(empty) == 1 else 'are'} empty"
+            422,
+            "invalid_request",
+            f"{', '.join(where[:10])} {'is' if len(empty) == 1 else 'are'} empty",
         )
     chars = sum(len(t) for t in texts)
     if chars > limits.max_chars:
@@ -150,13 +171,49 @@ def check_texts(texts: list[str], limits: Limits) -> None:
         )
 
 
-def _answer(served: ServedModel, features: Any) -> dict[str, Any]:
-    proba = np.asarray(served.model.predict_proba_features(features), dtype=np.float64)
-    classes = served.classes
+def request_inputs(body: PredictRequest, limits: Limits) -> tuple[str, list[list[str]]]:
+    """What the request sent (``"texts"`` or ``"pairs"``) and its texts by side (one list, or
+    the first and second texts of the pairs), checked against ``limits``."""
+    if (body.texts is None) == (body.pairs is None):
+        raise ApiError(
+            422,
+            "invalid_request",
+            "send either texts (a list of texts) or pairs (a list of [text, text_pair], for "
+            "sentence-pair models)" + (", not both" if body.texts is not None else ""),
+        )
+    if body.texts is not None:
+        check_texts(body.texts, limits)
+        return "texts", [list(body.texts)]
+    pairs = body.pairs or []
+    check_texts([t for pair in pairs for t in pair], limits, field="pairs", per=2)
+    return "pairs", [[a for a, _ in pairs], [b for _, b in pairs]]
+
+
+def check_input_kind(model: ServedModel, sent: str) -> None:
+    """Refuse texts for a model of pairs, and pairs for a model of texts (422)."""
+    if model.inputs != sent:
+        wanted = (
+            '{"pairs": [["text", "text pair"], ...]}'
+            if model.inputs == "pairs"
+            else '{"texts": ["text", ...]}'
+        )
+        raise ApiError(
+            422,
+            "wrong_input",
+            f"model {model.name!r} ({model.task}) takes {model.inputs}, not {sent}: send {wanted}",
+        )
+
+
+def _answer(served: ServedModel, parts: list[Any]) -> dict[str, Any]:
+    model = served.model
+    proba = np.asarray(
+        model.predict_proba_features(model.features_from_sides(parts)), dtype=np.float64
+    )
     return {
         "model": served.name,
-        "classes": classes,
-        "labels": [classes[j] for j in proba.argmax(axis=1)],
+        "task": served.task,
+        "classes": served.classes,
+        "labels": model.labels_from_proba(proba),
         "probabilities": proba.tolist(),
     }
 
@@ -279,29 +336,47 @@ def create_app(
                 404, "unknown_model", f"No model named {name!r}; this server has: {known}"
             ) from None
 
-    async def encode(key: str, texts: list[str]) -> Any:
-        return await asyncio.wrap_future(batchers[key].submit(texts))
+    async def encode(key: str, sides: list[list[str]]) -> list[Any]:
+        """Each side's features from the featurizer ``key``: every side in one submission, so
+        a pair's two texts go through one micro-batched encoder call."""
+        flat = [t for side in sides for t in side]
+        features = await asyncio.wrap_future(batchers[key].submit(flat))
+        n = len(sides[0])
+        return [features[i * n : (i + 1) * n] for i in range(len(sides))]
+
+    async def answers(chosen: list[ServedModel], sides: list[list[str]]) -> list[dict[str, Any]]:
+        keys = list(dict.fromkeys(m.encoder for m in chosen))
+        encoded = await asyncio.gather(*(encode(k, sides) for k in keys))
+        parts = dict(zip(keys, encoded, strict=True))
+        return [_answer(m, parts[m.encoder]) for m in chosen]
 
     @app.post("/v1/models/{name}/predict", response_model=Prediction)
     async def predict_one(name: str, body: PredictRequest) -> dict[str, Any]:
-        """Classify ``texts`` with the model ``name``."""
+        """Classify ``texts`` (``pairs`` for a sentence-pair model) with the model ``name``."""
         model = served(name)
-        check_texts(body.texts, limits)
-        return _answer(model, await encode(model.encoder, body.texts))
+        sent, sides = request_inputs(body, limits)
+        check_input_kind(model, sent)
+        return (await answers([model], sides))[0]
 
     @app.post("/v1/predict", response_model=MultiPrediction)
     async def predict_many(body: MultiPredictRequest) -> dict[str, Any]:
-        """Classify ``texts`` with several models; each featurizer encodes them once."""
-        names = list(models.models) if body.models is None else body.models
-        if not names:
-            raise ApiError(422, "invalid_request", "models is empty: name at least one model")
-        chosen = [served(n) for n in dict.fromkeys(names)]
-        check_texts(body.texts, limits)
-        keys = list(dict.fromkeys(m.encoder for m in chosen))
-        features = dict(
-            zip(keys, await asyncio.gather(*(encode(k, body.texts) for k in keys)), strict=True)
-        )
-        return {"results": [_answer(m, features[m.encoder]) for m in chosen]}
+        """Classify ``texts`` (or ``pairs``) with several models (by default every model that
+        takes what was sent); each featurizer encodes them once."""
+        sent, sides = request_inputs(body, limits)
+        if body.models is None:
+            chosen = [m for m in models if m.inputs == sent]
+            if not chosen:
+                raise ApiError(
+                    422, "wrong_input", f"no model on this server takes {sent}; its models "
+                    f"take {', '.join(sorted({m.inputs for m in models}))}",
+                )  # fmt: skip
+        else:
+            if not body.models:
+                raise ApiError(422, "invalid_request", "models is empty: name at least one model")
+            chosen = [served(n) for n in dict.fromkeys(body.models)]
+            for model in chosen:
+                check_input_kind(model, sent)
+        return {"results": await answers(chosen, sides)}
 
     @app.get("/v1/models")
     async def list_models() -> dict[str, Any]:
