@@ -21,7 +21,14 @@ def describe_metrics(metrics: dict[str, Any]) -> list[str]:
     """The lines ``train`` prints about a model's metrics (its manifest's ``metrics``)."""
     lines = []
     cv = metrics.get("cv")
-    if cv and "micro_f1_mean" in cv:  # a multi-label model
+    if cv and "entity_f1_mean" in cv:  # a tagger
+        lines.append(
+            f"Cross-validated ({cv['folds']} folds, {cv['rows']} sentences): entity F1 "
+            f"{cv['entity_f1_mean']:.3f} ± {cv['entity_f1_std']:.3f} (precision "
+            f"{cv['entity_precision_mean']:.3f}, recall {cv['entity_recall_mean']:.3f}), token "
+            f"accuracy {cv['token_accuracy_mean']:.3f} ± {cv['token_accuracy_std']:.3f}"
+        )
+    elif cv and "micro_f1_mean" in cv:  # a multi-label model
         lines.append(
             f"Cross-validated ({cv['folds']} folds, {cv['rows']} rows): micro-F1 "
             f"{cv['micro_f1_mean']:.3f} ± {cv['micro_f1_std']:.3f}, macro-F1 "
@@ -43,7 +50,13 @@ def describe_metrics(metrics: dict[str, Any]) -> list[str]:
     else:
         lines.append("Not cross-validated: some class has fewer than two rows.")
     test = metrics.get("test")
-    if test and "micro_f1" in test:
+    if test and "entity_f1" in test:
+        lines.append(
+            f"Held-out test ({test['rows']} sentences): entity F1 {test['entity_f1']:.3f} "
+            f"(precision {test['entity_precision']:.3f}, recall {test['entity_recall']:.3f}), "
+            f"token accuracy {test['token_accuracy']:.3f}"
+        )
+    elif test and "micro_f1" in test:
         lines.append(
             f"Held-out test ({test['rows']} rows): micro-F1 {test['micro_f1']:.3f}, macro-F1 "
             f"{test['macro_f1']:.3f}, subset accuracy {test['subset_accuracy']:.3f}"
@@ -85,11 +98,14 @@ def train_command(
         ),
     ] = "minilm",
     head: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--head", help="Head name: logreg, svm, knn, centroid, mlp, ... (docs/heads.md)."
+            "--head",
+            help="Head name: logreg, svm, knn, centroid, mlp, ... (docs/heads.md); default "
+            "logreg (token-logreg for tags per word).",
+            show_default=False,
         ),
-    ] = "logreg",
+    ] = None,
     folds: Annotated[
         int, typer.Option("--folds", help="Cross-validation folds (capped by the rarest class).")
     ] = 5,
@@ -111,7 +127,8 @@ def train_command(
 
     DATA's task decides the model: one label per text; a label per pair of texts
     (--text-pair-column, or msrp, rte, sick); several labels per text (--label-columns, a label
-    column of lists, or goemotions). Prints the cross-validated accuracy ± std and macro-F1 with
+    column of lists, or goemotions); a tag per word (a CoNLL file, or conll2003: cross-validated
+    entity F1). Prints the cross-validated accuracy ± std and macro-F1 with
     the classes most often confused (micro- and macro-F1 and the weakest labels for several
     labels per text), and the scores on DATA's test split when it has one; the saved manifest
     keeps them.
@@ -123,30 +140,26 @@ def train_command(
     source = files.source(data)
     ds = source.load(mirror=mirror, labels="required", splits_itself=True)
     task = str(ds.task)
-    if task == "sequence-labeling":
-        from littledata.errors import ConfigError
-
-        raise ConfigError(
-            f"{ds.name} is a sequence-labeling dataset (a tag per word); littledata cannot train "
-            "saved models for tags yet (it benchmarks them: littledata bench --datasets ...)"
-        )
+    head = head or ("token-logreg" if task == "sequence-labeling" else "logreg")
     train = ds.train
     test = ds.splits.get(ds.test_split)
-    kind = {"sentence-pair": "pairs", "multi-label": "rows"}.get(task, "rows")
-    what = "labels" if task == "multi-label" else "classes"
+    kind = {"sentence-pair": "pairs", "sequence-labeling": "sentences"}.get(task, "rows")
+    what = {"multi-label": "labels", "sequence-labeling": "tags"}.get(task, "classes")
     typer.echo(
         f"Training {head} on {featurizer} features ({task}): {ds.name}, {len(train)} {kind}, "
         f"{ds.num_labels} {what}"
     )
     model = train_model(
         _inputs(train, task),
-        train.labels,
+        _targets(ds, train, task),
         task=task,
         featurizer=featurizer,
         head=head,
         folds=folds,
         seed=seed,
-        test=(_inputs(test, task), test.labels) if test is not None and len(test) else None,
+        test=(_inputs(test, task), _targets(ds, test, task))
+        if test is not None and len(test)
+        else None,
         data={"source": source.to_value(), "split": ds.train_split},
         label_names=list(ds.label_names) if task == "multi-label" else None,
     )
@@ -161,7 +174,16 @@ def _inputs(split: Any, task: str) -> Any:
     """What a model of ``task`` reads from a dataset split: its texts, or its pairs of texts."""
     if task == "sentence-pair":
         return list(zip(split.texts, split.text_pairs, strict=True))
+    if task == "sequence-labeling":
+        return [list(words) for words in split.tokens]
     return list(split.texts)
+
+
+def _targets(ds: Any, split: Any, task: str) -> Any:
+    """What a model of ``task`` learns from a split: its labels, or each sentence's tag names."""
+    if task == "sequence-labeling":
+        return [[ds.label_names[int(i)] for i in tags] for tags in split.labels]
+    return split.labels
 
 
 @app.command("predict")

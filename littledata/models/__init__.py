@@ -11,6 +11,7 @@
   ``(text, text_pair)``), on the pair features ``[u, v, |u - v|, u * v]``.
 - :class:`MultiLabelClassifier`: a set of labels per text (one head per label, tuned
   thresholds); ``predict_labels`` gives the names.
+- :class:`SequenceTagger`: a tag per word (``fit(sentences, tags)``, each sentence a word list).
 - :func:`load_model`: any saved model, by the task its manifest names.
 - :class:`HeadClassifier`: a registered head on precomputed features (what the benchmark's
   trials fit, and the head inside a :class:`TextClassifier`).
@@ -26,6 +27,7 @@ from littledata.models.head import HeadClassifier
 from littledata.models.multilabel import MultiLabelHead
 from littledata.models.multilabel_classifier import MultiLabelClassifier
 from littledata.models.pairs import PairClassifier
+from littledata.models.sequence_tagger import SequenceTagger
 
 __all__ = [
     "MODEL_CLASSES",
@@ -34,6 +36,7 @@ __all__ = [
     "MultiLabelClassifier",
     "MultiLabelHead",
     "PairClassifier",
+    "SequenceTagger",
     "TextClassifier",
     "load_model",
 ]

@@ -178,6 +178,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     INPUTS: ClassVar[str] = "texts"
     """What an example is: ``"texts"``, or ``"pairs"`` of texts (what a server's request sends)."""
 
+    _SAVED_PARAMS: ClassVar[tuple[str, ...]] = ()
+    """Constructor parameters of the model itself (not its featurizer's or head's) that its
+    manifest keeps (``model_params``) and :meth:`load` restores."""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         MODEL_CLASSES[cls.TASK] = cls
@@ -290,6 +294,19 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(head.classes_)
 
     @classmethod
+    def _saved_params(cls, saved: Any, path: Any) -> dict[str, Any]:
+        """The :data:`_SAVED_PARAMS` of the manifest's ``model_params`` (checked by the
+        subclass that has them)."""
+        if not cls._SAVED_PARAMS:
+            return {}
+        if not isinstance(saved, dict) or set(saved) != set(cls._SAVED_PARAMS):
+            raise ArtifactError(
+                f"{path}: the manifest's model_params must hold {list(cls._SAVED_PARAMS)}; got "
+                f"{saved!r}"
+            )
+        return dict(saved)
+
+    @classmethod
     def _params_of_head(cls, head: Any) -> dict[str, Any]:
         """Constructor parameters of a loaded model that its head holds."""
         return {
@@ -300,17 +317,19 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         }
 
     def _features(
-        self, sides: Sequence[list[str]], fz: Any, *, batch_size: int | None = None,
-        label: str | None = None,
+        self, sides: Sequence[Any], fz: Any, *, batch_size: int | None = None,
+        label: str | None = None, cache: bool | None = None,
     ) -> Any:  # fmt: skip
-        """The features the head takes of the texts of each side (through the feature cache)."""
+        """The features the head takes of the texts of each side (through the feature cache
+        unless ``cache`` is False; default: the model's ``cache``)."""
         from littledata.features import featurize
 
+        cache = self.cache if cache is None else cache
         if _tunes_encoder(self.head):  # the head embeds raw texts with its own tuned encoder
             parts: list[Any] = [np.asarray(side, dtype=object) for side in sides]
         else:
             parts = [
-                featurize(side, fz, cache=self.cache, batch_size=batch_size, label=label)
+                featurize(side, fz, cache=cache, batch_size=batch_size, label=label)
                 for side in sides
             ]
         return self.features_from_sides(parts)
@@ -453,6 +472,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             "training_data": dict(self.training_data_),
             "metrics": json_value(dict(getattr(self, "metrics_", None) or {}), "metrics"),
             "cache": bool(self.cache),
+            "model_params": {
+                name: json_value(getattr(self, name), name) for name in self._SAVED_PARAMS
+            },
             "library_versions": library_versions(),
         }
         return write_model_folder(path, manifest, state.arrays, overwrite=overwrite)
@@ -530,6 +552,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             **cls._params_of_head(head),
             featurizer_options=options or None,
             cache=manifest.get("cache") is not False,
+            **cls._saved_params(manifest.get("model_params"), path),
         )
         model.head_ = head
         model.classes_ = classes

@@ -9,7 +9,9 @@ A sentence-pair model reads two text columns (by default the ones it was trained
 ``text``/``sentence1``/... and ``text_pair``/``sentence2``/...). A multi-label model writes
 :data:`LABELS_COLUMN` instead: each row's predicted labels as a list (JSON text in a CSV or TSV
 cell, ``["joy", "anger"]``, the form littledata reads back as a multi-label column; a list in
-JSON lines and Parquet), and a ``probability_<label>`` column per label.
+JSON lines and Parquet), and a ``probability_<label>`` column per label. A sequence tagger reads a
+column of word lists (:data:`TOKEN_COLUMNS`; a JSON list in a CSV cell, or a text split at
+whitespace) and writes :data:`TAGS_COLUMN`, a tag per word, as a list the same way.
 """
 
 from __future__ import annotations
@@ -29,12 +31,17 @@ __all__ = [
     "PAIR_COLUMNS",
     "PREDICTION_COLUMN",
     "PROBABILITY_PREFIX",
+    "TAGS_COLUMN",
+    "TOKEN_COLUMNS",
     "Predicted",
     "predict_file",
 ]
 
 PREDICTION_COLUMN = "predicted_label"
 LABELS_COLUMN = "predicted_labels"
+TAGS_COLUMN = "predicted_tags"
+TOKEN_COLUMNS = ("tokens", "words", "text")
+"""Where a sequence tagger looks for each row's words when not told."""
 PAIR_COLUMNS = ("text_pair", "sentence2", "text_b", "hypothesis", "question2")
 """Where a sentence-pair model looks for the second texts when not told (after the column it
 was trained on)."""
@@ -133,6 +140,8 @@ def predict_file(
     columns, numbers = read_table(path, format=format, encoding=encoding, sep=sep)
     trained = _trained_columns(model)
     roles = [("text", text_column, TEXT_COLUMNS)]
+    if model.INPUTS == "tokens":
+        roles = [("text", text_column, TOKEN_COLUMNS)]  # the words; named with --text-column
     if model.TASK == "sentence-pair":
         roles.append(("text_pair", text_pair_column, PAIR_COLUMNS))
     elif text_pair_column is not None:
@@ -145,7 +154,10 @@ def predict_file(
         known = trained.get(f"{role}_column")
         candidates = ((known,) if known in columns else ()) + tuple(defaults)
         picked.append(pick_column(path, role, given, candidates, list(columns)))
-    sides = [_texts(columns, numbers, column, path) for column in picked]
+    if model.INPUTS == "tokens":
+        sides: list[Any] = [_sentences(columns, numbers, picked[0], path)]
+    else:
+        sides = [_texts(columns, numbers, column, path) for column in picked]
     features = model._features(
         sides,
         model._checked_featurizer(),
@@ -155,11 +167,15 @@ def predict_file(
     proba = np.asarray(model.predict_proba_features(features))
     classes = list(model.classes_)
     frame = pd.DataFrame(columns)
-    predicted = model.labels_from_proba(proba)
-    column = LABELS_COLUMN if model.TASK == "multi-label" else PREDICTION_COLUMN
+    if model.INPUTS == "tokens":  # a tag per word; no probability columns
+        predicted = model.tags_from_proba(proba, [len(s) for s in sides[0]])
+        column, classes = TAGS_COLUMN, []
+    else:
+        predicted = model.labels_from_proba(proba)
+        column = LABELS_COLUMN if model.TASK == "multi-label" else PREDICTION_COLUMN
     added = [column, *(f"{PROBABILITY_PREFIX}{c}" for c in classes)]
     frame = frame.drop(columns=[c for c in added if c in frame.columns])  # a second run's output
-    if column == LABELS_COLUMN and fmt in ("csv", "tsv"):
+    if column != PREDICTION_COLUMN and fmt in ("csv", "tsv"):
         predicted = [json.dumps(labels, ensure_ascii=False) for labels in predicted]
     frame[column] = predicted
     for j, name in enumerate(classes):
@@ -175,6 +191,35 @@ def predict_file(
     with atomic_open(target, "wb") as fh:
         fh.write(data)
     return Predicted(out=target, **done)
+
+
+def _sentences(
+    columns: dict[str, list[Any]], numbers: list[int], column: str, path: Path
+) -> list[list[str]]:
+    """Each row's words: a list (JSON lines, Parquet), a JSON list in a cell, or a text split at
+    whitespace."""
+    out, bad = [], []
+    for value, number in zip(columns[column], numbers, strict=True):
+        words: Any = value
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                words = json.loads(text) if text.startswith("[") else text.split()
+            except ValueError:
+                words = text.split()
+        if hasattr(words, "tolist"):
+            words = words.tolist()
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
+            bad.append(number)
+            continue
+        out.append(words)
+    if bad:
+        shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+        raise DataFormatError(
+            f"{path.name}: {len(bad)} rows have no words in column {column!r} (rows {shown}); "
+            "give each row a list of words (a JSON list) or a text"
+        )
+    return out
 
 
 def _trained_columns(model: Any) -> dict[str, Any]:

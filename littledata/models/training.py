@@ -32,6 +32,7 @@ __all__ = [
     "confused_pairs",
     "cross_validate_head",
     "cross_validate_multilabel",
+    "cross_validate_tagger",
     "train_model",
     "train_text_classifier",
 ]
@@ -178,11 +179,63 @@ def cross_validate_multilabel(
     return out
 
 
+_TAG_METRICS = ("entity_f1", "entity_precision", "entity_recall", "token_accuracy")
+
+
+def cross_validate_tagger(
+    head: Any,
+    X: Any,
+    lengths: Sequence[int],
+    tags: Sequence[Sequence[Any]],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+) -> dict[str, Any] | None:
+    """``folds``-fold cross-validation (shuffled, seeded) over sentences of the token ``head``
+    (cloned per fold) on flat word features ``X`` of sentences of ``lengths`` words and their
+    ``tags``: the mean and standard deviation of strict entity F1, precision, recall (seqeval)
+    and token accuracy (``entity_f1_mean`` ...); None with fewer than two sentences."""
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold
+
+    from littledata.tasks.sequence_labeling import entity_scores
+
+    _check_folds(folds)
+    k = min(folds, len(lengths))
+    if k < 2:
+        return None
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.asarray([t for sentence in tags for t in sentence])
+
+    def rows(idx: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in idx])
+
+    per_fold: dict[str, list[float]] = {m: [] for m in _TAG_METRICS}
+    for train, test in KFold(k, shuffle=True, random_state=seed).split(np.zeros(len(lengths))):
+        model = clone(head).fit(X[rows(train)], flat[rows(train)])
+        pred = np.asarray(model.predict(X[rows(test)]))
+        cuts = np.cumsum([lengths[i] for i in test])[:-1]
+        predicted = [p.tolist() for p in np.split(pred, cuts)]
+        scores = entity_scores([list(tags[i]) for i in test], predicted)
+        for metric in _TAG_METRICS:
+            per_fold[metric].append(scores[metric])
+    out: dict[str, Any] = {"folds": k, "rows": len(lengths), "seed": seed}
+    for metric, values in per_fold.items():
+        out[f"{metric}_mean"] = float(np.mean(values))
+        out[f"{metric}_std"] = float(np.std(values))
+    return out
+
+
 def evaluate(model: TextClassifier, X: Any, labels: Any) -> dict[str, Any]:
     """Accuracy, macro-F1 and the most confused pairs of ``model`` on held-out rows (micro- and
     macro-F1 and subset accuracy for a multi-label model)."""
     from sklearn.metrics import accuracy_score, f1_score
 
+    if model.TASK == "sequence-labeling":
+        from littledata.tasks.sequence_labeling import entity_scores
+
+        scores = entity_scores([list(t) for t in labels], model.predict(X))
+        return {"rows": len(labels), **{m: scores[m] for m in _TAG_METRICS}}
     if model.TASK == "multi-label":
         from littledata.models.classifier import plain_labels
         from littledata.models.multilabel_classifier import label_matrix
@@ -210,7 +263,7 @@ def train_model(
     *,
     task: str = "single-label",
     featurizer: Any = "minilm",
-    head: str = "logreg",
+    head: str | None = None,
     head_params: Mapping[str, Any] | None = None,
     resampling: str | None = None,
     featurizer_options: Mapping[str, Any] | None = None,
@@ -224,10 +277,11 @@ def train_model(
 
     Parameters
     ----------
-    X, labels : the training rows: texts (pairs of texts for ``task="sentence-pair"``) and their
-        labels (label lists or a 0/1 matrix for ``task="multi-label"``).
+    X, labels : the training rows: texts (pairs of texts for ``task="sentence-pair"``, word
+        lists for ``task="sequence-labeling"``) and their labels (label lists or a 0/1 matrix
+        for ``task="multi-label"``, a tag list per sentence for ``"sequence-labeling"``).
     task : str, default="single-label"
-        ``"single-label"``, ``"sentence-pair"`` or ``"multi-label"``
+        ``"single-label"``, ``"sentence-pair"``, ``"multi-label"`` or ``"sequence-labeling"``
         (:data:`~littledata.models.MODEL_CLASSES`).
     featurizer, head, head_params, resampling, featurizer_options : as for
         :class:`~littledata.models.TextClassifier`.
@@ -254,6 +308,8 @@ def train_model(
     from littledata.heads import HEADS
     from littledata.models.classifier import MODEL_CLASSES
 
+    if head is None:  # the task's default head
+        head = "token-logreg" if task == "sequence-labeling" else "logreg"
     _check_folds(folds)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"the seed must be an integer of 0 or more; got {seed!r}")
@@ -265,6 +321,13 @@ def train_model(
         raise ConfigError(
             f"littledata cannot train a model for task {task!r} yet; it trains "
             f"{', '.join(sorted(MODEL_CLASSES))} models"
+        )
+    from littledata.tasks.registry import head_serves, task_summary
+
+    if not head_serves(task, HEADS[head].tasks):
+        raise ConfigError(
+            f"head {head!r} does not serve {task} ({task_summary(task)}); it serves "
+            f"{', '.join(HEADS[head].tasks)}; pick another head (--head)"
         )
     options: dict[str, Any] = {"label_names": label_names} if task == "multi-label" else {}
     model = MODEL_CLASSES[task](
@@ -279,8 +342,12 @@ def train_model(
     model.fit(X, labels)  # checks inputs and labels; computes (and caches) the features
     sides = model._sides(X)
     features = model._features(sides, model._checked_featurizer())  # from the cache
-    y, _ = model._targets(labels, len(sides[0]))
-    if task == "multi-label":
+    y = None if task == "sequence-labeling" else model._targets(labels, len(sides[0]))[0]
+    if task == "sequence-labeling":
+        cv = cross_validate_tagger(
+            model.head_, features, [len(s) for s in sides[0]], labels, folds=folds, seed=seed
+        )
+    elif task == "multi-label":
         cv = cross_validate_multilabel(
             model.head_, features, y, folds=folds, seed=seed, names=model.classes_
         )

@@ -4,7 +4,8 @@ Endpoints (OpenAPI docs at ``/docs``):
 
 - ``POST /v1/models/{name}/predict`` with ``{"texts": [...]}``: one model's labels and
   probabilities (a sentence-pair model takes ``{"pairs": [["text", "text pair"], ...]}``; a
-  multi-label model answers a list of labels per text);
+  multi-label model answers a list of labels per text; a sequence tagger takes
+  ``{"tokens": [["word", ...], ...]}`` and answers a tag per word);
 - ``POST /v1/predict`` with ``{"texts": [...], "models": [...]}`` (or ``pairs``): several models
   (by default all that take what was sent); texts are encoded once per featurizer, whatever the
   number of heads on it;
@@ -83,6 +84,11 @@ class PredictRequest(BaseModel):
         description="For sentence-pair models: the pairs, each [text, text_pair] of non-empty "
         "strings (a pair counts as two texts in the limits).",
     )
+    tokens: list[list[StrictStr]] | None = Field(
+        default=None,
+        description="For sequence taggers: the sentences, each a list of non-empty words (a "
+        "sentence counts as one text in the limits).",
+    )
 
 
 class MultiPredictRequest(PredictRequest):
@@ -94,14 +100,14 @@ class MultiPredictRequest(PredictRequest):
 
 
 class Prediction(BaseModel):
-    """One model's answer: a label per text (a list of labels for a multi-label model), and each
-    text's probability per class (per label)."""
+    """One model's answer: a label per text (a list of labels for a multi-label model, a tag per
+    word for a tagger), and each text's probability per class (per label; per word and tag)."""
 
     model: str
     task: str
     classes: list[Any]
     labels: list[Any]
-    probabilities: list[list[float]]
+    probabilities: list[list[float]] | list[list[list[float]]]
 
 
 class MultiPrediction(BaseModel):
@@ -172,15 +178,21 @@ def check_texts(texts: list[str], limits: Limits, *, field: str = "texts", per: 
 
 
 def request_inputs(body: PredictRequest, limits: Limits) -> tuple[str, list[list[str]]]:
-    """What the request sent (``"texts"`` or ``"pairs"``) and its texts by side (one list, or
-    the first and second texts of the pairs), checked against ``limits``."""
-    if (body.texts is None) == (body.pairs is None):
+    """What the request sent (``"texts"``, ``"pairs"`` or ``"tokens"``) and its texts by side
+    (one list; the first and second texts of the pairs; the sentences' word lists), checked
+    against ``limits``."""
+    sent = [f for f in ("texts", "pairs", "tokens") if getattr(body, f) is not None]
+    if len(sent) != 1:
         raise ApiError(
             422,
             "invalid_request",
-            "send either texts (a list of texts) or pairs (a list of [text, text_pair], for "
-            "sentence-pair models)" + (", not both" if body.texts is not None else ""),
+            "send one of texts (a list of texts), pairs (a list of [text, text_pair], for "
+            "sentence-pair models) or tokens (a list of word lists, for taggers)"
+            + (f", not both {sent[0]} and {sent[1]}" if len(sent) > 1 else ""),
         )
+    if body.tokens is not None:
+        check_sentences(body.tokens, limits)
+        return "tokens", [[list(words) for words in body.tokens]]
     if body.texts is not None:
         check_texts(body.texts, limits)
         return "texts", [list(body.texts)]
@@ -189,14 +201,43 @@ def request_inputs(body: PredictRequest, limits: Limits) -> tuple[str, list[list
     return "pairs", [[a for a, _ in pairs], [b for _, b in pairs]]
 
 
+def check_sentences(sentences: list[list[str]], limits: Limits) -> None:
+    """Refuse no sentences, an empty sentence or word, too many sentences or characters."""
+    if not sentences:
+        raise ApiError(422, "invalid_request", "tokens is empty: send at least one sentence")
+    if len(sentences) > limits.max_texts:
+        raise ApiError(
+            413,
+            "too_many_texts",
+            f"{len(sentences)} sentences in one request; the limit is {limits.max_texts}. Send "
+            "them in several requests.",
+        )
+    for i, words in enumerate(sentences):
+        if not words:
+            raise ApiError(422, "invalid_request", f"tokens[{i}] has no words")
+        empty = next((j for j, w in enumerate(words) if not w.strip()), None)
+        if empty is not None:
+            raise ApiError(422, "invalid_request", f"tokens[{i}][{empty}] is empty")
+    chars = sum(len(w) for words in sentences for w in words)
+    if chars > limits.max_chars:
+        raise ApiError(
+            413,
+            "too_many_characters",
+            f"{chars} characters in one request; the limit is {limits.max_chars}",
+        )
+
+
+_BODIES = {
+    "texts": '{"texts": ["text", ...]}',
+    "pairs": '{"pairs": [["text", "text pair"], ...]}',
+    "tokens": '{"tokens": [["word", "word", ...], ...]}',
+}
+
+
 def check_input_kind(model: ServedModel, sent: str) -> None:
     """Refuse texts for a model of pairs, and pairs for a model of texts (422)."""
     if model.inputs != sent:
-        wanted = (
-            '{"pairs": [["text", "text pair"], ...]}'
-            if model.inputs == "pairs"
-            else '{"texts": ["text", ...]}'
-        )
+        wanted = _BODIES[model.inputs]
         raise ApiError(
             422,
             "wrong_input",
@@ -204,17 +245,24 @@ def check_input_kind(model: ServedModel, sent: str) -> None:
         )
 
 
-def _answer(served: ServedModel, parts: list[Any]) -> dict[str, Any]:
+def _answer(served: ServedModel, parts: list[Any], sides: list[Any]) -> dict[str, Any]:
     model = served.model
     proba = np.asarray(
         model.predict_proba_features(model.features_from_sides(parts)), dtype=np.float64
     )
+    if served.inputs == "tokens":  # flat word rows: a list per sentence
+        lengths = [len(words) for words in sides[0]]
+        labels = model.tags_from_proba(proba, lengths)
+        cuts = np.cumsum(lengths)[:-1]
+        probabilities: list[Any] = [p.tolist() for p in np.split(proba, cuts)]
+    else:
+        labels, probabilities = model.labels_from_proba(proba), proba.tolist()
     return {
         "model": served.name,
         "task": served.task,
         "classes": served.classes,
-        "labels": model.labels_from_proba(proba),
-        "probabilities": proba.tolist(),
+        "labels": labels,
+        "probabilities": probabilities,
     }
 
 
@@ -344,15 +392,28 @@ def create_app(
         n = len(sides[0])
         return [features[i * n : (i + 1) * n] for i in range(len(sides))]
 
-    async def answers(chosen: list[ServedModel], sides: list[list[str]]) -> list[dict[str, Any]]:
+    async def tokens(model: ServedModel, sides: list[Any]) -> list[Any]:
+        """A tagger's word features of the sentences ``sides[0]``, computed by its encoder's
+        worker thread (in turn with the batches; each tagger's pooling its own)."""
+        sentences = sides[0]
+        job = batchers[model.encoder].call(
+            lambda fz: model.model._features([sentences], fz, cache=False), texts=len(sentences)
+        )
+        return [await asyncio.wrap_future(job)]
+
+    async def answers(chosen: list[ServedModel], sides: list[Any]) -> list[dict[str, Any]]:
+        if chosen and chosen[0].inputs == "tokens":
+            encoded = await asyncio.gather(*(tokens(m, sides) for m in chosen))
+            return [_answer(m, p, sides) for m, p in zip(chosen, encoded, strict=True)]
         keys = list(dict.fromkeys(m.encoder for m in chosen))
         encoded = await asyncio.gather(*(encode(k, sides) for k in keys))
         parts = dict(zip(keys, encoded, strict=True))
-        return [_answer(m, parts[m.encoder]) for m in chosen]
+        return [_answer(m, parts[m.encoder], sides) for m in chosen]
 
     @app.post("/v1/models/{name}/predict", response_model=Prediction)
     async def predict_one(name: str, body: PredictRequest) -> dict[str, Any]:
-        """Classify ``texts`` (``pairs`` for a sentence-pair model) with the model ``name``."""
+        """Classify ``texts`` (``pairs`` for a sentence-pair model, ``tokens`` for a tagger)
+        with the model ``name``."""
         model = served(name)
         sent, sides = request_inputs(body, limits)
         check_input_kind(model, sent)
