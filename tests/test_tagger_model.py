@@ -221,3 +221,22 @@ def test_bad_token_requests_get_a_4xx_json_error(
     assert error["type"] == kind, error
     for word in words:
         assert word in error["message"], error["message"]
+
+
+@pytest.mark.model
+def test_minilm_pair_and_tagger_models_load_identically(tmp_path: Path) -> None:
+    """The one MiniLM test of the task models: pair features and sub-word-aligned token
+    features of the real encoder survive save -> load (the fingerprint checked on load)."""
+    from test_task_models import NEW_PAIRS, PAIR_LABELS, PAIRS
+
+    from littledata.models import PairClassifier
+
+    pairs = PairClassifier("minilm", "logreg").fit(PAIRS, PAIR_LABELS)
+    loaded = load_model(pairs.save(tmp_path / "pairs"))
+    assert np.array_equal(loaded.predict_proba(NEW_PAIRS), pairs.predict_proba(NEW_PAIRS))
+    tagger = SequenceTagger("minilm").fit(SENTENCES, TAGS)
+    back = load_model(tagger.save(tmp_path / "tagger"))
+    for a, b in zip(back.predict_proba(NEW_SENTENCES), tagger.predict_proba(NEW_SENTENCES),
+                    strict=True):  # fmt: skip
+        assert np.array_equal(a, b)
+    assert tagger.score(NEW_SENTENCES, NEW_TAGS) > 0.9
