@@ -108,6 +108,7 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
     "annotator_token": ["no-equals-sign", "alice=short", "file=reserved-name"],
     "max_texts": ["0"],
     "max_chars": ["0"],
+    "max_body_bytes": ["0"],
     "max_batch": ["0"],
     "batch_wait_ms": ["-1"],
     "model": [

@@ -204,7 +204,7 @@ BAD = [
     ("/v1/models/topics/predict", '{"texts": ', 400, "malformed_json", ["not valid JSON"]),
     ("/v1/models/topics/predict", "not json", 400, "malformed_json", ["JSON"]),
     ("/v1/models/topics/predict", '["a", "b"]', 422, "invalid_request", ["body"]),
-    ("/v1/models/topics/predict", "{}", 422, "invalid_request", ["texts", "required"]),
+    ("/v1/models/topics/predict", "{}", 422, "invalid_request", ["texts", "pairs"]),
     ("/v1/models/topics/predict", '{"texts": "a"}', 422, "invalid_request", ["texts"]),
     ("/v1/models/topics/predict", '{"texts": []}', 422, "invalid_request", ["empty"]),
     ("/v1/models/topics/predict", '{"texts": ["a", ""]}', 422, "invalid_request", ["texts[1]"]),

@@ -36,6 +36,13 @@ def serve_command(
     max_chars: Annotated[
         int, typer.Option("--max-chars", help="Most characters in one request (all texts).")
     ] = 200_000,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-body-bytes",
+            help="Most bytes in one request's body, from its Content-Length (larger: 413).",
+        ),
+    ] = 4_000_000,
     max_batch: Annotated[
         int, typer.Option("--max-batch", help="Most texts per encoder call.")
     ] = 64,
@@ -49,12 +56,13 @@ def serve_command(
     """Serve saved models over HTTP (FastAPI on uvicorn; OpenAPI docs at /docs).
 
     POST /v1/models/NAME/predict and /v1/predict (several models, one encoding), GET /v1/models
-    and /healthz. Models that share a featurizer share one loaded encoder.
+    and /healthz. Models that share a featurizer share one loaded encoder. A request sends
+    {"texts": [...]}, or {"pairs": [[text, text_pair], ...]} for sentence-pair models.
     """
     from littledata.serve.app import Limits
     from littledata.serve.run import serve
 
-    limits = Limits(max_texts=max_texts, max_chars=max_chars)
+    limits = Limits(max_texts=max_texts, max_chars=max_chars, max_body_bytes=max_body_bytes)
     serve(
         model_dirs,
         host=host,

@@ -15,7 +15,7 @@ import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -31,10 +31,14 @@ from littledata.heads.state import HeadState, json_value, labels_from_json, labe
 from littledata.labels import named
 from littledata.models.head import HeadClassifier
 
-__all__ = ["TASK", "TextClassifier", "load_model"]
+__all__ = ["MODEL_CLASSES", "TASK", "TextClassifier", "load_model"]
 
 TASK = "single-label"
 """The task a :class:`TextClassifier` solves (one label per text)."""
+
+MODEL_CLASSES: dict[str, type[TextClassifier]] = {}
+"""The model class of each task a saved model can hold (``manifest["task"]``), filled by
+:class:`TextClassifier` and its subclasses as they are defined (sentence pairs, multi-label)."""
 
 
 def _check_labels(y: Any, n: int) -> np.ndarray:
@@ -57,6 +61,14 @@ def _as_texts(X: Any) -> list[str]:
             f"{getattr(X, 'shape', '?')} (pass one column, e.g. df['text'])"
         )
     return check_texts(X)
+
+
+def _texts_digest(sides: Sequence[list[str]], y: np.ndarray) -> str:
+    """sha256 of the texts of every side and the labels (a model's ``training_data``)."""
+    from littledata.datasets.base import texts_fingerprint
+
+    texts = ":".join(texts_fingerprint(side) for side in sides)
+    return hashlib.sha256(f"{texts}:{_labels_digest(y)}".encode()).hexdigest()
 
 
 def _labels_digest(y: np.ndarray) -> str:
@@ -85,6 +97,11 @@ def _features_digest(X: Any, y: np.ndarray) -> str:
         digest.update(memoryview(np.ascontiguousarray(part).reshape(-1)).cast("B"))
     digest.update(_labels_digest(y).encode())
     return digest.hexdigest()
+
+
+def plain_labels(values: Any) -> list[Any]:
+    """Labels as plain Python values (numpy scalars unwrapped), e.g. for JSON."""
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
 def _tunes_encoder(head: str) -> bool:
@@ -154,6 +171,21 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     ['neg']
     """
 
+    TASK: ClassVar[str] = TASK
+    """The task this class's models solve: ``manifest["task"]`` of the models it saves and
+    loads."""
+
+    INPUTS: ClassVar[str] = "texts"
+    """What an example is: ``"texts"``, or ``"pairs"`` of texts (what a server's request sends)."""
+
+    _SAVED_PARAMS: ClassVar[tuple[str, ...]] = ()
+    """Constructor parameters of the model itself (not its featurizer's or head's) that its
+    manifest keeps (``model_params``) and :meth:`load` restores."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        MODEL_CLASSES[cls.TASK] = cls
+
     def __init__(
         self,
         featurizer: Any = "minilm",
@@ -209,14 +241,98 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 
     def featurize(self, X: Any) -> Any:
         """The features of texts ``X`` as the head takes them (through the feature cache)."""
+        check_is_fitted(self)
+        return self._features(self._sides(X), self._checked_featurizer())
+
+    # -- what a task reads: hooks of the subclasses ----------------------------------------------
+
+    def _sides(self, X: Any) -> list[list[str]]:
+        """The texts of ``X`` that the featurizer encodes apart, one list per side (each one
+        text per example): one side here; two for sentence pairs."""
+        return [_as_texts(X)]
+
+    def sides_of(self, X: Any) -> list[list[str]]:
+        """The texts of the examples ``X`` as :meth:`features_from_sides` takes their features
+        (one list per side, checked): what a server encodes before it calls the head."""
+        return self._sides(X)
+
+    def features_from_sides(self, parts: Sequence[Any]) -> Any:
+        """The features the head takes, from the featurizer's output for each side (arrays, or
+        the texts themselves for tf-idf and heads that read raw texts): the one side's here."""
+        if len(parts) != 1:
+            raise DataFormatError(f"a {self.TASK} model reads one text per example")
+        return parts[0]
+
+    def _targets(self, y: Any, n: int) -> tuple[Any, np.ndarray | None]:
+        """``y`` checked as targets of ``n`` examples for the head, and the label names when
+        they are not the head's ``classes_`` (None here)."""
+        return _check_labels(y, n), None
+
+    def _new_head(self, params: Mapping[str, Any] | None, kind: str) -> Any:
+        """The unfitted head (a :class:`HeadClassifier` here)."""
+        return HeadClassifier(
+            self.head,
+            head_params=params,
+            input_kind=kind,
+            resampling=self.resampling,
+            random_state=self.random_state,
+        )
+
+    @classmethod
+    def _saved_head(cls, spec: Mapping[str, Any], state: HeadState) -> Any:
+        """The fitted head rebuilt from the manifest's head section and its arrays."""
+        return HeadClassifier.from_saved(spec, state)
+
+    @classmethod
+    def _saved_classes(cls, labels: np.ndarray, head: Any) -> np.ndarray:
+        """The loaded model's ``classes_``: the manifest's labels, which must be the head's."""
+        if not np.array_equal(labels, head.classes_):
+            raise ArtifactError(
+                f"the manifest's labels {labels.tolist()!r} differ from the head's "
+                f"{head.classes_.tolist()!r}"
+            )
+        return np.asarray(head.classes_)
+
+    @classmethod
+    def _saved_params(cls, saved: Any, path: Any) -> dict[str, Any]:
+        """The :data:`_SAVED_PARAMS` of the manifest's ``model_params`` (checked by the
+        subclass that has them)."""
+        if not cls._SAVED_PARAMS:
+            return {}
+        if not isinstance(saved, dict) or set(saved) != set(cls._SAVED_PARAMS):
+            raise ArtifactError(
+                f"{path}: the manifest's model_params must hold {list(cls._SAVED_PARAMS)}; got "
+                f"{saved!r}"
+            )
+        return dict(saved)
+
+    @classmethod
+    def _params_of_head(cls, head: Any) -> dict[str, Any]:
+        """Constructor parameters of a loaded model that its head holds."""
+        return {
+            "head": head.head,
+            "head_params": head.head_params,
+            "resampling": head.resampling,
+            "random_state": head.random_state,
+        }
+
+    def _features(
+        self, sides: Sequence[Any], fz: Any, *, batch_size: int | None = None,
+        label: str | None = None, cache: bool | None = None,
+    ) -> Any:  # fmt: skip
+        """The features the head takes of the texts of each side (through the feature cache
+        unless ``cache`` is False; default: the model's ``cache``)."""
         from littledata.features import featurize
 
-        check_is_fitted(self)
-        texts = _as_texts(X)
-        fz = self._checked_featurizer()
+        cache = self.cache if cache is None else cache
         if _tunes_encoder(self.head):  # the head embeds raw texts with its own tuned encoder
-            return np.asarray(texts, dtype=object)
-        return featurize(texts, fz, cache=self.cache)
+            parts: list[Any] = [np.asarray(side, dtype=object) for side in sides]
+        else:
+            parts = [
+                featurize(side, fz, cache=cache, batch_size=batch_size, label=label)
+                for side in sides
+            ]
+        return self.features_from_sides(parts)
 
     # -- fitting ------------------------------------------------------------------------------
 
@@ -229,22 +345,12 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             A text is not a string, ``X`` is not 1-D, or ``y`` does not give one label per text
             (or has fewer than two classes).
         """
-        from littledata.datasets.base import texts_fingerprint
-        from littledata.features import featurize
-
-        texts = _as_texts(X)
-        y = _check_labels(y, len(texts))
+        sides = self._sides(X)
+        y, names = self._targets(y, len(sides[0]))
         fz = self._get_featurizer()
-        if _tunes_encoder(self.head):  # it fine-tunes the featurizer's encoder on the texts
-            features: Any = np.asarray(texts, dtype=object)
-        else:
-            features = featurize(texts, fz, cache=self.cache)
-        digest = hashlib.sha256(
-            f"{texts_fingerprint(texts)}:{_labels_digest(y)}".encode()
-        ).hexdigest()
-        return self._fit_head(
-            features, y, fz, {"input": "texts", "rows": len(texts), "sha256": digest}
-        )
+        features = self._features(sides, fz)
+        data = {"input": "texts", "rows": len(sides[0]), "sha256": _texts_digest(sides, y)}
+        return self._fit_head(features, y, fz, data, names)
 
     def fit_features(self, X: Any, y: Any) -> TextClassifier:
         """Fit the head on precomputed features ``X`` of the featurizer (e.g. from
@@ -258,24 +364,20 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                 "fit(texts, labels), not on precomputed features"
             )
         n = X.shape[0] if hasattr(X, "shape") else len(X)
-        y = _check_labels(y, n)
+        y, names = self._targets(y, n)
         fz = self._get_featurizer()
         info = {"input": "features", "rows": int(n), "sha256": _features_digest(X, y)}
-        return self._fit_head(X, y, fz, info)
+        return self._fit_head(X, y, fz, info, names)
 
-    def _fit_head(self, X: Any, y: np.ndarray, fz: Any, data: dict[str, Any]) -> TextClassifier:
+    def _fit_head(
+        self, X: Any, y: Any, fz: Any, data: dict[str, Any], names: np.ndarray | None = None
+    ) -> TextClassifier:
         params, kind = self.head_params, str(fz.kind)
         if _tunes_encoder(self.head):
             params, kind = {**dict(params or {}), "encoder": str(fz.name)}, "text"
-        head = HeadClassifier(
-            self.head,
-            head_params=params,
-            input_kind=kind,
-            resampling=self.resampling,
-            random_state=self.random_state,
-        ).fit(X, y)
+        head = self._new_head(params, kind).fit(X, y)
         self.head_ = head
-        self.classes_ = head.classes_
+        self.classes_ = np.asarray(head.classes_) if names is None else names
         self.featurizer_name_ = str(fz.name)
         self.featurizer_kind_ = str(fz.kind)
         self.featurizer_fingerprint_ = str(fz.fingerprint)
@@ -293,6 +395,12 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Sequence[str]) -> np.ndarray:
         """The predicted label name of each text in ``X``."""
         return self.head_.predict(self.featurize(X))
+
+    def labels_from_proba(self, proba: Any) -> list[Any]:
+        """Each row's predicted label from its class probabilities (the most probable class,
+        as plain Python values): what ``predict`` answers, for probabilities already computed."""
+        classes = plain_labels(self.classes_)
+        return [classes[j] for j in np.asarray(proba).argmax(axis=1)]
 
     def predict_proba_features(self, X: Any) -> np.ndarray:
         """Class probabilities from precomputed features ``X`` of the model's featurizer."""
@@ -351,7 +459,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         manifest = {
             "littledata_version": __version__,
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "task": TASK,
+            "task": self.TASK,
             "labels": labels["values"],
             "label_dtype": labels["dtype"],
             "featurizer": {
@@ -364,6 +472,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             "training_data": dict(self.training_data_),
             "metrics": json_value(dict(getattr(self, "metrics_", None) or {}), "metrics"),
             "cache": bool(self.cache),
+            "model_params": {
+                name: json_value(getattr(self, name), name) for name in self._SAVED_PARAMS
+            },
             "library_versions": library_versions(),
         }
         return write_model_folder(path, manifest, state.arrays, overwrite=overwrite)
@@ -406,9 +517,12 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         from littledata.models.artifact import read_model_folder
 
         manifest, arrays = read_model_folder(path)
-        if manifest.get("task") != TASK:
+        if manifest.get("task") != cls.TASK:
+            other = MODEL_CLASSES.get(str(manifest.get("task")))
+            hint = f"; load it with {other.__name__}.load or load_model" if other else ""
             raise ArtifactError(
-                f"{path}: a model for task {manifest.get('task')!r}; TextClassifier solves {TASK}"
+                f"{path}: a model for task {manifest.get('task')!r}; {cls.__name__} solves "
+                f"{cls.TASK}{hint}"
             )
         fz_spec, head_spec = manifest.get("featurizer"), manifest.get("head")
         if not isinstance(fz_spec, dict) or not isinstance(head_spec, dict):
@@ -425,29 +539,23 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                                 f"the featurizer gives {kind!r}")  # fmt: skip
         state = HeadState(head_spec.get("state") or {}, dict(arrays))
         try:
-            head = HeadClassifier.from_saved(head_spec, state)
+            head = cls._saved_head(head_spec, state)
+            labels = labels_from_json(
+                {"values": manifest.get("labels"), "dtype": manifest.get("label_dtype")}
+            )
+            classes = cls._saved_classes(labels, head)
         except ArtifactError as exc:
             raise type(exc)(f"{path}: {exc}") from None
-        labels = labels_from_json(
-            {"values": manifest.get("labels"), "dtype": manifest.get("label_dtype")}
-        )
-        if not np.array_equal(labels, head.classes_):
-            raise ArtifactError(
-                f"{path}: the manifest's labels {labels.tolist()!r} differ from the head's "
-                f"{head.classes_.tolist()!r}"
-            )
         training = manifest.get("training_data")
         model = cls(
             featurizer=name,
-            head=head.head,
-            head_params=head.head_params,
-            resampling=head.resampling,
-            random_state=head.random_state,
+            **cls._params_of_head(head),
             featurizer_options=options or None,
             cache=manifest.get("cache") is not False,
+            **cls._saved_params(manifest.get("model_params"), path),
         )
         model.head_ = head
-        model.classes_ = head.classes_
+        model.classes_ = classes
         model.featurizer_name_ = name
         model.featurizer_kind_ = kind
         model.featurizer_fingerprint_ = fingerprint
@@ -464,8 +572,27 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return model
 
 
+MODEL_CLASSES[TASK] = TextClassifier
+
+
 def load_model(
     path: str | os.PathLike[str], *, featurizer: Any = None, check_featurizer: bool = True
 ) -> TextClassifier:
-    """Load a saved model folder; the same as :meth:`TextClassifier.load`."""
-    return TextClassifier.load(path, featurizer=featurizer, check_featurizer=check_featurizer)
+    """Load a saved model folder of any task: the :meth:`~TextClassifier.load` of the class that
+    solves the task its manifest names (:data:`MODEL_CLASSES`).
+
+    Raises
+    ------
+    ArtifactError
+        As :meth:`TextClassifier.load`; also a task no model class solves.
+    """
+    from littledata.models.artifact import read_manifest
+
+    task = read_manifest(path).get("task")
+    cls = MODEL_CLASSES.get(task) if isinstance(task, str) else None
+    if cls is None:
+        raise ArtifactError(
+            f"{path}: a model for task {task!r}; littledata loads models for "
+            f"{', '.join(sorted(MODEL_CLASSES))}"
+        )
+    return cls.load(path, featurizer=featurizer, check_featurizer=check_featurizer)

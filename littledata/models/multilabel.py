@@ -8,13 +8,16 @@ right cut for a rare label learned from a few rows.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from littledata.errors import DataFormatError
+from littledata.errors import ArtifactError, DataFormatError
+
+if TYPE_CHECKING:
+    from littledata.heads.state import HeadState
 
 __all__ = ["DEFAULT_THRESHOLD", "MultiLabelHead", "best_threshold"]
 
@@ -156,6 +159,122 @@ class MultiLabelHead(BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """The 0/1 label matrix (rows x labels)."""
         return self.predict_from_proba(self.predict_proba(X))
+
+    # -- saving (a multi-label model's folder; see littledata.models.multilabel_classifier) ----
+
+    def describe(self) -> dict[str, Any]:
+        """How to rebuild this head through the head registry, as plain JSON: the settings and
+        each label's :meth:`HeadClassifier.describe` (None for a constant label)."""
+        from littledata.heads.state import json_value
+
+        check_is_fitted(self, "estimators_")
+        return {
+            "name": self.head,
+            "input_kind": self.input_kind,
+            "resampling": self.resampling,
+            "random_state": json_value(self.random_state, "random_state"),
+            "head_params": json_value(dict(self.head_params or {}), "head_params"),
+            "cv": json_value(self.cv, "cv"),
+            "thresholds": [float(t) for t in self.thresholds_],
+            "labels": [None if m is None else m.describe() for m in self.estimators_],
+        }
+
+    def get_fitted_state(self) -> HeadState:
+        """Thresholds, priors and each label's head state (arrays under ``label/<j>/``)."""
+        from littledata.heads.state import HeadState
+
+        check_is_fitted(self, "estimators_")
+        arrays = {"thresholds_": self.thresholds_, "priors_": self.priors_}
+        metas: list[Any] = []
+        for j, model in enumerate(self.estimators_):
+            if model is None:
+                metas.append(None)
+                continue
+            state = model.get_fitted_state()
+            metas.append(state.meta)
+            arrays.update({f"{_LABEL_PREFIX}{j}/{k}": v for k, v in state.arrays.items()})
+        return HeadState({"labels": metas}, arrays)
+
+    @classmethod
+    def from_saved(cls, spec: Any, state: HeadState) -> MultiLabelHead:
+        """Rebuild a fitted head from :meth:`describe` and :meth:`get_fitted_state`, each
+        label's head through the head registry only (see :meth:`HeadClassifier.from_saved`).
+
+        Raises
+        ------
+        ArtifactError
+            A malformed description or state, or a label's head that cannot be rebuilt.
+        """
+        from littledata.heads.state import HeadState
+        from littledata.models import HeadClassifier
+
+        if not isinstance(spec, dict) or not isinstance(spec.get("labels"), list):
+            raise ArtifactError("the multi-label head's description has no per-label heads")
+        metas = state.meta.get("labels")
+        specs = spec["labels"]
+        if not isinstance(metas, list) or len(metas) != len(specs):
+            raise ArtifactError("the multi-label head's state does not list each label's head")
+        k = len(specs)
+        cut, priors = state.arrays.get("thresholds_"), state.arrays.get("priors_")
+        for name, arr in (("thresholds_", cut), ("priors_", priors)):
+            if arr is None or arr.shape != (k,) or not np.all(np.isfinite(arr)):
+                raise ArtifactError(f"the multi-label head's {name} are missing or malformed")
+        from littledata.heads import HEADS, INPUT_KINDS
+
+        if spec.get("thresholds") != [float(t) for t in cut]:  # type: ignore[union-attr]
+            raise ArtifactError("the manifest's thresholds differ from the saved arrays'")
+
+        name, cv, seed = spec.get("name"), spec.get("cv"), spec.get("random_state")
+        params, resampling = spec.get("head_params"), spec.get("resampling")
+        if not isinstance(name, str) or name not in HEADS:
+            from littledata.errors import unknown_name
+
+            raise ArtifactError(
+                f"the saved head cannot be rebuilt: {unknown_name('head', str(name), HEADS)}"
+            )
+        if spec.get("input_kind") not in INPUT_KINDS or not isinstance(params, dict):
+            raise ArtifactError("the multi-label head's input kind or parameters are malformed")
+        for what, value in (("cv", cv), ("random_state", seed)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ArtifactError(f"bad {what} {value!r} in the saved multi-label head")
+        if resampling is not None and not isinstance(resampling, str):
+            raise ArtifactError(f"bad resampling {resampling!r} in the saved multi-label head")
+        model = cls(
+            head=name,
+            head_params=params or None,
+            input_kind=str(spec["input_kind"]),
+            resampling=resampling,
+            random_state=seed,
+            cv=cv,
+        )
+        estimators: list[Any] = []
+        for j, (label_spec, meta) in enumerate(zip(specs, metas, strict=True)):
+            if label_spec is None:
+                estimators.append(None)
+                continue
+            if label_spec.get("name") != model.head or label_spec.get("input_kind") != (
+                model.input_kind
+            ):
+                raise ArtifactError(
+                    f"label {j}'s head is not the multi-label head's {model.head!r}"
+                )
+            prefix = f"{_LABEL_PREFIX}{j}/"
+            arrays = {k[len(prefix) :]: v for k, v in state.arrays.items() if k.startswith(prefix)}
+            try:
+                head = HeadClassifier.from_saved(label_spec, HeadState(meta or {}, arrays))
+            except ArtifactError as exc:
+                raise ArtifactError(f"label {j}: {exc}") from None
+            if head.classes_.tolist() != [0, 1]:
+                raise ArtifactError(f"label {j}'s head has classes {head.classes_.tolist()!r}")
+            estimators.append(head)
+        model.classes_ = np.arange(k)
+        model.estimators_ = estimators
+        model.thresholds_ = np.asarray(cut, dtype=np.float64)
+        model.priors_ = np.asarray(priors, dtype=np.float64)
+        return model
+
+
+_LABEL_PREFIX = "label/"
 
 
 def _rows(X: Any) -> int:

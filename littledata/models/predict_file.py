@@ -4,10 +4,19 @@
 :mod:`littledata.datasets.userfiles`), featurizes its text column once (through the feature
 cache, with a progress bar when the command line turns them on), and writes every input column
 unchanged followed by :data:`PREDICTION_COLUMN` and one ``probability_<label>`` column per class.
+
+A sentence-pair model reads two text columns (by default the ones it was trained on, else
+``text``/``sentence1``/... and ``text_pair``/``sentence2``/...). A multi-label model writes
+:data:`LABELS_COLUMN` instead: each row's predicted labels as a list (JSON text in a CSV or TSV
+cell, ``["joy", "anger"]``, the form littledata reads back as a multi-label column; a list in
+JSON lines and Parquet), and a ``probability_<label>`` column per label. A sequence tagger reads a
+column of word lists (:data:`TOKEN_COLUMNS`; a JSON list in a CSV cell, or a text split at
+whitespace) and writes :data:`TAGS_COLUMN`, a tag per word, as a list the same way.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +26,25 @@ import numpy as np
 
 from littledata.errors import ConfigError, DataFormatError
 
-__all__ = ["PREDICTION_COLUMN", "PROBABILITY_PREFIX", "Predicted", "predict_file"]
+__all__ = [
+    "LABELS_COLUMN",
+    "PAIR_COLUMNS",
+    "PREDICTION_COLUMN",
+    "PROBABILITY_PREFIX",
+    "TAGS_COLUMN",
+    "TOKEN_COLUMNS",
+    "Predicted",
+    "predict_file",
+]
 
 PREDICTION_COLUMN = "predicted_label"
+LABELS_COLUMN = "predicted_labels"
+TAGS_COLUMN = "predicted_tags"
+TOKEN_COLUMNS = ("tokens", "words", "text")
+"""Where a sequence tagger looks for each row's words when not told."""
+PAIR_COLUMNS = ("text_pair", "sentence2", "text_b", "hypothesis", "question2")
+"""Where a sentence-pair model looks for the second texts when not told (after the column it
+was trained on)."""
 PROBABILITY_PREFIX = "probability_"
 _WRITABLE = ("csv", "tsv", "jsonl", "parquet")
 
@@ -33,6 +58,7 @@ class Predicted:
     text_column: str
     out: Path | None
     data: bytes | None = None
+    text_pair_column: str | None = None
 
 
 def _output_format(out: Path | None, format: str | None) -> str:
@@ -70,6 +96,7 @@ def predict_file(
     out: str | os.PathLike[str] | None = None,
     *,
     text_column: str | None = None,
+    text_pair_column: str | None = None,
     format: str | None = None,
     sep: str | None = None,
     encoding: str = "utf-8",
@@ -88,7 +115,11 @@ def predict_file(
         The output file, written atomically (its extension gives its format unless
         ``out_format``); None: CSV (or ``out_format``) returned in :attr:`Predicted.data`.
     text_column : str or None
-        The column of texts (default: the first of ``text``, ``sentence``, ... as for data files).
+        The column of texts (default: the column the model was trained on, else the first of
+        ``text``, ``sentence``, ... as for data files).
+    text_pair_column : str or None
+        A sentence-pair model's column of second texts (default: the one it was trained on,
+        else the first of :data:`PAIR_COLUMNS`).
     format, sep, encoding : how to read the input (as for data files).
     batch_size : encoder batch size (default: the featurizer's).
 
@@ -102,38 +133,102 @@ def predict_file(
     import pandas as pd
 
     from littledata.datasets.userfiles import TEXT_COLUMNS, pick_column, read_table
-    from littledata.features import featurize
 
     path = Path(path)
     target = Path(out) if out is not None else None
     fmt = _output_format(target, out_format)
     columns, numbers = read_table(path, format=format, encoding=encoding, sep=sep)
-    column = pick_column(path, "text", text_column, TEXT_COLUMNS, list(columns))
-    texts = _texts(columns, numbers, column, path)
-    features = featurize(
-        texts,
+    trained = _trained_columns(model)
+    roles = [("text", text_column, TEXT_COLUMNS)]
+    if model.INPUTS == "tokens":
+        roles = [("text", text_column, TOKEN_COLUMNS)]  # the words; named with --text-column
+    if model.TASK == "sentence-pair":
+        roles.append(("text_pair", text_pair_column, PAIR_COLUMNS))
+    elif text_pair_column is not None:
+        raise ConfigError(
+            f"this model is a {model.TASK} model (one text per row); --text-pair-column is for "
+            "sentence-pair models"
+        )
+    picked = []
+    for role, given, defaults in roles:
+        known = trained.get(f"{role}_column")
+        candidates = ((known,) if known in columns else ()) + tuple(defaults)
+        picked.append(pick_column(path, role, given, candidates, list(columns)))
+    if model.INPUTS == "tokens":
+        sides: list[Any] = [_sentences(columns, numbers, picked[0], path)]
+    else:
+        sides = [_texts(columns, numbers, column, path) for column in picked]
+    features = model._features(
+        sides,
         model._checked_featurizer(),
-        cache=model.cache,
         batch_size=batch_size,
         label=f"predict {path.name}",
     )
     proba = np.asarray(model.predict_proba_features(features))
     classes = list(model.classes_)
     frame = pd.DataFrame(columns)
-    added = [PREDICTION_COLUMN, *(f"{PROBABILITY_PREFIX}{c}" for c in classes)]
+    if model.INPUTS == "tokens":  # a tag per word; no probability columns
+        predicted = model.tags_from_proba(proba, [len(s) for s in sides[0]])
+        column, classes = TAGS_COLUMN, []
+    else:
+        predicted = model.labels_from_proba(proba)
+        column = LABELS_COLUMN if model.TASK == "multi-label" else PREDICTION_COLUMN
+    added = [column, *(f"{PROBABILITY_PREFIX}{c}" for c in classes)]
     frame = frame.drop(columns=[c for c in added if c in frame.columns])  # a second run's output
-    frame[PREDICTION_COLUMN] = [classes[j] for j in proba.argmax(axis=1)]
+    if column != PREDICTION_COLUMN and fmt in ("csv", "tsv"):
+        predicted = [json.dumps(labels, ensure_ascii=False) for labels in predicted]
+    frame[column] = predicted
     for j, name in enumerate(classes):
         frame[f"{PROBABILITY_PREFIX}{name}"] = proba[:, j]
     data = _encode(frame, fmt)
+    pair = picked[1] if len(picked) > 1 else None
+    done = {"rows": len(frame), "text_column": picked[0], "text_pair_column": pair}
     if target is None:
-        return Predicted(rows=len(frame), text_column=column, out=None, data=data)
+        return Predicted(out=None, data=data, **done)
     from littledata.io import atomic_open
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(target, "wb") as fh:
         fh.write(data)
-    return Predicted(rows=len(frame), text_column=column, out=target)
+    return Predicted(out=target, **done)
+
+
+def _sentences(
+    columns: dict[str, list[Any]], numbers: list[int], column: str, path: Path
+) -> list[list[str]]:
+    """Each row's words: a list (JSON lines, Parquet), a JSON list in a cell, or a text split at
+    whitespace."""
+    out, bad = [], []
+    for value, number in zip(columns[column], numbers, strict=True):
+        words: Any = value
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                words = json.loads(text) if text.startswith("[") else text.split()
+            except ValueError:
+                words = text.split()
+        if hasattr(words, "tolist"):
+            words = words.tolist()
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
+            bad.append(number)
+            continue
+        out.append(words)
+    if bad:
+        shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+        raise DataFormatError(
+            f"{path.name}: {len(bad)} rows have no words in column {column!r} (rows {shown}); "
+            "give each row a list of words (a JSON list) or a text"
+        )
+    return out
+
+
+def _trained_columns(model: Any) -> dict[str, Any]:
+    """The text columns the model was trained on, as its manifest records them (``{}`` when it
+    was trained on a registered dataset or from Python)."""
+    source = (getattr(model, "training_data_", None) or {}).get("source")
+    if not isinstance(source, dict):
+        return {}
+    return {k: v for k, v in source.items() if k in ("text_column", "text_pair_column")}
 
 
 def _encode(frame: Any, fmt: str) -> bytes:

@@ -2,8 +2,11 @@
 
 :func:`cross_validate_head` measures what a head gets from a featurizer's features before the
 model is deployed: accuracy and macro-F1 over stratified folds (mean and standard deviation) and
-the pairs of classes the out-of-fold predictions confuse most. :func:`train_text_classifier` does
-that and fits a :class:`~littledata.models.TextClassifier` on every row; the metrics go into the
+the pairs of classes the out-of-fold predictions confuse most; :func:`cross_validate_multilabel`
+measures micro- and macro-F1 and subset accuracy of a multi-label head (thresholds tuned inside
+each fold) and each label's out-of-fold F1. :func:`train_model` does that for a model of any task
+(:data:`~littledata.models.MODEL_CLASSES`: single labels, sentence pairs, multi-label) and fits it
+on every row; :func:`train_text_classifier` is the single-label case. The metrics go into the
 saved model's manifest (``metrics``), where ``littledata train`` and ``GET /v1/models`` show them.
 
 >>> from littledata.models.training import train_text_classifier
@@ -25,7 +28,14 @@ from littledata.errors import ConfigError
 from littledata.models.classifier import TextClassifier
 from littledata.models.head import HeadClassifier
 
-__all__ = ["confused_pairs", "cross_validate_head", "train_text_classifier"]
+__all__ = [
+    "confused_pairs",
+    "cross_validate_head",
+    "cross_validate_multilabel",
+    "cross_validate_tagger",
+    "train_model",
+    "train_text_classifier",
+]
 
 
 def confused_pairs(
@@ -120,14 +130,124 @@ def cross_validate_head(
     }
 
 
-def evaluate(model: TextClassifier, texts: Sequence[str], labels: Any) -> dict[str, Any]:
-    """Accuracy, macro-F1 and the most confused pairs of ``model`` on held-out rows."""
+_ML_METRICS = ("micro_f1", "macro_f1", "subset_accuracy")
+
+
+def cross_validate_multilabel(
+    head: Any, X: Any, Y: Any, *, folds: int = 5, seed: int = 0, names: Sequence[Any] = ()
+) -> dict[str, Any] | None:
+    """``folds``-fold cross-validation (shuffled, seeded) of the multi-label ``head`` (a
+    :class:`~littledata.models.MultiLabelHead`, cloned per fold: each fold tunes its own
+    thresholds) on features ``X`` and the 0/1 matrix ``Y``.
+
+    Returns
+    -------
+    dict or None
+        ``folds``, ``rows``, ``seed``, the mean and standard deviation over folds of
+        ``micro_f1``, ``macro_f1`` and ``subset_accuracy`` (``micro_f1_mean`` ...), and
+        ``label_f1``: each label's F1 over the out-of-fold predictions (``names``, else the
+        column numbers); None with fewer than two rows.
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold
+
+    from littledata.tasks.multi_label import multilabel_scores
+
+    _check_folds(folds)
+    Y = np.asarray(Y)
+    k = min(folds, len(Y))
+    if k < 2:
+        return None
+    predicted = np.zeros_like(Y, dtype=np.uint8)
+    per_fold: dict[str, list[float]] = {m: [] for m in _ML_METRICS}
+    for train, test in KFold(k, shuffle=True, random_state=seed).split(np.zeros(len(Y))):
+        model = clone(head).fit(_rows(X, train), Y[train])
+        proba = np.asarray(model.predict_proba(_rows(X, test)))
+        pred = model.predict_from_proba(proba)
+        predicted[test] = pred
+        for metric, value in multilabel_scores(Y[test], pred, proba, _ML_METRICS).items():
+            per_fold[metric].append(value)
+    t, p = Y.astype(bool), predicted.astype(bool)
+    denom = t.sum(axis=0) + p.sum(axis=0)
+    f1 = np.where(denom > 0, 2 * (t & p).sum(axis=0) / np.maximum(denom, 1), 1.0)
+    labels = list(names) if len(names) else list(range(Y.shape[1]))
+    out: dict[str, Any] = {"folds": k, "rows": len(Y), "seed": seed}
+    for metric, values in per_fold.items():
+        out[f"{metric}_mean"] = float(np.mean(values))
+        out[f"{metric}_std"] = float(np.std(values))
+    out["label_f1"] = {str(_plain(n)): float(v) for n, v in zip(labels, f1, strict=True)}
+    return out
+
+
+_TAG_METRICS = ("entity_f1", "entity_precision", "entity_recall", "token_accuracy")
+
+
+def cross_validate_tagger(
+    head: Any,
+    X: Any,
+    lengths: Sequence[int],
+    tags: Sequence[Sequence[Any]],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+) -> dict[str, Any] | None:
+    """``folds``-fold cross-validation (shuffled, seeded) over sentences of the token ``head``
+    (cloned per fold) on flat word features ``X`` of sentences of ``lengths`` words and their
+    ``tags``: the mean and standard deviation of strict entity F1, precision, recall (seqeval)
+    and token accuracy (``entity_f1_mean`` ...); None with fewer than two sentences."""
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold
+
+    from littledata.tasks.sequence_labeling import entity_scores
+
+    _check_folds(folds)
+    k = min(folds, len(lengths))
+    if k < 2:
+        return None
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.asarray([t for sentence in tags for t in sentence])
+
+    def rows(idx: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in idx])
+
+    per_fold: dict[str, list[float]] = {m: [] for m in _TAG_METRICS}
+    for train, test in KFold(k, shuffle=True, random_state=seed).split(np.zeros(len(lengths))):
+        model = clone(head).fit(X[rows(train)], flat[rows(train)])
+        pred = np.asarray(model.predict(X[rows(test)]))
+        cuts = np.cumsum([lengths[i] for i in test])[:-1]
+        predicted = [p.tolist() for p in np.split(pred, cuts)]
+        scores = entity_scores([list(tags[i]) for i in test], predicted)
+        for metric in _TAG_METRICS:
+            per_fold[metric].append(scores[metric])
+    out: dict[str, Any] = {"folds": k, "rows": len(lengths), "seed": seed}
+    for metric, values in per_fold.items():
+        out[f"{metric}_mean"] = float(np.mean(values))
+        out[f"{metric}_std"] = float(np.std(values))
+    return out
+
+
+def evaluate(model: TextClassifier, X: Any, labels: Any) -> dict[str, Any]:
+    """Accuracy, macro-F1 and the most confused pairs of ``model`` on held-out rows (micro- and
+    macro-F1 and subset accuracy for a multi-label model)."""
     from sklearn.metrics import accuracy_score, f1_score
 
-    from littledata.labels import named
+    if model.TASK == "sequence-labeling":
+        from littledata.tasks.sequence_labeling import entity_scores
 
-    y = np.asarray(named(labels))
-    pred = np.asarray(model.predict(list(texts)))
+        scores = entity_scores([list(t) for t in labels], model.predict(X))
+        return {"rows": len(labels), **{m: scores[m] for m in _TAG_METRICS}}
+    if model.TASK == "multi-label":
+        from littledata.models.classifier import plain_labels
+        from littledata.models.multilabel_classifier import label_matrix
+        from littledata.tasks.multi_label import multilabel_scores
+
+        # the model's label order, whatever order lists of labels would sort into
+        Y, _ = label_matrix(labels, len(model._sides(X)[0]), plain_labels(model.classes_))
+        proba = np.asarray(model.predict_proba(X))
+        pred = model.head_.predict_from_proba(proba)
+        return {"rows": len(Y), **multilabel_scores(Y, pred, proba, _ML_METRICS)}
+    y, _ = model._targets(labels, len(model._sides(X)[0]))
+    pred = np.asarray(model.predict(X))
     classes = model.classes_
     return {
         "rows": len(y),
@@ -137,48 +257,59 @@ def evaluate(model: TextClassifier, texts: Sequence[str], labels: Any) -> dict[s
     }
 
 
-def train_text_classifier(
-    texts: Sequence[str],
+def train_model(
+    X: Any,
     labels: Any,
     *,
+    task: str = "single-label",
     featurizer: Any = "minilm",
-    head: str = "logreg",
+    head: str | None = None,
     head_params: Mapping[str, Any] | None = None,
     resampling: str | None = None,
     featurizer_options: Mapping[str, Any] | None = None,
     folds: int = 5,
     seed: int = 0,
-    test: tuple[Sequence[str], Any] | None = None,
+    test: tuple[Any, Any] | None = None,
     data: Mapping[str, Any] | None = None,
+    label_names: Sequence[Any] | None = None,
 ) -> TextClassifier:
-    """Cross-validate a featurizer + head on ``texts`` and ``labels``, then fit it on them all.
+    """Cross-validate a featurizer + head on ``X`` and ``labels``, then fit it on them all.
 
     Parameters
     ----------
-    texts, labels : the training rows.
+    X, labels : the training rows: texts (pairs of texts for ``task="sentence-pair"``, word
+        lists for ``task="sequence-labeling"``) and their labels (label lists or a 0/1 matrix
+        for ``task="multi-label"``, a tag list per sentence for ``"sequence-labeling"``).
+    task : str, default="single-label"
+        ``"single-label"``, ``"sentence-pair"``, ``"multi-label"`` or ``"sequence-labeling"``
+        (:data:`~littledata.models.MODEL_CLASSES`).
     featurizer, head, head_params, resampling, featurizer_options : as for
         :class:`~littledata.models.TextClassifier`.
     folds : int, default=5
-        Stratified folds of the cross-validation (capped by the smallest class's count).
+        Folds of the cross-validation (stratified and capped by the smallest class's count; a
+        multi-label model's are plain shuffled folds).
     seed : int, default=0
         Seed of the folds and of the head.
-    test : (texts, labels) or None
+    test : (X, labels) or None
         Held-out rows to evaluate the fitted model on as well (a file's test split).
     data : dict or None
         Where the rows came from (e.g. ``{"source": "questions.csv"}``), kept in the manifest's
         ``training_data``.
+    label_names : sequence or None
+        A multi-label model's label names (the columns of a 0/1 matrix).
 
     Returns
     -------
     TextClassifier
-        Fitted; ``metrics_`` holds ``cv`` (:func:`cross_validate_head`, or None when a class has
-        fewer than two rows) and ``test`` (when ``test`` was given). ``save`` writes them into
-        the manifest.
+        The task's model class, fitted; ``metrics_`` holds ``cv`` (:func:`cross_validate_head`
+        or :func:`cross_validate_multilabel`, or None when there is too little to hold out) and
+        ``test`` (when ``test`` was given). ``save`` writes them into the manifest.
     """
-    from littledata.features import featurize
     from littledata.heads import HEADS
-    from littledata.labels import named
+    from littledata.models.classifier import MODEL_CLASSES
 
+    if head is None:  # the task's default head
+        head = "token-logreg" if task == "sequence-labeling" else "logreg"
     _check_folds(folds)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"the seed must be an integer of 0 or more; got {seed!r}")
@@ -186,21 +317,51 @@ def train_text_classifier(
         from littledata.errors import unknown_name
 
         raise unknown_name("head", head, HEADS)
-    model = TextClassifier(
+    if task not in MODEL_CLASSES:
+        raise ConfigError(
+            f"littledata cannot train a model for task {task!r} yet; it trains "
+            f"{', '.join(sorted(MODEL_CLASSES))} models"
+        )
+    from littledata.tasks.registry import head_serves, task_summary
+
+    if not head_serves(task, HEADS[head].tasks):
+        raise ConfigError(
+            f"head {head!r} does not serve {task} ({task_summary(task)}); it serves "
+            f"{', '.join(HEADS[head].tasks)}; pick another head (--head)"
+        )
+    options: dict[str, Any] = {"label_names": label_names} if task == "multi-label" else {}
+    model = MODEL_CLASSES[task](
         featurizer=featurizer,
         head=head,
         head_params=head_params,
         resampling=resampling,
         random_state=seed,
         featurizer_options=featurizer_options,
+        **options,
     )
-    model.fit(texts, labels)  # checks texts and labels; computes (and caches) the features
-    X = featurize(list(texts), model._checked_featurizer())  # from the cache
-    y = np.asarray(named(labels))
-    metrics: dict[str, Any] = {"cv": cross_validate_head(model.head_, X, y, folds=folds, seed=seed)}
+    model.fit(X, labels)  # checks inputs and labels; computes (and caches) the features
+    sides = model._sides(X)
+    features = model._features(sides, model._checked_featurizer())  # from the cache
+    y = None if task == "sequence-labeling" else model._targets(labels, len(sides[0]))[0]
+    if task == "sequence-labeling":
+        cv = cross_validate_tagger(
+            model.head_, features, [len(s) for s in sides[0]], labels, folds=folds, seed=seed
+        )
+    elif task == "multi-label":
+        cv = cross_validate_multilabel(
+            model.head_, features, y, folds=folds, seed=seed, names=model.classes_
+        )
+    else:
+        cv = cross_validate_head(model.head_, features, y, folds=folds, seed=seed)
+    metrics: dict[str, Any] = {"cv": cv}
     if test is not None:
         metrics["test"] = evaluate(model, test[0], test[1])
     model.metrics_ = metrics
     if data:
         model.training_data_ = {**model.training_data_, **dict(data)}
     return model
+
+
+def train_text_classifier(texts: Sequence[str], labels: Any, **options: Any) -> TextClassifier:
+    """:func:`train_model` of a single-label model on ``texts`` (options as there)."""
+    return train_model(texts, labels, task="single-label", **options)

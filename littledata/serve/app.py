@@ -3,15 +3,19 @@
 Endpoints (OpenAPI docs at ``/docs``):
 
 - ``POST /v1/models/{name}/predict`` with ``{"texts": [...]}``: one model's labels and
-  probabilities;
-- ``POST /v1/predict`` with ``{"texts": [...], "models": [...]}``: several models (all by
-  default); texts are encoded once per featurizer, whatever the number of heads on it;
+  probabilities (a sentence-pair model takes ``{"pairs": [["text", "text pair"], ...]}``; a
+  multi-label model answers a list of labels per text; a sequence tagger takes
+  ``{"tokens": [["word", ...], ...]}`` and answers a tag per word);
+- ``POST /v1/predict`` with ``{"texts": [...], "models": [...]}`` (or ``pairs``): several models
+  (by default all that take what was sent); texts are encoded once per featurizer, whatever the
+  number of heads on it;
 - ``GET /v1/models``: the models with their classes, metrics and manifest;
 - ``GET /healthz``: liveness, with each encoder's batching counts.
 
 Every error is JSON, ``{"error": {"type": ..., "message": ...}}``, with a 4xx status for what a
-client sent wrong (unknown model 404, malformed JSON 400, invalid body 422, too many texts or
-characters 413, a missing or wrong bearer token 401). Encoding goes through one
+client sent wrong (unknown model 404, malformed JSON 400, invalid body 422 (also texts for a
+pair model, pairs for one that reads texts), too many texts or characters 413, a missing or
+wrong bearer token 401). Encoding goes through one
 :class:`~littledata.serve.batching.EncoderBatcher` per featurizer, so concurrent requests share
 encoder calls.
 
@@ -69,10 +73,22 @@ class Limits:
 
 
 class PredictRequest(BaseModel):
-    """The texts to classify."""
+    """The texts to classify, or the pairs of texts for a sentence-pair model (one of the two)."""
 
     model_config = ConfigDict(extra="forbid")
-    texts: list[StrictStr] = Field(description="The texts, each a non-empty string.")
+    texts: list[StrictStr] | None = Field(
+        default=None, description="The texts, each a non-empty string."
+    )
+    pairs: list[tuple[StrictStr, StrictStr]] | None = Field(
+        default=None,
+        description="For sentence-pair models: the pairs, each [text, text_pair] of non-empty "
+        "strings (a pair counts as two texts in the limits).",
+    )
+    tokens: list[list[StrictStr]] | None = Field(
+        default=None,
+        description="For sequence taggers: the sentences, each a list of non-empty words (a "
+        "sentence counts as one text in the limits).",
+    )
 
 
 class MultiPredictRequest(PredictRequest):
@@ -84,12 +100,14 @@ class MultiPredictRequest(PredictRequest):
 
 
 class Prediction(BaseModel):
-    """One model's answer: a label per text, and each text's probability per class."""
+    """One model's answer: a label per text (a list of labels for a multi-label model, a tag per
+    word for a tagger), and each text's probability per class (per label; per word and tag)."""
 
     model: str
+    task: str
     classes: list[Any]
     labels: list[Any]
-    probabilities: list[list[float]]
+    probabilities: list[list[float]] | list[list[list[float]]]
 
 
 class MultiPrediction(BaseModel):
@@ -124,22 +142,31 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str, str]:
     return 422, "invalid_request", "; ".join(parts) + more
 
 
-def check_texts(texts: list[str], limits: Limits) -> None:
-    """Refuse an empty list, an empty text, too many texts or characters (:class:`ApiError`)."""
+def check_texts(texts: list[str], limits: Limits, *, field: str = "texts", per: int = 1) -> None:
+    """Refuse an empty list, an empty text, too many texts or characters (:class:`ApiError`).
+
+    ``texts`` are the request's ``field``, flattened ``per`` texts to an item (pairs: 2), so
+    that an error names ``pairs[3][1]``.
+    """
     if not texts:
-        raise ApiError(422, "invalid_request", "texts is empty: send at least one text")
+        raise ApiError(422, "invalid_request", f"{field} is empty: send at least one")
     if len(texts) > limits.max_texts:
+        items = (
+            f"{len(texts) // per} pairs ({len(texts)} texts)" if per > 1 else f"{len(texts)} texts"
+        )
         raise ApiError(
             413,
             "too_many_texts",
-            f"{len(texts)} texts in one request; the limit is {limits.max_texts}. Send them in "
+            f"{items} in one request; the limit is {limits.max_texts} texts. Send them in "
             "several requests.",
         )
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty:
-        shown = ", ".join(map(str, empty[:10]))
+        where = [f"{field}[{i // per}]" + (f"[{i % per}]" if per > 1 else "") for i in empty]
         raise ApiError(
-            422, "invalid_request", f"texts[{shown}] {'is' if len(empty) == 1 else 'are'} empty"
+            422,
+            "invalid_request",
+            f"{', '.join(where[:10])} {'is' if len(empty) == 1 else 'are'} empty",
         )
     chars = sum(len(t) for t in texts)
     if chars > limits.max_chars:
@@ -150,14 +177,92 @@ def check_texts(texts: list[str], limits: Limits) -> None:
         )
 
 
-def _answer(served: ServedModel, features: Any) -> dict[str, Any]:
-    proba = np.asarray(served.model.predict_proba_features(features), dtype=np.float64)
-    classes = served.classes
+def request_inputs(body: PredictRequest, limits: Limits) -> tuple[str, list[list[str]]]:
+    """What the request sent (``"texts"``, ``"pairs"`` or ``"tokens"``) and its texts by side
+    (one list; the first and second texts of the pairs; the sentences' word lists), checked
+    against ``limits``."""
+    sent = [f for f in ("texts", "pairs", "tokens") if getattr(body, f) is not None]
+    if len(sent) != 1:
+        raise ApiError(
+            422,
+            "invalid_request",
+            "send one of texts (a list of texts), pairs (a list of [text, text_pair], for "
+            "sentence-pair models) or tokens (a list of word lists, for taggers)"
+            + (f", not both {sent[0]} and {sent[1]}" if len(sent) > 1 else ""),
+        )
+    if body.tokens is not None:
+        check_sentences(body.tokens, limits)
+        return "tokens", [[list(words) for words in body.tokens]]
+    if body.texts is not None:
+        check_texts(body.texts, limits)
+        return "texts", [list(body.texts)]
+    pairs = body.pairs or []
+    check_texts([t for pair in pairs for t in pair], limits, field="pairs", per=2)
+    return "pairs", [[a for a, _ in pairs], [b for _, b in pairs]]
+
+
+def check_sentences(sentences: list[list[str]], limits: Limits) -> None:
+    """Refuse no sentences, an empty sentence or word, too many sentences or characters."""
+    if not sentences:
+        raise ApiError(422, "invalid_request", "tokens is empty: send at least one sentence")
+    if len(sentences) > limits.max_texts:
+        raise ApiError(
+            413,
+            "too_many_texts",
+            f"{len(sentences)} sentences in one request; the limit is {limits.max_texts}. Send "
+            "them in several requests.",
+        )
+    for i, words in enumerate(sentences):
+        if not words:
+            raise ApiError(422, "invalid_request", f"tokens[{i}] has no words")
+        empty = next((j for j, w in enumerate(words) if not w.strip()), None)
+        if empty is not None:
+            raise ApiError(422, "invalid_request", f"tokens[{i}][{empty}] is empty")
+    chars = sum(len(w) for words in sentences for w in words)
+    if chars > limits.max_chars:
+        raise ApiError(
+            413,
+            "too_many_characters",
+            f"{chars} characters in one request; the limit is {limits.max_chars}",
+        )
+
+
+_BODIES = {
+    "texts": '{"texts": ["text", ...]}',
+    "pairs": '{"pairs": [["text", "text pair"], ...]}',
+    "tokens": '{"tokens": [["word", "word", ...], ...]}',
+}
+
+
+def check_input_kind(model: ServedModel, sent: str) -> None:
+    """Refuse texts for a model of pairs, and pairs for a model of texts (422)."""
+    if model.inputs != sent:
+        wanted = _BODIES[model.inputs]
+        raise ApiError(
+            422,
+            "wrong_input",
+            f"model {model.name!r} ({model.task}) takes {model.inputs}, not {sent}: send {wanted}",
+        )
+
+
+def _answer(served: ServedModel, parts: list[Any], sides: list[Any]) -> dict[str, Any]:
+    model = served.model
+    proba = np.asarray(
+        model.predict_proba_features(model.features_from_sides(parts)), dtype=np.float64
+    )
+    if served.inputs == "tokens":  # flat word rows: a list per sentence
+        lengths = [len(words) for words in sides[0]]
+        labels = model.tags_from_proba(proba, lengths)
+        cuts = np.cumsum(lengths)[:-1]
+        probabilities: list[Any] = [p.tolist() for p in np.split(proba, cuts)]
+    else:
+        labels, probabilities = model.labels_from_proba(proba), proba.tolist()
     return {
         "model": served.name,
-        "classes": classes,
-        "labels": [classes[j] for j in proba.argmax(axis=1)],
-        "probabilities": proba.tolist(),
+        "task": served.task,
+        "classes": served.classes,
+        "labels": labels,
+        "probabilities": probabilities,
     }
 
 
@@ -279,29 +384,60 @@ def create_app(
                 404, "unknown_model", f"No model named {name!r}; this server has: {known}"
             ) from None
 
-    async def encode(key: str, texts: list[str]) -> Any:
-        return await asyncio.wrap_future(batchers[key].submit(texts))
+    async def encode(key: str, sides: list[list[str]]) -> list[Any]:
+        """Each side's features from the featurizer ``key``: every side in one submission, so
+        a pair's two texts go through one micro-batched encoder call."""
+        flat = [t for side in sides for t in side]
+        features = await asyncio.wrap_future(batchers[key].submit(flat))
+        n = len(sides[0])
+        return [features[i * n : (i + 1) * n] for i in range(len(sides))]
+
+    async def tokens(model: ServedModel, sides: list[Any]) -> list[Any]:
+        """A tagger's word features of the sentences ``sides[0]``, computed by its encoder's
+        worker thread (in turn with the batches; each tagger's pooling its own)."""
+        sentences = sides[0]
+        job = batchers[model.encoder].call(
+            lambda fz: model.model._features([sentences], fz, cache=False), texts=len(sentences)
+        )
+        return [await asyncio.wrap_future(job)]
+
+    async def answers(chosen: list[ServedModel], sides: list[Any]) -> list[dict[str, Any]]:
+        if chosen and chosen[0].inputs == "tokens":
+            encoded = await asyncio.gather(*(tokens(m, sides) for m in chosen))
+            return [_answer(m, p, sides) for m, p in zip(chosen, encoded, strict=True)]
+        keys = list(dict.fromkeys(m.encoder for m in chosen))
+        encoded = await asyncio.gather(*(encode(k, sides) for k in keys))
+        parts = dict(zip(keys, encoded, strict=True))
+        return [_answer(m, parts[m.encoder], sides) for m in chosen]
 
     @app.post("/v1/models/{name}/predict", response_model=Prediction)
     async def predict_one(name: str, body: PredictRequest) -> dict[str, Any]:
-        """Classify ``texts`` with the model ``name``."""
+        """Classify ``texts`` (``pairs`` for a sentence-pair model, ``tokens`` for a tagger)
+        with the model ``name``."""
         model = served(name)
-        check_texts(body.texts, limits)
-        return _answer(model, await encode(model.encoder, body.texts))
+        sent, sides = request_inputs(body, limits)
+        check_input_kind(model, sent)
+        return (await answers([model], sides))[0]
 
     @app.post("/v1/predict", response_model=MultiPrediction)
     async def predict_many(body: MultiPredictRequest) -> dict[str, Any]:
-        """Classify ``texts`` with several models; each featurizer encodes them once."""
-        names = list(models.models) if body.models is None else body.models
-        if not names:
-            raise ApiError(422, "invalid_request", "models is empty: name at least one model")
-        chosen = [served(n) for n in dict.fromkeys(names)]
-        check_texts(body.texts, limits)
-        keys = list(dict.fromkeys(m.encoder for m in chosen))
-        features = dict(
-            zip(keys, await asyncio.gather(*(encode(k, body.texts) for k in keys)), strict=True)
-        )
-        return {"results": [_answer(m, features[m.encoder]) for m in chosen]}
+        """Classify ``texts`` (or ``pairs``) with several models (by default every model that
+        takes what was sent); each featurizer encodes them once."""
+        sent, sides = request_inputs(body, limits)
+        if body.models is None:
+            chosen = [m for m in models if m.inputs == sent]
+            if not chosen:
+                raise ApiError(
+                    422, "wrong_input", f"no model on this server takes {sent}; its models "
+                    f"take {', '.join(sorted({m.inputs for m in models}))}",
+                )  # fmt: skip
+        else:
+            if not body.models:
+                raise ApiError(422, "invalid_request", "models is empty: name at least one model")
+            chosen = [served(n) for n in dict.fromkeys(body.models)]
+            for model in chosen:
+                check_input_kind(model, sent)
+        return {"results": await answers(chosen, sides)}
 
     @app.get("/v1/models")
     async def list_models() -> dict[str, Any]:

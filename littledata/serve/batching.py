@@ -5,7 +5,9 @@ to :meth:`EncoderBatcher.submit` and get a future; the worker takes the first wa
 gathers every other request that arrives within ``max_wait`` seconds (up to ``max_batch``
 texts), encodes them all in one call and hands each request its rows. While the encoder is busy,
 new requests queue up and form the next batch, so under load the encoder runs on batches as it
-does offline; a lone request waits at most ``max_wait``.
+does offline; a lone request waits at most ``max_wait``. Work that is not a list of texts (the
+token features of a tagger's sentences) goes through :meth:`EncoderBatcher.call`: run by the same
+worker thread, in turn, but not batched with other requests.
 
 Nothing here knows about HTTP (see :mod:`littledata.serve.app`).
 """
@@ -49,6 +51,15 @@ class BatchStats:
 _STOP = object()
 
 
+@dataclass(frozen=True)
+class _Job:
+    """A call the worker runs alone (:meth:`EncoderBatcher.call`), with its texts' count."""
+
+    fn: Any
+    future: Future[Any]
+    texts: int
+
+
 class EncoderBatcher:
     """One featurizer behind a queue: concurrent :meth:`submit` calls are encoded together.
 
@@ -87,6 +98,17 @@ class EncoderBatcher:
         self._queue.put((list(texts), future))
         return future
 
+    def call(self, fn: Any, *, texts: int = 0) -> Future[Any]:
+        """A future of ``fn(featurizer)``, run by the worker thread between batches (alone: for
+        encoder work other than :func:`featurize` of texts, such as token features).
+        ``texts`` counts in :attr:`stats`."""
+        future: Future[Any] = Future()
+        if self._closed:
+            future.set_exception(RuntimeError("the encoder is shut down"))
+            return future
+        self._queue.put(_Job(fn, future, int(texts)))
+        return future
+
     def warm_up(self) -> None:
         """Encode one text in the calling thread, so the encoder loads its weights before the
         first request rather than while it waits.
@@ -107,8 +129,8 @@ class EncoderBatcher:
             self._queue.put(_STOP)
             self._thread.join(timeout)
 
-    def _gather(self, first: Any) -> tuple[list[Any], bool]:
-        batch, n = [first], len(first[0])
+    def _gather(self, first: Any) -> tuple[list[Any], bool, list[_Job]]:
+        batch, n, jobs = [first], len(first[0]), []
         deadline = time.perf_counter() + self.max_wait
         while n < self.max_batch:
             remaining = deadline - time.perf_counter()
@@ -120,7 +142,10 @@ class EncoderBatcher:
             except queue.Empty:
                 break
             if item is _STOP:
-                return batch, True
+                return batch, True, jobs
+            if isinstance(item, _Job):  # run after this batch
+                jobs.append(item)
+                continue
             if n + len(item[0]) > self.max_batch:
                 self._encode(batch)  # full: this one starts the next batch
                 batch, n = [item], len(item[0])
@@ -128,17 +153,40 @@ class EncoderBatcher:
                 continue
             batch.append(item)
             n += len(item[0])
-        return batch, False
+        return batch, False, jobs
 
     def _run(self) -> None:
         while True:
             first = self._queue.get()
             if first is _STOP:
                 return
-            batch, stop = self._gather(first)
+            if isinstance(first, _Job):
+                self._call(first)
+                continue
+            batch, stop, jobs = self._gather(first)
             self._encode(batch)
+            for job in jobs:
+                self._call(job)
             if stop:
                 return
+
+    def _call(self, job: _Job) -> None:
+        start = time.perf_counter()
+        try:
+            result = job.fn(self.featurizer)
+        except BaseException as exc:  # the request learns of it; the worker lives on
+            job.future.set_exception(exc)
+            return
+        self._count(1, job.texts, time.perf_counter() - start)
+        job.future.set_result(result)
+
+    def _count(self, requests: int, texts: int, took: float) -> None:
+        with self.stats.lock:
+            self.stats.requests += requests
+            self.stats.batches += 1
+            self.stats.texts += texts
+            self.stats.largest_batch = max(self.stats.largest_batch, texts)
+            self.stats.encode_seconds += took
 
     def _encode(self, batch: list[Any]) -> None:
         from littledata.features import featurize
@@ -151,13 +199,7 @@ class EncoderBatcher:
             for _, future in batch:
                 future.set_exception(exc)
             return
-        took = time.perf_counter() - start
-        with self.stats.lock:
-            self.stats.requests += len(batch)
-            self.stats.batches += 1
-            self.stats.texts += len(texts)
-            self.stats.largest_batch = max(self.stats.largest_batch, len(texts))
-            self.stats.encode_seconds += took
+        self._count(len(batch), len(texts), time.perf_counter() - start)
         offset = 0
         for item, future in batch:
             rows = features[offset : offset + len(item)]

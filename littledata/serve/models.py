@@ -34,6 +34,17 @@ class ServedModel:
     encoder: str
 
     @property
+    def task(self) -> str:
+        """The model's task (``single-label``, ``sentence-pair``, ``multi-label``)."""
+        return str(self.model.TASK)
+
+    @property
+    def inputs(self) -> str:
+        """What a request sends it: ``"pairs"`` of texts for a sentence-pair model, else
+        ``"texts"``."""
+        return str(self.model.INPUTS)
+
+    @property
     def classes(self) -> list[Any]:
         """The label names, in the order of the probability columns."""
         return [c.item() if hasattr(c, "item") else c for c in self.model.classes_]
@@ -42,6 +53,8 @@ class ServedModel:
         """What ``GET /v1/models`` shows of it."""
         return {
             "name": self.name,
+            "task": self.task,
+            "inputs": self.inputs,
             "classes": self.classes,
             "featurizer": self.manifest.get("featurizer", {}).get("name"),
             "head": self.manifest.get("head", {}).get("name"),

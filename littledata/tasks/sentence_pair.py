@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from littledata.features.pairs import PAIR_SEPARATOR, pair_features
 from littledata.tasks.registry import register_task_type
 from littledata.tasks.single_label import SingleLabel
 
@@ -24,25 +25,6 @@ if TYPE_CHECKING:
     from littledata.datasets.base import Split
 
 __all__ = ["PAIR_SEPARATOR", "SentencePair", "pair_features"]
-
-PAIR_SEPARATOR = "\n"
-"""What joins a pair's two texts for inputs that read one text per pair (tf-idf, raw texts)."""
-
-
-def pair_features(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``[u, v, |u - v|, u * v]`` along the last axis (float32): four times the width.
-
-    ``u`` and ``v`` are the features of the first and second texts, row for row, with the same
-    shape (``(n, d)``, or ``(n, layers, d)`` for layer-wise features).
-
-    >>> pair_features(np.array([[1.0, 2.0]]), np.array([[3.0, -1.0]])).tolist()
-    [[1.0, 2.0, 3.0, -1.0, 2.0, 3.0, 3.0, -2.0]]
-    """
-    u = np.asarray(u, dtype=np.float32)
-    v = np.asarray(v, dtype=np.float32)
-    if u.shape != v.shape:
-        raise ValueError(f"the two sides' features differ in shape: {u.shape} and {v.shape}")
-    return np.concatenate([u, v, np.abs(u - v), u * v], axis=-1)
 
 
 @register_task_type
