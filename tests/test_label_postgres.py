@@ -1,32 +1,33 @@
 """The labeling app on a real PostgreSQL server (its own cluster, started and stopped here).
 
-Skipped only when PostgreSQL's binaries are absent (``apt-get install postgresql``; CI installs
-them, see .ci/run).
+Skipped only when PostgreSQL's binaries are absent (``apt-get install postgresql``); CI installs
+them (see .ci/run) and sets ``LITTLEDATA_REQUIRE_SERVICES=1``, which turns that skip into a
+failure (tests/services.py).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import pytest
 
 from littledata.label_app.store import AnswerConflictError, LabelStore, StaleItemError
 from tests.pg_server import new_database, pg_bin, postgres_server
-from tests.test_label_store import Clock, run_annotators
+from tests.services import require_module, unavailable
+from tests.test_label_store import Clock, double_submit_at_once, run_annotators
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        pg_bin() is None,
-        reason="PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb is absent); "
-        "apt-get install postgresql",
-    ),
-]
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def server() -> str:
-    pytest.importorskip("psycopg")
+    if pg_bin() is None:
+        unavailable(
+            "PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb is absent); "
+            "apt-get install postgresql"
+        )
+    require_module("psycopg", 'pip install -e ".[test]"')
     with postgres_server() as url:
         yield url
 
@@ -77,6 +78,36 @@ def test_concurrent_annotators_on_postgres(url):
     assert all(counts[i] == (2 if i % 5 == 0 else 1) for i in range(n))
     assert store.stats(["pos", "neg"])["open"] == 0
     store.close()
+
+
+def test_a_double_submit_at_once_stores_one_answer_on_postgres(url):
+    store = LabelStore(url, lease_seconds=60)
+    store.add_items([f"t{i}" for i in range(5)])
+    # the submits run truly at once here (no process lock as for SQLite): the row locks decide
+    assert double_submit_at_once(store) == Counter({"ok": 1, "AnswerConflictError": 7})
+    store.close()
+
+
+def test_the_command_exports_a_postgres_session(url, tmp_path, capsys):
+    import pandas as pd
+
+    from tests._cli import run_main
+
+    store = LabelStore(url)
+    store.add_items(["a <b>", "c, d", "e"], labeled={0: "pos"})
+    store.set_meta({"labels": ["pos", "neg"], "featurizer": "glove50", "head": "logreg"})
+    item = store.lease_next("ann")
+    store.answer(item.id, "ann", "label", "neg")
+    store.close()
+    out = tmp_path / "labels.parquet"
+    code, stdout, stderr = run_main(["label", "export", "--db", url, "--out", str(out)], capsys)
+    assert code == 0, stderr
+    assert "Wrote 2 answers" in stdout
+    frame = pd.read_parquet(out)
+    assert list(zip(frame["annotator"], frame["label"], strict=True)) == [
+        ("file", "pos"),
+        ("ann", "neg"),
+    ]
 
 
 def test_the_app_labels_into_postgres(url):
