@@ -239,9 +239,16 @@ class LabelStore:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sa.Connection]:
-        """A connection for reading."""
-        with self._locked(), self.engine.connect() as conn:
-            yield conn
+        """A connection for reading, or for one statement that is atomic by itself (an insert
+        or update of one slot). A server database runs it in autocommit: no ``BEGIN`` and
+        ``COMMIT`` round trips (its reads see per-statement snapshots either way); SQLite in a
+        transaction, committed at the end."""
+        if self._lock is not None:  # SQLite
+            with self._begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def _locked(self) -> contextlib.AbstractContextManager[Any]:
         return self._lock if self._lock is not None else contextlib.nullcontext()
@@ -345,12 +352,13 @@ class LabelStore:
         """The item leased to ``annotator`` now (its lease renewed), or ``None``."""
         now = self.clock()
         a = assignments_table
-        with self._begin() as conn:
+        with self._connect() as conn:  # mostly there is none: no transaction for that
             row = conn.execute(
                 sa.select(a.c.item_id).where(a.c.annotator == annotator, a.c.status == "leased")
             ).first()
-            if row is None:
-                return None
+        if row is None:
+            return None
+        with self._begin() as conn:  # renewed only while it is still theirs
             expires = now + self.lease_seconds
             n = conn.execute(
                 sa.update(a)
@@ -364,9 +372,9 @@ class LabelStore:
         """Take a free (or expired) slot of ``item_id`` for ``annotator``; whether it worked."""
         a = assignments_table
         expires = now + self.lease_seconds
-        for slot in range(required):
+        for slot in range(required):  # each statement is atomic alone: _connect, not _begin
             try:
-                with self._begin() as conn:
+                with self._connect() as conn:
                     conn.execute(
                         sa.insert(a).values(
                             item_id=item_id, slot=slot, annotator=annotator, status="leased",
@@ -377,7 +385,7 @@ class LabelStore:
             except IntegrityError:
                 pass
             try:
-                with self._begin() as conn:
+                with self._connect() as conn:
                     taken = conn.execute(
                         sa.update(a)
                         .where(a.c.item_id == item_id, a.c.slot == slot, a.c.status == "leased")
