@@ -110,6 +110,16 @@ def test_the_command_exports_a_postgres_session(url, tmp_path, capsys):
     ]
 
 
+def test_a_plain_postgresql_url_works(url):
+    plain = url.replace("postgresql+psycopg://", "postgresql://")  # libpq's form, no driver
+    store = LabelStore(plain)
+    store.add_items(["a", "b"])
+    assert store.engine.dialect.name == "postgresql" and store.engine.dialect.driver == "psycopg"
+    assert store.url == plain
+    store.close()
+    assert LabelStore(url).n_items() == 2
+
+
 def test_the_app_labels_into_postgres(url):
     from fastapi.testclient import TestClient
 
