@@ -87,6 +87,10 @@ def test_serve_label_stop_resume_and_export_a_model(tmp_path):
         else:  # trained on the same labels: the criterion did not move
             assert stopping["text"] == said
         assert again["id"] == held and again["suggestion"] in ("pos", "neg")
+        live = tmp_path / "live.csv"  # export at any time: while the server runs, too
+        result = CliRunner().invoke(app, ["label", "export", "--db", db, "--out", str(live)])
+        assert result.exit_code == 0, result.output
+        assert len(live.read_text().splitlines()) == 1 + 20  # header, 4 file labels + 16
     finally:
         stop_server(proc)
     out, model = tmp_path / "labels.jsonl", tmp_path / "model"
