@@ -120,6 +120,12 @@ def test_a_plain_postgresql_url_works(url):
     assert LabelStore(url).n_items() == 2
 
 
+def test_kill_9_of_the_server_loses_no_acknowledged_label_on_postgres(url, tmp_path):
+    from tests.test_label_cli import kill_9_midway
+
+    kill_9_midway(tmp_path, url).close()
+
+
 def test_the_app_labels_into_postgres(url):
     from fastapi.testclient import TestClient
 
