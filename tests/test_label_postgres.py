@@ -7,6 +7,7 @@ failure (tests/services.py).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 
@@ -124,6 +125,29 @@ def test_kill_9_of_the_server_loses_no_acknowledged_label_on_postgres(url, tmp_p
     from tests.test_label_cli import kill_9_midway
 
     kill_9_midway(tmp_path, url).close()
+
+
+def test_servers_sharing_a_database_write_its_meta_at_once(url):
+    stores = [LabelStore(url) for _ in range(4)]  # as four servers' stopping checks would
+    errors: list[str] = []
+
+    def write(store: LabelStore, k: int) -> None:
+        for j in range(40):
+            try:
+                store.set_meta({"stopping": {"server": k, "n": j}, f"own{k}": j})
+            except Exception as exc:  # a lost insert race was an IntegrityError
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=write, args=(s, k)) for k, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    meta = stores[0].get_meta()
+    assert meta["stopping"]["n"] == 39 and all(meta[f"own{k}"] == 39 for k in range(4))
+    for store in stores:
+        store.close()
 
 
 def test_the_app_labels_into_postgres(url):

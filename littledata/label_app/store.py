@@ -266,11 +266,22 @@ class LabelStore:
         return {k: json.loads(v) for k, v in rows}
 
     def set_meta(self, values: Mapping[str, Any]) -> None:
-        """Write ``meta`` entries (replacing those of the same key)."""
-        with self._begin() as conn:
-            for key, value in values.items():
-                conn.execute(sa.delete(meta_table).where(meta_table.c.key == key))
-                conn.execute(sa.insert(meta_table).values(key=key, value=json.dumps(value)))
+        """Write ``meta`` entries (replacing those of the same key), in one transaction. Each
+        key is updated, or inserted when it is not there yet; an insert that loses to another
+        writer's (several servers on one database) is tried again, as an update then."""
+        m, tries = meta_table, len(values) + 2  # each lost race leaves one more key there
+        for attempt in range(tries):
+            try:
+                with self._begin() as conn:
+                    for key, value in values.items():
+                        text = json.dumps(value)
+                        n = conn.execute(sa.update(m).where(m.c.key == key).values(value=text))
+                        if n.rowcount == 0:
+                            conn.execute(sa.insert(m).values(key=key, value=text))
+                return
+            except IntegrityError:
+                if attempt == tries - 1:
+                    raise
 
     def n_items(self) -> int:
         with self._connect() as conn:
