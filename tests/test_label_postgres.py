@@ -127,6 +127,32 @@ def test_kill_9_of_the_server_loses_no_acknowledged_label_on_postgres(url, tmp_p
     kill_9_midway(tmp_path, url).close()
 
 
+def open_at_once(url: str, n: int) -> list[str]:
+    """``n`` threads open a LabelStore on ``url`` at the same moment; their errors."""
+    barrier, errors = threading.Barrier(n), []
+
+    def open_store() -> None:
+        barrier.wait()
+        try:
+            LabelStore(url).close()
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=open_store) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_servers_starting_at_once_on_an_empty_database_all_open_it(server):
+    for _ in range(3):  # some of them lose the race to create the tables in nearly every try
+        url = new_database(server)
+        assert open_at_once(url, 4) == []
+        assert LabelStore(url).n_items() == 0
+
+
 def test_servers_sharing_a_database_write_its_meta_at_once(url):
     stores = [LabelStore(url) for _ in range(4)]  # as four servers' stopping checks would
     errors: list[str] = []

@@ -226,10 +226,13 @@ class LabelStore:
         # SQLite has one writer at a time; threads of this process queue on a lock (woken at
         # once) rather than in SQLite's busy handler (which sleeps up to 100 ms per retry).
         self._lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
-        try:
-            metadata.create_all(self.engine)
-        except sa.exc.OperationalError:  # two processes creating the tables at once
-            metadata.create_all(self.engine)
+        for attempt in range(3):  # several processes may create the tables at once: the
+            try:  # losers fail (SQLite: locked; PostgreSQL: a catalog key or "already
+                metadata.create_all(self.engine)  # exists") and then find the tables there
+                break
+            except (sa.exc.OperationalError, sa.exc.IntegrityError, sa.exc.ProgrammingError):
+                if attempt == 2:
+                    raise
 
     @contextlib.contextmanager
     def _begin(self) -> Iterator[sa.Connection]:
