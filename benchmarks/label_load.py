@@ -1,9 +1,14 @@
 """Load test of the labeling app: many annotators at once over HTTP, a kill -9, latency, retraining.
 
-Runs ``littledata label`` as a real server (uvicorn, loopback only) on a SQLite database and drives
-it with simulated annotators (threads, one HTTP client each; each asks for an item and answers it
+Runs ``littledata label`` as a real server (uvicorn, loopback only) on a SQLite database (or, with
+``--postgres``, a real PostgreSQL server: a throwaway cluster of Debian's binaries on 127.0.0.1,
+or the server at ``--postgres-url``; each phase gets a database of its own) and drives it with
+simulated annotators (threads, one HTTP client each; each asks for an item and answers it
 with the right label, which the server answers with the next item).
 
+0. With PostgreSQL, first: the database's part of a click (``lease_next`` + ``answer`` in this
+   process) on SQLite and on PostgreSQL, interleaved click by click (a ratio both measured
+   under the same machine load).
 1. **Latency** on a pool of ``--pool`` rows (20,000 by default, from davidson_hate's splits): the
    time from a label click to the next item (one ``POST /api/answer``, whose answer is the next
    item, measured at the client), p50 / p95, for one annotator alone and for ``--annotators``
@@ -11,7 +16,9 @@ with the right label, which the server answers with the next item).
    database's rounds (fit, query, cross-validated accuracy, stopping check).
 2. **Load**: ``--annotators`` annotators label a fresh pool of ``--items`` rows until the queue
    is drained. Checks: every acknowledged label is in the database (0 lost), no item holds more
-   labels than it needs (0 double-labeled), 0 open items, ``PRAGMA integrity_check`` ok.
+   labels than it needs (0 double-labeled), 0 open items, the database intact (SQLite:
+   ``PRAGMA integrity_check``; PostgreSQL: amcheck's ``verify_heapam`` on every table and
+   ``bt_index_check`` on every index).
    Throughput in labels per second.
 3. **kill -9**: the same on another fresh pool, but the server is killed with SIGKILL after
    ``--kill-after`` acknowledged labels. Checks: every acknowledged label survived; the labels
@@ -19,21 +26,23 @@ with the right label, which the server answers with the next item).
    database is intact. The server is started again on the same database and the annotators
    finish: drained, no double labels.
 
-Writes ``benchmarks/results/label_load.md`` and prints it. Bounded: every phase has a deadline.
+Writes ``benchmarks/results/label_load.md`` (``label_load_postgres.md`` with PostgreSQL) and prints
+it. Bounded: every phase has a deadline.
 
 Example::
 
     python benchmarks/label_load.py                 # the full run (a few minutes)
     python benchmarks/label_load.py --pool 3000 --items 500 --annotators 5   # quick
+    python benchmarks/label_load.py --postgres      # the same on a throwaway PostgreSQL server
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import signal
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -43,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +61,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from active import machine_lines  # noqa: E402
 
 from tests.label_helpers import free_port, start_server, stop_server  # noqa: E402
+from tests.pg_server import new_database, postgres_server  # noqa: E402
 
 
 @dataclass
@@ -139,34 +150,90 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else float("nan")
 
 
-def db_facts(path: Path) -> dict[str, object]:
-    con = sqlite3.connect(path)
+def integrity(conn: sa.Connection) -> str:
+    """``ok`` or what is wrong: SQLite's integrity check; on PostgreSQL amcheck over the
+    labeling tables (heap pages and B-tree indexes, with the check that every heap tuple is
+    in its indexes)."""
+    if conn.dialect.name == "sqlite":
+        return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar())
+    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS amcheck")
+    problems = conn.execute(
+        sa.text(
+            "select c.relname, count(v.*) from pg_class c, verify_heapam(c.oid) v "
+            "where c.relname like 'label_%' and c.relkind = 'r' group by c.relname"
+        )
+    ).all()
+    indexes = conn.execute(
+        sa.text(
+            "select c.oid from pg_index i join pg_class c on c.oid = i.indexrelid "
+            "join pg_class t on t.oid = i.indrelid where t.relname like 'label_%'"
+        )
+    ).scalars()
+    for oid in list(indexes):  # raises on a corrupt index
+        conn.exec_driver_sql(f"select bt_index_check({int(oid)}, true)")
+    return "ok" if not problems else f"heap problems: {problems}"
+
+
+def db_facts(url: str) -> dict[str, object]:
+    engine = sa.create_engine(url)
     try:
-        q = con.execute
-        return {
-            "integrity": q("PRAGMA integrity_check").fetchone()[0],
-            "labels": q("select count(*) from label_answers where kind='label'").fetchone()[0],
-            "pairs": set(q("select annotator, item_id from label_answers where kind='label'")),
-            "over": q(
-                "select count(*) from (select a.item_id from label_answers a join label_items i "
-                "on i.id=a.item_id where a.kind='label' group by a.item_id, i.required "
-                "having count(*) > i.required)"
-            ).fetchone()[0],
-            "open": q("select count(*) from label_items where complete = 0").fetchone()[0],
-            "mismatch": q(
-                "select count(*) from label_items i where i.n_done != (select count(*) from "
-                "label_answers a where a.item_id = i.id and a.kind = 'label')"
-            ).fetchone()[0],
-            "rounds": q("select n_labels, fit_seconds from label_rounds order by id").fetchall(),
-        }
+        with engine.begin() as conn:
+            q = conn.exec_driver_sql
+            return {
+                "integrity": integrity(conn),
+                "labels": q("select count(*) from label_answers where kind='label'").scalar(),
+                "pairs": set(
+                    map(tuple, q("select annotator, item_id from label_answers where kind='label'"))
+                ),
+                "over": q(
+                    "select count(*) from (select a.item_id from label_answers a join label_items "
+                    "i on i.id=a.item_id where a.kind='label' group by a.item_id, i.required "
+                    "having count(*) > i.required) x"
+                ).scalar(),
+                "open": q("select count(*) from label_items where not complete").scalar(),
+                "mismatch": q(
+                    "select count(*) from label_items i where i.n_done != (select count(*) from "
+                    "label_answers a where a.item_id = i.id and a.kind = 'label')"
+                ).scalar(),
+                "rounds": q("select n_labels, fit_seconds from label_rounds order by id").all(),
+            }
     finally:
-        con.close()
+        engine.dispose()
 
 
-def serve(pool_csv: Path, db: Path, labels: list[str], port: int, env: dict[str, str]):
+def serve(pool_csv: Path, db: str, labels: list[str], port: int, env: dict[str, str]):
     args = [str(pool_csv), "--labels", ",".join(labels), "--featurizer", "glove50",
-            "--db", f"sqlite:///{db}", "--batch", "10"]  # fmt: skip
+            "--db", db, "--batch", "10"]  # fmt: skip
     return start_server(args, port, env=env, timeout=600)
+
+
+class Databases:
+    """A fresh database per phase: a SQLite file in ``work``, or a new database on the
+    PostgreSQL server at ``server`` (a URL of a database there that may create databases)."""
+
+    def __init__(self, work: Path, server: str | None) -> None:
+        self.work, self.server = work, server
+
+    def new(self, name: str) -> str:
+        if self.server is None:
+            return f"sqlite:///{self.work / name}.sqlite"
+        return new_database(self.server)
+
+    def describe(self) -> str:
+        if self.server is None:
+            return "SQLite (WAL, synchronous=NORMAL)"
+        engine = sa.create_engine(self.server)
+        try:
+            with engine.connect() as conn:
+                version = conn.exec_driver_sql("show server_version").scalar()
+                fsync = conn.exec_driver_sql("show fsync").scalar()
+                sync = conn.exec_driver_sql("show synchronous_commit").scalar()
+        finally:
+            engine.dispose()
+        return (
+            f"PostgreSQL {version} on 127.0.0.1 (fsync={fsync}, synchronous_commit={sync}; "
+            "psycopg 3, SQLAlchemy's default pool of 5 + 10 connections per server process)"
+        )
 
 
 def main() -> None:
@@ -179,20 +246,97 @@ def main() -> None:
     ap.add_argument("--kill-after", type=int, default=600)
     ap.add_argument("--deadline", type=float, default=300.0, help="seconds per phase")
     ap.add_argument("--mirror", default=str(ROOT.parent / "shared" / "datasets"))
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "label_load.md"))
+    ap.add_argument(
+        "--postgres",
+        action="store_true",
+        help="use a throwaway PostgreSQL server (Debian's binaries, /usr/lib/postgresql/*/bin) "
+        "instead of SQLite",
+    )
+    ap.add_argument(
+        "--postgres-url",
+        help="use this PostgreSQL server instead (a postgresql+psycopg:// URL of a database "
+        "there; each phase creates a database of its own)",
+    )
+    ap.add_argument(
+        "--side-clicks",
+        type=int,
+        default=300,
+        help="with PostgreSQL: clicks per database in the side-by-side comparison (phase 0)",
+    )
+    ap.add_argument("--out", help="default: benchmarks/results/label_load[_postgres].md")
     args = ap.parse_args()
+    pg = args.postgres or args.postgres_url is not None
+    args.out = args.out or str(
+        ROOT / "benchmarks" / "results" / ("label_load_postgres.md" if pg else "label_load.md")
+    )
+    with contextlib.ExitStack() as stack:
+        server = None
+        if args.postgres_url:
+            server = args.postgres_url
+        elif args.postgres:  # durable, like a real one: fsync on (the tests' cluster has it off)
+            server = stack.enter_context(postgres_server(fsync=True))
+        ok = run(args, server)
+    sys.exit(0 if ok else 1)
 
+
+def side_by_side(texts: list[str], work: Path, server: str, clicks: int) -> list[str]:
+    """The database's part of a click (``answer`` + ``lease_next``, in this process, no HTTP)
+    on a SQLite file and on the PostgreSQL server, interleaved click by click so that both see
+    the same machine load; the lines of the results."""
+    from littledata.label_app.session import queue_order
+    from littledata.label_app.store import LabelStore
+
+    stores = {"SQLite": LabelStore(f"sqlite:///{work / 'side.sqlite'}"),
+              "PostgreSQL": LabelStore(new_database(server))}  # fmt: skip
+    order = queue_order(len(texts), 0)
+    for store in stores.values():
+        store.add_items(texts, order=order)
+        store.set_ranking(order[:200], order)  # as a round leaves the queue
+    times: dict[str, list[float]] = {name: [] for name in stores}
+    for _ in range(clicks):
+        for name, store in stores.items():
+            start = time.perf_counter()
+            item = store.lease_next("ann")
+            assert item is not None
+            store.answer(item.id, "ann", "label", "x")
+            times[name].append(1000 * (time.perf_counter() - start))
+    for store in stores.values():
+        store.close()
+    sq, pg = times["SQLite"], times["PostgreSQL"]
+    return [
+        f"## 0. The database's part of a click, SQLite and PostgreSQL side by side "
+        f"({len(texts):,} items)",
+        "",
+        f"`lease_next` + `answer` in this process (no HTTP, no retraining), {clicks} clicks on "
+        "each, alternating between the two stores click by click:",
+        "",
+        "| database | p50 ms | p95 ms |",
+        "|---|---|---|",
+        *[f"| {k} | {pct(v, 50):.2f} | {pct(v, 95):.2f} |" for k, v in times.items()],
+        "",
+        f"PostgreSQL / SQLite: p50 {pct(pg, 50) / pct(sq, 50):.1f}x, "
+        f"p95 {pct(pg, 95) / pct(sq, 95):.1f}x.",
+        "",
+    ]
+
+
+def run(args: argparse.Namespace, server: str | None) -> bool:
+    """Every phase; writes and prints the results; whether every check passed."""
     work = Path(tempfile.mkdtemp(prefix="littledata-label-load-"))
+    dbs = Databases(work, server)
     env = {"LITTLEDATA_HOME": os.environ.get("LITTLEDATA_HOME", str(work / "home"))}
     texts, truth, labels = load_pool(max(args.pool, args.items), args.mirror)
     lines = ["# Labeling app load test (`python benchmarks/label_load.py`)", "", *machine_lines()]
     lines += [f"- command: `python benchmarks/label_load.py {' '.join(sys.argv[1:])}`".rstrip(),
               f"- data: davidson_hate texts ({len(labels)} labels), featurizer glove50, head "
-              "logreg, strategy margin, retrain every 10 answers, SQLite (WAL)", ""]  # fmt: skip
+              "logreg, strategy margin, retrain every 10 answers",
+              f"- database: {dbs.describe()}", ""]  # fmt: skip
     ok = True
+    if server is not None:
+        lines += side_by_side(texts[: args.pool], work, server, args.side_clicks)
 
     # 1. latency on the big pool
-    pool_csv, db = work / "pool.csv", work / "latency.sqlite"
+    pool_csv, db = work / "pool.csv", dbs.new("latency")
     write_pool(pool_csv, texts[: args.pool])
     port = free_port()
     started = time.perf_counter()
@@ -250,7 +394,7 @@ def main() -> None:
         ok = False
 
     # 2. load: drain a fresh pool
-    pool_csv, db = work / "items.csv", work / "load.sqlite"
+    pool_csv, db = work / "items.csv", dbs.new("load")
     write_pool(pool_csv, texts[: args.items])
     port = free_port()
     proc = serve(pool_csv, db, labels, port, env)
@@ -274,7 +418,7 @@ def main() -> None:
         "items labeled more often than required": facts["over"],
         "items whose label count disagrees with n_done": facts["mismatch"],
         "open items left (queue drained: 0)": facts["open"],
-        "integrity_check": facts["integrity"],
+        "database intact (integrity check)": facts["integrity"],
         "annotator errors": sum(1 for a in people if a.error),
     }
     ok &= lost == 0 and facts["over"] == 0 and facts["open"] == 0 and facts["mismatch"] == 0
@@ -293,7 +437,7 @@ def main() -> None:
     ]
 
     # 3. kill -9 in the middle
-    db = work / "kill.sqlite"
+    db = dbs.new("kill")
     port = free_port()
     proc = serve(pool_csv, db, labels, port, env)
     base = f"http://127.0.0.1:{port}"
@@ -327,7 +471,7 @@ def main() -> None:
         "acknowledged but lost": lost,
         "in the database, not acknowledged (all in flight)": f"{len(extra)} (in flight: "
         f"{len(in_flight)}; all of them in flight: {extra <= in_flight})",
-        "integrity_check": facts["integrity"],
+        "database intact (integrity check)": facts["integrity"],
     }
     proc = serve(pool_csv, db, labels, port, env)
     try:
@@ -343,7 +487,7 @@ def main() -> None:
             "items labeled more often than required": facts["over"],
             "open items left": facts["open"],
             "items whose label count disagrees with n_done": facts["mismatch"],
-            "integrity_check after the restart": facts["integrity"],
+            "database intact after the restart": facts["integrity"],
             "annotator errors after the restart": sum(1 for a in people2 if a.error),
         }
     )
@@ -360,20 +504,22 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)
-    sys.exit(0 if ok else 1)
+    return bool(ok)
 
 
-def db_count(path: Path) -> int:
+def db_count(url: str) -> int:
+    engine = sa.create_engine(url)
     try:
-        con = sqlite3.connect(path, timeout=5)
-        try:
+        with engine.connect() as conn:
             return int(
-                con.execute("select count(*) from label_answers where kind='label'").fetchone()[0]
+                conn.exec_driver_sql(
+                    "select count(*) from label_answers where kind='label'"
+                ).scalar_one()
             )
-        finally:
-            con.close()
-    except sqlite3.Error:
+    except sa.exc.SQLAlchemyError:
         return 0
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

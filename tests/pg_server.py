@@ -32,8 +32,10 @@ def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Start a cluster; yield the URL of its ``postgres`` database; stop and remove it."""
+def postgres_server(*, fsync: bool = False) -> Iterator[str]:
+    """Start a cluster; yield the URL of its ``postgres`` database; stop and remove it.
+    ``fsync=False`` (the tests): faster, and a crash of the machine may lose commits; the load
+    benchmark runs with ``fsync=True``, as a real server would."""
     bin_dir = pg_bin()
     assert bin_dir is not None
     root = Path(tempfile.mkdtemp(prefix="littledata-pg-"))
@@ -43,8 +45,8 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(root, "postgres", "postgres")
     try:
         _run([str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-              "--no-sync"])  # fmt: skip
-        opts = f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off"
+              *([] if fsync else ["--no-sync"])])  # fmt: skip
+        opts = f"-h 127.0.0.1 -p {port} -k {root} -c fsync={'on' if fsync else 'off'}"
         _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"),
               "-w", "-t", "60", "start"])  # fmt: skip
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -69,6 +70,36 @@ def test_labeling_through_the_api_trains_a_model_that_suggests(client, session):
     assert stats["stopping"]["text"]
 
 
+def test_answers_never_wait_for_a_round_in_progress(session, monkeypatch):
+    import littledata.label_app.session as session_module
+
+    started, release = threading.Event(), threading.Event()
+    real_round = session_module.compute_round
+
+    def held_round(*args, **kwargs):
+        started.set()
+        release.wait(120)  # the round holds until the answers below are in
+        return real_round(*args, **kwargs)
+
+    monkeypatch.setattr(session_module, "compute_round", held_round)
+    try:
+        with TestClient(create_app(session)) as client:
+            assert started.wait(20)  # the round every start runs is in progress
+            item = client.post("/api/next", json={"annotator": "ann"}).json()["item"]
+            for _ in range(6):  # more than a batch: each answer is served, none waits
+                body = {"annotator": "ann", "item_id": item["id"], "label": truth(item["text"])}
+                r = client.post("/api/answer", json=body)
+                assert r.status_code == 200, r.text
+                item = r.json()["item"]
+                assert item is not None
+            assert client.get("/api/stats").json()["training"] is True
+            assert session.rounds_done == 0  # every answer came back while the round held
+            release.set()
+            assert wait_for(lambda: session.rounds_done >= 2)  # the batch's round follows
+    finally:
+        release.set()
+
+
 def test_errors_are_clear_4xx(client):
     item = client.post("/api/next", json={"annotator": "ann"}).json()["item"]
     unknown = client.post(
@@ -102,6 +133,13 @@ def test_errors_are_clear_4xx(client):
         "/api/answer", content=b"not json", headers={"Content-Type": "application/json"}
     )
     assert r.status_code == 422
+    for odd in (True, 1.0, "1"):  # only a JSON integer is an item id
+        body = {"annotator": "ann", "item_id": odd, "label": "pos"}
+        r = client.post("/api/answer", json=body)
+        assert r.status_code == 422 and "item_id" in r.json()["error"], odd
+    for method, path, status in (("get", "/api/answer", 405), ("post", "/api/nope", 404)):
+        r = getattr(client, method)(path)
+        assert r.status_code == status and path in r.json()["error"], (path, r.text)
     assert client.post("/api/undo", json={"annotator": "nobody"}).status_code == 409
     assert client.get("/api/export?format=xml").status_code == 422
 

@@ -87,6 +87,10 @@ def test_serve_label_stop_resume_and_export_a_model(tmp_path):
         else:  # trained on the same labels: the criterion did not move
             assert stopping["text"] == said
         assert again["id"] == held and again["suggestion"] in ("pos", "neg")
+        live = tmp_path / "live.csv"  # export at any time: while the server runs, too
+        result = CliRunner().invoke(app, ["label", "export", "--db", db, "--out", str(live)])
+        assert result.exit_code == 0, result.output
+        assert len(live.read_text().splitlines()) == 1 + 20  # header, 4 file labels + 16
     finally:
         stop_server(proc)
     out, model = tmp_path / "labels.jsonl", tmp_path / "model"
@@ -106,8 +110,10 @@ def test_serve_label_stop_resume_and_export_a_model(tmp_path):
     ]
 
 
-@pytest.mark.integration
-def test_kill_9_loses_no_acknowledged_label(tmp_path):
+def kill_9_midway(tmp_path, db: str) -> LabelStore:
+    """Four annotators label over HTTP; the server is killed with SIGKILL after 60 acknowledged
+    labels. Checks that nothing acknowledged was lost, that the database holds beyond that only
+    labels in flight, and no item twice; returns the store (for the backend's own checks)."""
     import signal
     import threading
 
@@ -116,10 +122,8 @@ def test_kill_9_loses_no_acknowledged_label(tmp_path):
     data = tmp_path / "reviews.csv"
     write_reviews(data, n=200, labeled=0)
     texts = pool(200)
-    db_path = tmp_path / "labels.sqlite"
     port = free_port()
-    args = [str(data), "--labels", "pos,neg", "--featurizer", "glove50",
-            "--db", f"sqlite:///{db_path}"]  # fmt: skip
+    args = [str(data), "--labels", "pos,neg", "--featurizer", "glove50", "--db", db]
     proc = start_server(args, port)
     base = f"http://127.0.0.1:{port}"
     acked: list[tuple[str, int]] = []
@@ -154,10 +158,21 @@ def test_kill_9_loses_no_acknowledged_label(tmp_path):
     proc.wait(30)
     for t in threads:
         t.join(30)
-    store = LabelStore(f"sqlite:///{db_path}")
+    store = LabelStore(db)
     stored = {(r["annotator"], r["item_id"]) for r in store.answers()}
     assert set(acked) <= stored  # nothing acknowledged was lost
     assert stored - set(acked) <= set(in_flight.items())  # beyond that, only labels in flight
     assert len(stored) == len({i for _, i in stored})  # no item labeled twice
+    with store._connect() as conn:  # every item's count agrees with its answers
+        assert not conn.exec_driver_sql(
+            "select count(*) from label_items i where i.n_done != (select count(*) from "
+            "label_answers a where a.item_id = i.id and a.kind = 'label')"
+        ).scalar()
+    return store
+
+
+@pytest.mark.integration
+def test_kill_9_loses_no_acknowledged_label(tmp_path):
+    store = kill_9_midway(tmp_path, f"sqlite:///{tmp_path / 'labels.sqlite'}")
     with store._connect() as conn:
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"

@@ -166,3 +166,46 @@ def test_concurrent_annotators_label_every_item_exactly_as_often_as_required(tmp
     assert all(counts[i] == (2 if i % 10 == 0 else 1) for i in range(120))
     stats = store.stats(["pos", "neg"])
     assert stats["open"] == 0 and stats["complete"] == 120
+
+
+def test_the_default_database_is_sqlite_in_the_data_home(tmp_path, monkeypatch):
+    home = tmp_path / "fresh-home"  # not there yet: a first session creates it
+    monkeypatch.setenv("LITTLEDATA_HOME", str(home))
+    store = LabelStore()
+    store.add_items(["a", "b"])
+    assert store.engine.dialect.name == "sqlite"
+    assert store.url == f"sqlite:///{home / 'labels.sqlite'}"
+    store.close()
+    assert LabelStore(f"sqlite:///{home / 'labels.sqlite'}").n_items() == 2
+
+
+def double_submit_at_once(store: LabelStore, n_threads: int = 8) -> Counter:
+    """``n_threads`` submits of one annotator's answer to one item, released together: what
+    each got (``ok`` or the error's name)."""
+    item = store.lease_next("alice")
+    assert item is not None
+    barrier = threading.Barrier(n_threads)
+    outcomes: list[str] = []
+
+    def submit() -> None:
+        barrier.wait()
+        try:
+            store.answer(item.id, "alice", "label", "pos")
+            outcomes.append("ok")
+        except (AnswerConflictError, StaleItemError) as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=submit) for _ in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r["item_id"] for r in store.answers()] == [item.id]
+    assert store.stats(["pos", "neg"])["complete"] == 1
+    return Counter(outcomes)
+
+
+def test_a_double_submit_at_once_stores_one_answer(tmp_path):
+    store = LabelStore(f"sqlite:///{tmp_path / 'd.sqlite'}", lease_seconds=60)
+    store.add_items([f"t{i}" for i in range(5)])
+    assert double_submit_at_once(store) == Counter({"ok": 1, "AnswerConflictError": 7})

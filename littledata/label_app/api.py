@@ -35,6 +35,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from littledata.errors import ConfigError, LittleDataError
 from littledata.label_app.annotators import ANNOTATOR, identify
@@ -49,7 +50,7 @@ class Who(BaseModel):
 
 
 class ItemRef(Who):
-    item_id: int = Field(ge=0)
+    item_id: int = Field(ge=0, strict=True)  # a JSON integer: not true, 1.0 or "1"
 
 
 class Answer(ItemRef):
@@ -122,6 +123,17 @@ def create_app(
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # an unknown path (404) or method (405): the same {"error"} shape as every other error
+        what = {404: f"There is no {request.url.path}", 405: f"{request.method} is not allowed "
+                f"on {request.url.path}"}.get(exc.status_code, str(exc.detail))  # fmt: skip
+        return JSONResponse(
+            {"error": f"{what}; see docs/labeling.md for the API."},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _malformed(_request: Request, exc: RequestValidationError) -> JSONResponse:

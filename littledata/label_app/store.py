@@ -226,10 +226,13 @@ class LabelStore:
         # SQLite has one writer at a time; threads of this process queue on a lock (woken at
         # once) rather than in SQLite's busy handler (which sleeps up to 100 ms per retry).
         self._lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
-        try:
-            metadata.create_all(self.engine)
-        except sa.exc.OperationalError:  # two processes creating the tables at once
-            metadata.create_all(self.engine)
+        for attempt in range(3):  # several processes may create the tables at once: the
+            try:  # losers fail (SQLite: locked; PostgreSQL: a catalog key or "already
+                metadata.create_all(self.engine)  # exists") and then find the tables there
+                break
+            except (sa.exc.OperationalError, sa.exc.IntegrityError, sa.exc.ProgrammingError):
+                if attempt == 2:
+                    raise
 
     @contextlib.contextmanager
     def _begin(self) -> Iterator[sa.Connection]:
@@ -239,9 +242,16 @@ class LabelStore:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sa.Connection]:
-        """A connection for reading."""
-        with self._locked(), self.engine.connect() as conn:
-            yield conn
+        """A connection for reading, or for one statement that is atomic by itself (an insert
+        or update of one slot). A server database runs it in autocommit: no ``BEGIN`` and
+        ``COMMIT`` round trips (its reads see per-statement snapshots either way); SQLite in a
+        transaction, committed at the end."""
+        if self._lock is not None:  # SQLite
+            with self._begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def _locked(self) -> contextlib.AbstractContextManager[Any]:
         return self._lock if self._lock is not None else contextlib.nullcontext()
@@ -259,11 +269,22 @@ class LabelStore:
         return {k: json.loads(v) for k, v in rows}
 
     def set_meta(self, values: Mapping[str, Any]) -> None:
-        """Write ``meta`` entries (replacing those of the same key)."""
-        with self._begin() as conn:
-            for key, value in values.items():
-                conn.execute(sa.delete(meta_table).where(meta_table.c.key == key))
-                conn.execute(sa.insert(meta_table).values(key=key, value=json.dumps(value)))
+        """Write ``meta`` entries (replacing those of the same key), in one transaction. Each
+        key is updated, or inserted when it is not there yet; an insert that loses to another
+        writer's (several servers on one database) is tried again, as an update then."""
+        m, tries = meta_table, len(values) + 2  # each lost race leaves one more key there
+        for attempt in range(tries):
+            try:
+                with self._begin() as conn:
+                    for key, value in values.items():
+                        text = json.dumps(value)
+                        n = conn.execute(sa.update(m).where(m.c.key == key).values(value=text))
+                        if n.rowcount == 0:
+                            conn.execute(sa.insert(m).values(key=key, value=text))
+                return
+            except IntegrityError:
+                if attempt == tries - 1:
+                    raise
 
     def n_items(self) -> int:
         with self._connect() as conn:
@@ -345,12 +366,13 @@ class LabelStore:
         """The item leased to ``annotator`` now (its lease renewed), or ``None``."""
         now = self.clock()
         a = assignments_table
-        with self._begin() as conn:
+        with self._connect() as conn:  # mostly there is none: no transaction for that
             row = conn.execute(
                 sa.select(a.c.item_id).where(a.c.annotator == annotator, a.c.status == "leased")
             ).first()
-            if row is None:
-                return None
+        if row is None:
+            return None
+        with self._begin() as conn:  # renewed only while it is still theirs
             expires = now + self.lease_seconds
             n = conn.execute(
                 sa.update(a)
@@ -364,9 +386,9 @@ class LabelStore:
         """Take a free (or expired) slot of ``item_id`` for ``annotator``; whether it worked."""
         a = assignments_table
         expires = now + self.lease_seconds
-        for slot in range(required):
+        for slot in range(required):  # each statement is atomic alone: _connect, not _begin
             try:
-                with self._begin() as conn:
+                with self._connect() as conn:
                     conn.execute(
                         sa.insert(a).values(
                             item_id=item_id, slot=slot, annotator=annotator, status="leased",
@@ -377,7 +399,7 @@ class LabelStore:
             except IntegrityError:
                 pass
             try:
-                with self._begin() as conn:
+                with self._connect() as conn:
                     taken = conn.execute(
                         sa.update(a)
                         .where(a.c.item_id == item_id, a.c.slot == slot, a.c.status == "leased")
