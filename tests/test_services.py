@@ -29,4 +29,6 @@ def test_a_missing_service_fails_under_ci(monkeypatch):
 def test_ci_installs_the_services_and_requires_their_tests():
     ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(r"apt-get install .*\bpostgresql\b.*\bchromium\b", ci)
-    assert f"export {REQUIRE_ENV}=1" in ci.splitlines()
+    # required right after the packages are installed (in the same root-only block)
+    install = re.search(r"apt-get install[^\n]*\n((?:  [^\n]*\n)*?)fi\n", ci)
+    assert install and f"  export {REQUIRE_ENV}=1" in install.group(1).splitlines()
