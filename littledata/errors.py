@@ -59,6 +59,21 @@ class FeaturizerMismatchError(ArtifactError):
     """A saved model's featurizer is not the one it was trained with (fingerprints differ)."""
 
 
+class DatabaseError(LittleDataError):
+    """A database (results store, labeling session) failed: it cannot be opened or reached, or
+    it broke while in use. The two kinds below are also a :class:`DataFormatError` (the file is
+    not a usable database) and a :class:`ConfigError` (it cannot be opened or reached)."""
+
+
+class DatabaseUnusableError(DataFormatError, DatabaseError):
+    """The database file is not a database, or is corrupt."""
+
+
+class DatabaseUnavailableError(ConfigError, DatabaseError):
+    """The database cannot be opened or reached (a missing path, a server down, a lock held
+    too long)."""
+
+
 def unknown_name(kind: str, name: str, choices: Iterable[str]) -> UnknownNameError:
     """Build an :class:`UnknownNameError` that suggests the closest valid names.
 

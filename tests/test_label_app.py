@@ -144,6 +144,19 @@ def test_errors_are_clear_4xx(client):
     assert client.get("/api/export?format=xml").status_code == 422
 
 
+def test_a_database_that_fails_while_serving_is_a_503_not_the_requests_fault(session, tmp_path):
+    with TestClient(create_app(session)) as c:
+        item = c.post("/api/next", json={"annotator": "ann"}).json()["item"]
+        session.store.engine.dispose()  # the next statement opens the file again
+        for f in tmp_path.glob("l.sqlite*"):  # the database (and its WAL) overwritten under it
+            f.write_bytes(b"this is not a database" * 200)
+        r = c.post("/api/answer", json={"annotator": "ann", "item_id": item["id"], "label": "pos"})
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+    error = r.json()["error"]
+    assert error.startswith("The labeling database failed; try again")
+    assert "labeling database" in error and "results store" not in error
+
+
 def test_skip_unsure_undo_and_export(client):
     first = client.post("/api/next", json={"annotator": "ann"}).json()["item"]
     second = client.post("/api/skip", json={"annotator": "ann", "item_id": first["id"]}).json()[

@@ -13,7 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from littledata.errors import ConfigError, DataFormatError, LittleDataError
+from littledata.errors import (
+    ConfigError,
+    DatabaseError,
+    DatabaseUnavailableError,
+    DatabaseUnusableError,
+)
 
 metadata = sa.MetaData()
 
@@ -91,22 +96,23 @@ def is_sqlite_memory(url: sa.URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def store_error(url_text: str, exc: BaseException) -> LittleDataError:
+def store_error(url_text: str, exc: BaseException, what: str = "results store") -> DatabaseError:
     """The one-line error for a database that cannot be used (not a database, corrupt, cannot
-    be opened or reached)."""
+    be opened or reached); ``what`` names it for the user."""
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     if "not a database" in reason or "malformed" in reason:
-        return DataFormatError(
-            f"The results store {url_text} is not a usable SQLite database ({reason}). Move the "
+        return DatabaseUnusableError(
+            f"The {what} {url_text} is not a usable SQLite database ({reason}). Move the "
             "file away (or restore it from a backup), or point --db at another file."
         )
-    return ConfigError(
-        f"Cannot use the results store {url_text}: {reason}. Check the URL (e.g. "
-        "'sqlite:///path/to/results.sqlite'), or leave --db out for the data home's store."
+    default = ", or leave --db out for the data home's store" if what == "results store" else ""
+    return DatabaseUnavailableError(
+        f"Cannot use the {what} {url_text}: {reason}. Check the URL (e.g. "
+        f"'sqlite:///path/to/file.sqlite'){default}."
     )
 
 
-def make_engine(url_text: str, create: bool = True) -> sa.Engine:
+def make_engine(url_text: str, create: bool = True, what: str = "results store") -> sa.Engine:
     try:
         url = sa.make_url(url_text)
     except sa.exc.ArgumentError as exc:
@@ -153,7 +159,7 @@ def make_engine(url_text: str, create: bool = True) -> sa.Engine:
         if isinstance(exc, IntegrityError) or "already exists" in str(exc):
             return
         if isinstance(exc, sa.exc.DBAPIError) and not isinstance(exc, sa.exc.ProgrammingError):
-            raise store_error(url_text, exc) from None
+            raise store_error(url_text, exc, what) from None
 
     if url.get_backend_name() == "sqlite":
 

@@ -18,7 +18,8 @@ is the current model's label (``null`` before it has two classes). Errors are JS
 ``{"error": "..."}``: 401 without the token (when one is set) or with no annotator's token,
 403 a body naming another annotator than the token's, 404 an item outside the pool,
 409 a stale item (not leased to this annotator) or a double submit, 422 an unknown label or a
-malformed request.
+malformed request, 503 (with ``Retry-After``) when the database itself fails (a server down, a
+lock held too long, a broken file): not the request's fault.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from littledata.errors import ConfigError, LittleDataError
+from littledata.errors import ConfigError, DatabaseError, LittleDataError
 from littledata.label_app.annotators import ANNOTATOR, identify
 from littledata.label_app.session import LabelSession
 from littledata.label_app.store import AnswerConflictError, Item, StaleItemError
@@ -248,5 +249,15 @@ def create_app(
     @app.exception_handler(LittleDataError)
     async def _user_error(_request: Request, exc: LittleDataError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=422)
+
+    @app.exception_handler(DatabaseError)
+    async def _database_down(_request: Request, exc: DatabaseError) -> JSONResponse:
+        # the server's database failed (a server down, a lock held too long): not the
+        # request's fault, and worth retrying; the page keeps the label and says so
+        return JSONResponse(
+            {"error": f"The labeling database failed; try again in a moment. ({exc})"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     return app

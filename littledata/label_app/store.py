@@ -184,8 +184,8 @@ def _engine(url: str) -> sa.Engine:
     from littledata.experiments.store_tables import make_engine
 
     try:
-        engine = make_engine(url, create=True)
-    except LittleDataError as exc:  # its messages speak of the benchmark's results store
+        engine = make_engine(url, create=True, what="labeling database")
+    except LittleDataError as exc:  # messages about the URL itself speak of a results store
         raise type(exc)(str(exc).replace("results store", "labeling database")) from None
     if engine.dialect.name == "sqlite":
 
