@@ -111,30 +111,50 @@ def token_features(
 def _contextual(
     fz: Any, sentences: Sequence[Sequence[str]], pooling: str, batch_size: int
 ) -> np.ndarray:
-    import torch
-
     from littledata import progress
 
-    model, tokenizer = fz.model, fz.tokenizer
     parts: list[np.ndarray] = []
-    starts = range(0, len(sentences), batch_size)
-    for start in progress.track(starts, total=len(starts), desc="token features", unit="batch"):
-        batch = [list(words) for words in sentences[start : start + batch_size]]
-        enc = tokenizer(
-            batch,
-            is_split_into_words=True,
-            truncation=True,
-            max_length=int(fz.max_length),
-            padding=True,
-            return_tensors="pt",
-        )
-        with torch.inference_mode():
-            hidden = model(**enc).last_hidden_state.float().numpy()
-        for i, words in enumerate(batch):
-            parts.append(align_subwords(enc.word_ids(i), hidden[i], len(words), pooling))
+    weights = [sentence_weight(words) for words in sentences]
+    n = len(sentences)
+    # the bar counts characters, as a featurize bar does, so a run's display weighs it alike
+    with progress.bar(total=sum(weights), desc="token features", unit="char") as pbar:
+        for start in range(0, n, batch_size):
+            _contextual_batch(fz, sentences[start : start + batch_size], pooling, parts)
+            pbar.set_postfix_str(f"{min(start + batch_size, n)}/{n} sentences", refresh=False)
+            pbar.update(sum(weights[start : start + batch_size]))
     if not parts:
         return np.zeros((0, int(fz.dim)), dtype=np.float32)
     return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def sentence_weight(words: Sequence[str]) -> int:
+    """What a sentence counts for on a progress bar: the characters of its words joined by
+    spaces plus :data:`~littledata.features.base.CHARS_PER_TEXT`, as the same text would on a
+    featurize bar."""
+    from littledata.features.base import CHARS_PER_TEXT
+
+    return len(" ".join(words)) + CHARS_PER_TEXT
+
+
+def _contextual_batch(
+    fz: Any, sentences: Sequence[Sequence[str]], pooling: str, parts: list[np.ndarray]
+) -> None:
+    """Append the word features of each of ``sentences`` (one encoder batch) to ``parts``."""
+    import torch
+
+    batch = [list(words) for words in sentences]
+    enc = fz.tokenizer(
+        batch,
+        is_split_into_words=True,
+        truncation=True,
+        max_length=int(fz.max_length),
+        padding=True,
+        return_tensors="pt",
+    )
+    with torch.inference_mode():
+        hidden = fz.model(**enc).last_hidden_state.float().numpy()
+    for i, words in enumerate(batch):
+        parts.append(align_subwords(enc.word_ids(i), hidden[i], len(words), pooling))
 
 
 def _per_word(fz: Any, sentences: Sequence[Sequence[str]]) -> np.ndarray:
