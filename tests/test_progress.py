@@ -189,11 +189,14 @@ def test_each_encoder_keeps_its_own_measured_speed(clock: _Clock) -> None:
 
 
 class _Encoding(dict):
+    """One piece per word; a piece's id is its word's length (0 for padding)."""
+
     def __init__(self, batch: list[list[str]]) -> None:
         import torch
 
         width = max(len(words) for words in batch)
-        super().__init__(ids=torch.zeros((len(batch), width)))
+        ids = [[len(w) for w in words] + [0] * (width - len(words)) for words in batch]
+        super().__init__(ids=torch.tensor(ids, dtype=torch.float32))
         self.lengths = [len(words) for words in batch]
 
     def word_ids(self, i: int) -> list[int | None]:
@@ -201,17 +204,20 @@ class _Encoding(dict):
 
 
 class _WordEncoder:
-    """A contextual encoder of one piece per word (the shape of the real one), no model."""
+    """A contextual encoder of one piece per word (the shape of the real one), no model: a
+    word's vector is its length, thrice. Records the sentence lengths of each batch."""
 
     max_length, dim, kind, name = 16, 3, "dense", "toy-words"
 
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+
     def tokenizer(self, batch: list[list[str]], **_: Any) -> _Encoding:
+        self.batches.append([len(words) for words in batch])
         return _Encoding(batch)
 
     def model(self, ids: Any) -> Any:
-        import torch
-
-        return SimpleNamespace(last_hidden_state=torch.ones((*ids.shape, self.dim)))
+        return SimpleNamespace(last_hidden_state=ids[..., None].repeat(1, 1, self.dim))
 
 
 def test_token_features_report_the_characters_a_run_expects_of_their_sentences(
@@ -230,8 +236,12 @@ def test_token_features_report_the_characters_a_run_expects_of_their_sentences(
         display.step("features", 1.0, kind="features/toy", inner_total=progress_chars(prep)),
     ):
         for sentences in (pool, test):
-            token_features(_WordEncoder(), sentences, batch_size=2, cache=False)
+            fz = _WordEncoder()
+            out = token_features(fz, sentences, batch_size=2, cache=False)
             seen.append(display.fraction())
+            # encoded shortest sentences first, each word's row back in the input's order
+            assert [n for b in fz.batches for n in b] == sorted(len(w) for w in sentences)
+            assert out[:, 0].tolist() == [len(w) for words in sentences for w in words]
     expected = sum(len(" ".join(w)) + CHARS_PER_TEXT for w in pool) / progress_chars(prep)
     assert seen[0] == pytest.approx(expected)  # counted as it went, not only when the step ended
     assert seen[1] == pytest.approx(1.0)

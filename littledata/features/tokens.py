@@ -113,18 +113,23 @@ def _contextual(
 ) -> np.ndarray:
     from littledata import progress
 
-    parts: list[np.ndarray] = []
     weights = [sentence_weight(words) for words in sentences]
     n = len(sentences)
+    # batches of sentences of about one length pad little (each batch pads to its longest)
+    order = sorted(range(n), key=lambda i: len(sentences[i]))
+    parts: list[np.ndarray | None] = [None] * n
     # the bar counts characters, as a featurize bar does, so a run's display weighs it alike
     with progress.bar(total=sum(weights), desc="token features", unit="char") as pbar:
         for start in range(0, n, batch_size):
-            _contextual_batch(fz, sentences[start : start + batch_size], pooling, parts)
+            rows = order[start : start + batch_size]
+            encoded = _contextual_batch(fz, [sentences[i] for i in rows], pooling)
+            for i, words in zip(rows, encoded, strict=True):
+                parts[i] = words
             pbar.set_postfix_str(f"{min(start + batch_size, n)}/{n} sentences", refresh=False)
-            pbar.update(sum(weights[start : start + batch_size]))
+            pbar.update(sum(weights[i] for i in rows))
     if not parts:
         return np.zeros((0, int(fz.dim)), dtype=np.float32)
-    return np.concatenate(parts).astype(np.float32, copy=False)
+    return np.concatenate(parts).astype(np.float32, copy=False)  # type: ignore[arg-type]
 
 
 def sentence_weight(words: Sequence[str]) -> int:
@@ -137,9 +142,9 @@ def sentence_weight(words: Sequence[str]) -> int:
 
 
 def _contextual_batch(
-    fz: Any, sentences: Sequence[Sequence[str]], pooling: str, parts: list[np.ndarray]
-) -> None:
-    """Append the word features of each of ``sentences`` (one encoder batch) to ``parts``."""
+    fz: Any, sentences: Sequence[Sequence[str]], pooling: str
+) -> list[np.ndarray]:
+    """The word features of each of ``sentences`` (one encoder batch): a (words, d) array each."""
     import torch
 
     batch = [list(words) for words in sentences]
@@ -153,8 +158,10 @@ def _contextual_batch(
     )
     with torch.inference_mode():
         hidden = fz.model(**enc).last_hidden_state.float().numpy()
-    for i, words in enumerate(batch):
-        parts.append(align_subwords(enc.word_ids(i), hidden[i], len(words), pooling))
+    return [
+        align_subwords(enc.word_ids(i), hidden[i], len(words), pooling)
+        for i, words in enumerate(batch)
+    ]
 
 
 def _per_word(fz: Any, sentences: Sequence[Sequence[str]]) -> np.ndarray:
