@@ -14,12 +14,19 @@ defaults; every feature computed), one kept from an earlier run measures a calib
 (``cost_model.json`` there holds this machine's measured speeds). Writes
 ``benchmarks/results/eta.md`` and prints it.
 
+``--spec`` is a packaged spec (``quick``, ``default``) or a spec file; ``--cold`` refuses a data
+home that holds anything already, so the figures are those of a first run on this machine (no
+feature cache, no stored trials, the cost model's defaults).
+
 Examples
 --------
 ::
 
     python benchmarks/eta.py --home /tmp/eta-home --mirror ../shared/datasets
     python benchmarks/eta.py --home /tmp/eta-home --mirror ../shared/datasets datasets=trec,sst2
+    # the full default benchmark, cold (about half an hour on 2 cores):
+    python benchmarks/eta.py --spec default --cold --home /tmp/eta-default \
+        --mirror ../shared/datasets --out benchmarks/results/eta-default.md
 """
 
 from __future__ import annotations
@@ -48,12 +55,21 @@ def eta_at(progress: list[dict[str, Any]], fraction: float) -> tuple[float, floa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("overrides", nargs="*", help="spec overrides KEY=VALUE")
-    parser.add_argument("--spec", default="quick", help="packaged spec (default: quick)")
+    parser.add_argument(
+        "--spec", default="quick", help="packaged spec (quick, default) or a spec file"
+    )
     parser.add_argument("--home", required=True, help="the data home to run in")
-    parser.add_argument("--mirror", default=None)
+    parser.add_argument(
+        "--cold", action="store_true", help="refuse a data home that is not empty (a first run)"
+    )
+    parser.add_argument("--mirror", default=os.environ.get("LITTLEDATA_MIRROR"))
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
-    os.environ["LITTLEDATA_HOME"] = str(Path(args.home).resolve())
+    home = Path(args.home).resolve()
+    held = sorted(p.name for p in home.iterdir()) if home.is_dir() else []
+    if args.cold and held:
+        parser.error(f"--cold: {home} is not empty ({', '.join(held[:5])}); name a new folder")
+    os.environ["LITTLEDATA_HOME"] = str(home)
 
     from littledata import progress
     from littledata.experiments.estimate import CostModel
@@ -62,7 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     from littledata.experiments.store import ResultsStore
 
     calibrated = sorted(CostModel.load().rates)
-    spec = load_spec(overrides=parse_overrides(args.overrides), packaged=args.spec)
+    overrides = parse_overrides(args.overrides)
+    if Path(args.spec).suffix == ".toml":
+        spec = load_spec(args.spec, overrides=overrides)
+    else:
+        spec = load_spec(overrides=overrides, packaged=args.spec)
     plans: list[Any] = []
     with progress.show_progress(plain=True):
         summary = run_benchmark(
@@ -78,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `python benchmarks/eta.py {shlex.join(sys.argv[1:])}`; spec `{spec.name}` "
         f"({summary.planned} trials, {len(summary.datasets)} datasets, {summary.workers} "
         f"workers). Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}. Cost model calibrated before the run for: "
-        f"{', '.join(calibrated) or 'nothing (defaults)'}.",
+        f"{platform.python_version()}. Data home at the start: "
+        f"{'empty (a cold run)' if not held else 'held ' + ', '.join(held)}. Cost model "
+        f"calibrated before the run for: {', '.join(calibrated) or 'nothing (defaults)'}.",
         "",
         "| part | plan's estimate (s) | measured (s) | estimate / measured |",
         "|---|---:|---:|---:|",

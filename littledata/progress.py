@@ -37,6 +37,10 @@ _DISPLAY: ContextVar[RunDisplay | None] = ContextVar("littledata_run_display", d
 PLAIN_INTERVAL = float(os.environ.get("LITTLEDATA_PROGRESS_INTERVAL", "30"))
 """Seconds between two plain progress lines of one bar (``$LITTLEDATA_PROGRESS_INTERVAL``)."""
 
+MEASURED_SHARE = 0.02
+"""Share of a kind's estimated work that must be done before its measured speed replaces the
+estimate in the ETA (:meth:`RunDisplay.ratio`)."""
+
 
 def enabled() -> bool:
     """Return whether progress is shown."""
@@ -222,10 +226,16 @@ class RunDisplay:
         according to :func:`mode`.
 
     Steps (:meth:`step`) carry their estimated ``work`` and a ``kind`` (``features``,
-    ``trials``); the ETA multiplies each kind's remaining estimate by that kind's measured time
-    per estimated second so far, so a cost model that is off for this machine is corrected as
-    the run goes. A kind not started yet keeps its own estimate: the kinds' errors are not alike
-    (an encoder's speed says nothing about a head's), so one kind's error is not carried over.
+    ``trials``), optionally with a part after a slash (``features/minilm``: one featurizer's
+    sets); the ETA multiplies each kind's remaining estimate by that kind's measured time per
+    estimated second so far, so a cost model that is off for this machine is corrected as the run
+    goes. Progress inside a step counts as it is reported (a featurizer's batches), so the first
+    batches of an encoder already calibrate its speed, long before its first set is done.
+
+    A part not measured yet takes its kind's ratio over the parts measured so far (a machine
+    busier than the cost model assumed slows every encoder); a kind not started yet keeps its own
+    estimate: the kinds' errors are not alike (an encoder's speed says nothing about a head's),
+    so one kind's error is not carried over to another.
     """
 
     def __init__(
@@ -337,8 +347,8 @@ class RunDisplay:
 
     # -- what is shown ---------------------------------------------------------------------------
     def eta(self) -> float | None:
-        """Seconds left: per kind, remaining estimate × measured seconds per estimated second
-        (1 for a kind not started yet; the run's ratio for work of no declared kind; ``None``
+        """Seconds left: per kind (and part), remaining estimate × measured seconds per
+        estimated second (:meth:`ratio`; the run's ratio for work of no declared kind; ``None``
         before any work is done)."""
         elapsed = time.monotonic() - self.t0
         if self.done <= 0:
@@ -349,13 +359,25 @@ class RunDisplay:
         planned = 0.0
         for kind in kinds:
             total = self._kind_total.get(kind, 0.0)
-            done = self._kind_done.get(kind, 0.0)
             planned += total
-            spent = self._kind_time.get(kind, 0.0)
-            ratio = spent / done if done > 0.02 * total and spent > 0 else 1.0
-            left += max(0.0, total - done) * ratio
+            left += max(0.0, total - self._kind_done.get(kind, 0.0)) * self.ratio(kind)
         left += max(0.0, self.total - max(planned, self.done)) * overall
         return left
+
+    def ratio(self, kind: str) -> float:
+        """Measured seconds per estimated second of ``kind`` (``features/minilm``): its own once
+        more than :data:`MEASURED_SHARE` of it is done, else its family's (``features``, over
+        all its parts done so far) once that is, else 1 (the estimate as it stands)."""
+        family = kind.split("/", 1)[0]
+        known = set(self._kind_total) | set(self._kind_done)
+        members = [k for k in known if k.split("/", 1)[0] == family]
+        for keys in ([kind], members):
+            total = sum(self._kind_total.get(k, 0.0) for k in keys)
+            done = sum(self._kind_done.get(k, 0.0) for k in keys)
+            spent = sum(self._kind_time.get(k, 0.0) for k in keys)
+            if done > MEASURED_SHARE * total and done > 0 and spent > 0:
+                return spent / done
+        return 1.0
 
     def fraction(self) -> float:
         return self.done / self.total

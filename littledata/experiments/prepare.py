@@ -256,6 +256,21 @@ def features_refs(
     return {"x_pool": DataRef(x_pool), "x_test": DataRef(x_test)}
 
 
+def progress_chars(prep: PreparedDataset) -> int:
+    """What the bars of :func:`features_refs` count in all for ``prep``: characters plus
+    ``CHARS_PER_TEXT`` of each text an encoder reads (each side of a pair apart, each sentence of
+    words as its words joined by spaces), so a run's display can weigh them into one step."""
+    from littledata.features.base import CHARS_PER_TEXT
+    from littledata.features.tokens import sentence_weight
+
+    if prep.pool_tokens is not None and prep.test_tokens is not None:
+        return sum(sentence_weight(words) for words in (*prep.pool_tokens, *prep.test_tokens))
+    if prep.pool_sides is not None and prep.test_sides is not None:
+        sides = (*prep.pool_sides, *prep.test_sides)
+        return sum(len(t) + CHARS_PER_TEXT for side in sides for t in side)
+    return sum(len(t) + CHARS_PER_TEXT for t in (*prep.pool_texts, *prep.test_texts))
+
+
 def _token_features(fz: Any, sentences: list[list[str]], work: Path, tag: str) -> str:
     """The path of the flat word features of ``sentences`` (:mod:`littledata.features.tokens`,
     cached there), copied to the run's work folder."""

@@ -75,12 +75,12 @@ from littledata.experiments.prepare import (
     featurizer_by_name,
     head_support,
     prepare_dataset,
+    progress_chars,
 )
 from littledata.experiments.results import describe_data
 from littledata.experiments.spec import ExperimentSpec, entry_name, resolve_datasets
 from littledata.experiments.store import Measurement, ResultsStore
 from littledata.experiments.trials import run_bench_job
-from littledata.features.base import CHARS_PER_TEXT
 from littledata.io import locked_temp_dir, remove_abandoned_dirs
 from littledata.tasks import head_serves
 
@@ -374,7 +374,8 @@ def run_benchmark(
 
     _remove_leftovers()
     display = progress.RunDisplay(work.seconds, desc=f"bench {spec.name}")
-    display.plan("features", work.feature_seconds)
+    for feature_set in work.sets:  # per featurizer: each encoder's speed is measured apart
+        display.plan(f"features/{feature_set.featurizer}", feature_set.seconds)
     display.plan("trials", work.trial_seconds)
     with (
         contextlib.ExitStack() as held,
@@ -451,10 +452,9 @@ def _compute_features(
             refs[pair] = labels  # heads that tune the encoder on raw texts need no features
             continue
         est = estimates.get(pair)
-        chars = sum(len(t) + CHARS_PER_TEXT for t in (*prep.pool_texts, *prep.test_texts))
         with display.step(
-            f"features {dataset} × {fname}", est.seconds if est else 0.0, kind="features",
-            inner_total=chars,
+            f"features {dataset} × {fname}", est.seconds if est else 0.0,
+            kind=f"features/{fname}", inner_total=progress_chars(prep),
         ):  # fmt: skip
             features = _features_of(pair, prep, featurizer_objs[fname], work, held, cost, broken)
         if features is not None:

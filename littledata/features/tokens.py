@@ -149,40 +149,68 @@ def token_features(
 def _contextual(
     fz: Any, sentences: Sequence[Sequence[str]], pooling: str, layers: str, batch_size: int
 ) -> np.ndarray:
-    import torch
-
     from littledata import progress
 
-    model, tokenizer = fz.model, fz.tokenizer
     k, how = parse_layers(layers)
-    n_layers = int(getattr(model.config, "num_hidden_layers", 1))
+    n_layers = int(getattr(fz.model.config, "num_hidden_layers", 1))
     if k > n_layers:
         raise ConfigError(f"layers={layers!r}: {fz.name!r} has only {n_layers} hidden layers")
-    parts: list[np.ndarray] = []
-    starts = range(0, len(sentences), batch_size)
-    for start in progress.track(starts, total=len(starts), desc="token features", unit="batch"):
-        batch = [list(words) for words in sentences[start : start + batch_size]]
-        enc = tokenizer(
-            batch,
-            is_split_into_words=True,
-            truncation=True,
-            max_length=int(fz.max_length),
-            padding=True,
-            return_tensors="pt",
-        )
-        with torch.inference_mode():
-            if k == 1:
-                hidden = model(**enc).last_hidden_state.float().numpy()
-            else:
-                states = model(**enc, output_hidden_states=True).hidden_states[-k:]
-                mixed = torch.stack(states).mean(0) if how == "mean" else torch.cat(states, -1)
-                hidden = mixed.float().numpy()
-        for i, words in enumerate(batch):
-            parts.append(align_subwords(enc.word_ids(i), hidden[i], len(words), pooling))
+    weights = [sentence_weight(words) for words in sentences]
+    n = len(sentences)
+    # batches of sentences of about one length pad little (each batch pads to its longest)
+    order = sorted(range(n), key=lambda i: len(sentences[i]))
+    parts: list[np.ndarray | None] = [None] * n
+    # the bar counts characters, as a featurize bar does, so a run's display weighs it alike
+    with progress.bar(total=sum(weights), desc="token features", unit="char") as pbar:
+        for start in range(0, n, batch_size):
+            rows = order[start : start + batch_size]
+            encoded = _contextual_batch(fz, [sentences[i] for i in rows], pooling, k, how)
+            for i, words in zip(rows, encoded, strict=True):
+                parts[i] = words
+            pbar.set_postfix_str(f"{min(start + batch_size, n)}/{n} sentences", refresh=False)
+            pbar.update(sum(weights[i] for i in rows))
     if not parts:
         width = int(fz.dim) * (k if how == "concat" else 1)
         return np.zeros((0, width), dtype=np.float32)
-    return np.concatenate(parts).astype(np.float32, copy=False)
+    return np.concatenate(parts).astype(np.float32, copy=False)  # type: ignore[arg-type]
+
+
+def sentence_weight(words: Sequence[str]) -> int:
+    """What a sentence counts for on a progress bar: the characters of its words joined by
+    spaces plus :data:`~littledata.features.base.CHARS_PER_TEXT`, as the same text would on a
+    featurize bar."""
+    from littledata.features.base import CHARS_PER_TEXT
+
+    return len(" ".join(words)) + CHARS_PER_TEXT
+
+
+def _contextual_batch(
+    fz: Any, sentences: Sequence[Sequence[str]], pooling: str, k: int = 1, how: str = "mean"
+) -> list[np.ndarray]:
+    """The word features of each of ``sentences`` (one encoder batch): a (words, d) array each;
+    the last ``k`` hidden layers averaged (``how="mean"``) or concatenated when ``k > 1``."""
+    import torch
+
+    batch = [list(words) for words in sentences]
+    enc = fz.tokenizer(
+        batch,
+        is_split_into_words=True,
+        truncation=True,
+        max_length=int(fz.max_length),
+        padding=True,
+        return_tensors="pt",
+    )
+    with torch.inference_mode():
+        if k == 1:
+            hidden = fz.model(**enc).last_hidden_state.float().numpy()
+        else:
+            states = fz.model(**enc, output_hidden_states=True).hidden_states[-k:]
+            mixed = torch.stack(states).mean(0) if how == "mean" else torch.cat(states, -1)
+            hidden = mixed.float().numpy()
+    return [
+        align_subwords(enc.word_ids(i), hidden[i], len(words), pooling)
+        for i, words in enumerate(batch)
+    ]
 
 
 def _per_word(fz: Any, sentences: Sequence[Sequence[str]]) -> np.ndarray:

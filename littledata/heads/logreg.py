@@ -163,6 +163,12 @@ class CVLogisticRegression(ProbabilisticHead):
         C on the scaled features when cross-validation is not possible (None: the prior).
     min_cv_rows : int, default=10
         Fewer rows that can be held out than this: no cross-validation.
+    searched_C : float or None, default=None
+        Where cross-validation is possible, fit at this C, on the *raw* features like
+        ``prior_C``, instead of searching (``cv_used_`` stays True, ``cv_scores_`` NaN); where
+        it is not, fit as without it. The folds of a search on a superset of these rows reuse
+        its outcome so (:meth:`reuse_params`): on the raw features, because the scaling (and so
+        the meaning of a C on the scaled features) changes with the rows, most for tf-idf.
     patience : int or None, default=1
         Stop walking the grid after this many consecutive points worse than the best (None: walk
         the whole grid). The walk always goes on at least to the prior.
@@ -239,6 +245,7 @@ class CVLogisticRegression(ProbabilisticHead):
         prior_C: float = DEFAULT_PRIOR_C,
         fallback_C: float | None = 1.0,
         min_cv_rows: int = 10,
+        searched_C: float | None = None,
         patience: int | None = 1,
         selection: str = "prior",
         tol: float = 1e-4,
@@ -254,6 +261,7 @@ class CVLogisticRegression(ProbabilisticHead):
         self.prior_C = prior_C
         self.fallback_C = fallback_C
         self.min_cv_rows = min_cv_rows
+        self.searched_C = searched_C
         self.patience = patience
         self.selection = selection
         self.tol = tol
@@ -276,6 +284,8 @@ class CVLogisticRegression(ProbabilisticHead):
             raise ConfigError(f"prior_C must be > 0; got {self.prior_C!r}")
         if self.fallback_C is not None and not self.fallback_C > 0:
             raise ConfigError(f"fallback_C must be > 0 or None; got {self.fallback_C!r}")
+        if self.searched_C is not None and not self.searched_C > 0:
+            raise ConfigError(f"searched_C must be > 0 or None; got {self.searched_C!r}")
         return Cs
 
     @limits_threads
@@ -308,7 +318,10 @@ class CVLogisticRegression(ProbabilisticHead):
         self.n_folds_ = n_folds
         self.cv_used_ = n_folds > 0
         w0 = None
-        if self.cv_used_:
+        if self.cv_used_ and self.searched_C is not None:  # a search made elsewhere, reused
+            C = float(self.searched_C * np.mean(scale**2))
+            self.cv_best_C_ = float("nan")
+        elif self.cv_used_:
             splits = cv_splits(y_idx, n_folds, can_validate, self.random_state)
             C, w0 = self._select_C(Xs, K, y_idx, k, sw, Cs, splits, prior_i)
         elif two_each:
@@ -362,6 +375,18 @@ class CVLogisticRegression(ProbabilisticHead):
         if chosen is not None:
             copy.set_params(fallback_C=float(chosen), min_cv_rows=2**31 - 1)
         return copy
+
+    def reuse_params(self) -> dict[str, float]:
+        """Parameters that make a copy fitted on a subset of this fitted head's rows reuse the C
+        its search chose, where the copy could search (``searched_C``), and do as it would have
+        done where it could not; ``{}`` when this head searched nothing (or is not fitted).
+
+        A multi-label head's threshold folds use it: each fold costs one fit, not a search.
+        """
+        if not getattr(self, "cv_used_", False):
+            return {}
+        # C_ is on the scaled features; prior_C_ / prior_C converts raw to scaled (see fit)
+        return {"searched_C": float(self.C_ * self.prior_C / self.prior_C_)}
 
     def fit_reusing(
         self,

@@ -4,6 +4,12 @@ Each label's head is a :class:`~littledata.models.HeadClassifier` fitted on "has
 not". Its decision threshold is tuned on out-of-fold scores of the training rows
 (:func:`best_threshold`: the cut that maximizes that label's F1), since a fixed 0.5 is rarely the
 right cut for a rare label learned from a few rows.
+
+The threshold folds do not search the head's settings again: a head that chooses a setting by
+its own inner cross-validation (``logreg``'s C; any head with ``reuse_params``) chooses it once,
+on all the label's training rows, and each fold that could search is fitted at that choice (one
+fit per fold instead of one search per fold; a fold too small to search does what it always
+did). See ``benchmarks/multilabel_head.py`` and BENCHMARKS.md for the quality and time of both.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from littledata.errors import ArtifactError, DataFormatError
@@ -19,7 +25,7 @@ from littledata.errors import ArtifactError, DataFormatError
 if TYPE_CHECKING:
     from littledata.heads.state import HeadState
 
-__all__ = ["DEFAULT_THRESHOLD", "MultiLabelHead", "best_threshold"]
+__all__ = ["DEFAULT_THRESHOLD", "MultiLabelHead", "best_threshold", "searched_params"]
 
 DEFAULT_THRESHOLD = 0.5
 """A label's threshold when its training rows cannot be cross-validated (fewer than two
@@ -52,6 +58,22 @@ def best_threshold(y: Any, scores: Any) -> float:
     return float(candidates[best[np.argmin(np.abs(candidates[best] - DEFAULT_THRESHOLD))]])
 
 
+def searched_params(fitted: Any) -> dict[str, Any]:
+    """The head parameters with which a copy of a fitted
+    :class:`~littledata.models.HeadClassifier`'s head, fitted on a subset of its rows, reuses
+    what the head's inner search chose instead of searching again (``{}`` for a head that
+    searches nothing, or whose search cannot be reused).
+
+    A head offers this through ``reuse_params()`` (``logreg``: its chosen C as ``searched_C``,
+    used where the subset could be cross-validated; where it could not, the copy does what it
+    would have done anyway).
+    """
+    from littledata.models.head import _registry_head
+
+    inner = _registry_head(fitted.estimator_)
+    return dict(inner.reuse_params()) if hasattr(inner, "reuse_params") else {}
+
+
 class MultiLabelHead(BaseEstimator):
     """One-vs-rest over a registered head, with per-label thresholds tuned by cross-validation.
 
@@ -61,7 +83,8 @@ class MultiLabelHead(BaseEstimator):
         As :class:`~littledata.models.HeadClassifier`'s, for each label's head.
     cv : int, default=3
         Folds of the threshold search (fewer when a label has fewer positive or negative rows;
-        none below two, then the threshold is :data:`DEFAULT_THRESHOLD`).
+        none below two, then the threshold is :data:`DEFAULT_THRESHOLD`). Each fold's head is
+        fitted at the settings the label's head chose on all rows (:func:`searched_params`).
 
     Attributes
     ----------
@@ -125,11 +148,20 @@ class MultiLabelHead(BaseEstimator):
             if y.min() == y.max():
                 self.estimators_.append(None)
                 continue
-            self.estimators_.append(self._label_head().fit(X, y))
-            self.thresholds_[j] = self._tuned_threshold(X, y)
+            model = self._label_head().fit(X, y)
+            self.estimators_.append(model)
+            self.thresholds_[j] = self._tuned_threshold(X, y, self._fold_head(model))
         return self
 
-    def _tuned_threshold(self, X: Any, y: np.ndarray) -> float:
+    def _fold_head(self, fitted: Any) -> Any:
+        """The unfitted head each threshold fold fits: the label's head with the settings its
+        own search chose on all rows held fixed (see :func:`searched_params`)."""
+        fixed = searched_params(fitted)
+        if not fixed:
+            return self._label_head()
+        return self._label_head().set_params(head_params={**(self.head_params or {}), **fixed})
+
+    def _tuned_threshold(self, X: Any, y: np.ndarray, fold_head: Any) -> float:
         from sklearn.model_selection import StratifiedKFold
 
         folds = min(int(self.cv), int(y.sum()), int(len(y) - y.sum()))
@@ -138,7 +170,7 @@ class MultiLabelHead(BaseEstimator):
         split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
         scores = np.zeros(len(y))
         for train, held in split.split(np.zeros(len(y)), y):
-            model = self._label_head().fit(_take(X, train), y[train])
+            model = clone(fold_head).fit(_take(X, train), y[train])
             scores[held] = _positive(model, _take(X, held))
         return best_threshold(y, scores)
 
