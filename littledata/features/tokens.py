@@ -152,8 +152,8 @@ def _contextual(
     from littledata import progress
 
     k, how = parse_layers(layers)
-    n_layers = int(getattr(fz.model.config, "num_hidden_layers", 1))
-    if k > n_layers:
+    n_layers = int(getattr(getattr(fz.model, "config", None), "num_hidden_layers", 1))
+    if k > 1 and k > n_layers:
         raise ConfigError(f"layers={layers!r}: {fz.name!r} has only {n_layers} hidden layers")
     weights = [sentence_weight(words) for words in sentences]
     n = len(sentences)
