@@ -166,3 +166,78 @@ def test_bench_prints_the_plan_before_any_work(
     assert "tfidf: term counts of 60 texts" in err and "estimated time:" in err
     assert "--quick" not in err  # a short run needs no advice
     assert "dry run: 2 trials planned" in out
+
+
+class _ProbeEncoder:
+    """A stand-in encoder whose encoding takes 0.01 fake seconds per character."""
+
+    def __init__(self, clock: list[float], fail: bool = False) -> None:
+        self.clock, self.fail, self.calls = clock, fail, []  # type: ignore[var-annotated]
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        if self.fail:
+            raise RuntimeError("no model here")
+        self.clock[0] += 0.01 * sum(len(t) for t in texts)
+        return np.zeros((len(texts), 4), dtype=np.float32)
+
+
+def _probe_setup(monkeypatch: pytest.MonkeyPatch) -> tuple[list[float], Any, Any]:
+    import time
+
+    from littledata.experiments import estimate
+
+    clock = [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(estimate, "encoder_kind", lambda fz: "transformer")
+    monkeypatch.setattr(estimate, "is_cached", lambda fz, texts: False)
+    texts = [f"text number {i:03d} " * 2 for i in range(200)]  # 32 characters each
+    prep = SimpleNamespace(pool_texts=texts, test_texts=texts[:10])
+    pending = [SimpleNamespace(pair=("d", "enc"), config={})]
+    return clock, prep, pending
+
+
+def test_a_first_run_measures_this_machine_before_planning(monkeypatch: pytest.MonkeyPatch) -> None:
+    from littledata.experiments.estimate import (
+        DEFAULT_SECONDS_PER_TOKEN,
+        DEFAULT_TRIAL_SECONDS,
+        PROBE_TEXTS,
+        calibrate,
+    )
+
+    clock, prep, pending = _probe_setup(monkeypatch)
+    fz = _ProbeEncoder(clock)
+    model = CostModel()
+    line = calibrate(model, pending, datasets={"d": prep}, featurizers={"enc": fz})
+    assert fz.calls == [2, PROBE_TEXTS]  # a warm-up (model loading) apart from the timed call
+    tokens = estimate_tokens(prep.pool_texts[:PROBE_TEXTS])  # 32 chars: every 4th of 200 texts
+    rate = 0.01 * 32 * PROBE_TEXTS / tokens
+    assert model.rates["enc"] == pytest.approx(rate)
+    factor = rate / DEFAULT_SECONDS_PER_TOKEN["transformer"]
+    assert model.speed_factor == pytest.approx(min(10.0, factor))
+    assert "calibrated on this machine: enc encoded 48 texts" in line
+    # the defaults of everything not measured follow the machine; fitted costs do not
+    a, b, c = DEFAULT_TRIAL_SECONDS["logreg"]
+    assert model.trial_seconds("logreg", 100, 2) == pytest.approx(
+        (a + b * 100 + c * 2) * model.speed_factor
+    )
+    model.trial_coefs["knn"] = (1.0, 0.0, 0.0)
+    assert model.trial_seconds("knn", 100, 2) == 1.0
+    static = DEFAULT_SECONDS_PER_TOKEN["static"]
+    assert model.seconds_per_token("glove", "static") == pytest.approx(static * model.speed_factor)
+
+    # a machine that has measured an encoder before is not probed again
+    again = _ProbeEncoder(clock)
+    known = CostModel(rates={"enc": 2 * DEFAULT_SECONDS_PER_TOKEN["transformer"]})
+    assert calibrate(known, pending, datasets={"d": prep}, featurizers={"enc": again}) == ""
+    assert again.calls == [] and known.speed_factor == pytest.approx(2.0)
+
+
+def test_a_failed_probe_leaves_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    from littledata.experiments.estimate import calibrate
+
+    clock, prep, pending = _probe_setup(monkeypatch)
+    model = CostModel()
+    fz = _ProbeEncoder(clock, fail=True)
+    assert calibrate(model, pending, datasets={"d": prep}, featurizers={"enc": fz}) == ""
+    assert model.speed_factor == 1.0 and model.rates == {}

@@ -12,7 +12,9 @@ The model is deliberately simple, and calibrated on this machine:
   measured a featurizer, its rate is a default of its kind (:data:`DEFAULT_SECONDS_PER_TOKEN`: a
   transformer encoder, static word vectors, tf-idf term counts). Every set a run computes is
   measured and folded into ``<data home>/cost_model.json`` (:class:`CostModel.observe`), so the
-  next run's plan uses this machine's speed.
+  next run's plan uses this machine's speed. A first run measures the machine before its plan:
+  :func:`calibrate` times a few texts of the first encoder it needs and scales every default by
+  the ratio (:attr:`CostModel.speed_factor`).
 - **Trials** cost ``a + b × training rows + c × classes`` seconds per head, fitted by least squares
   to the ``trial_seconds`` this store holds for the head (trials measured on this machine), or a
   default per head when the store holds fewer than :data:`MIN_FIT_TRIALS` of them; the sum is
@@ -41,6 +43,7 @@ __all__ = [
     "CostModel",
     "FeatureSet",
     "WorkPlan",
+    "calibrate",
     "encoder_kind",
     "estimate_tokens",
     "plan_work",
@@ -112,6 +115,10 @@ class CostModel:
     """Per featurizer: tokens measured so far (how much the rate rests on)."""
     trial_coefs: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     path: Path | None = None
+    speed_factor: float = 1.0
+    """How much slower (> 1) or faster (< 1) this machine is than the one the defaults were
+    measured on, from a probe (:func:`calibrate`); scales the defaults only, never a measured
+    rate or a fitted trial cost."""
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> CostModel:
@@ -146,8 +153,10 @@ class CostModel:
             log.info("could not save the cost model to %s: %s", self.path, exc)
 
     def seconds_per_token(self, name: str, kind: str) -> float:
-        """The featurizer's measured rate, else its kind's default."""
-        return self.rates.get(name, DEFAULT_SECONDS_PER_TOKEN.get(kind, 1.0 / 2500))
+        """The featurizer's measured rate, else its kind's default (scaled to this machine)."""
+        if name in self.rates:
+            return self.rates[name]
+        return DEFAULT_SECONDS_PER_TOKEN.get(kind, 1.0 / 2500) * self.speed_factor
 
     def observe(self, name: str, tokens: int, seconds: float) -> None:
         """Fold one measurement (``tokens`` encoded in ``seconds``) into the featurizer's rate."""
@@ -159,9 +168,14 @@ class CostModel:
         self.measured[name] = self.measured.get(name, 0.0) + tokens
 
     def trial_seconds(self, head: str, n_train: int, n_classes: int) -> float:
-        """Estimated seconds of one trial of ``head``."""
-        a, b, c = self.trial_coefs.get(head, DEFAULT_TRIAL_SECONDS.get(head, OTHER_TRIAL_SECONDS))
-        return max(0.01, a + b * n_train + c * n_classes)
+        """Estimated seconds of one trial of ``head`` (a default scaled to this machine until
+        the store has measured the head)."""
+        fitted = self.trial_coefs.get(head)
+        if fitted is not None:
+            a, b, c = fitted
+            return max(0.01, a + b * n_train + c * n_classes)
+        a, b, c = DEFAULT_TRIAL_SECONDS.get(head, OTHER_TRIAL_SECONDS)
+        return max(0.01, (a + b * n_train + c * n_classes) * self.speed_factor)
 
     def fit_trials(self, frame: Any) -> None:
         """Fit each head's trial cost to a store frame's ``trial_seconds`` (long format, with
@@ -212,6 +226,8 @@ class WorkPlan:
     """Per trial key to run: its estimated seconds on one worker."""
     startup: float = 0.0
     """Seconds to start the workers (0 when no trial runs)."""
+    calibration: str = ""
+    """A line saying how this machine's speed was measured for the plan ('' when it was not)."""
 
     @property
     def to_run(self) -> int:
@@ -259,6 +275,8 @@ class WorkPlan:
             what = "term counts of" if kind == "sparse" else "encode"
             note = f", {cached[name]} cached" if cached.get(name) else ""
             out.append(f"  {name}: {what} {n} texts{note}")
+        if self.calibration:
+            out.append(self.calibration)
         out.append(
             f"  estimated time: {format_seconds(self.seconds)} (features "
             f"{format_seconds(self.feature_seconds)}, trials {format_seconds(self.trial_seconds)})"
@@ -308,6 +326,79 @@ def is_cached(fz: Any, texts: Sequence[str]) -> bool:
         fz.fingerprint, texts_fingerprint(list(texts))
     )
     return stem.with_suffix(".npy").exists() and stem.with_suffix(".json").exists()
+
+
+PROBE_TEXTS = 48
+"""Texts a probe encodes (:func:`calibrate`): about a second of MiniLM on two cores."""
+
+SPEED_FACTOR_RANGE = (0.1, 10.0)
+"""A probe's speed factor is clipped to this range (one noisy probe never moves an estimate by
+more than 10x)."""
+
+
+def calibrate(
+    model: CostModel,
+    pending: Sequence[Any],
+    *,
+    datasets: Mapping[str, Any],
+    featurizers: Mapping[str, Any],
+) -> str:
+    """Measure this machine before the plan is made, when it has measured no encoder yet.
+
+    The defaults were measured on the development machine; a first run elsewhere would be
+    planned at that machine's speed. So when the run will encode texts with a transformer
+    featurizer and this data home holds no measured rate for any transformer, the first such
+    featurizer encodes :data:`PROBE_TEXTS` texts of the first dataset it will encode (the model
+    is loaded first, outside the timing: the run needs it loaded anyway). The measured rate
+    becomes that featurizer's, and its ratio to the default the model's
+    :attr:`~CostModel.speed_factor` for every other default. When a transformer rate has been
+    measured before, its ratio to the default is the factor, without a probe. Returns a line
+    for the plan ('' when nothing was calibrated).
+    """
+    default = DEFAULT_SECONDS_PER_TOKEN["transformer"]
+    lo, hi = SPEED_FACTOR_RANGE
+    kinds = {name: encoder_kind(fz) for name, fz in featurizers.items()}
+    known = [r for name, r in model.rates.items() if kinds.get(name, "") == "transformer"]
+    if known:
+        model.speed_factor = min(hi, max(lo, float(np.median(known)) / default))
+        return ""
+    target = None
+    for t in pending:
+        dataset, fname = t.pair
+        if kinds.get(fname) != "transformer" or t.config.get("input") == "text":
+            continue
+        prep, fz = datasets[dataset], featurizers[fname]
+        if not all(is_cached(fz, p) for p in (prep.pool_texts, prep.test_texts)):
+            target = (fname, fz, list(prep.pool_texts) or list(prep.test_texts))
+            break
+    if target is None or not target[2]:
+        return ""
+    import time
+
+    from littledata import progress
+
+    fname, fz, texts = target
+    step = max(1, len(texts) // PROBE_TEXTS)
+    sample = texts[::step][:PROBE_TEXTS]  # spread over the pool, as long as its texts are
+    try:
+        with progress.show_progress(False):
+            fz.transform(sample[:2])  # loads the model: not part of the rate
+            start = time.perf_counter()
+            fz.transform(sample)
+            seconds = time.perf_counter() - start
+    except Exception as exc:  # a probe is never worth stopping a run
+        log.info("speed probe of %s failed: %s", fname, exc)
+        return ""
+    tokens = estimate_tokens(sample)
+    if seconds <= 0 or tokens <= 0:
+        return ""
+    rate = seconds / tokens
+    model.rates[fname] = rate
+    model.speed_factor = min(hi, max(lo, rate / default))
+    return (
+        f"  calibrated on this machine: {fname} encoded {len(sample)} texts at "
+        f"{1 / rate:,.0f} tokens/s ({1 / default:,.0f} assumed before)"
+    )
 
 
 def plan_work(

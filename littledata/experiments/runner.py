@@ -46,6 +46,7 @@ from littledata.errors import DataFormatError, DownloadError
 from littledata.experiments.estimate import (
     CostModel,
     WorkPlan,
+    calibrate,
     estimate_tokens,
     format_seconds,
     is_cached,
@@ -355,10 +356,12 @@ def run_benchmark(
     summary.already_stored = summary.planned - len(pending)
     cost = CostModel.load()
     cost.fit_trials(_stored_costs(store, list(heads)))
+    calibration = calibrate(cost, pending, datasets=prepared, featurizers=featurizer_objs)
     work = plan_work(
         pending, trials=len(trials), datasets=prepared, featurizers=featurizer_objs,
         workers=executor.workers, model=cost,
     )  # fmt: skip
+    work.calibration = calibration
     summary.plan = work.to_dict()
     if on_plan is not None:
         on_plan(work)
