@@ -1,0 +1,88 @@
+"""Reading what a caller hands an :class:`~littledata.active.learner.ActiveLearner`: rows to
+predict (the pool, texts, feature rows) and examples to teach (pool row indices or texts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from littledata.errors import ConfigError, DataFormatError
+
+__all__ = ["feature_rows", "resolve_rows"]
+
+
+def feature_rows(learner: Any, X: Any) -> np.ndarray:
+    """``X`` as feature rows: the pool (``None``), texts (featurized with the learner's
+    featurizer, through the cache) or a feature matrix."""
+    if X is None:
+        return learner.features
+    if isinstance(X, str):
+        raise DataFormatError(
+            "Pass a list of texts (or a feature matrix), not a single string: "
+            f"predict([{X[:40]!r}])."
+        )
+    if not hasattr(X, "shape") or getattr(X, "ndim", 2) == 1:  # a sequence: texts?
+        items = list(X)
+        if items and all(isinstance(t, str) for t in items):
+            if learner.featurizer is None:
+                raise ConfigError(
+                    "This learner was built from features, without a featurizer: it cannot "
+                    "featurize texts. Pass feature rows of the pool's featurizer instead."
+                )
+            from littledata.features import featurize
+
+            return np.asarray(featurize(items, learner._get_featurizer()))
+        arr = np.asarray(items)
+    else:
+        arr = np.asarray(X)
+    d = learner.features.shape[1]
+    if arr.ndim != 2 or arr.dtype.kind not in "fiub":
+        raise DataFormatError(
+            f"predict takes a list of texts or a 2-D feature matrix (n, {d}); got "
+            f"{type(X).__name__} of shape {arr.shape}."
+        )
+    if arr.shape[1] != learner.features.shape[1]:
+        raise DataFormatError(
+            f"The feature rows have {arr.shape[1]} columns but the pool's have "
+            f"{learner.features.shape[1]}: pass features of the same featurizer, or texts."
+        )
+    return arr
+
+
+def resolve_rows(learner: Any, items: Sequence[Any]) -> list[int]:
+    """Pool rows of ``items`` (row indices, or pool texts: a text given twice takes its next
+    unlabeled copy); a clear error for a text not in the pool or an index outside it."""
+    out: list[int] = []
+    for item in items:
+        if isinstance(item, str):
+            if learner.texts is None:
+                raise DataFormatError(
+                    "This pool was given as features only; teach by row index, not by text."
+                )
+            if learner._text_index is None:
+                learner._text_index = {}
+                for i, t in enumerate(learner.texts):
+                    learner._text_index.setdefault(t, []).append(i)
+            rows = learner._text_index.get(item)
+            if not rows:
+                raise DataFormatError(
+                    f"The text {item[:60]!r} is not in the pool; teach texts from the pool "
+                    "(or their row indices)."
+                )
+            free = [r for r in rows if not learner.label_state.is_labeled(r) and r not in out]
+            out.append(free[0] if free else rows[0])
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            i = int(item)
+            if not 0 <= i < learner.n_pool:
+                raise DataFormatError(
+                    f"Index {i} is outside the pool (rows 0..{learner.n_pool - 1})."
+                )
+            out.append(i)
+        else:
+            raise DataFormatError(
+                f"teach() takes pool row indices or pool texts, got {item!r} "
+                f"({type(item).__name__})."
+            )
+    return out
