@@ -61,7 +61,8 @@ def test_mean_and_max_aggregation_pick_different_rows() -> None:
 
 def test_the_threshold_centred_distribution_and_aggregation() -> None:
     model = SimpleNamespace(thresholds_=np.array([0.2, 0.8]))
-    parts, owner = uncertainty_parts("multi-label", model, np.array([[0.2, 0.4], [0.1, 0.9]]))
+    proba = np.array([[0.2, 0.4], [0.1, 0.9]])
+    parts, owner = uncertainty_parts("multi-label", model, proba, np.arange(2))
     assert owner.tolist() == [0, 0, 1, 1]
     # q = 1/2 at the threshold; p/(2t) below; 1/2 + (p - t)/(2(1 - t)) above
     assert parts[:, 1] == pytest.approx([0.5, 0.25, 0.25, 0.75])
@@ -143,13 +144,13 @@ def test_bad_multi_label_answers_are_refused_and_nothing_is_recorded() -> None:
 
 
 def test_a_label_state_of_sets_round_trips_through_json() -> None:
-    state = LabelState(["x", "y", "z"], 5, multi=True)
+    state = LabelState(["x", "y", "z"], 5, kind="set")
     state.teach([3, 1], [["z", "x"], ["y"]], 0)
     assert state.codes.tolist() == [[1, 0, 1], [0, 1, 0]]
     assert state.model_ready() and state.n_labeled_classes() == 3
-    back = LabelState.from_json(state.to_json(), ["x", "y", "z"], 5, multi=True)
+    back = LabelState.from_json(state.to_json(), ["x", "y", "z"], 5, kind="set")
     assert back.labels == [["x", "z"], ["y"]]
-    one = LabelState(["x", "y"], 5, multi=True)
+    one = LabelState(["x", "y"], 5, kind="set")
     one.teach([0, 1], [["x"], ["x"]], 0)
     assert not one.model_ready()  # no label tells the rows apart yet
 

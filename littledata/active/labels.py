@@ -3,8 +3,8 @@
 :class:`LabelState` is the part of a session that a person (or a web page driving one) changes:
 
 - **labeled** rows, in the order they were taught, each with its label (an index into the label
-  set; for a multi-label session, the set of its labels' indices) and the round in which it was
-  taught;
+  set; for a multi-label session, the set of its labels' indices; for sequence labeling, the
+  tag index of each word) and the round in which it was taught;
 - the **pending** batch: rows a query handed out and nobody has answered yet. ``teach`` removes
   taught rows from it; with ``only_pending=True`` it refuses rows that were not handed out (a
   stale or foreign row id from a page), so a label can only answer a question that was asked;
@@ -62,14 +62,23 @@ class LabelState:
     ----------
     classes: the label set (strings or integers); every label given must be one of them.
     n_pool: the number of pool rows; rows are ``0 .. n_pool - 1``.
-    multi: a multi-label session: each example's label is a list of labels from ``classes``
-        (possibly empty), and :attr:`codes` is a 0/1 matrix (a column per class).
+    kind: what an example's label is: ``"one"`` (a label from ``classes``), ``"set"``
+        (multi-label: a list of labels from ``classes``, possibly empty; :attr:`codes` is a 0/1
+        matrix, a column per class) or ``"sequence"`` (sequence labeling: a tag from ``classes``
+        per word, in order; :attr:`codes` is the padded tag matrix of
+        :func:`~littledata.tasks.sequence_labeling.pad_tags`).
     """
 
-    def __init__(self, classes: Sequence[Hashable], n_pool: int, *, multi: bool = False) -> None:
+    KINDS = ("one", "set", "sequence")
+
+    def __init__(self, classes: Sequence[Hashable], n_pool: int, *, kind: str = "one") -> None:
         self.classes: list[Any] = check_label_set(classes)
         self.n_pool = int(n_pool)
-        self.multi = bool(multi)
+        if kind not in self.KINDS:
+            raise ConfigError(f"kind must be one of {', '.join(self.KINDS)}, got {kind!r}.")
+        self.kind = kind
+        self.multi = kind != "one"
+        """Whether an example's label is a list (of labels, or of word tags)."""
         self._code = {c: i for i, c in enumerate(self.classes)}
         self._is_labeled = np.zeros(self.n_pool, dtype=bool)
         self._labeled: list[int] = []
@@ -96,6 +105,10 @@ class LabelState:
     def codes(self) -> np.ndarray:
         """Labels of :attr:`labeled_indices` as indices into :attr:`classes`; for a multi-label
         state a 0/1 ``uint8`` matrix (labeled rows x classes)."""
+        if self.kind == "sequence":
+            from littledata.tasks.sequence_labeling import pad_tags
+
+            return pad_tags(self._codes)
         if self.multi:
             out = np.zeros((len(self._codes), len(self.classes)), dtype=np.uint8)
             for i, codes in enumerate(self._codes):
@@ -140,13 +153,17 @@ class LabelState:
     def model_ready(self) -> bool:
         """Whether the labels can teach a head anything: two classes labeled, or for a
         multi-label state a class that some labeled rows have and others lack."""
-        if not self.multi:
+        if self.kind != "set":
             return self.n_labeled_classes() >= 2
         y = self.codes
         return bool(len(y)) and bool((y.min(axis=0) != y.max(axis=0)).any())
 
     def counts(self) -> dict[Any, int]:
         """Labels so far per class (every class of the label set, in its order)."""
+        if self.kind == "sequence":
+            flat = [c for codes in self._codes for c in codes]
+            tally = np.bincount(np.asarray(flat, dtype=np.int64), minlength=len(self.classes))
+            return {c: int(n) for c, n in zip(self.classes, tally, strict=True)}
         if self.multi:
             tally = self.codes.sum(axis=0) if self._codes else np.zeros(len(self.classes), int)
             return {c: int(n) for c, n in zip(self.classes, tally, strict=True)}
@@ -162,11 +179,18 @@ class LabelState:
             out_sets: list[Any] = []
             for item in labels:
                 if isinstance(item, (str, int, np.integer)) or not hasattr(item, "__iter__"):
-                    raise DataFormatError(
-                        f"This session is multi-label: each example's label is a list of labels "
-                        f"(possibly empty), e.g. [{item!r}], got {item!r}."
+                    what = (
+                        "a list of labels (possibly empty)"
+                        if self.kind == "set"
+                        else "a list of tags, one per word"
                     )
-                out_sets.append(tuple(sorted(set(self._codes_one(list(item))))))
+                    task = "multi-label" if self.kind == "set" else "sequence labeling"
+                    raise DataFormatError(
+                        f"This session is {task}: each example's label is {what}, e.g. "
+                        f"[{item!r}]; got {item!r}."
+                    )
+                codes = self._codes_one(list(item))
+                out_sets.append(tuple(codes if self.kind == "sequence" else sorted(set(codes))))
             return out_sets
         return self._codes_one(labels)
 
@@ -299,10 +323,10 @@ class LabelState:
         classes: Sequence[Hashable],
         n_pool: int,
         *,
-        multi: bool = False,
+        kind: str = "one",
     ) -> LabelState:
         """Rebuild a state written by :meth:`to_json` (every row and label checked)."""
-        state = cls(classes, n_pool, multi=multi)
+        state = cls(classes, n_pool, kind=kind)
         try:
             for row, label, round_ in data.get("labeled", []):
                 (r,) = state.check_rows([row])

@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Hashable, Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,9 @@ class ActiveLearner:
     strategy: a strategy name or object (see :mod:`littledata.active.strategies`).
     texts: the unlabeled pool as texts (featurized once, through the feature cache).
     features: the pool as a precomputed ``(n, d)`` matrix (instead of, or as well as, texts).
+        For sequence labeling, one row per word, sentence after sentence, with ``lengths``.
+    lengths: sequence labeling only: the number of words of each pool sentence (``features``
+        holds their word features); labels are then a list of tags per sentence, one per word.
     classes: the label set; every taught label must be one of them (strings or integers).
     task: the task type (``"single-label"``, ``"sentence-pair"``, ``"multi-label"``; a dataset's
         own with :meth:`from_dataset` and :meth:`from_file`). Multi-label: each example's label
@@ -146,6 +150,7 @@ class ActiveLearner:
         *,
         texts: Sequence[str] | None = None,
         features: np.ndarray | None = None,
+        lengths: Sequence[int] | None = None,
         classes: Sequence[Hashable] | None = None,
         task: str = "single-label",
         seed: int = 0,
@@ -202,6 +207,11 @@ class ActiveLearner:
         """Where the pool came from: ``{"source": "texts" | "features" | "dataset", ...}``."""
         self.pool_rows: list[tuple[str, Any]] | None = None
         """For a pool from a file (:meth:`from_file`): each pool row's (split, row in the file)."""
+        from littledata.active.rows import sentence_pool
+
+        self.words, features = sentence_pool(self.label_kind, features, lengths, texts)
+        """Sequence labeling: the pool's word features (``features`` then holds each sentence's
+        mean word vector, for strategies that read the pool); ``None`` otherwise."""
         if features is None:
             if featurizer is None:
                 raise ConfigError("Texts need a featurizer to turn them into features.")
@@ -221,7 +231,7 @@ class ActiveLearner:
         if features.shape[0] < 2:
             raise DataFormatError("The pool needs at least two examples.")
         self.features: np.ndarray = features
-        self.label_state = LabelState(self.classes, self.n_pool, multi=self.multi_label)
+        self.label_state = LabelState(self.classes, self.n_pool, kind=self.label_kind)
         """Labels, the pending batch and skipped rows (:class:`LabelState`)."""
         self.history: list[dict[str, Any]] = []
         self.round = 0
@@ -368,8 +378,18 @@ class ActiveLearner:
         """Whether each example's label is a set of labels (the task's query view)."""
         return self.task.query_task == "multi-label"
 
+    @property
+    def label_kind(self) -> str:
+        """What an example's label is (:class:`LabelState`'s ``kind``)."""
+        return {"multi-label": "set", "sequence-labeling": "sequence"}.get(
+            self.task.query_task, "one"
+        )
+
     def _new_head(self) -> Any:
-        if isinstance(self.head, str) and self.multi_label:
+        if isinstance(self.head, str) and self.label_kind != "one":
+            from littledata.active.rows import check_head_task
+
+            check_head_task(self.head, self.task)
             return self.task.make_model(
                 self.head, head_params=self.head_params, random_state=self.seed
             )
@@ -387,13 +407,16 @@ class ActiveLearner:
             return self._model
         if self.n_labeled == 0:
             raise ConfigError("No labels yet: teach() some examples before asking for the model.")
-        X = np.asarray(self.features[self.labeled_indices])
+        if self.words is not None:  # the labeled sentences' words
+            X = np.asarray(self.words.matrix[self.words.rows_of(self.labeled_indices)])
+        else:
+            X = np.asarray(self.features[self.labeled_indices])
         y = self.label_codes
         start = time.perf_counter()
-        if not self.multi_label and len(np.unique(y)) < 2:
+        if self.label_kind != "set" and self.label_state.n_labeled_classes() < 2:
             from sklearn.dummy import DummyClassifier
 
-            model = DummyClassifier(strategy="prior").fit(X, y)
+            model = DummyClassifier(strategy="prior").fit(X, y[y >= 0])  # padding dropped
         else:
             head = self._new_head()
             with thread_limit(self.threads):
@@ -405,7 +428,7 @@ class ActiveLearner:
                     model, self.last_fit_tuned = head.fit(X, y), False
             if (
                 self.collapse_check
-                and not self.multi_label
+                and self.label_kind == "one"
                 and self.n_labeled >= self._checked_n * (1.0 + self.retune_growth)
             ):
                 self._check_collapse(model, X, y)
@@ -466,6 +489,8 @@ class ActiveLearner:
             codes = np.asarray(model.predict(np.asarray(X)), dtype=np.int64)
         if self.multi_label:  # a 0/1 row per example: its list of labels
             return [[self.classes[j] for j in np.flatnonzero(row)] for row in codes]
+        if self.words is not None:  # a tag per word of the pool: a list per sentence
+            return [[self.classes[c] for c in codes[a:b]] for a, b in pairwise(self.words.offsets)]
         return [self.classes[c] for c in codes]
 
     # -- the loop -------------------------------------------------------------------------------
@@ -518,6 +543,7 @@ class ActiveLearner:
             seed=rng,
             n_classes=len(self.classes),
             task=self.task.query_task,
+            words=self.words,
         )
         with thread_limit(self.threads):
             indices = chosen_strategy.query(ctx)
@@ -576,6 +602,10 @@ class ActiveLearner:
         if not items:
             raise ConfigError("Nothing to teach: the batch is empty (batch size 0).")
         rows = self._resolve(items) if len(items) == len(values) else items
+        if self.words is not None:
+            from littledata.active.rows import check_tag_counts
+
+            check_tag_counts(self.words, rows, values)
         self.label_state.teach(rows, values, self.round - 1, only_pending=only_pending)
 
     def relabel(self, indices_or_texts: Any, labels: Any) -> None:

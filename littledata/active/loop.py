@@ -20,7 +20,7 @@ import numpy as np
 
 from littledata.active.curves import aulc
 from littledata.active.data import load_active_dataset
-from littledata.active.learner import ActiveLearner
+from littledata.active.learner import ActiveLearner, thread_limit
 from littledata.active.stopping import StabilizingPredictions
 from littledata.active.strategies import get_strategy
 from littledata.datasets.base import Dataset
@@ -97,9 +97,14 @@ class ActiveTask:
         task: str = "single-label",
     ) -> ActiveTask:
         """Build a task from feature matrices and integer labels (tests, custom features); for
-        ``task="multi-label"`` the labels are 0/1 matrices (a column per label)."""
+        ``task="multi-label"`` the labels are 0/1 matrices (a column per label); for
+        ``"sequence-labeling"`` padded tag matrices
+        (:func:`~littledata.tasks.sequence_labeling.pad_tags`), the features a row per word."""
         y_pool, y_test = np.asarray(y_pool, dtype=np.int64), np.asarray(y_test, dtype=np.int64)
-        k = y_pool.shape[1] if y_pool.ndim == 2 else int(max(y_pool.max(), y_test.max())) + 1
+        if get_task_type(task).query_task == "multi-label":  # a 0/1 column per label
+            k = y_pool.shape[1]
+        else:  # class indices (sequence labeling: padded with -1)
+            k = int(max(y_pool.max(), y_test.max())) + 1
         names = [str(c) for c in (classes if classes is not None else range(k))]
         return cls(
             dataset,
@@ -155,9 +160,9 @@ def prepare_task(
     # uniform seeded caps (not stratified as the benchmark's): stored runs keep their keys
     pool_rows = task.cap(y_train, pool_cap, cap_seed, stratified=False)
     test_rows = task.cap(y_test, test_cap, cap_seed + 1, stratified=False)
-    X_train = task.featurize(fz, train)  # sentence pairs: [u, v, |u - v|, u * v]
-    X_pool = X_train[pool_rows]
-    X_test = task.featurize(fz, test)[test_rows]
+    X_train = task.featurize(fz, train)  # pairs: [u, v, |u - v|, u * v]; tokens: per word
+    X_pool = task.take(X_train, y_train, pool_rows)  # sequence labeling: the sentences' words
+    X_test = task.take(task.featurize(fz, test), y_test, test_rows)
     capped = len(pool_rows) < len(train)
     return ActiveTask(
         dataset=ds.name,
@@ -193,13 +198,17 @@ def _scores(y_true: np.ndarray, proba: np.ndarray, task: str = "single-label") -
     return get_task_type(task).score(y_true, proba, classes, metrics=CURVE_METRICS)
 
 
-def _evaluate(learner: ActiveLearner, X: np.ndarray, y_true: np.ndarray) -> dict[str, float]:
+def _evaluate(
+    learner: ActiveLearner, X: np.ndarray, y_true: np.ndarray, names: Sequence[str] = ()
+) -> dict[str, float]:
     """:func:`_scores` of the learner's model on ``X``; from its predictions when the head has no
     ``predict_proba`` (accuracy and macro-F1 need only the predicted class). Multi-label: the
-    task's metrics with the model's tuned thresholds."""
+    task's metrics with the model's tuned thresholds; sequence labeling: entity scores of the
+    words' tags (``X`` the test sentences' words, ``names`` the tag names)."""
     if learner.task.query_task != "single-label":
-        proba = learner.predict_proba(X)
-        scores = learner.task.score_model(learner.model, y_true, proba)
+        with thread_limit(learner.threads):
+            proba = np.asarray(learner.model.predict_proba(np.asarray(X)))
+        scores = learner.task.score_model(learner.model, y_true, proba, list(names) or None)
         return {m: scores[m] for m in curve_metrics(learner.task.name)}
     if hasattr(learner.model, "predict_proba"):
         return _scores(y_true, learner.predict_proba(X))
@@ -348,11 +357,13 @@ def run_trial(
     if subsample is not None:
         strat = get_strategy("subsample", base=strat, size=int(subsample))
     task_name = str(task.info.get("task", "single-label"))
+    task_type = get_task_type(task_name)
     learner = ActiveLearner(
         None,
         head,
         strat,
         features=task.X_pool,
+        lengths=_lengths(task_type, task.y_pool),
         classes=list(range(len(task.classes))),
         task=task_name,
         seed=seed,
@@ -365,7 +376,7 @@ def run_trial(
     stop_rows = rng.choice(
         len(task.y_pool), size=min(stop_set_size, len(task.y_pool)), replace=False
     )
-    X_stop = task.X_pool[np.sort(stop_rows)]
+    X_stop = task_type.take(task.X_pool, task.y_pool, np.sort(stop_rows))
     if init_strategy == "random":
         first = rng.choice(len(task.y_pool), size=init, replace=False)
     else:
@@ -382,7 +393,7 @@ def run_trial(
         start = time.perf_counter()
         learner.fit()
         fit_seconds = time.perf_counter() - start
-        scores = _evaluate(learner, task.X_test, task.y_test)
+        scores = _evaluate(learner, task.X_test, task.y_test, task.classes)
         kappa = criterion.update(_decisions(learner, X_stop))
         res.labels.append(learner.n_labeled)
         for name in metrics:
@@ -404,19 +415,29 @@ def run_trial(
     return res
 
 
+def _lengths(task_type: Any, y: np.ndarray) -> np.ndarray | None:
+    """Words per sentence of a sequence-labeling task's padded tags (``None`` otherwise)."""
+    if task_type.query_task != "sequence-labeling":
+        return None
+    return (np.asarray(y) >= 0).sum(axis=1)
+
+
 def _answers(learner: ActiveLearner, y: np.ndarray, rows: np.ndarray) -> Any:
-    """The labels a person would give for pool ``rows``: the class indices, or for a multi-label
-    task each row's list of label indices."""
+    """The labels a person would give for pool ``rows``: the class indices, for a multi-label
+    task each row's list of label indices, for sequence labeling each sentence's tags."""
     if learner.multi_label:
         return [[int(j) for j in np.flatnonzero(r)] for r in np.asarray(y)[rows]]
+    if learner.words is not None:
+        return [[int(t) for t in r[r >= 0]] for r in np.asarray(y)[rows]]
     return y[rows]
 
 
 def _decisions(learner: ActiveLearner, X: np.ndarray) -> np.ndarray:
     """The model's decisions on ``X`` as one flat array for the stopping criterion's kappa:
-    a class per row, or every (row, label) yes/no of a multi-label model."""
-    if learner.multi_label:
-        return np.asarray(learner.model.predict(X)).ravel()
+    a class per row, every (row, label) yes/no of a multi-label model, a tag per word."""
+    if learner.label_kind != "one":
+        with thread_limit(learner.threads):
+            return np.asarray(learner.model.predict(np.asarray(X))).ravel()
     return np.asarray(learner.predict(X))
 
 
@@ -432,13 +453,15 @@ def reference_accuracy(
     X, y = task.X_pool, task.y_pool
     if task.X_reference is not None and task.y_reference is not None:
         X, y = task.X_reference, task.y_reference
+    task_name = str(task.info.get("task", "single-label"))
     learner = ActiveLearner(
         None,
         head,
         "random",
         features=X,
+        lengths=_lengths(get_task_type(task_name), y),
         classes=list(range(len(task.classes))),
-        task=str(task.info.get("task", "single-label")),
+        task=task_name,
         head_params=head_params,
         threads=threads,
         collapse_check=False,
@@ -446,4 +469,4 @@ def reference_accuracy(
     rows = np.arange(len(y))
     learner.teach(rows, _answers(learner, y, rows))
     metric = curve_metrics(learner.task.name)[0]
-    return _evaluate(learner, task.X_test, task.y_test)[metric]
+    return _evaluate(learner, task.X_test, task.y_test, task.classes)[metric]

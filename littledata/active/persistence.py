@@ -74,6 +74,11 @@ def _featurizer_spec(learner: ActiveLearner) -> dict[str, Any] | None:
 
 def session_state(learner: ActiveLearner, *, include_texts: bool = True) -> dict[str, Any]:
     """The JSON-able session state that :meth:`ActiveLearner.save` writes."""
+    if learner.words is not None:
+        raise ConfigError(
+            "Saving a sequence-labeling session is not built yet (its pool is word features "
+            "without texts); keep the learner object, or simulate."
+        )
     pool: dict[str, Any] = {**learner.pool_source, "n": learner.n_pool}
     if learner.texts is not None:
         from littledata.datasets.base import texts_fingerprint
@@ -199,7 +204,7 @@ def load_session(
             f"session was saved with {saved_fp[:12]}…; its features would differ."
         )
     learner.label_state = LabelState.from_json(
-        state, learner.classes, learner.n_pool, multi=learner.multi_label
+        state, learner.classes, learner.n_pool, kind=learner.label_kind
     )
     learner.history = list(state.get("history", []))
     learner.search_state = _search_state(state)

@@ -1,5 +1,6 @@
 """Reading what a caller hands an :class:`~littledata.active.learner.ActiveLearner`: rows to
-predict (the pool, texts, feature rows) and examples to teach (pool row indices or texts)."""
+predict (the pool, texts, feature rows), examples to teach (pool row indices or texts), and a
+sequence-labeling pool (word features and sentence lengths)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,20 @@ import numpy as np
 
 from littledata.errors import ConfigError, DataFormatError
 
-__all__ = ["feature_rows", "resolve_rows"]
+__all__ = ["check_head_task", "check_tag_counts", "feature_rows", "resolve_rows", "sentence_pool"]
 
 
 def feature_rows(learner: Any, X: Any) -> np.ndarray:
     """``X`` as feature rows: the pool (``None``), texts (featurized with the learner's
-    featurizer, through the cache) or a feature matrix."""
+    featurizer, through the cache) or a feature matrix. A sequence-labeling learner reads its
+    pool's words only."""
+    if learner.words is not None:
+        if X is not None:
+            raise ConfigError(
+                "A sequence-labeling learner predicts the words of its pool (predict() with no "
+                "argument); for other sentences use learner.model on their word features."
+            )
+        return learner.words.matrix  # type: ignore[no-any-return]
     if X is None:
         return learner.features
     if isinstance(X, str):
@@ -86,3 +95,55 @@ def resolve_rows(learner: Any, items: Sequence[Any]) -> list[int]:
                 f"({type(item).__name__})."
             )
     return out
+
+
+def sentence_pool(
+    kind: str, features: Any, lengths: Sequence[int] | None, texts: Any
+) -> tuple[Any, Any]:
+    """``(words, features)`` of a pool: for sequence labeling (``kind="sequence"``) the word
+    features as :class:`~littledata.active.strategies.views.WordRows` and each sentence's mean
+    word vector (what strategies that read the pool see); otherwise ``(None, features)``."""
+    if kind != "sequence":
+        if lengths is not None:
+            raise ConfigError("lengths (words per sentence) go with a sequence-labeling pool.")
+        return None, features
+    if features is None or lengths is None or texts is not None:
+        raise ConfigError(
+            "A sequence-labeling pool is given as word features and sentence lengths "
+            "(features=<(words, d) matrix>, lengths=[words per sentence]); "
+            "ActiveLearner.from_dataset builds them for a registered dataset."
+        )
+    from littledata.active.strategies.views import WordRows
+
+    words = WordRows.from_lengths(np.asarray(features), lengths)
+    _, owner = words(np.arange(len(words.lengths)))
+    sums = np.zeros((len(words.lengths), words.matrix.shape[1]))
+    np.add.at(sums, owner, words.matrix)
+    return words, sums / np.maximum(words.lengths, 1)[:, None]
+
+
+def check_tag_counts(words: Any, rows: Sequence[int], tags: Sequence[Any]) -> None:
+    """A DataFormatError when a sentence's list of tags is not one tag per word."""
+    for row, seq in zip(rows, tags, strict=True):
+        if isinstance(row, (int, np.integer)) and 0 <= row < len(words.lengths):
+            n = int(words.lengths[row])
+            if not isinstance(seq, str) and hasattr(seq, "__len__") and len(seq) != n:
+                raise DataFormatError(
+                    f"Example {int(row)} has {n} words but {len(seq)} tags were given; give one "
+                    "tag per word."
+                )
+
+
+def check_head_task(head: str, task: Any) -> None:
+    """A ConfigError when the registered head ``head`` serves neither ``task`` nor the task
+    whose heads it adapts (multi-label: one-vs-rest over single-label heads)."""
+    from littledata.heads import HEADS
+
+    served = set(HEADS.get(head).tasks)
+    if task.name in served or (task.head_task and task.head_task in served):
+        return
+    able = [n for n in HEADS.names() if task.name in HEADS.get(n).tasks]
+    raise ConfigError(
+        f"The head {head!r} does not serve {task.name} data; use "
+        f"{', '.join(able) or 'a head that does'} (--head)."
+    )

@@ -246,6 +246,10 @@ def simulate(
         check_head_supports(strat, probe)
         if known_task:
             check_strategy_task(strat, get_task_type(known_task).query_task)
+    if known_task and isinstance(head, str):  # a token head for tokens, a text head for texts
+        from littledata.active.rows import check_head_task
+
+        check_head_task(head, get_task_type(known_task))
     if isinstance(dataset, ActiveTask):
         task = dataset
     else:
@@ -398,7 +402,7 @@ def _task_from_job(job: Job) -> ActiveTask:
     return ActiveTask(
         dataset=c["dataset"],
         featurizer=c["featurizer"],
-        classes=[str(i) for i in range(int(o["n_classes"]))],
+        classes=list(o.get("classes") or [str(i) for i in range(int(o["n_classes"]))]),
         info={"task": o["task"]},
         **arrays,  # type: ignore[arg-type]
     )
@@ -412,6 +416,7 @@ def _run_options(
         "head_params": dict(head_params or {}),
         "threads": threads,
         "n_classes": len(task.classes),
+        "classes": [str(c) for c in task.classes],  # tag names: entity scores read them
         "task": str(task.info.get("task", "single-label")),
     }
 

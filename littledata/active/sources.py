@@ -28,13 +28,28 @@ def learner_from_dataset(
     mirror: str | None,
     **kwargs: Any,
 ) -> Any:
-    """A learner over a registry dataset's split (the train split by default), labels hidden."""
+    """A learner over a registry dataset's split (the train split by default), labels hidden.
+    A sequence-labeling dataset's sentences are a pool of word features (no texts: such a
+    session is not saved)."""
     from littledata.active.data import load_active_dataset
+    from littledata.tasks import get_task_type
 
     ds = load_active_dataset(name, mirror=mirror)
     split_name = split or ds.train_split
     part = ds[split_name]
     kwargs.setdefault("task", str(ds.task))
+    sentences = get_task_type(str(kwargs["task"])).tokens(part)
+    if sentences is not None:  # sequence labeling: a pool of sentences, features per word
+        from littledata.features import get_featurizer
+        from littledata.features.tokens import token_features
+
+        fz = get_featurizer(featurizer) if isinstance(featurizer, str) else featurizer
+        words = token_features(fz, sentences)
+        lengths = [len(s) for s in sentences]
+        return cls(
+            None, head, strategy, features=words, lengths=lengths, classes=ds.label_names,
+            **kwargs,
+        )  # fmt: skip
     learner = cls(featurizer, head, strategy, texts=part.texts, classes=ds.label_names, **kwargs)
     learner.pool_source = {"source": "dataset", "dataset": name, "split": split_name}
     return learner
@@ -83,6 +98,11 @@ def learner_from_file(
                 "Add them to classes."
             )
     kwargs.setdefault("task", str(ds.task))
+    if get_task_type(str(kwargs["task"])).query_task == "sequence-labeling":
+        raise ConfigError(
+            f"{ds.name} is sequence labeling: starting a session from a file is not built yet for "
+            "it; use ActiveLearner(..., features=<word features>, lengths=[...]) or simulate."
+        )
     texts = [t for k in parts for t in ds.splits[k].texts]
     learner = cls(featurizer, head, strategy, texts=texts, classes=label_set, **kwargs)
     learner.pool_rows = [

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from littledata.active.strategies.views import TASKS, aggregate, default_aggregate
+from littledata.active.strategies.views import TASKS, WordRows, aggregate, default_aggregate
 from littledata.errors import ConfigError, DataFormatError
 
 __all__ = [
@@ -161,10 +161,15 @@ class QueryContext:
         gives the same answer.
     n_classes: the size of the label set (classes nobody labeled yet included), or ``None``;
         checked by the strategies that read it (``uses_n_classes``).
+    words: for ``task="sequence-labeling"`` (and only then), the pool's word features
+        (:class:`~littledata.active.strategies.views.WordRows`); ``embed`` then gives one
+        vector per sentence (the learner's: the mean of its words), for strategies that read
+        the pool's features.
     task: what the strategies see of the task type, one of :data:`TASKS` (``"single-label"``,
-        ``"multi-label"``; ``TaskType.query_task``): it gives the uncertainty strategies their
-        meaning (:meth:`uncertainty`, :mod:`littledata.active.strategies.views`), and a
-        strategy refuses a task it does not handle (``QueryStrategy.tasks``).
+        ``"multi-label"``, ``"sequence-labeling"``; ``TaskType.query_task``): it gives the
+        uncertainty strategies their meaning (:meth:`uncertainty`,
+        :mod:`littledata.active.strategies.views`), and a strategy refuses a task it does not
+        handle (``QueryStrategy.tasks``).
 
     Raises
     ------
@@ -183,6 +188,7 @@ class QueryContext:
     rng: np.random.Generator
     n_classes: int | None = None
     task: str = "single-label"
+    words: WordRows | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__  # frozen: normalise the fields once, here
@@ -208,6 +214,16 @@ class QueryContext:
                 f"Unknown task {self.task!r} for a query; the strategies handle: "
                 f"{', '.join(TASKS)}."
             )
+        if (self.task == "sequence-labeling") != (self.words is not None):
+            raise ConfigError(
+                "A sequence-labeling query needs the pool's word features (words=WordRows(...)), "
+                "and only a sequence-labeling query reads them."
+            )
+        if self.words is not None and len(self.words.lengths) != self.n_pool:
+            raise DataFormatError(
+                f"words describes {len(self.words.lengths)} sentences but the pool has "
+                f"{self.n_pool} rows."
+            )
         put(self, "labeled", labeled)
         put(self, "unlabeled", unlabeled)
         put(self, "y", y)
@@ -227,8 +243,10 @@ class QueryContext:
         seed: SeedLike = 0,
         n_classes: int | None = None,
         task: str = "single-label",
+        words: WordRows | None = None,
     ) -> QueryContext:
-        """The context of a pool with one fixed feature matrix ``features`` ``(n_pool, d)``."""
+        """The context of a pool with one fixed feature matrix ``features`` ``(n_pool, d)``
+        (for sentences, one vector per sentence; ``words``: their word features)."""
         features = _as_matrix(features)
         return cls(
             model=model,
@@ -241,6 +259,7 @@ class QueryContext:
             rng=seed,  # type: ignore[arg-type]
             n_classes=n_classes,
             task=task,
+            words=words,
         )
 
     def replace(self, **changes: Any) -> QueryContext:
@@ -274,7 +293,12 @@ class QueryContext:
         :mod:`littledata.active.strategies.views`."""
         from littledata.active.strategies.views import uncertainty_parts
 
-        parts, owner = uncertainty_parts(self.task, self.model, self.proba(rows, strategy))
+        if self.words is not None:  # sentences: the head scores each word
+            X, owner = self.words(rows)
+            proba = predict_proba(self.model, X, strategy)
+        else:
+            proba, owner = self.proba(rows, strategy), np.arange(len(rows))
+        parts, owner = uncertainty_parts(self.task, self.model, proba, owner)
         return aggregate(score(parts), owner, len(rows), how or default_aggregate(self.task))
 
 

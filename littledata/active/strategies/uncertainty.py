@@ -7,7 +7,7 @@ import numpy as np
 from littledata.active.strategies.base import QueryContext, QueryStrategy
 from littledata.active.strategies.registry import register_strategy
 from littledata.active.strategies.scoring import entropy, margin, top_n
-from littledata.active.strategies.views import check_aggregate
+from littledata.active.strategies.views import TASKS, check_aggregate
 
 __all__ = ["EntropySampling", "LeastConfidence", "MarginSampling"]
 
@@ -16,14 +16,14 @@ class _Uncertainty(QueryStrategy):
     """Scores each candidate's predicted class distribution; the highest scores win.
 
     For a task whose examples have several distributions (multi-label: one per label, around
-    its tuned threshold) the scores are aggregated per example by ``aggregate``: ``"mean"`` or
-    ``"max"`` (the most uncertain one); ``None`` takes the task's default
-    (:mod:`littledata.active.strategies.views`). Single-label examples have one distribution,
-    so it changes nothing there.
+    its tuned threshold; sequence labeling: one per word) the scores are aggregated per example
+    by ``aggregate``: ``"mean"`` or ``"max"`` (the most uncertain one); ``None`` takes the
+    task's default (:mod:`littledata.active.strategies.views`). Single-label examples have one
+    distribution, so it changes nothing there.
     """
 
     needs_proba = True
-    tasks = ("single-label", "multi-label")
+    tasks = TASKS  # each task's view gives its distributions
 
     def __init__(self, aggregate: str | None = None) -> None:
         self.aggregate = check_aggregate(aggregate, self.name)

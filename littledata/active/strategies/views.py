@@ -8,6 +8,11 @@ serves.
 
 - ``single-label`` (sentence pairs too): one distribution per example, the head's
   ``predict_proba``; aggregating does nothing.
+- ``sequence-labeling``: one tag distribution per word of a sentence (the token head's
+  ``predict_proba`` on the words' features, :class:`WordRows`), aggregated per sentence: by
+  default ``max``, the sentence's most uncertain word (for margin sampling, its smallest token
+  margin); ``mean`` averages over its words. Sentence-level scores aggregated from token-level
+  ones, as in Settles & Craven (2008), who compare sums, means and the least-confident sequence.
 - ``multi-label``: one binary distribution per label, centred on the label's tuned decision
   threshold ``t`` (:class:`~littledata.models.multilabel.MultiLabelHead`'s ``thresholds_``):
   a score ``p`` becomes ``q = p / (2t)`` below the threshold and ``1/2 + (p - t) / (2 (1 - t))``
@@ -23,6 +28,7 @@ Aggregations (:data:`AGGREGATES`): ``mean`` (the example's mean score over its d
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,6 +36,7 @@ import numpy as np
 __all__ = [
     "AGGREGATES",
     "TASKS",
+    "WordRows",
     "aggregate",
     "check_aggregate",
     "default_aggregate",
@@ -38,7 +45,7 @@ __all__ = [
 
 AGGREGATES: tuple[str, ...] = ("mean", "max")
 
-_DEFAULT_AGGREGATE = {"single-label": "mean", "multi-label": "mean"}
+_DEFAULT_AGGREGATE = {"single-label": "mean", "multi-label": "mean", "sequence-labeling": "max"}
 
 TASKS: tuple[str, ...] = tuple(_DEFAULT_AGGREGATE)
 """Task types a query context can describe (``TaskType.query_task`` of the task types)."""
@@ -64,10 +71,13 @@ def _threshold_centred(p: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.clip(np.where(p < t, below, above), 0.0, 1.0)
 
 
-def uncertainty_parts(task: str, model: Any, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distributions of ``task``'s view of examples with head scores ``proba`` (one row per
-    example) and, for each, the example it belongs to (positions ``0 .. len(proba) - 1``)."""
-    rows = np.arange(len(proba))
+def uncertainty_parts(
+    task: str, model: Any, proba: np.ndarray, owner: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distributions of ``task``'s view, from the head's scores ``proba`` (a row per example,
+    or per word of a sentence) and ``owner`` (each row's example, ``0 .. n - 1``), with the
+    example each distribution belongs to."""
+    rows = np.asarray(owner)
     if task == "multi-label":
         thresholds = getattr(model, "thresholds_", None)
         t = np.full(proba.shape[1], 0.5) if thresholds is None else np.asarray(thresholds)
@@ -75,6 +85,47 @@ def uncertainty_parts(task: str, model: Any, proba: np.ndarray) -> tuple[np.ndar
         parts = np.stack([1.0 - q, q], axis=-1).reshape(-1, 2)
         return parts, np.repeat(rows, proba.shape[1])
     return proba, rows
+
+
+@dataclass(frozen=True, eq=False)
+class WordRows:
+    """The word features of a pool of sentences: ``matrix`` holds every word's row, sentence
+    after sentence; sentence ``i``'s words are rows ``offsets[i]:offsets[i + 1]``.
+
+    ``WordRows(m, o)(rows)`` gives the word rows of those sentences and, for each, its
+    position in ``rows``.
+    """
+
+    matrix: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def from_lengths(cls, matrix: np.ndarray, lengths: Any) -> WordRows:
+        """From each sentence's number of words (their sum must be the matrix's rows)."""
+        lengths = np.asarray(lengths, dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        if len(matrix) != offsets[-1]:
+            from littledata.errors import DataFormatError
+
+            raise DataFormatError(
+                f"{len(matrix)} word feature rows but the sentences hold {offsets[-1]} words."
+            )
+        return cls(matrix, offsets)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Words per sentence."""
+        return np.diff(self.offsets)
+
+    def rows_of(self, rows: Any) -> np.ndarray:
+        """The word rows of sentences ``rows``, in that order."""
+        parts = [np.arange(self.offsets[r], self.offsets[r + 1]) for r in np.asarray(rows)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def __call__(self, rows: Any) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.asarray(rows)
+        owner = np.repeat(np.arange(len(rows)), self.lengths[rows])
+        return self.matrix[self.rows_of(rows)], owner
 
 
 def default_aggregate(task: str) -> str:
