@@ -53,10 +53,11 @@ def test_mean_and_max_aggregation_pick_different_rows() -> None:
     # row 0: one label on its threshold, two labels sure; row 1: every label fairly unsure
     scores = [[0.5, 0.0, 1.0], [0.35, 0.65, 0.35]]
     ctx = _ctx(scores, thresholds=[0.5, 0.5, 0.5])
-    assert get_strategy("margin").query(ctx).tolist() == [1]  # mean margin: 2/3 vs 0.3
-    assert get_strategy("margin", aggregate="max").query(ctx).tolist() == [0]  # min margin 0
-    assert get_strategy("entropy", aggregate="max").query(ctx).tolist() == [0]
-    assert get_strategy("least-confidence").query(ctx).tolist() == [1]
+    assert get_strategy("margin", aggregate="mean").query(ctx).tolist() == [1]  # 2/3 vs 0.3
+    assert get_strategy("margin").query(ctx).tolist() == [0]  # default: the min margin, 0
+    assert get_strategy("margin", aggregate="max").query(ctx).tolist() == [0]
+    assert get_strategy("entropy").query(ctx).tolist() == [0]
+    assert get_strategy("least-confidence", aggregate="mean").query(ctx).tolist() == [1]
 
 
 def test_the_threshold_centred_distribution_and_aggregation() -> None:
@@ -162,7 +163,9 @@ def _task() -> ActiveTask:
     )
 
 
-def test_a_simulated_multi_label_run_is_scored_by_macro_f1_over_labels() -> None:
+def test_a_simulated_multi_label_run_is_scored_by_macro_f1_over_labels(tmp_path: Path) -> None:
+    from littledata.report.active import render_active_section
+
     res = run_trial(_task(), "margin", head=HEAD, init=10, batch=10, budget=40, seed=0)
     assert res.metric == "macro_f1" and set(res.scores) >= {"macro_f1", "micro_f1"}
     assert "accuracy" not in res.scores
@@ -175,5 +178,7 @@ def test_a_simulated_multi_label_run_is_scored_by_macro_f1_over_labels() -> None
     assert set(out.summary["strategy"]) == {"random", "margin"}
     ref = out.frame[out.frame["metric"] == "reference_macro_f1"]["value"]
     assert len(ref) and ref.iloc[0] > 0.5
+    page = render_active_section(out.frame, tmp_path)  # the report names the curve's metric
+    assert "macro-F1 at 40 labels" in page and "stop: macro-F1" in page
     with pytest.raises(ConfigError, match="'committee' does not handle multi-label"):
         simulate(_task(), ["committee"], head=HEAD, init=10, batch=10, budget=40, seeds=1)

@@ -144,6 +144,8 @@ class SimulationResult:
     """Rows the reference head was trained on (the whole training split)."""
     split_note: str = ""
     """How the test split was made, for a user's file without one ("" otherwise)."""
+    unit: str = "rows"
+    """What the pool counts (``"sentences"`` for sequence labeling)."""
 
 
 def _rows(key: str, config: Mapping[str, Any], measurements: Sequence[Measurement]) -> list[dict]:
@@ -375,6 +377,7 @@ def simulate(
         skipped=skipped,
         reference_size=task.reference_size,
         split_note=str(task.info.get("split_note", "")),
+        unit=get_task_type(task_name).unit,
     )
 
 

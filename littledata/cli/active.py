@@ -210,7 +210,7 @@ def simulate_command(
     console.print(summary_table(summary, title))
     if len(summary):
         ref = summary["reference_accuracy"].iloc[0]
-        rows = f" ({result.reference_size:,} rows)" if result.reference_size else ""
+        rows = f" ({result.reference_size:,} {result.unit})" if result.reference_size else ""
         console.print(
             f"{head} on the whole training split{rows}: {summary['metric'].iloc[0]} {ref:.3f}; "
             "labels to 95% is "

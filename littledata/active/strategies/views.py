@@ -19,8 +19,8 @@ serves.
   above it, so ``q = 1/2`` exactly at the threshold and the binary margin ``|2q - 1|`` is the
   distance to the threshold as a share of the room on that side. Per-label margins of
   one-vs-rest classifiers, aggregated over the labels by their minimum (Brinker 2006) or their
-  mean (both compared by Esuli & Sebastiani 2009); the default here is ``mean``
-  (docs/active-learning.md gives the measurement).
+  mean (both compared by Esuli & Sebastiani 2009); the default here is the minimum margin
+  (``max`` uncertainty), which did better in our measurement (BENCHMARKS.md).
 
 Aggregations (:data:`AGGREGATES`): ``mean`` (the example's mean score over its distributions) or
 ``max`` (its most uncertain distribution: for margin sampling, the smallest margin).
@@ -45,7 +45,7 @@ __all__ = [
 
 AGGREGATES: tuple[str, ...] = ("mean", "max")
 
-_DEFAULT_AGGREGATE = {"single-label": "mean", "multi-label": "mean", "sequence-labeling": "max"}
+_DEFAULT_AGGREGATE = {"single-label": "mean", "multi-label": "max", "sequence-labeling": "max"}
 
 TASKS: tuple[str, ...] = tuple(_DEFAULT_AGGREGATE)
 """Task types a query context can describe (``TaskType.query_task`` of the task types)."""
