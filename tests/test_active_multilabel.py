@@ -182,3 +182,22 @@ def test_a_simulated_multi_label_run_is_scored_by_macro_f1_over_labels(tmp_path:
     assert "macro-F1 at 40 labels" in page and "stop: macro-F1" in page
     with pytest.raises(ConfigError, match="'committee' does not handle multi-label"):
         simulate(_task(), ["committee"], head=HEAD, init=10, batch=10, budget=40, seeds=1)
+
+
+def test_a_file_with_lists_of_labels_starts_a_multi_label_session(tmp_path: Path) -> None:
+    from test_task_types import WordVec  # a small hashed-word featurizer
+
+    path = tmp_path / "tags.jsonl"
+    path.write_text(
+        '{"text": "happy day", "labels": ["joy"]}\n'
+        '{"text": "so mad and happy", "labels": ["joy", "anger"]}\n'
+        '{"text": "calm", "labels": []}\n'
+    )
+    al = ActiveLearner.from_file(str(path), featurizer=WordVec(), head=HEAD)
+    assert al.task.name == "multi-label" and al.classes == ["anger", "joy"]
+    assert al.labels == [["joy"], ["anger", "joy"], []]
+    # a wider label set: the file's columns land on the right labels
+    al = ActiveLearner.from_file(
+        str(path), featurizer=WordVec(), head=HEAD, classes=["joy", "fear", "anger"]
+    )
+    assert al.label_state.codes.tolist() == [[1, 0, 0], [1, 0, 1], [0, 0, 0]]
