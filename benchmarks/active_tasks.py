@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> str:
     from littledata.active.curves import aulc
     from littledata.active.loop import prepare_task, run_trial
     from littledata.progress import bar
+    from littledata.tasks import get_task_type
 
     lines = [
         "# Active learning on multi-label and sequence-labeling data",
@@ -85,12 +86,13 @@ def run(args: argparse.Namespace) -> str:
                     pbar.update(1)
                 rows.append((label, metric, curves, rounds))
         xs = curves[0][0]
-        marks = [x for x in xs if x in (args.init, 100, 200, args.budget)]
+        unit = get_task_type(str(task.info.get("task"))).unit
+        marks = [x for x in xs if x in (args.init, 100, 200, 400, args.budget)]
         lines += [
             f"## {name}",
             "",
             f"{args.featurizer} features, head {args.head}, pool {len(task.y_pool)} of "
-            f"{task.info.get('train_split_size')} train rows, test {len(task.y_test)} rows, "
+            f"{task.info.get('train_split_size')} train {unit}, test {len(task.y_test)} {unit}, "
             f"{args.seeds} seeds, {args.init} random initial labels, batches of {args.batch}, "
             f"budget {args.budget}. Metric: {rows[0][1]} (mean over seeds).",
             "",

@@ -83,7 +83,13 @@ def test_strategies_that_cannot_read_multi_label_data_say_so() -> None:
         assert len(get_strategy(name).query(ctx.replace(n=2))) == 2
     assert get_strategy("subsample", base="margin", size=2).supports("multi-label")
     assert not get_strategy("subsample", base="badge").supports("multi-label")
+    from sklearn.linear_model import LogisticRegression
+
     X = np.zeros((5, 2))
+    with pytest.raises(ConfigError, match="head is a registered head's name or a MultiLabelHead"):
+        ActiveLearner(
+            None, LogisticRegression(), features=X, classes=["a", "b"], task="multi-label"
+        )
     with pytest.raises(ConfigError, match=r"'badge' does not handle multi-label.*margin"):
         ActiveLearner(None, HEAD, "badge", features=X, classes=["a", "b"], task="multi-label")
 

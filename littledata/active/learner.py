@@ -98,11 +98,13 @@ class ActiveLearner:
     lengths: sequence labeling only: the number of words of each pool sentence (``features``
         holds their word features); labels are then a list of tags per sentence, one per word.
     classes: the label set; every taught label must be one of them (strings or integers).
-    task: the task type (``"single-label"``, ``"sentence-pair"``, ``"multi-label"``; a dataset's
-        own with :meth:`from_dataset` and :meth:`from_file`). Multi-label: each example's label
-        is a list of labels from ``classes`` (possibly empty), the head is one-vs-rest with
-        tuned thresholds (:class:`~littledata.models.MultiLabelHead` over the named head), and
-        the uncertainty strategies score each label's margin to its threshold
+    task: the task type (``"single-label"``, ``"sentence-pair"``, ``"multi-label"``,
+        ``"sequence-labeling"``; a dataset's own with :meth:`from_dataset` and
+        :meth:`from_file`). Multi-label: each example's label is a list of labels from
+        ``classes`` (possibly empty), the head is one-vs-rest with tuned thresholds
+        (:class:`~littledata.models.MultiLabelHead` over the named head), and the uncertainty
+        strategies score each label's margin to its threshold. Sequence labeling: a tag per
+        word, a token head (``token-logreg``), sentences scored by their words
         (:mod:`littledata.active.strategies.views`).
     seed: the seed of every random choice; round ``r`` uses ``numpy.random.default_rng([seed, r])``,
         so a resumed session asks the same next query.
@@ -397,6 +399,10 @@ class ActiveLearner:
             from littledata.heads import make_head
 
             return make_head(self.head, random_state=self.seed, **self.head_params)
+        if self.label_kind != "one":
+            from littledata.active.rows import check_head_object
+
+            check_head_object(self.head, self.task)
         from sklearn.base import clone
 
         return clone(self.head)

@@ -11,7 +11,14 @@ import numpy as np
 
 from littledata.errors import ConfigError, DataFormatError
 
-__all__ = ["check_head_task", "check_tag_counts", "feature_rows", "resolve_rows", "sentence_pool"]
+__all__ = [
+    "check_head_object",
+    "check_head_task",
+    "check_tag_counts",
+    "feature_rows",
+    "resolve_rows",
+    "sentence_pool",
+]
 
 
 def feature_rows(learner: Any, X: Any) -> np.ndarray:
@@ -147,3 +154,18 @@ def check_head_task(head: str, task: Any) -> None:
         f"The head {head!r} does not serve {task.name} data; use "
         f"{', '.join(able) or 'a head that does'} (--head)."
     )
+
+
+def check_head_object(head: Any, task: Any) -> None:
+    """A ConfigError when an estimator object cannot be a head for ``task``'s labels (a set of
+    labels needs a :class:`~littledata.models.multilabel.MultiLabelHead`, tags per word a
+    :class:`~littledata.models.tagger.TokenTagger`)."""
+    from littledata.models.multilabel import MultiLabelHead
+    from littledata.models.tagger import TokenTagger
+
+    wanted = MultiLabelHead if task.query_task == "multi-label" else TokenTagger
+    if not isinstance(head, wanted):
+        raise ConfigError(
+            f"A {task.name} learner's head is a registered head's name or a {wanted.__name__}; "
+            f"got a {type(head).__name__}."
+        )
