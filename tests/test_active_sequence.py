@@ -39,14 +39,14 @@ def _ctx(sentences: list[list[list[float]]]) -> QueryContext:
     )  # fmt: skip
 
 
-def test_a_sentence_is_as_uncertain_as_its_least_sure_word_by_default() -> None:
+def test_a_sentence_is_scored_by_its_words_mean_margin_or_its_least_sure_word() -> None:
     sure, unsure = [0.95, 0.05, 0.0], [0.5, 0.45, 0.05]
     fair = [0.65, 0.35, 0.0]
     # sentence 0: two sure words and one on the fence; sentence 1: two fairly unsure words
     ctx = _ctx([[sure, sure, unsure], [fair, fair]])
-    assert get_strategy("margin").query(ctx).tolist() == [0]  # smallest token margin: 0.05
-    assert get_strategy("margin", aggregate="mean").query(ctx).tolist() == [1]  # 0.3 < 0.63
-    assert get_strategy("entropy").query(ctx).tolist() == [0]
+    assert get_strategy("margin").query(ctx).tolist() == [1]  # mean token margin: 0.3 < 0.63
+    assert get_strategy("margin", aggregate="max").query(ctx).tolist() == [0]  # min: 0.05
+    assert get_strategy("entropy", aggregate="max").query(ctx).tolist() == [0]
 
 
 def test_sequence_queries_need_the_word_features_and_refuse_label_strategies() -> None:

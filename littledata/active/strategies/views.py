@@ -10,9 +10,10 @@ serves.
   ``predict_proba``; aggregating does nothing.
 - ``sequence-labeling``: one tag distribution per word of a sentence (the token head's
   ``predict_proba`` on the words' features, :class:`WordRows`), aggregated per sentence: by
-  default ``max``, the sentence's most uncertain word (for margin sampling, its smallest token
-  margin); ``mean`` averages over its words. Sentence-level scores aggregated from token-level
-  ones, as in Settles & Craven (2008), who compare sums, means and the least-confident sequence.
+  default ``mean``, the mean over its words (for margin sampling, the mean token margin);
+  ``max`` takes its most uncertain word (the smallest token margin), which did worse in our
+  measurement (BENCHMARKS.md). Sentence-level scores aggregated from token-level ones, as in
+  Settles & Craven (2008), who compare sums, means and the least-confident sequence.
 - ``multi-label``: one binary distribution per label, centred on the label's tuned decision
   threshold ``t`` (:class:`~littledata.models.multilabel.MultiLabelHead`'s ``thresholds_``):
   a score ``p`` becomes ``q = p / (2t)`` below the threshold and ``1/2 + (p - t) / (2 (1 - t))``
@@ -45,7 +46,7 @@ __all__ = [
 
 AGGREGATES: tuple[str, ...] = ("mean", "max")
 
-_DEFAULT_AGGREGATE = {"single-label": "mean", "multi-label": "max", "sequence-labeling": "max"}
+_DEFAULT_AGGREGATE = {"single-label": "mean", "multi-label": "max", "sequence-labeling": "mean"}
 
 TASKS: tuple[str, ...] = tuple(_DEFAULT_AGGREGATE)
 """Task types a query context can describe (``TaskType.query_task`` of the task types)."""
