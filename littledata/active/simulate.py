@@ -14,7 +14,11 @@ Each (dataset, featurizer, head, strategy, seed, init, batch, budget, ...) run i
 ``query_seconds`` at ``x`` = number of labels, and per run ``reference_accuracy``, ``aulc``,
 ``accuracy_at_budget``, ``stopped``, ``stop_labels``, ``stop_accuracy``. The reference (the same
 head trained on the whole training split, however the pool is capped) is computed once per
-dataset/featurizer/head and stored as its own trial (``role="reference"``).
+dataset/featurizer/head and stored as its own trial (``role="reference"``). Runs on other task
+types store their task's metrics instead (:func:`~littledata.active.loop.curve_metrics`:
+multi-label ``macro_f1`` first, sequence labeling ``entity_f1`` first), the curve's metric in
+the config field ``curve_metric`` and ``{metric}_at_budget``, ``stop_{metric}``,
+``reference_{metric}`` in place of the accuracy ones.
 
 Runs are jobs of the same executors as the benchmark's trials
 (:mod:`littledata.experiments.execution`): :func:`simulate` writes the pool and test arrays once
