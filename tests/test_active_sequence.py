@@ -127,3 +127,22 @@ def test_a_simulated_sequence_run_counts_sentences_and_scores_entities() -> None
     assert res.labels == [10, 20, 30] and res.metric == "entity_f1"
     assert set(res.scores) == {"entity_f1", "entity_precision", "entity_recall", "token_accuracy"}
     assert res.curve[-1] > 0.5
+
+
+def test_the_command_refuses_bad_combinations_in_one_line_before_loading(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _cli import run_main
+
+    import littledata.active.simulate as sim
+
+    def no_loading(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the dataset was loaded before the settings were checked")
+
+    monkeypatch.setattr(sim, "prepare_task", no_loading)
+    base = ["active", "simulate", "-f", "glove50", "--budget", "40", "--seeds", "1"]
+    code, _, err = run_main([*base, "-d", "conll2003", "--head", "logreg"], capsys)
+    assert code != 0 and "Traceback" not in err
+    assert "The head 'logreg' does not serve sequence-labeling data; use token-logreg" in err
+    code, _, err = run_main([*base, "-d", "goemotions-ekman", "-s", "committee"], capsys)
+    assert code != 0 and "'committee' does not handle multi-label data" in err
