@@ -14,12 +14,13 @@ Reports per variant: the AULC of the primary metric (mean ± std over seeds), th
 label counts and at the budget, and the median seconds per round (refit + query). Writes
 ``benchmarks/results/active_tasks.md`` and prints it.
 
-Example (the run recorded in BENCHMARKS.md)::
+Examples (the runs recorded in BENCHMARKS.md)::
 
     python benchmarks/active_tasks.py --datasets goemotions-ekman --featurizer glove50 \
-        --strategies random "margin, mean" "margin, min" "entropy, mean"
+        --strategies random "margin, mean" "margin, min" "entropy, mean" "entropy, max"
     python benchmarks/active_tasks.py --datasets conll2003 --featurizer glove50 \
         --head token-logreg --test-cap 500 --out benchmarks/results/active_tasks_ner.md
+    (and with --batch 40 --budget 820 --out benchmarks/results/active_tasks_ner_820.md)
 """
 
 from __future__ import annotations
