@@ -207,3 +207,12 @@ def test_a_file_with_lists_of_labels_starts_a_multi_label_session(tmp_path: Path
         str(path), featurizer=WordVec(), head=HEAD, classes=["joy", "fear", "anger"]
     )
     assert al.label_state.codes.tolist() == [[1, 0, 0], [1, 0, 1], [0, 0, 0]]
+
+
+def test_the_labeling_page_refuses_multi_label_files_clearly(tmp_path: Path) -> None:
+    from littledata.label_app.start import load_pool
+
+    path = tmp_path / "tags.jsonl"
+    path.write_text('{"text": "a", "labels": ["x"]}\n{"text": "b", "labels": ["y"]}\n')
+    with pytest.raises(ConfigError, match=r"one label per example; tags\.jsonl is multi-label"):
+        load_pool(str(path), None)
