@@ -89,8 +89,8 @@ def test_simulate_a_registry_dataset_into_a_temporary_store(shared_datasets, tmp
         head = make_head("logreg", random_state=0).fit(task.X_reference, task.y_reference)
     want = float(np.mean(head.predict(task.X_test) == task.y_test))
     assert s.loc["random", "reference_accuracy"] == pytest.approx(want)
-    with pytest.raises(ConfigError, match="'goemotions-ekman' is multi-label"):
-        prepare_task("goemotions-ekman", "glove50")  # pairs simulate; multi-label does not yet
+    ml = prepare_task("goemotions-ekman", "glove50", pool_cap=500, test_cap=200)
+    assert ml.info["task"] == "multi-label" and ml.y_pool.shape == (500, len(ml.classes))
 
 
 def test_cli_simulate_prints_the_summary_and_stores_the_runs(shared_datasets, tmp_path) -> None:  # type: ignore[no-untyped-def]

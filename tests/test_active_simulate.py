@@ -261,8 +261,8 @@ def test_settings_are_checked_before_the_dataset_is_loaded(monkeypatch) -> None:
         simulate("trec", ["margin"], **kw, stop_set_size=0)
     with pytest.raises(ConfigError, match="stopping threshold"):
         simulate("trec", ["margin"], **kw, stop_threshold=0.0)
-    with pytest.raises(ConfigError, match="single-label"):
-        simulate("goemotions", ["margin"], **kw)
+    with pytest.raises(ConfigError, match="'badge' does not handle multi-label data; for multi"):
+        simulate("goemotions-ekman", ["random", "badge"], **kw)
     for cap in ("pool_cap", "test_cap"):  # one meaning for caps everywhere: 0 none, < 0 refused
         with pytest.raises(ConfigError, match=rf"{cap} must be a number of rows \(0 for no cap\)"):
             simulate("trec", ["margin"], **kw, **{cap: -1})

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GROUP_COLUMNS",
     "aulc",
+    "curve_metric",
     "group_columns",
     "labels_to_reach",
     "learning_curves",
@@ -103,9 +104,21 @@ def learning_curves(frame: pd.DataFrame, metric: str = "accuracy") -> pd.DataFra
     return out
 
 
+def curve_metric(frame: pd.DataFrame) -> str:
+    """The primary metric of the runs in ``frame``: their ``curve_metric`` config field
+    (multi-label runs: ``macro_f1``), ``accuracy`` for runs without one."""
+    if "curve_metric" in frame.columns:
+        values = frame["curve_metric"].dropna().unique()
+        if len(values):
+            return str(values[0])
+    return "accuracy"
+
+
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per group and strategy: seeds, AULC, accuracy at the budget (mean and std over seeds),
-    the same two for macro-F1 (means; more telling than accuracy on imbalanced data),
+    """Per group and strategy: the curve's ``metric`` (:func:`curve_metric`; the columns named
+    ``accuracy`` hold it: macro-F1 over labels for multi-label runs), seeds, AULC, accuracy at
+    the budget (mean and std over seeds), the same two for macro-F1 (means; more telling than
+    accuracy on imbalanced data),
     the reference accuracy, labels to reach 95% of it (on the seed-averaged curve), how many
     seeds the stopping criterion fired in, the mean labels and accuracy where it fired, the
     highest windowed mean kappa a run reached (``stop_signal_max``, mean over seeds: how close
@@ -117,6 +130,7 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     cols = [*group_columns(runs), "strategy"]
     columns = [
         *cols,
+        "metric",
         "seeds",
         "aulc",
         "aulc_std",
@@ -136,7 +150,8 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     records = []
     for group, part in runs.groupby(cols, dropna=False, sort=True):
-        acc = part[part["metric"] == "accuracy"]
+        metric = curve_metric(part)
+        acc = part[part["metric"] == metric]
         per_seed = [
             (aulc(s["x"], s["value"]), float(s.sort_values("x")["value"].iloc[-1]))
             for _, s in acc.groupby("key")
@@ -149,12 +164,12 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
             (aulc(r["x"], r["value"]), r.sort_values("x")["value"].iloc[-1])
             for _, r in f1.groupby("key")
         ]
-        ref = part.loc[part["metric"] == "reference_accuracy", "value"]
+        ref = part.loc[part["metric"] == f"reference_{metric}", "value"]
         reference = float(ref.iloc[0]) if len(ref) else math.nan
         target = 0.95 * reference
         stopped = part.loc[part["metric"] == "stopped", "value"]
         stop_labels = part.loc[part["metric"] == "stop_labels", "value"].dropna()
-        stop_acc = part.loc[part["metric"] == "stop_accuracy", "value"].dropna()
+        stop_acc = part.loc[part["metric"] == f"stop_{metric}", "value"].dropna()
         qsec = part.loc[part["metric"] == "round_seconds", "value"]
         signal_max = []
         for _, run in part[part["metric"] == "stop_kappa"].groupby("key"):
@@ -165,6 +180,7 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         records.append(
             {
                 **dict(zip(cols, group if isinstance(group, tuple) else (group,), strict=True)),
+                "metric": metric,
                 "seeds": len(per_seed),
                 "aulc": float(au.mean()) if len(au) else math.nan,
                 "aulc_std": float(au.std()) if len(au) else math.nan,

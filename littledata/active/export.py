@@ -42,12 +42,19 @@ def export_model(
     Raises
     ------
     ConfigError
-        The session has no featurizer (a features-only pool), its head is an estimator object
-        rather than a registered name, or its labels hold fewer than two classes.
+        The session is not single-label, has no featurizer (a features-only pool), its head
+        is an estimator object rather than a registered name, or its labels hold fewer than two
+        classes.
     """
     from littledata.models import TextClassifier
     from littledata.models.training import cross_validate_head
 
+    if learner.task.query_task != "single-label":
+        raise ConfigError(
+            f"Exporting a {learner.task.name} session as a model folder is not built yet; "
+            "learner.model is the fitted head, and 'littledata train' fits a saved model on a "
+            "labeled file."
+        )
     if learner.featurizer is None:
         raise ConfigError(
             "This learner was built from features, without a featurizer: a saved model must "

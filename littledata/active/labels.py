@@ -3,7 +3,8 @@
 :class:`LabelState` is the part of a session that a person (or a web page driving one) changes:
 
 - **labeled** rows, in the order they were taught, each with its label (an index into the label
-  set) and the round in which it was taught;
+  set; for a multi-label session, the set of its labels' indices; for sequence labeling, the
+  tag index of each word) and the round in which it was taught;
 - the **pending** batch: rows a query handed out and nobody has answered yet. ``teach`` removes
   taught rows from it; with ``only_pending=True`` it refuses rows that were not handed out (a
   stale or foreign row id from a page), so a label can only answer a question that was asked;
@@ -61,15 +62,27 @@ class LabelState:
     ----------
     classes: the label set (strings or integers); every label given must be one of them.
     n_pool: the number of pool rows; rows are ``0 .. n_pool - 1``.
+    kind: what an example's label is: ``"one"`` (a label from ``classes``), ``"set"``
+        (multi-label: a list of labels from ``classes``, possibly empty; :attr:`codes` is a 0/1
+        matrix, a column per class) or ``"sequence"`` (sequence labeling: a tag from ``classes``
+        per word, in order; :attr:`codes` is the padded tag matrix of
+        :func:`~littledata.tasks.sequence_labeling.pad_tags`).
     """
 
-    def __init__(self, classes: Sequence[Hashable], n_pool: int) -> None:
+    KINDS = ("one", "set", "sequence")
+
+    def __init__(self, classes: Sequence[Hashable], n_pool: int, *, kind: str = "one") -> None:
         self.classes: list[Any] = check_label_set(classes)
         self.n_pool = int(n_pool)
+        if kind not in self.KINDS:
+            raise ConfigError(f"kind must be one of {', '.join(self.KINDS)}, got {kind!r}.")
+        self.kind = kind
+        self.multi = kind != "one"
+        """Whether an example's label is a list (of labels, or of word tags)."""
         self._code = {c: i for i, c in enumerate(self.classes)}
         self._is_labeled = np.zeros(self.n_pool, dtype=bool)
         self._labeled: list[int] = []
-        self._codes: list[int] = []
+        self._codes: list[Any] = []  # an int per row; a tuple of ints when multi
         self._rounds: list[int] = []
         self.pending: dict[int, int] = {}
         """Rows handed out and not answered yet -> the round that handed them out."""
@@ -90,13 +103,29 @@ class LabelState:
 
     @property
     def codes(self) -> np.ndarray:
-        """Labels of :attr:`labeled_indices` as indices into :attr:`classes`."""
+        """Labels of :attr:`labeled_indices` as indices into :attr:`classes`; for a multi-label
+        state a 0/1 ``uint8`` matrix (labeled rows x classes)."""
+        if self.kind == "sequence":
+            from littledata.tasks.sequence_labeling import pad_tags
+
+            return pad_tags(self._codes)
+        if self.multi:
+            out = np.zeros((len(self._codes), len(self.classes)), dtype=np.uint8)
+            for i, codes in enumerate(self._codes):
+                out[i, list(codes)] = 1
+            return out
         return np.asarray(self._codes, dtype=np.int64)
+
+    def _value(self, code: Any) -> Any:
+        """A stored code as the label a person gave (a list of labels when multi)."""
+        if self.multi:
+            return [self.classes[c] for c in code]
+        return self.classes[code]
 
     @property
     def labels(self) -> list[Any]:
-        """Labels of :attr:`labeled_indices` (values from :attr:`classes`)."""
-        return [self.classes[c] for c in self._codes]
+        """Labels of :attr:`labeled_indices` (values from :attr:`classes`; lists when multi)."""
+        return [self._value(c) for c in self._codes]
 
     @property
     def rounds(self) -> list[int]:
@@ -117,17 +146,55 @@ class LabelState:
 
     def n_labeled_classes(self) -> int:
         """How many classes have at least one label."""
+        if self.multi:
+            return len({c for codes in self._codes for c in codes})
         return len(set(self._codes))
+
+    def model_ready(self) -> bool:
+        """Whether the labels can teach a head anything: two classes labeled, or for a
+        multi-label state a class that some labeled rows have and others lack."""
+        if self.kind != "set":
+            return self.n_labeled_classes() >= 2
+        y = self.codes
+        return bool(len(y)) and bool((y.min(axis=0) != y.max(axis=0)).any())
 
     def counts(self) -> dict[Any, int]:
         """Labels so far per class (every class of the label set, in its order)."""
+        if self.kind == "sequence":
+            flat = [c for codes in self._codes for c in codes]
+            tally = np.bincount(np.asarray(flat, dtype=np.int64), minlength=len(self.classes))
+            return {c: int(n) for c, n in zip(self.classes, tally, strict=True)}
+        if self.multi:
+            tally = self.codes.sum(axis=0) if self._codes else np.zeros(len(self.classes), int)
+            return {c: int(n) for c, n in zip(self.classes, tally, strict=True)}
         tally = np.bincount(np.asarray(self._codes, dtype=np.int64), minlength=len(self.classes))
         return {c: int(n) for c, n in zip(self.classes, tally, strict=True)}
 
     # -- checks ---------------------------------------------------------------------------------
 
-    def codes_of(self, labels: Sequence[Any]) -> list[int]:
-        """Label-set indices of ``labels`` (DataFormatError for a label outside the set)."""
+    def codes_of(self, labels: Sequence[Any]) -> list[Any]:
+        """Label-set indices of ``labels`` (DataFormatError for a label outside the set); for a
+        multi-label state each label is a list of labels, and its code a sorted tuple."""
+        if self.multi:
+            out_sets: list[Any] = []
+            for item in labels:
+                if isinstance(item, (str, int, np.integer)) or not hasattr(item, "__iter__"):
+                    what = (
+                        "a list of labels (possibly empty)"
+                        if self.kind == "set"
+                        else "a list of tags, one per word"
+                    )
+                    task = "multi-label" if self.kind == "set" else "sequence labeling"
+                    raise DataFormatError(
+                        f"This session is {task}: each example's label is {what}, e.g. "
+                        f"[{item!r}]; got {item!r}."
+                    )
+                codes = self._codes_one(list(item))
+                out_sets.append(tuple(codes if self.kind == "sequence" else sorted(set(codes))))
+            return out_sets
+        return self._codes_one(labels)
+
+    def _codes_one(self, labels: Sequence[Any]) -> list[int]:
         out = []
         for label in labels:
             label = jsonable(label)
@@ -184,7 +251,7 @@ class LabelState:
         seen: set[int] = set()
         for r in rows:
             if self._is_labeled[r]:
-                old = self.classes[self._codes[self._labeled.index(r)]]
+                old = self._value(self._codes[self._labeled.index(r)])
                 raise DataFormatError(
                     f"Example {r} is already labeled ({old!r}); each example is taught once. "
                     "Use relabel() to change a label."
@@ -234,7 +301,7 @@ class LabelState:
         row, code, round_ = self._labeled.pop(), self._codes.pop(), self._rounds.pop()
         self._is_labeled[row] = False
         self.pending[row] = max(round_, 0)
-        return row, self.classes[code]
+        return row, self._value(code)
 
     # -- JSON -----------------------------------------------------------------------------------
 
@@ -242,7 +309,7 @@ class LabelState:
         """The state as JSON-able data (labels by name, not by index)."""
         return {
             "labeled": [
-                [r, self.classes[c], k]
+                [r, self._value(c), k]
                 for r, c, k in zip(self._labeled, self._codes, self._rounds, strict=True)
             ],
             "pending": [[r, k] for r, k in self.pending.items()],
@@ -251,10 +318,15 @@ class LabelState:
 
     @classmethod
     def from_json(
-        cls, data: Mapping[str, Any], classes: Sequence[Hashable], n_pool: int
+        cls,
+        data: Mapping[str, Any],
+        classes: Sequence[Hashable],
+        n_pool: int,
+        *,
+        kind: str = "one",
     ) -> LabelState:
         """Rebuild a state written by :meth:`to_json` (every row and label checked)."""
-        state = cls(classes, n_pool)
+        state = cls(classes, n_pool, kind=kind)
         try:
             for row, label, round_ in data.get("labeled", []):
                 (r,) = state.check_rows([row])

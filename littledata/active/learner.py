@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Hashable, Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from littledata.labels import as_names
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ActiveLearner", "check_head_supports", "thread_limit"]
+__all__ = ["ActiveLearner", "check_head_supports", "check_strategy_task", "thread_limit"]
 
 
 def thread_limit(threads: int | None) -> contextlib.AbstractContextManager[Any]:
@@ -67,6 +68,20 @@ def check_head_supports(strategy: QueryStrategy, head: Any) -> None:
         )
 
 
+def check_strategy_task(strategy: QueryStrategy, task: str) -> None:
+    """Raise a :class:`~littledata.errors.ConfigError` when ``strategy`` does not handle the
+    task type's query view ``task`` (``TaskType.query_task``), naming the strategies that do."""
+    if strategy.supports(task):
+        return
+    from littledata.active.strategies import STRATEGIES
+
+    able = [n for n in STRATEGIES.names() if get_strategy(n).supports(task)]
+    raise ConfigError(
+        f"Strategy {strategy.name!r} does not handle {task} data; for {task} use one of: "
+        f"{', '.join(able)}."
+    )
+
+
 class ActiveLearner:
     """Pool-based active learning over a fixed pool of examples.
 
@@ -79,7 +94,18 @@ class ActiveLearner:
     strategy: a strategy name or object (see :mod:`littledata.active.strategies`).
     texts: the unlabeled pool as texts (featurized once, through the feature cache).
     features: the pool as a precomputed ``(n, d)`` matrix (instead of, or as well as, texts).
+        For sequence labeling, one row per word, sentence after sentence, with ``lengths``.
+    lengths: sequence labeling only: the number of words of each pool sentence (``features``
+        holds their word features); labels are then a list of tags per sentence, one per word.
     classes: the label set; every taught label must be one of them (strings or integers).
+    task: the task type (``"single-label"``, ``"sentence-pair"``, ``"multi-label"``,
+        ``"sequence-labeling"``; a dataset's own with :meth:`from_dataset` and
+        :meth:`from_file`). Multi-label: each example's label is a list of labels from
+        ``classes`` (possibly empty), the head is one-vs-rest with tuned thresholds
+        (:class:`~littledata.models.MultiLabelHead` over the named head), and the uncertainty
+        strategies score each label's margin to its threshold. Sequence labeling: a tag per
+        word, a token head (``token-logreg``), sentences scored by their words
+        (:mod:`littledata.active.strategies.views`).
     seed: the seed of every random choice; round ``r`` uses ``numpy.random.default_rng([seed, r])``,
         so a resumed session asks the same next query.
     cold_start: strategy for batches before two classes are labeled (default ``"cold-start"``).
@@ -126,7 +152,9 @@ class ActiveLearner:
         *,
         texts: Sequence[str] | None = None,
         features: np.ndarray | None = None,
+        lengths: Sequence[int] | None = None,
         classes: Sequence[Hashable] | None = None,
+        task: str = "single-label",
         seed: int = 0,
         cold_start: str | QueryStrategy = "cold-start",
         head_params: Mapping[str, Any] | None = None,
@@ -152,6 +180,13 @@ class ActiveLearner:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise ConfigError(f"seed must be an integer, got {seed!r}.")
         self.seed = int(seed)
+        from littledata.tasks import get_task_type
+
+        self.task = get_task_type(str(task))
+        if not self.task.active_learning:
+            from littledata.active.data import check_active_task
+
+            check_active_task("this pool", self.task.name)
         self.head = head
         self.head_params = dict(head_params or {})
         if not isinstance(head, str) and self.head_params:
@@ -165,6 +200,8 @@ class ActiveLearner:
             )
         probe = self._new_head()  # an unknown head name fails here, before any work
         check_head_supports(self.strategy, probe)
+        for strat in (self.strategy, self.cold_start):
+            check_strategy_task(strat, self.task.query_task)
         self.featurizer_options = dict(featurizer_options or {})
         self.featurizer = featurizer
         self.texts: list[str] | None = None if texts is None else [str(t) for t in texts]
@@ -172,6 +209,11 @@ class ActiveLearner:
         """Where the pool came from: ``{"source": "texts" | "features" | "dataset", ...}``."""
         self.pool_rows: list[tuple[str, Any]] | None = None
         """For a pool from a file (:meth:`from_file`): each pool row's (split, row in the file)."""
+        from littledata.active.rows import sentence_pool
+
+        self.words, features = sentence_pool(self.label_kind, features, lengths, texts)
+        """Sequence labeling: the pool's word features (``features`` then holds each sentence's
+        mean word vector, for strategies that read the pool); ``None`` otherwise."""
         if features is None:
             if featurizer is None:
                 raise ConfigError("Texts need a featurizer to turn them into features.")
@@ -191,7 +233,7 @@ class ActiveLearner:
         if features.shape[0] < 2:
             raise DataFormatError("The pool needs at least two examples.")
         self.features: np.ndarray = features
-        self.label_state = LabelState(self.classes, self.n_pool)
+        self.label_state = LabelState(self.classes, self.n_pool, kind=self.label_kind)
         """Labels, the pending batch and skipped rows (:class:`LabelState`)."""
         self.history: list[dict[str, Any]] = []
         self.round = 0
@@ -229,17 +271,13 @@ class ActiveLearner:
         **kwargs: Any,
     ) -> ActiveLearner:
         """Start a session over a registry dataset's split (the train split by default), its
-        labels hidden; the label set is the dataset's label names."""
-        from littledata.active.data import load_active_dataset
+        labels hidden; the label set is the dataset's label names, the task its task."""
+        from littledata.active.sources import learner_from_dataset
 
-        ds = load_active_dataset(name, mirror=mirror)
-        split_name = split or ds.train_split
-        part = ds[split_name]
-        learner = cls(
-            featurizer, head, strategy, texts=part.texts, classes=ds.label_names, **kwargs
-        )
-        learner.pool_source = {"source": "dataset", "dataset": name, "split": split_name}
-        return learner
+        return learner_from_dataset(
+            cls, name, split=split, featurizer=featurizer, head=head, strategy=strategy,
+            mirror=mirror, **kwargs,
+        )  # fmt: skip
 
     @classmethod
     def from_file(
@@ -269,37 +307,12 @@ class ActiveLearner:
         The pool's rows are the train split's, then the unlabeled rows, each in file order;
         :attr:`pool_rows` gives each pool row's ``(split, row in the file)``.
         """
-        from littledata.active.data import load_active_dataset
-        from littledata.datasets.base import UNLABELED
+        from littledata.active.sources import learner_from_file
 
-        ds = load_active_dataset(data, mirror=mirror, labels="optional")
-        parts = [k for k in (ds.train_split, UNLABELED) if k in ds.splits]
-        known = [str(n) for n in ds.label_names]
-        if classes is None:
-            if not known:
-                raise ConfigError(
-                    f"{ds.name} has no labels yet: name the label set, classes=[...]."
-                )
-            label_set: list[Any] = known
-        else:
-            label_set = list(classes)
-            missing = [n for n in known if n not in {str(c) for c in label_set}]
-            if missing:
-                raise ConfigError(
-                    f"{ds.name} has labels that are not among classes: {', '.join(missing)}. "
-                    "Add them to classes."
-                )
-        texts = [t for k in parts for t in ds.splits[k].texts]
-        learner = cls(featurizer, head, strategy, texts=texts, classes=label_set, **kwargs)
-        learner.pool_rows = [
-            (k, row) for k in parts for row in ds.splits[k].meta.get("row", range(len(ds[k])))
-        ]
-        if ds.train_split in parts:
-            labeled = ds.splits[ds.train_split]
-            names = [str(n) for n in np.asarray(labeled.labels.names())]  # type: ignore[union-attr]
-            by_text = {str(c): c for c in label_set}
-            learner.teach(list(range(len(labeled))), [by_text[n] for n in names])
-        return learner
+        return learner_from_file(
+            cls, data, classes=classes, featurizer=featurizer, head=head, strategy=strategy,
+            mirror=mirror, **kwargs,
+        )  # fmt: skip
 
     def _get_featurizer(self) -> Any:
         if not isinstance(self.featurizer, str):
@@ -362,11 +375,34 @@ class ActiveLearner:
         """Rows set aside with :meth:`skip` (not offered by queries)."""
         return list(self.label_state.skipped)
 
+    @property
+    def multi_label(self) -> bool:
+        """Whether each example's label is a set of labels (the task's query view)."""
+        return self.task.query_task == "multi-label"
+
+    @property
+    def label_kind(self) -> str:
+        """What an example's label is (:class:`LabelState`'s ``kind``)."""
+        return {"multi-label": "set", "sequence-labeling": "sequence"}.get(
+            self.task.query_task, "one"
+        )
+
     def _new_head(self) -> Any:
+        if isinstance(self.head, str) and self.label_kind != "one":
+            from littledata.active.rows import check_head_task
+
+            check_head_task(self.head, self.task)
+            return self.task.make_model(
+                self.head, head_params=self.head_params, random_state=self.seed
+            )
         if isinstance(self.head, str):
             from littledata.heads import make_head
 
             return make_head(self.head, random_state=self.seed, **self.head_params)
+        if self.label_kind != "one":
+            from littledata.active.rows import check_head_object
+
+            check_head_object(self.head, self.task)
         from sklearn.base import clone
 
         return clone(self.head)
@@ -377,13 +413,16 @@ class ActiveLearner:
             return self._model
         if self.n_labeled == 0:
             raise ConfigError("No labels yet: teach() some examples before asking for the model.")
-        X = np.asarray(self.features[self.labeled_indices])
+        if self.words is not None:  # the labeled sentences' words
+            X = np.asarray(self.words.matrix[self.words.rows_of(self.labeled_indices)])
+        else:
+            X = np.asarray(self.features[self.labeled_indices])
         y = self.label_codes
         start = time.perf_counter()
-        if len(np.unique(y)) < 2:
+        if self.label_kind != "set" and self.label_state.n_labeled_classes() < 2:
             from sklearn.dummy import DummyClassifier
 
-            model = DummyClassifier(strategy="prior").fit(X, y)
+            model = DummyClassifier(strategy="prior").fit(X, y[y >= 0])  # padding dropped
         else:
             head = self._new_head()
             with thread_limit(self.threads):
@@ -393,8 +432,10 @@ class ActiveLearner:
                     )
                 else:
                     model, self.last_fit_tuned = head.fit(X, y), False
-            if self.collapse_check and self.n_labeled >= self._checked_n * (
-                1.0 + self.retune_growth
+            if (
+                self.collapse_check
+                and self.label_kind == "one"
+                and self.n_labeled >= self._checked_n * (1.0 + self.retune_growth)
             ):
                 self._check_collapse(model, X, y)
         self._fit_seconds = time.perf_counter() - start
@@ -424,41 +465,9 @@ class ActiveLearner:
         return self.fit()
 
     def _rows_of(self, X: Any) -> np.ndarray:
-        """``X`` as feature rows: the pool (``None``), texts (featurized with the learner's
-        featurizer, through the cache) or a feature matrix."""
-        if X is None:
-            return self.features
-        if isinstance(X, str):
-            raise DataFormatError(
-                "Pass a list of texts (or a feature matrix), not a single string: "
-                f"predict([{X[:40]!r}])."
-            )
-        if not hasattr(X, "shape") or getattr(X, "ndim", 2) == 1:  # a sequence: texts?
-            items = list(X)
-            if items and all(isinstance(t, str) for t in items):
-                if self.featurizer is None:
-                    raise ConfigError(
-                        "This learner was built from features, without a featurizer: it cannot "
-                        "featurize texts. Pass feature rows of the pool's featurizer instead."
-                    )
-                from littledata.features import featurize
+        from littledata.active.rows import feature_rows
 
-                return np.asarray(featurize(items, self._get_featurizer()))
-            arr = np.asarray(items)
-        else:
-            arr = np.asarray(X)
-        d = self.features.shape[1]
-        if arr.ndim != 2 or arr.dtype.kind not in "fiub":
-            raise DataFormatError(
-                f"predict takes a list of texts or a 2-D feature matrix (n, {d}); got "
-                f"{type(X).__name__} of shape {arr.shape}."
-            )
-        if arr.shape[1] != self.features.shape[1]:
-            raise DataFormatError(
-                f"The feature rows have {arr.shape[1]} columns but the pool's have "
-                f"{self.features.shape[1]}: pass features of the same featurizer, or texts."
-            )
-        return arr
+        return feature_rows(self, X)
 
     def predict_proba(self, features: Any = None) -> np.ndarray:
         """Class probabilities over :attr:`classes` (columns in that order; 0 for classes not
@@ -484,6 +493,10 @@ class ActiveLearner:
         model = self.model
         with thread_limit(self.threads):
             codes = np.asarray(model.predict(np.asarray(X)), dtype=np.int64)
+        if self.multi_label:  # a 0/1 row per example: its list of labels
+            return [[self.classes[j] for j in np.flatnonzero(row)] for row in codes]
+        if self.words is not None:  # a tag per word of the pool: a list per sentence
+            return [[self.classes[c] for c in codes[a:b]] for a, b in pairwise(self.words.offsets)]
         return [self.classes[c] for c in codes]
 
     # -- the loop -------------------------------------------------------------------------------
@@ -508,11 +521,11 @@ class ActiveLearner:
             raise ConfigError("Every example in the pool is labeled; there is nothing to query.")
         n = _check_n(n, len(unlabeled))
         chosen_strategy = self.strategy if strategy is None else get_strategy(strategy)
-        n_classes = self.label_state.n_labeled_classes()
-        if chosen_strategy.needs_model and n_classes < 2:
+        check_strategy_task(chosen_strategy, self.task.query_task)
+        if chosen_strategy.needs_model and not self.label_state.model_ready():
             log.info(
-                "%d class(es) labeled so far: using %r instead of %r until two are",
-                n_classes,
+                "%d class(es) labeled so far, too few to fit a head: using %r instead of %r",
+                self.label_state.n_labeled_classes(),
                 self.cold_start.name,
                 chosen_strategy.name,
             )
@@ -535,6 +548,8 @@ class ActiveLearner:
             n,
             seed=rng,
             n_classes=len(self.classes),
+            task=self.task.query_task,
+            words=self.words,
         )
         with thread_limit(self.threads):
             indices = chosen_strategy.query(ctx)
@@ -560,38 +575,9 @@ class ActiveLearner:
         return indices
 
     def _resolve(self, items: Sequence[Any]) -> list[int]:
-        out: list[int] = []
-        for item in items:
-            if isinstance(item, str):
-                if self.texts is None:
-                    raise DataFormatError(
-                        "This pool was given as features only; teach by row index, not by text."
-                    )
-                if self._text_index is None:
-                    self._text_index = {}
-                    for i, t in enumerate(self.texts):
-                        self._text_index.setdefault(t, []).append(i)
-                rows = self._text_index.get(item)
-                if not rows:
-                    raise DataFormatError(
-                        f"The text {item[:60]!r} is not in the pool; teach texts from the pool "
-                        "(or their row indices)."
-                    )
-                free = [r for r in rows if not self.label_state.is_labeled(r) and r not in out]
-                out.append(free[0] if free else rows[0])
-            elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
-                i = int(item)
-                if not 0 <= i < self.n_pool:
-                    raise DataFormatError(
-                        f"Index {i} is outside the pool (rows 0..{self.n_pool - 1})."
-                    )
-                out.append(i)
-            else:
-                raise DataFormatError(
-                    f"teach() takes pool row indices or pool texts, got {item!r} "
-                    f"({type(item).__name__})."
-                )
-        return out
+        from littledata.active.rows import resolve_rows
+
+        return resolve_rows(self, items)
 
     @staticmethod
     def _as_list(items: Any) -> list[Any]:
@@ -622,6 +608,10 @@ class ActiveLearner:
         if not items:
             raise ConfigError("Nothing to teach: the batch is empty (batch size 0).")
         rows = self._resolve(items) if len(items) == len(values) else items
+        if self.words is not None:
+            from littledata.active.rows import check_tag_counts
+
+            check_tag_counts(self.words, rows, values)
         self.label_state.teach(rows, values, self.round - 1, only_pending=only_pending)
 
     def relabel(self, indices_or_texts: Any, labels: Any) -> None:

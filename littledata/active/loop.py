@@ -20,7 +20,7 @@ import numpy as np
 
 from littledata.active.curves import aulc
 from littledata.active.data import load_active_dataset
-from littledata.active.learner import ActiveLearner
+from littledata.active.learner import ActiveLearner, thread_limit
 from littledata.active.stopping import StabilizingPredictions
 from littledata.active.strategies import get_strategy
 from littledata.datasets.base import Dataset
@@ -35,13 +35,23 @@ __all__ = [
     "TrialResult",
     "check_loop",
     "check_settings",
+    "curve_metrics",
     "prepare_task",
     "reference_accuracy",
     "run_trial",
 ]
 
 CURVE_METRICS = ("accuracy", "macro_f1")
-"""The metrics of every round of a simulated run (the learning curves)."""
+"""The metrics of every round of a single-label run (the learning curves)."""
+
+
+def curve_metrics(task: str) -> tuple[str, ...]:
+    """The metrics of every round of a run on a dataset of ``task``, the curve's (the primary
+    metric) first: accuracy and macro-F1 for one label per example (only these two: the full
+    metric set costs about a second per evaluation with 150 classes), the task's own metrics
+    otherwise (multi-label: macro-F1 over labels first)."""
+    task_type = get_task_type(task)
+    return CURVE_METRICS if task_type.query_task == "single-label" else task_type.metrics
 
 
 # -- the task ---------------------------------------------------------------------------------
@@ -84,10 +94,17 @@ class ActiveTask:
         *,
         dataset: str = "custom",
         featurizer: str = "custom",
+        task: str = "single-label",
     ) -> ActiveTask:
-        """Build a task from feature matrices and integer labels (tests, custom features)."""
+        """Build a task from feature matrices and integer labels (tests, custom features); for
+        ``task="multi-label"`` the labels are 0/1 matrices (a column per label); for
+        ``"sequence-labeling"`` padded tag matrices
+        (:func:`~littledata.tasks.sequence_labeling.pad_tags`), the features a row per word."""
         y_pool, y_test = np.asarray(y_pool, dtype=np.int64), np.asarray(y_test, dtype=np.int64)
-        k = int(max(y_pool.max(), y_test.max())) + 1
+        if get_task_type(task).query_task == "multi-label":  # a 0/1 column per label
+            k = y_pool.shape[1]
+        else:  # class indices (sequence labeling: padded with -1)
+            k = int(max(y_pool.max(), y_test.max())) + 1
         names = [str(c) for c in (classes if classes is not None else range(k))]
         return cls(
             dataset,
@@ -97,7 +114,7 @@ class ActiveTask:
             y_pool,
             np.asarray(X_test),
             y_test,
-            {"pool_size": len(y_pool), "test_size": len(y_test)},
+            {"pool_size": len(y_pool), "test_size": len(y_test), "task": task},
         )
 
 
@@ -143,9 +160,9 @@ def prepare_task(
     # uniform seeded caps (not stratified as the benchmark's): stored runs keep their keys
     pool_rows = task.cap(y_train, pool_cap, cap_seed, stratified=False)
     test_rows = task.cap(y_test, test_cap, cap_seed + 1, stratified=False)
-    X_train = task.featurize(fz, train)  # sentence pairs: [u, v, |u - v|, u * v]
-    X_pool = X_train[pool_rows]
-    X_test = task.featurize(fz, test)[test_rows]
+    X_train = task.featurize(fz, train)  # pairs: [u, v, |u - v|, u * v]; tokens: per word
+    X_pool = task.take(X_train, y_train, pool_rows)  # sequence labeling: the sentences' words
+    X_test = task.take(task.featurize(fz, test), y_test, test_rows)
     capped = len(pool_rows) < len(train)
     return ActiveTask(
         dataset=ds.name,
@@ -181,9 +198,18 @@ def _scores(y_true: np.ndarray, proba: np.ndarray, task: str = "single-label") -
     return get_task_type(task).score(y_true, proba, classes, metrics=CURVE_METRICS)
 
 
-def _evaluate(learner: ActiveLearner, X: np.ndarray, y_true: np.ndarray) -> dict[str, float]:
+def _evaluate(
+    learner: ActiveLearner, X: np.ndarray, y_true: np.ndarray, names: Sequence[str] = ()
+) -> dict[str, float]:
     """:func:`_scores` of the learner's model on ``X``; from its predictions when the head has no
-    ``predict_proba`` (accuracy and macro-F1 need only the predicted class)."""
+    ``predict_proba`` (accuracy and macro-F1 need only the predicted class). Multi-label: the
+    task's metrics with the model's tuned thresholds; sequence labeling: entity scores of the
+    words' tags (``X`` the test sentences' words, ``names`` the tag names)."""
+    if learner.task.query_task != "single-label":
+        with thread_limit(learner.threads):
+            proba = np.asarray(learner.model.predict_proba(np.asarray(X)))
+        scores = learner.task.score_model(learner.model, y_true, proba, list(names) or None)
+        return {m: scores[m] for m in curve_metrics(learner.task.name)}
     if hasattr(learner.model, "predict_proba"):
         return _scores(y_true, learner.predict_proba(X))
     pred = np.asarray(learner.predict(X), dtype=np.int64)
@@ -192,26 +218,52 @@ def _evaluate(learner: ActiveLearner, X: np.ndarray, y_true: np.ndarray) -> dict
 
 @dataclass
 class TrialResult:
-    """One simulated run: the learning curve and where the stopping criterion fired."""
+    """One simulated run: the learning curves and where the stopping criterion fired.
+
+    ``scores`` holds a curve per metric of :func:`curve_metrics` (``metric``, the primary one,
+    first); ``stop_score`` is the primary metric where the criterion fired.
+    """
 
     labels: list[int]
-    accuracy: list[float]
-    macro_f1: list[float]
+    scores: dict[str, list[float]]
     stop_kappa: list[float]
     fit_seconds: list[float]
     query_seconds: list[float]
     stop_labels: float
-    stop_accuracy: float
+    stop_score: float
     queried: list[int]
+    metric: str = "accuracy"
+
+    @property
+    def curve(self) -> list[float]:
+        """The primary metric's curve."""
+        return self.scores[self.metric]
+
+    @property
+    def accuracy(self) -> list[float]:
+        """The accuracy curve (single-label runs)."""
+        return self.scores["accuracy"]
+
+    @property
+    def macro_f1(self) -> list[float]:
+        """The macro-F1 curve (over classes; over labels for multi-label runs)."""
+        return self.scores["macro_f1"]
+
+    @property
+    def stop_accuracy(self) -> float:
+        """The primary metric where the stopping criterion fired (accuracy for single-label)."""
+        return self.stop_score
 
     def measurements(self, reference: float | None = None) -> list[Measurement]:
-        """The run as store measurements (see the module docstring)."""
+        """The run as store measurements (see the module docstring): a curve per metric, the
+        primary metric's AULC, value at the budget (``{metric}_at_budget``) and at the stop
+        (``stop_{metric}``)."""
         from littledata.experiments.store import Measurement
 
         out = []
         for i, x in enumerate(self.labels):
-            out.append(Measurement("accuracy", self.accuracy[i], x))
-            out.append(Measurement("macro_f1", self.macro_f1[i], x))
+            for name, values in self.scores.items():
+                out.append(Measurement(name, values[i], x))
             if not math.isnan(self.stop_kappa[i]):
                 out.append(Measurement("stop_kappa", self.stop_kappa[i], x))
             out.append(Measurement("fit_seconds", self.fit_seconds[i], x))
@@ -220,13 +272,14 @@ class TrialResult:
                 # choosing this batch: refitting the head on the previous labels + the query
                 round_seconds = self.fit_seconds[i - 1] + self.query_seconds[i]
                 out.append(Measurement("round_seconds", round_seconds, x))
-        out.append(Measurement("aulc", aulc(self.labels, self.accuracy)))
-        out.append(Measurement("accuracy_at_budget", self.accuracy[-1]))
+        m = self.metric
+        out.append(Measurement("aulc", aulc(self.labels, self.curve)))
+        out.append(Measurement(f"{m}_at_budget", self.curve[-1]))
         out.append(Measurement("stopped", float(not math.isnan(self.stop_labels))))
         out.append(Measurement("stop_labels", self.stop_labels))
-        out.append(Measurement("stop_accuracy", self.stop_accuracy))
+        out.append(Measurement(f"stop_{m}", self.stop_score))
         if reference is not None:
-            out.append(Measurement("reference_accuracy", reference))
+            out.append(Measurement(f"reference_{m}", reference))
         return out
 
 
@@ -303,12 +356,16 @@ def run_trial(
     strat = get_strategy(strategy, **dict(strategy_params or {}))
     if subsample is not None:
         strat = get_strategy("subsample", base=strat, size=int(subsample))
+    task_name = str(task.info.get("task", "single-label"))
+    task_type = get_task_type(task_name)
     learner = ActiveLearner(
         None,
         head,
         strat,
         features=task.X_pool,
+        lengths=_lengths(task_type, task.y_pool),
         classes=list(range(len(task.classes))),
+        task=task_name,
         seed=seed,
         head_params=head_params,
         threads=threads,
@@ -319,39 +376,69 @@ def run_trial(
     stop_rows = rng.choice(
         len(task.y_pool), size=min(stop_set_size, len(task.y_pool)), replace=False
     )
-    X_stop = task.X_pool[np.sort(stop_rows)]
+    X_stop = task_type.take(task.X_pool, task.y_pool, np.sort(stop_rows))
     if init_strategy == "random":
         first = rng.choice(len(task.y_pool), size=init, replace=False)
     else:
         first = learner.query(init, strategy="cold-start")
-    learner.teach(first, task.y_pool[first])
+    learner.teach(first, _answers(learner, task.y_pool, first))
     criterion = StabilizingPredictions(stop_threshold, stop_window)
-    res = TrialResult([], [], [], [], [], [], math.nan, math.nan, [int(i) for i in first])
+    metrics = curve_metrics(task_name)
+    res = TrialResult(
+        [], {m: [] for m in metrics}, [], [], [], math.nan, math.nan, [int(i) for i in first],
+        metric=metrics[0],
+    )  # fmt: skip
     query_seconds = 0.0
     while True:
         start = time.perf_counter()
         learner.fit()
         fit_seconds = time.perf_counter() - start
-        scores = _evaluate(learner, task.X_test, task.y_test)
-        kappa = criterion.update(np.asarray(learner.predict(X_stop)))
+        scores = _evaluate(learner, task.X_test, task.y_test, task.classes)
+        kappa = criterion.update(_decisions(learner, X_stop))
         res.labels.append(learner.n_labeled)
-        res.accuracy.append(scores["accuracy"])
-        res.macro_f1.append(scores["macro_f1"])
+        for name in metrics:
+            res.scores[name].append(scores[name])
         res.stop_kappa.append(kappa)
         res.fit_seconds.append(fit_seconds)
         res.query_seconds.append(query_seconds)
         if criterion.stopped and math.isnan(res.stop_labels):
             res.stop_labels = float(learner.n_labeled)
-            res.stop_accuracy = scores["accuracy"]
+            res.stop_score = scores[res.metric]
         if learner.n_labeled >= budget:
             break
         n = min(batch, budget - learner.n_labeled)
         start = time.perf_counter()
         idx = learner.query(n)
         query_seconds = time.perf_counter() - start
-        learner.teach(idx, task.y_pool[idx])
+        learner.teach(idx, _answers(learner, task.y_pool, idx))
         res.queried.extend(int(i) for i in idx)
     return res
+
+
+def _lengths(task_type: Any, y: np.ndarray) -> np.ndarray | None:
+    """Words per sentence of a sequence-labeling task's padded tags (``None`` otherwise)."""
+    if task_type.query_task != "sequence-labeling":
+        return None
+    return (np.asarray(y) >= 0).sum(axis=1)
+
+
+def _answers(learner: ActiveLearner, y: np.ndarray, rows: np.ndarray) -> Any:
+    """The labels a person would give for pool ``rows``: the class indices, for a multi-label
+    task each row's list of label indices, for sequence labeling each sentence's tags."""
+    if learner.multi_label:
+        return [[int(j) for j in np.flatnonzero(r)] for r in np.asarray(y)[rows]]
+    if learner.words is not None:
+        return [[int(t) for t in r[r >= 0]] for r in np.asarray(y)[rows]]
+    return y[rows]
+
+
+def _decisions(learner: ActiveLearner, X: np.ndarray) -> np.ndarray:
+    """The model's decisions on ``X`` as one flat array for the stopping criterion's kappa:
+    a class per row, every (row, label) yes/no of a multi-label model, a tag per word."""
+    if learner.label_kind != "one":
+        with thread_limit(learner.threads):
+            return np.asarray(learner.model.predict(np.asarray(X))).ravel()
+    return np.asarray(learner.predict(X))
 
 
 def reference_accuracy(
@@ -360,20 +447,26 @@ def reference_accuracy(
     head_params: Mapping[str, Any] | None = None,
     threads: int | None = 1,
 ) -> float:
-    """Accuracy on the (capped) test set of ``head`` trained on the task's reference rows: the
-    whole training split (:attr:`ActiveTask.X_reference`), or the pool when the task has none."""
+    """The primary curve metric (:func:`curve_metrics`; accuracy for single-label) on the
+    (capped) test set of ``head`` trained on the task's reference rows: the whole training
+    split (:attr:`ActiveTask.X_reference`), or the pool when the task has none."""
     X, y = task.X_pool, task.y_pool
     if task.X_reference is not None and task.y_reference is not None:
         X, y = task.X_reference, task.y_reference
+    task_name = str(task.info.get("task", "single-label"))
     learner = ActiveLearner(
         None,
         head,
         "random",
         features=X,
+        lengths=_lengths(get_task_type(task_name), y),
         classes=list(range(len(task.classes))),
+        task=task_name,
         head_params=head_params,
         threads=threads,
         collapse_check=False,
     )
-    learner.teach(np.arange(len(y)), y)
-    return _evaluate(learner, task.X_test, task.y_test)["accuracy"]
+    rows = np.arange(len(y))
+    learner.teach(rows, _answers(learner, y, rows))
+    metric = curve_metrics(learner.task.name)[0]
+    return _evaluate(learner, task.X_test, task.y_test, task.classes)[metric]

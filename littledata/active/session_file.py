@@ -33,6 +33,7 @@ FORMAT_VERSION = 2
 _REQUIRED = ("format", "head", "strategy", "cold_start", "seed", "classes", "pool", "labeled")
 _OPTIONAL = (
     "version",
+    "task",
     "featurizer",
     "round",
     "retune_growth",
@@ -67,6 +68,10 @@ def _is_number(value: Any) -> bool:
 
 def _is_label(value: Any) -> bool:
     return isinstance(value, str) or _is_int(value)
+
+
+def _is_label_list(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_label(v) for v in value)
 
 
 def read_session(path: str | Path) -> dict[str, Any]:
@@ -155,6 +160,9 @@ def _check_state(state: Mapping[str, Any], path: Path) -> None:
             raise bad(f"the pool's {key!r} must be a string")
     if pool["source"] == "dataset" and not (pool.get("dataset") and pool.get("split")):
         raise bad("a dataset pool needs 'dataset' and 'split'")
+    if not isinstance(state.get("task", "single-label"), str):
+        raise bad("'task' must be a task type's name")
+    task = "multi" if state.get("task") == "multi-label" else "single"
     labeled = state["labeled"]
     if not isinstance(labeled, list):
         raise bad("'labeled' must be a list")
@@ -164,10 +172,11 @@ def _check_state(state: Mapping[str, Any], path: Path) -> None:
             and len(item) == 3
             and _is_int(item[0])
             and 0 <= item[0] < pool["n"]
-            and _is_label(item[1])
+            and (_is_label(item[1]) if task == "single" else _is_label_list(item[1]))
             and _is_int(item[2])
         ):
-            raise bad(f"'labeled' holds {item!r}; each entry is [pool row, label, round]")
+            what = "label" if task == "single" else "list of labels"
+            raise bad(f"'labeled' holds {item!r}; each entry is [pool row, {what}, round]")
     if len({item[0] for item in labeled}) != len(labeled):
         raise bad("'labeled' holds a pool row twice")
     for key in ("pending", "skipped"):

@@ -14,7 +14,11 @@ Each (dataset, featurizer, head, strategy, seed, init, batch, budget, ...) run i
 ``query_seconds`` at ``x`` = number of labels, and per run ``reference_accuracy``, ``aulc``,
 ``accuracy_at_budget``, ``stopped``, ``stop_labels``, ``stop_accuracy``. The reference (the same
 head trained on the whole training split, however the pool is capped) is computed once per
-dataset/featurizer/head and stored as its own trial (``role="reference"``).
+dataset/featurizer/head and stored as its own trial (``role="reference"``). Runs on other task
+types store their task's metrics instead (:func:`~littledata.active.loop.curve_metrics`:
+multi-label ``macro_f1`` first, sequence labeling ``entity_f1`` first), the curve's metric in
+the config field ``curve_metric`` and ``{metric}_at_budget``, ``stop_{metric}``,
+``reference_{metric}`` in place of the accuracy ones.
 
 Runs are jobs of the same executors as the benchmark's trials
 (:mod:`littledata.experiments.execution`): :func:`simulate` writes the pool and test arrays once
@@ -48,13 +52,14 @@ from littledata.active.curves import (
     summarize,
 )
 from littledata.active.data import check_active_task
-from littledata.active.learner import check_head_supports
+from littledata.active.learner import check_head_supports, check_strategy_task
 from littledata.active.loop import (
     CURVE_METRICS,
     ActiveTask,
     TrialResult,
     check_loop,
     check_settings,
+    curve_metrics,
     prepare_task,
     reference_accuracy,
     run_trial,
@@ -75,6 +80,7 @@ from littledata.experiments.execution import (
     worker_count,
 )
 from littledata.experiments.store import Measurement
+from littledata.tasks import get_task_type
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,6 +148,8 @@ class SimulationResult:
     """Rows the reference head was trained on (the whole training split)."""
     split_note: str = ""
     """How the test split was made, for a user's file without one ("" otherwise)."""
+    unit: str = "rows"
+    """What the pool counts (``"sentences"`` for sequence labeling)."""
 
 
 def _rows(key: str, config: Mapping[str, Any], measurements: Sequence[Measurement]) -> list[dict]:
@@ -237,10 +245,17 @@ def simulate(
     check_loop(_known_pool_size(dataset, pool_cap), init, batch, budget)
     check_settings(init_strategy, stop_set_size, stop_threshold, stop_window)
     probe = _probe_head(head, head_params)
+    known_task = _known_task(dataset)
     for strat in built:
         if subsample is not None:
             strat = get_strategy("subsample", base=strat, size=subsample)
         check_head_supports(strat, probe)
+        if known_task:
+            check_strategy_task(strat, get_task_type(known_task).query_task)
+    if known_task and isinstance(head, str):  # a token head for tokens, a text head for texts
+        from littledata.active.rows import check_head_task
+
+        check_head_task(head, get_task_type(known_task))
     if isinstance(dataset, ActiveTask):
         task = dataset
     else:
@@ -253,6 +268,10 @@ def simulate(
             mirror=mirror,
         )
     check_loop(len(task.y_pool), init, batch, budget)
+    task_name = str(task.info.get("task", "single-label"))
+    for strat in built:  # a user's file: its task is known once loaded
+        check_strategy_task(strat, get_task_type(task_name).query_task)
+    metric = curve_metrics(task_name)[0]
     if isinstance(store, str):
         store = ResultsStore(store)
     base = {
@@ -271,6 +290,8 @@ def simulate(
         # The head's imbalance handling (its default or head_params'); configurations stored
         # before heads had a default other than none keep their keys.
         base["resampling"] = resampling
+    if metric != "accuracy":  # the curve's metric (multi-label: macro-F1); older keys kept
+        base["curve_metric"] = metric
     if task.info.get("source_fingerprint"):  # a user's data: its content is in every key
         base["source_fingerprint"] = task.info["source_fingerprint"]
     if task.reference_size != base["pool_size"]:
@@ -282,7 +303,7 @@ def simulate(
         refs = _task_refs(task, Path(tmp))
         ref_config = {**base, "role": "reference"}
         ref_key = trial_key(ref_config)
-        reference = _stored_reference(store, ref_key) if ref_key in done else math.nan
+        reference = _stored_reference(store, ref_key, metric) if ref_key in done else math.nan
         runner = _job_function(head)
         options = _run_options(task, head_params, threads)
         if math.isnan(reference):
@@ -292,11 +313,9 @@ def simulate(
             _raise_error(result[ref_key])
             reference = float(result[ref_key].values)
             if store is not None:
-                ref_meas = [Measurement("accuracy", reference)]
+                ref_meas = [Measurement(metric, reference)]
                 store.add_trial(kind=KIND, key=ref_key, config=ref_config, measurements=ref_meas)
-        rows: list[dict[str, Any]] = _rows(
-            ref_key, ref_config, [Measurement("accuracy", reference)]
-        )
+        rows: list[dict[str, Any]] = _rows(ref_key, ref_config, [Measurement(metric, reference)])
 
         configs: list[dict[str, Any]] = []
         for name, raw in zip(names, strategies, strict=True):
@@ -333,7 +352,7 @@ def simulate(
 
             def on_result(job: Job, res: JobResult) -> None:
                 _raise_error(res)
-                measurements = [*res.values, Measurement("reference_accuracy", reference)]
+                measurements = [*res.values, Measurement(f"reference_{metric}", reference)]
                 if store is not None:
                     config = by_key[job.key]
                     store.add_trial(
@@ -362,6 +381,7 @@ def simulate(
         skipped=skipped,
         reference_size=task.reference_size,
         split_note=str(task.info.get("split_note", "")),
+        unit=get_task_type(task_name).unit,
     )
 
 
@@ -389,7 +409,7 @@ def _task_from_job(job: Job) -> ActiveTask:
     return ActiveTask(
         dataset=c["dataset"],
         featurizer=c["featurizer"],
-        classes=[str(i) for i in range(int(o["n_classes"]))],
+        classes=list(o.get("classes") or [str(i) for i in range(int(o["n_classes"]))]),
         info={"task": o["task"]},
         **arrays,  # type: ignore[arg-type]
     )
@@ -403,6 +423,7 @@ def _run_options(
         "head_params": dict(head_params or {}),
         "threads": threads,
         "n_classes": len(task.classes),
+        "classes": [str(c) for c in task.classes],  # tag names: entity scores read them
         "task": str(task.info.get("task", "single-label")),
     }
 
@@ -461,10 +482,25 @@ def _raise_error(result: JobResult) -> None:
         raise LittleDataError(f"A simulated run failed: {result.error}")
 
 
-def _stored_reference(store: ResultsStore | None, ref_key: str) -> float:
+def _stored_reference(store: ResultsStore | None, ref_key: str, metric: str) -> float:
     ref_frame = store.frame(KIND, role="reference")  # type: ignore[union-attr]
-    hit = ref_frame[(ref_frame["key"] == ref_key) & (ref_frame["metric"] == "accuracy")]
+    hit = ref_frame[(ref_frame["key"] == ref_key) & (ref_frame["metric"] == metric)]
     return float(hit["value"].iloc[0]) if len(hit) else math.nan
+
+
+def _known_task(dataset: str | Dataset | DataSource | ActiveTask) -> str | None:
+    """The dataset's task type when it is known without loading the data (a task, a loaded
+    dataset, a registered name); ``None`` for a user's file."""
+    if isinstance(dataset, ActiveTask):
+        return str(dataset.info.get("task", "single-label"))
+    if isinstance(dataset, Dataset):
+        return str(dataset.task)
+    source = DataSource.parse(dataset)
+    if not source.is_registered:
+        return None
+    from littledata.datasets.registry import get_spec
+
+    return str(get_spec(str(source.path)).task)
 
 
 def _known_pool_size(

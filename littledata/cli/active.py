@@ -60,20 +60,29 @@ def _pm(mean: float, std: float) -> str:
     return "–" if math.isnan(mean) else f"{mean:.3f} ± {std:.3f}"
 
 
+def _metric_label(summary: pd.DataFrame) -> str:
+    """The curve's metric for the table's headers ("acc." for accuracy)."""
+    if "metric" not in summary.columns or not len(summary):
+        return "acc."
+    metric = str(summary["metric"].iloc[0])
+    return "acc." if metric == "accuracy" else metric
+
+
 def summary_table(summary: pd.DataFrame, title: str = "") -> object:
     """A rich table of :func:`littledata.active.simulate.summarize`'s output."""
     from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=escape(title) or None, title_justify="left")
+    metric = _metric_label(summary)
     for name, justify in (
         ("strategy", "left"),
         ("seeds", "right"),
-        ("AULC", "right"),
-        ("acc. at budget", "right"),
+        (f"AULC ({metric})" if metric != "acc." else "AULC", "right"),
+        (f"{metric} at budget", "right"),
         ("labels to 95%", "right"),
         ("stop at (seeds)", "right"),
-        ("acc. at stop", "right"),
+        (f"{metric} at stop", "right"),
         ("s / batch", "right"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -201,9 +210,10 @@ def simulate_command(
     console.print(summary_table(summary, title))
     if len(summary):
         ref = summary["reference_accuracy"].iloc[0]
-        rows = f" ({result.reference_size:,} rows)" if result.reference_size else ""
+        rows = f" ({result.reference_size:,} {result.unit})" if result.reference_size else ""
         console.print(
-            f"{head} on the whole training split{rows}: accuracy {ref:.3f}; labels to 95% is "
+            f"{head} on the whole training split{rows}: {summary['metric'].iloc[0]} {ref:.3f}; "
+            "labels to 95% is "
             f"the first point where the mean curve reaches {0.95 * ref:.3f}.",
             markup=False,
         )
@@ -215,7 +225,8 @@ def simulate_command(
 
 @active_app.command("strategies")
 def strategies_command() -> None:
-    """List the query strategies: name, kind, what they need, and what they do."""
+    """List the query strategies: name, kind, what they need, the data they handle, and what
+    they do."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -225,11 +236,13 @@ def strategies_command() -> None:
     table.add_column("strategy")
     table.add_column("kind")
     table.add_column("needs")
+    table.add_column("data")
     table.add_column("what it does", overflow="fold")
     for info in list_strategies():
         if info.category == "wrapper":
             needs = "as its base"
         else:
             needs = "probabilities" if info.needs_proba else "a model" if info.needs_model else "–"
-        table.add_row(info.name, info.category, needs, escape(info.description))
+        data = "as its base" if info.category == "wrapper" else ", ".join(info.tasks)
+        table.add_row(info.name, info.category, needs, data, escape(info.description))
     _console().print(table)

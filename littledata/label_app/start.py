@@ -45,6 +45,13 @@ def load_pool(
 
     source = DataSource.parse(data) if not isinstance(data, DataSource) else data
     ds = load_active_dataset(source, mirror=mirror, labels="optional")
+    from littledata.tasks import get_task_type
+
+    if get_task_type(str(ds.task)).query_task != "single-label":
+        raise ConfigError(
+            f"The labeling page asks for one label per example; {ds.name} is {ds.task}. "
+            "Label it in Python with littledata.active.ActiveLearner (docs/active-learning.md)."
+        )
     known = [str(n) for n in ds.label_names]
     if source.is_registered:
         part = ds[ds.train_split]

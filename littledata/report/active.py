@@ -75,6 +75,15 @@ def _title(key: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+_METRIC_LABELS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "entity_f1": "entity F1"}
+"""How the report names a curve's metric (the summary's ``metric``)."""
+
+
+def _metric_label(summary: pd.DataFrame) -> str:
+    metric = str(summary["metric"].iloc[0]) if "metric" in summary and len(summary) else ""
+    return _METRIC_LABELS.get(metric, metric or "accuracy")
+
+
 def _curve_figure(
     curves: pd.DataFrame, summary: pd.DataFrame, key: dict[str, Any], order: list[str]
 ) -> Figure:
@@ -127,7 +136,7 @@ def _curve_figure(
         )
         labels.append("stopping criterion fires (mean over seeds)")
     ax.set_xlabel("labeled examples")
-    ax.set_ylabel("test accuracy (mean ± std over seeds)")
+    ax.set_ylabel(f"test {_metric_label(summary)} (mean ± std over seeds)")
     ax.set_title(_title(key), fontsize=10.5)
     ax.grid(True, alpha=0.3)
     if len(curves):
@@ -145,11 +154,12 @@ def _fmt(value: float, digits: int = 3) -> str:
 def _table(summary: pd.DataFrame, order: list[str], budget: Any) -> str:
     best_aulc = summary["aulc"].max()
     best_budget = summary["accuracy_at_budget"].max()
+    metric = html.escape(_metric_label(summary))
     head = (
         "<tr><th class='row'>strategy</th><th>seeds</th><th>AULC</th>"
-        f"<th>accuracy at {html.escape(_num(budget))} labels</th><th>macro-F1 AULC</th>"
+        f"<th>{metric} at {html.escape(_num(budget))} labels</th><th>macro-F1 AULC</th>"
         "<th>labels to 95%</th>"
-        "<th>stop: labels (seeds)</th><th>stop: accuracy</th><th>seconds / batch</th></tr>"
+        f"<th>stop: labels (seeds)</th><th>stop: {metric}</th><th>seconds / batch</th></tr>"
     )
     rows = []
     for strategy in order:
@@ -218,13 +228,14 @@ def render_active_section(frame: pd.DataFrame, out_dir: Path) -> str:
             "(<code>littledata active simulate</code>).</p>"
         )
     summary = summarize(frame)
-    curves = learning_curves(frame)
+    by_metric = {m: learning_curves(frame, m) for m in summary["metric"].unique()}
     groups = group_columns(runs)
     parts = [_INTRO]
     used_stems: set[str] = set()
     for values, part in summary.groupby(groups, dropna=False, sort=True):
         values = values if isinstance(values, tuple) else (values,)
         key = dict(zip(groups, values, strict=True))
+        curves = by_metric[part["metric"].iloc[0]]  # accuracy; macro-F1 (multi-label); entity F1
         mask = np.ones(len(curves), dtype=bool)
         for col, val in key.items():
             mask &= (curves[col] == val).to_numpy()

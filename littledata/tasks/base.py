@@ -44,6 +44,10 @@ class TaskType(ABC):
     metrics: the metric names that apply, the first one the default primary metric.
     unit: what a training size counts (``"rows"``; ``"sentences"`` for token tasks).
     active_learning: whether the active-learning loop (query, teach, simulate) supports it.
+    query_task: what a query strategy sees of it (:data:`littledata.active.strategies.TASKS`):
+        ``"single-label"`` (one class distribution per example, sentence pairs included),
+        ``"multi-label"`` (a score and a tuned threshold per label) or ``"sequence-labeling"``
+        (a tag distribution per word); ``""`` where active learning does not apply.
     head_task: a task whose heads serve this one too, the task type adapting them (sentence
         pairs: pair features for any single-label head; multi-label: one-vs-rest over them);
         ``""``: only heads that list this task in ``register_head(..., tasks=...)``.
@@ -54,6 +58,7 @@ class TaskType(ABC):
     metrics: ClassVar[tuple[str, ...]] = ()
     unit: ClassVar[str] = "rows"
     active_learning: ClassVar[bool] = False
+    query_task: ClassVar[str] = ""
     head_task: ClassVar[str] = ""
     scores_need_names: ClassVar[bool] = False
     """Whether :meth:`score_model` needs the label names (sequence labeling's entity spans)."""

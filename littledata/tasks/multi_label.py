@@ -148,6 +148,8 @@ class MultiLabel(TaskType):
     summary = "several labels per text"
     metrics = MULTI_LABEL_METRICS
     head_task = "single-label"
+    active_learning = True
+    query_task = "multi-label"
     no_confusion_matrix = (
         "each text holds a set of labels, so there is no one true and one predicted class to "
         "cross in a confusion matrix, and a text is rarely all right or all wrong; macro-F1 "

@@ -131,6 +131,8 @@ class SequenceLabeling(TaskType):
     summary = "one label per token"
     metrics = SEQUENCE_METRICS
     unit = "sentences"
+    active_learning = True
+    query_task = "sequence-labeling"
     scores_need_names = True
     no_confusion_matrix = (
         "tags are predicted per word and scored per entity (an entity counts only when its type "
@@ -142,6 +144,13 @@ class SequenceLabeling(TaskType):
         if split.tokens is None:
             raise DataFormatError("a sequence-labeling split needs tokens (the words)")
         return [list(t) for t in split.tokens]
+
+    def featurize(self, fz: Any, split: Split) -> np.ndarray:
+        """One vector per word, flat in sentence order
+        (:func:`~littledata.features.tokens.token_features`, cached)."""
+        from littledata.features.tokens import token_features
+
+        return token_features(fz, self.tokens(split) or [])
 
     def targets(self, split: Split) -> np.ndarray:
         return pad_tags(list(split.labels))

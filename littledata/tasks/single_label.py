@@ -30,6 +30,7 @@ class SingleLabel(TaskType):
     name = "single-label"
     summary = "one label per text"
     active_learning = True
+    query_task = "single-label"
     metrics = METRIC_NAMES
 
     def targets(self, split: Split) -> np.ndarray:

@@ -83,6 +83,7 @@ from littledata.active.strategies.uncertainty import (
     LeastConfidence,
     MarginSampling,
 )
+from littledata.active.strategies.views import WordRows
 from littledata.active.strategies.wrappers import Subsample
 
 __all__ = [
@@ -109,6 +110,7 @@ __all__ = [
     "Subsample",
     "TypiClust",
     "TypiClustMargin",
+    "WordRows",
     "_check_n",
     "as_rng",
     "get_strategy",

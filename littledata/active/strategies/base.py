@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from littledata.active.strategies.views import TASKS, WordRows, aggregate, default_aggregate
 from littledata.errors import ConfigError, DataFormatError
 
 __all__ = [
@@ -31,9 +32,6 @@ __all__ = [
 ]
 
 SeedLike = int | np.random.Generator | None
-
-TASKS: tuple[str, ...] = ("single-label",)
-"""Task types a query context can describe (more join as strategies learn them)."""
 
 
 def as_rng(seed: SeedLike) -> np.random.Generator:
@@ -163,7 +161,15 @@ class QueryContext:
         gives the same answer.
     n_classes: the size of the label set (classes nobody labeled yet included), or ``None``;
         checked by the strategies that read it (``uses_n_classes``).
-    task: the task type, one of :data:`TASKS` (``"single-label"``).
+    words: for ``task="sequence-labeling"`` (and only then), the pool's word features
+        (:class:`~littledata.active.strategies.views.WordRows`); ``embed`` then gives one
+        vector per sentence (the learner's: the mean of its words), for strategies that read
+        the pool's features.
+    task: what the strategies see of the task type, one of :data:`TASKS` (``"single-label"``,
+        ``"multi-label"``, ``"sequence-labeling"``; ``TaskType.query_task``): it gives the
+        uncertainty strategies their meaning (:meth:`uncertainty`,
+        :mod:`littledata.active.strategies.views`), and a strategy refuses a task it does not
+        handle (``QueryStrategy.tasks``).
 
     Raises
     ------
@@ -182,6 +188,7 @@ class QueryContext:
     rng: np.random.Generator
     n_classes: int | None = None
     task: str = "single-label"
+    words: WordRows | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__  # frozen: normalise the fields once, here
@@ -207,6 +214,16 @@ class QueryContext:
                 f"Unknown task {self.task!r} for a query; the strategies handle: "
                 f"{', '.join(TASKS)}."
             )
+        if (self.task == "sequence-labeling") != (self.words is not None):
+            raise ConfigError(
+                "A sequence-labeling query needs the pool's word features (words=WordRows(...)), "
+                "and only a sequence-labeling query reads them."
+            )
+        if self.words is not None and len(self.words.lengths) != self.n_pool:
+            raise DataFormatError(
+                f"words describes {len(self.words.lengths)} sentences but the pool has "
+                f"{self.n_pool} rows."
+            )
         put(self, "labeled", labeled)
         put(self, "unlabeled", unlabeled)
         put(self, "y", y)
@@ -226,8 +243,10 @@ class QueryContext:
         seed: SeedLike = 0,
         n_classes: int | None = None,
         task: str = "single-label",
+        words: WordRows | None = None,
     ) -> QueryContext:
-        """The context of a pool with one fixed feature matrix ``features`` ``(n_pool, d)``."""
+        """The context of a pool with one fixed feature matrix ``features`` ``(n_pool, d)``
+        (for sentences, one vector per sentence; ``words``: their word features)."""
         features = _as_matrix(features)
         return cls(
             model=model,
@@ -240,6 +259,7 @@ class QueryContext:
             rng=seed,  # type: ignore[arg-type]
             n_classes=n_classes,
             task=task,
+            words=words,
         )
 
     def replace(self, **changes: Any) -> QueryContext:
@@ -259,6 +279,28 @@ class QueryContext:
         alternatives."""
         return predict_proba(self.model, np.asarray(self.embed(rows)), strategy)
 
+    def uncertainty(
+        self,
+        rows: np.ndarray,
+        score: Callable[[np.ndarray], np.ndarray],
+        strategy: str = "this strategy",
+        how: str | None = None,
+    ) -> np.ndarray:
+        """One uncertainty score per row of ``rows``: ``score`` (higher is more uncertain) of
+        each class distribution the task's view gives a row (one for single-label, one binary
+        distribution per label around its threshold for multi-label), aggregated per row by
+        ``how`` (``"mean"`` or ``"max"``; ``None``: the task's default). See
+        :mod:`littledata.active.strategies.views`."""
+        from littledata.active.strategies.views import uncertainty_parts
+
+        if self.words is not None:  # sentences: the head scores each word
+            X, owner = self.words(rows)
+            proba = predict_proba(self.model, X, strategy)
+        else:
+            proba, owner = self.proba(rows, strategy), np.arange(len(rows))
+        parts, owner = uncertainty_parts(self.task, self.model, proba, owner)
+        return aggregate(score(parts), owner, len(rows), how or default_aggregate(self.task))
+
 
 # -- the interface ----------------------------------------------------------------------------
 
@@ -277,6 +319,8 @@ class QueryStrategy:
     """One line for listings."""
     needs_model: ClassVar[bool] = True
     needs_proba: ClassVar[bool] = False
+    tasks: ClassVar[tuple[str, ...]] = ("single-label",)
+    """The task types (:data:`TASKS`) the strategy handles."""
     uses_n_classes: ClassVar[bool] = False
     """Whether the strategy reads ``ctx.n_classes`` (the size of the label set)."""
 
@@ -308,15 +352,26 @@ class QueryStrategy:
     def __hash__(self) -> int:
         return hash(self.name)
 
+    def supports(self, task: str) -> bool:
+        """Whether the strategy handles the task type ``task`` (one of :data:`TASKS`)."""
+        return task in self.tasks
+
     def query(self, ctx: QueryContext) -> np.ndarray:
         """Return ``ctx.n`` distinct rows of ``ctx.unlabeled``, most wanted first (``int64``).
 
         Raises
         ------
+        ConfigError: the strategy does not handle ``ctx.task``.
         ConfigError: the strategy needs a model (or class probabilities) that ``ctx`` lacks, or
             ``ctx.n_classes`` is missing where the strategy needs it or smaller than the number
             of labels seen.
         """
+        if not self.supports(ctx.task):
+            raise ConfigError(
+                f"Strategy {self.name!r} does not handle {ctx.task} data (it handles "
+                f"{', '.join(self.tasks)}); 'littledata active strategies' lists what each "
+                "strategy handles."
+            )
         if self.needs_model and ctx.model is None:
             raise ConfigError(
                 f"Strategy {self.name!r} needs the current model (a head fitted on the labeled "

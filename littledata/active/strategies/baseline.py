@@ -6,6 +6,7 @@ import numpy as np
 
 from littledata.active.strategies.base import QueryContext, QueryStrategy
 from littledata.active.strategies.registry import register_strategy
+from littledata.active.strategies.views import TASKS
 
 __all__ = ["RandomSampling"]
 
@@ -13,6 +14,8 @@ __all__ = ["RandomSampling"]
 @register_strategy("random", category="baseline")
 class RandomSampling(QueryStrategy):
     """Uniform random sampling from the pool: the baseline every other strategy must beat."""
+
+    tasks = TASKS  # reads no labels and no model
 
     summary = "Uniform random rows: the baseline."
 

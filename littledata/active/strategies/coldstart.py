@@ -7,6 +7,7 @@ import numpy as np
 from littledata.active.strategies.base import QueryContext, QueryStrategy
 from littledata.active.strategies.registry import register_strategy
 from littledata.active.strategies.scoring import sq_norms
+from littledata.active.strategies.views import TASKS
 
 __all__ = ["ColdStart"]
 
@@ -23,6 +24,8 @@ class ColdStart(QueryStrategy):
         representatives are still chosen among all candidates.
     n_init: k-means restarts.
     """
+
+    tasks = TASKS  # reads only the pool's features
 
     summary = "No labels needed: the example nearest each k-means centre."
 

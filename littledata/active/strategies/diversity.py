@@ -9,6 +9,7 @@ import numpy as np
 from littledata.active.strategies.base import QueryContext, QueryStrategy, _whole
 from littledata.active.strategies.registry import register_strategy
 from littledata.active.strategies.scoring import min_sq_dist
+from littledata.active.strategies.views import TASKS
 
 __all__ = ["KCenterGreedy", "TypiClust"]
 
@@ -18,6 +19,8 @@ class KCenterGreedy(QueryStrategy):
     """Greedy k-center (core-set, Sener & Savarese 2018): repeatedly take the candidate farthest
     (Euclidean, on the features) from every labeled or already chosen row. With no labeled rows
     the first pick is a seeded random candidate."""
+
+    tasks = TASKS  # reads only the pool's features
 
     summary = "Greedy k-center core-set: farthest from everything labeled (no model)."
 
@@ -86,6 +89,8 @@ class TypiClust(QueryStrategy):
         session saved and resumed clusters its pool exactly as before (the clustering itself
         is not saved); simulated runs with different seeds differ in their first labels.
     """
+
+    tasks = TASKS  # reads only the pool's features
 
     summary = "Low budgets: the most typical row of the least-labeled, largest k-means cluster."
 

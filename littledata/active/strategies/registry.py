@@ -129,6 +129,8 @@ class StrategyInfo:
     needs_proba: bool
     description: str
     cls: type[QueryStrategy]
+    tasks: tuple[str, ...] = ("single-label",)
+    """The task types it handles (``QueryStrategy.tasks``)."""
 
 
 def list_strategies() -> list[StrategyInfo]:
@@ -139,7 +141,8 @@ def list_strategies() -> list[StrategyInfo]:
         doc = cls.summary or " ".join((cls.__doc__ or "").split("\n\n")[0].split())
         needs_model = cls.needs_model if isinstance(cls.needs_model, bool) else False
         needs_proba = cls.needs_proba if isinstance(cls.needs_proba, bool) else False
-        out.append(StrategyInfo(name, cls.category, needs_model, needs_proba, doc, cls))
+        tasks = tuple(cls.tasks)
+        out.append(StrategyInfo(name, cls.category, needs_model, needs_proba, doc, cls, tasks))
     return out
 
 

@@ -53,6 +53,9 @@ class Subsample(QueryStrategy):
     def needs_proba(self) -> bool:  # type: ignore[override]
         return self.base.needs_proba
 
+    def supports(self, task: str) -> bool:
+        return self.base.supports(task)
+
     @property
     def uses_n_classes(self) -> bool:  # type: ignore[override]
         return self.base.uses_n_classes
