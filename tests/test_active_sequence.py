@@ -112,6 +112,11 @@ def test_the_learner_labels_sentences_tag_by_tag(tmp_path: Path) -> None:
             None, "logreg", "margin", features=X, lengths=lengths, classes=TAGS,
             task="sequence-labeling",
         )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"'token-crf' tags whole sentences.*use token-logreg"):
+        ActiveLearner(
+            None, "token-crf", "margin", features=X, lengths=lengths, classes=TAGS,
+            task="sequence-labeling",
+        )  # fmt: skip
     with pytest.raises(ConfigError, match="word features and sentence lengths"):
         ActiveLearner(None, "token-logreg", features=X, classes=TAGS, task="sequence-labeling")
 

@@ -146,13 +146,22 @@ def check_head_task(head: str, task: Any) -> None:
     whose heads it adapts (multi-label: one-vs-rest over single-label heads)."""
     from littledata.heads import HEADS
 
+    def per_word(name: str) -> bool:
+        # a head that tags whole sentences (token-crf) needs each sentence's bounds to predict,
+        # which the learner's queries over the pool's words do not pass yet
+        return not getattr(HEADS.get(name), "sentences", False)
+
     served = set(HEADS.get(head).tasks)
-    if task.name in served or (task.head_task and task.head_task in served):
+    if (task.name in served and per_word(head)) or (task.head_task and task.head_task in served):
         return
-    able = [n for n in HEADS.names() if task.name in HEADS.get(n).tasks]
+    able = [n for n in HEADS.names() if task.name in HEADS.get(n).tasks and per_word(n)]
+    why = (
+        "tags whole sentences, which active learning does not handle yet"
+        if task.name in served
+        else f"does not serve {task.name} data"
+    )
     raise ConfigError(
-        f"The head {head!r} does not serve {task.name} data; use "
-        f"{', '.join(able) or 'a head that does'} (--head)."
+        f"The head {head!r} {why}; use {', '.join(able) or 'a head that does'} (--head)."
     )
 
 
