@@ -40,6 +40,21 @@ def test_export_writes_every_answer_in_each_format(tmp_path):
         assert frame["text"].tolist() == ["a <b>", "c, d", "e\nf"]
 
 
+def test_require_sets_items_to_need_two_annotators(tmp_path):
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    store = LabelStore(url)
+    store.add_items(["a", "b", "c"], sources=["train:2", "train:3", "train:4"])
+    store.set_meta({"labels": ["pos", "neg"], "featurizer": "glove50", "head": "logreg"})
+    runner = CliRunner()
+    result = runner.invoke(app, ["label", "require", "train:3", "2", "--db", url])
+    assert result.exit_code == 0 and "2 item(s) now need 2 annotator(s)" in result.output
+    with store.engine.connect() as conn:
+        required = conn.exec_driver_sql("select id, required from label_items order by id").all()
+    assert [tuple(r) for r in required] == [(0, 1), (1, 2), (2, 2)]
+    bad = runner.invoke(app, ["label", "require", "train:9", "--db", url])
+    assert bad.exit_code != 0 and "No item train:9" in str(bad.exception)
+
+
 def test_export_refuses_a_database_without_a_session(tmp_path):
     result = CliRunner().invoke(
         app, ["label", "export", "--db", f"sqlite:///{tmp_path / 'none.sqlite'}", "--out", "x.csv"]

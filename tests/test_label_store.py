@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from littledata.errors import ConfigError
 from littledata.label_app.store import (
     BASE_PRIORITY,
     AnswerConflictError,
@@ -109,6 +110,25 @@ def test_two_annotator_items_record_agreement(tmp_path, clock):
     assert stats["complete"] == 1
     assert stats["double"] == {"items": 1, "agree": 0, "agreement": 0.0}
     assert store.training_labels() == {}  # a disagreement is not trained on
+
+
+def test_items_can_be_set_to_need_two_annotators_while_work_goes_on(tmp_path, clock):
+    store = make_store(tmp_path, clock, n=3, sources=["train:5", "train:6", "train:7"])
+    a = store.lease_next("alice")
+    assert a is not None and a.id == 0  # file order: train:5 first
+    store.answer(a.id, "alice", "label", "pos")  # complete with one annotator
+    assert store.set_required([str(a.id), "train:7"], 2) == 2  # by id and by source
+    b = store.lease_next("bob")
+    assert b is not None and b.id == a.id and b.required == 2  # back in the queue for another
+    store.answer(b.id, "bob", "label", "pos")
+    assert store.stats(["pos", "neg"])["double"] == {"items": 1, "agree": 1, "agreement": 1.0}
+    with pytest.raises(ConfigError, match="No item train:99, 42 in this session"):
+        store.set_required(["train:99", "42", "train:5"], 2)
+    with pytest.raises(ConfigError, match="one or two annotators"):
+        store.set_required(["train:5"], 3)
+    with store.engine.connect() as conn:  # a refused call changed nothing
+        rows = conn.exec_driver_sql("select source, required from label_items order by id")
+        assert dict(rows.all()) == {"train:5": 2, "train:6": 1, "train:7": 2}
 
 
 def test_file_labels_start_the_session_and_ranking_orders_the_queue(tmp_path, clock):

@@ -254,4 +254,29 @@ def export_command(
     store.close()
 
 
-__all__ = ["export_command", "serve_command"]
+@label_app.command("require")
+def require_command(
+    items: Annotated[
+        list[str], typer.Argument(help="Items by id or by source (e.g. train:17, as exported).")
+    ],
+    annotators: Annotated[
+        int, typer.Option("--annotators", help="How many annotators each item needs: 1 or 2.")
+    ] = 2,
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+) -> None:
+    """Set items to need two annotators (or one again), also while the server runs.
+
+    Agreement on items with two annotators shows in the page's side panel; an item answered
+    once that now needs two returns to the queue for another annotator.
+    """
+    from littledata.label_app.store import open_existing
+
+    store = open_existing(db)
+    try:
+        n = store.set_required(items, annotators)
+    finally:
+        store.close()
+    typer.echo(f"{n} item(s) now need {annotators} annotator(s).")
+
+
+__all__ = ["export_command", "require_command", "serve_command"]

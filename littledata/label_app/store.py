@@ -346,6 +346,37 @@ class LabelStore:
                     ],
                 )  # fmt: skip
 
+    def set_required(self, items: Sequence[str | int], required: int) -> int:
+        """Set how many annotators each of ``items`` needs (1 or 2), also while annotators
+        work: an item answered once that now needs two goes back to the queue. An item is named
+        by its id or its source (``train:17``: the data file's split and row, as exported).
+        Returns the number of items set; unknown names raise :class:`ConfigError`."""
+        if required not in (1, 2):
+            raise ConfigError(f"An item needs one or two annotators; got {required}.")
+        wanted = [str(x).strip() for x in items if str(x).strip()]
+        if not wanted:
+            raise ConfigError("Name the items to set, by id or by source (e.g. train:17).")
+        i = items_table
+        with self._begin() as conn:
+            found: dict[str, int] = {}
+            for row in conn.execute(sa.select(i.c.id, i.c.source)):
+                for name in (str(row.id), row.source):
+                    if name in wanted:
+                        found[name] = int(row.id)
+            unknown = [w for w in wanted if w not in found]
+            if unknown:
+                raise ConfigError(
+                    f"No item {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''} in this "
+                    "session; name items by id or by source as `label export` writes them."
+                )
+            ids = sorted(set(found.values()))
+            conn.execute(
+                sa.update(i).where(i.c.id.in_(ids)).values(
+                    required=required, complete=i.c.n_done >= required
+                )
+            )  # fmt: skip
+        return len(ids)
+
     def texts(self) -> list[str]:
         """Every item's text, by id."""
         with self._connect() as conn:
