@@ -106,6 +106,8 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
         lambda d: str(d / "latin1.csv"),
     ],
     "annotator_token": ["no-equals-sign", "alice=short", "file=reserved-name"],
+    "items": ["no-such-item", "train:999999"],
+    "needed": ["3", "0"],
     "max_texts": ["0"],
     "max_chars": ["0"],
     "max_body_bytes": ["0"],
@@ -151,6 +153,7 @@ REQUIRED = {
     "model": "no-such-model",
     "input": "no-such-file.csv",
     "model_dirs": "no-such-model",
+    "items": "train:1",
 }
 
 #: Where a command needs another valid value for a required parameter than REQUIRED gives.

@@ -259,7 +259,7 @@ def require_command(
     items: Annotated[
         list[str], typer.Argument(help="Items by id or by source (e.g. train:17, as exported).")
     ],
-    annotators: Annotated[
+    needed: Annotated[
         int, typer.Option("--annotators", help="How many annotators each item needs: 1 or 2.")
     ] = 2,
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
@@ -273,10 +273,10 @@ def require_command(
 
     store = open_existing(db)
     try:
-        n = store.set_required(items, annotators)
+        n = store.set_required(items, needed)
     finally:
         store.close()
-    typer.echo(f"{n} item(s) now need {annotators} annotator(s).")
+    typer.echo(f"{n} item(s) now need {needed} annotator(s).")
 
 
 __all__ = ["export_command", "require_command", "serve_command"]
