@@ -19,7 +19,9 @@ test sentences, cap seed 0; training samples drawn by the sequence-labeling task
   scores it; ``minilm-crf-viterbi``: the same fitted CRF's best whole sequence;
 - ``minilm-crf+shape``: ``token-crf`` with the words' shape features added (shape, upper /
   title / digit flags, the neighbours' too); ``minilm-crf+all``: with all of the baseline CRF's
-  features added (also the words lower-cased and the affixes).
+  features added (also the words lower-cased and the affixes);
+- ``minilm-last4-crf`` / ``minilm-last4-crf+all``: ``token-crf`` on the minilm-last4-mean
+  features, alone / with all of the baseline CRF's features.
 
 Writes ``benchmarks/results/sequence_labeling.md``: mean ± std entity F1 per size, the F1 per
 entity type at the largest size, and the seconds each method took to fit and predict.
@@ -53,8 +55,14 @@ LOGREG_ROWS = {
     "minilm-last4-mean": ("minilm", "mean", "last4-mean"),
 }
 """token-logreg rows: featurizer, sub-word pooling, layer mix."""
-CRF_ROWS = {"minilm-crf": "none", "minilm-crf+shape": "shape", "minilm-crf+all": "all"}
-"""token-crf rows on the minilm-mean features: the words' own features added."""
+CRF_ROWS = {
+    "minilm-crf": ("minilm-mean", "none"),
+    "minilm-crf+shape": ("minilm-mean", "shape"),
+    "minilm-crf+all": ("minilm-mean", "all"),
+    "minilm-last4-crf": ("minilm-last4-mean", "none"),
+    "minilm-last4-crf+all": ("minilm-last4-mean", "all"),
+}
+"""token-crf rows: the token-logreg row whose features they take, the words' own features."""
 METHODS = ["crf", *LOGREG_ROWS, *CRF_ROWS, "minilm-crf-viterbi"]
 
 
@@ -89,8 +97,9 @@ def run(sizes: list[int], seeds: list[int], methods: list[str]) -> dict[str, Any
         return out
 
     wanted = set(methods)
-    if wanted & {*CRF_ROWS, "minilm-crf-viterbi"}:
-        wanted.add("minilm-mean")  # the CRF rows' features
+    if "minilm-crf-viterbi" in wanted:
+        wanted.add("minilm-mean")
+    wanted |= {CRF_ROWS[m][0] for m in methods if m in CRF_ROWS}  # the CRF rows' features
     features: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     timing: dict[str, float] = {}
     for label, (fz_name, pooling, layers) in LOGREG_ROWS.items():
@@ -121,11 +130,11 @@ def run(sizes: list[int], seeds: list[int], methods: list[str]) -> dict[str, Any
                 pred = model.predict(x_test)
                 seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - start
                 _record(results, per_type, label, size, true_test, tags_of(pred), largest)
-            x_pool, x_test = features.get("minilm-mean", (None, None))
-            for label, extra in CRF_ROWS.items():
+            for label, (base, extra) in CRF_ROWS.items():
                 viterbi = label == "minilm-crf" and "minilm-crf-viterbi" in methods
                 if label not in methods and not viterbi:
                     continue
+                x_pool, x_test = features[base]
                 start = time.perf_counter()
                 model = TokenTagger("token-crf", {"word_features": extra}, random_state=seed)
                 model.fit(task.take(x_pool, y_pool, idx), y_pool[idx], words=train_words)
