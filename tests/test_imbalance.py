@@ -36,6 +36,7 @@ def test_the_measured_defaults_are_registered() -> None:
         "centroid": "none",
         "layermix": "none",
         "token-logreg": "none",  # sequence labeling: a tag per word, no rows to resample
+        "token-crf": "none",  # sequence labeling: whole sentences, no rows to resample
         "setfit": "none",  # the tuning heads were not in the imbalance benchmark: rows as drawn
         "finetune": "none",
     }

@@ -155,7 +155,7 @@ def test_a_sequence_labeling_dataset_runs_through_the_benchmark(
         overrides={
             "datasets": ["ner"],
             "featurizers": [wordvec],
-            "heads": ["token-logreg", "logreg"],
+            "heads": ["token-logreg", "token-crf", "logreg"],
             "sizes": [10, 60],
             "seeds": 1,
             "baseline": False,
@@ -172,13 +172,15 @@ def test_a_sequence_labeling_dataset_runs_through_the_benchmark(
         registry={"ner": SimpleNamespace(task="sequence-labeling")},
         executor="serial",
     )
-    assert summary.run == 2 and summary.failed == 0, summary.lines()
+    assert summary.run == 4 and summary.failed == 0, summary.lines()
     assert any("predicts one label per text" in s.reason for s in summary.skipped)  # logreg
     frame = store.frame("bench")
-    f1 = frame[frame["metric"] == "entity_f1"].set_index("size")["value"]
-    assert f1.loc[60] > 0.9  # the features give first and last names away
-    n_train = frame[frame["metric"] == "n_train"].set_index("size")["value"]
-    assert n_train.loc[10] == 10  # sizes count sentences
+    for head in ("token-logreg", "token-crf"):  # a spec selects either token head
+        rows = frame[frame["head"] == head]
+        f1 = rows[rows["metric"] == "entity_f1"].set_index("size")["value"]
+        assert f1.loc[60] > 0.9, head  # the features give first and last names away
+        n_train = rows[rows["metric"] == "n_train"].set_index("size")["value"]
+        assert n_train.loc[10] == 10  # sizes count sentences
     # `littledata results` shows the task's own primary metric, by training sentences
     from typer.testing import CliRunner
 

@@ -97,7 +97,7 @@ class TokenCRF(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int or None, default=48
+    n_components : int or None, default=128
         PCA components fitted on the training words (fewer when there are fewer words or
         dimensions); ``None``: the features as they are, standardized.
     c1, c2 : float, default=0.05, 0.05
@@ -117,7 +117,7 @@ class TokenCRF(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_components: int | None = 48,
+        n_components: int | None = 128,
         c1: float = 0.05,
         c2: float = 0.05,
         max_iterations: int = 100,
