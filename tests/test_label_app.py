@@ -147,9 +147,11 @@ def test_errors_are_clear_4xx(client):
 def test_a_database_that_fails_while_serving_is_a_503_not_the_requests_fault(session, tmp_path):
     with TestClient(create_app(session)) as c:
         item = c.post("/api/next", json={"annotator": "ann"}).json()["item"]
-        session.store.engine.dispose()  # the next statement opens the file again
-        for f in tmp_path.glob("l.sqlite*"):  # the database (and its WAL) overwritten under it
-            f.write_bytes(b"this is not a database" * 200)
+        # the database goes away under the server: the next connection cannot open it (moved,
+        # not overwritten: a file other connections have mapped must never be truncated)
+        session.store.engine.dispose()
+        (tmp_path / "l.sqlite").rename(tmp_path / "moved.sqlite")
+        (tmp_path / "l.sqlite").mkdir()
         r = c.post("/api/answer", json={"annotator": "ann", "item_id": item["id"], "label": "pos"})
     assert r.status_code == 503 and r.headers["Retry-After"] == "5"
     error = r.json()["error"]
