@@ -30,7 +30,6 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "cross_encoder.md"
 JSONL = REPO / "benchmarks" / "results" / "cross_encoder.jsonl"
-HEADS = ("logreg", "cross-encoder")
 DATASETS = "msrp,rte,sick"
 
 
@@ -61,11 +60,16 @@ def run(args: argparse.Namespace) -> None:
         x_pool = task.combine([np.asarray(featurize(side, fz)) for side in prep.pool_sides])
         x_test = task.combine([np.asarray(featurize(side, fz)) for side in prep.test_sides])
         data[name] = (prep, x_pool, x_test)
+    variant = {
+        key: json.loads(value)
+        for key, value in (item.split("=", 1) for item in args.variant.split(",") if item)
+    }
+    method = f"cross-encoder[{args.variant}]" if variant else "cross-encoder"
     done = _done()
     for seed in range(args.seeds):
         for size in (int(s) for s in args.sizes.split(",")):
             for name, (prep, x_pool, x_test) in data.items():
-                for head in HEADS:
+                for head in ("logreg", method):
                     if (name, size, seed, head) in done:
                         continue
                     if head == "logreg":
@@ -77,10 +81,11 @@ def run(args: argparse.Namespace) -> None:
                             "x_test": prep.test_examples,
                             "input_kind": "text",
                         }
-                        params = {"encoder": "minilm", "threads": args.threads}
+                        params = {"encoder": "minilm", "threads": args.threads, **variant}
                     values = run_trial(
                         inputs["x_pool"], prep.y_pool, inputs["x_test"], prep.y_test,
-                        head=head, head_params=params, input_kind=inputs["input_kind"],
+                        head=head.split("[")[0], head_params=params,
+                        input_kind=inputs["input_kind"],
                         size=size, seed=seed, resampling="default", task="sentence-pair",
                     )  # fmt: skip
                     row = {
@@ -110,6 +115,7 @@ def tables() -> str:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
     ).stdout.strip()
+    tests = ", ".join(f"{d} {n}" for d, n in wide.groupby("dataset")["n_test"].max().items())
     lines = [
         "# Cross-encoder vs pair features on sentence pairs (`benchmarks/cross_encoder.py`)",
         "",
@@ -117,7 +123,7 @@ def tables() -> str:
         f"({platform.machine()}, {platform.system()}; measured while other jobs shared the 2 "
         f"cores, load average {wide['load_average'].min():.0f}-{wide['load_average'].max():.0f}), "
         f"from {len(wide)} trials, torch threads {sorted(wide['threads'].unique().tolist())}. "
-        f"minilm; pools capped at 2000 pairs, test sets at {wide['n_test'].max()}. Mean ± std "
+        f"minilm; pools capped at 2000 pairs, test pairs per dataset {tests}. Mean ± std "
         "over the seeds run (n); gain: cross-encoder minus logreg per seed, mean ± standard "
         "error. Seconds: the whole trial (fit and prediction of the test pairs; the pair "
         "features of logreg come from the feature cache).",
@@ -127,11 +133,12 @@ def tables() -> str:
     ]
     gains = [
         "",
-        "| dataset | pairs | seeds paired | accuracy gain | macro-F1 gain |",
-        "|---|---|---|---|---|",
+        "| dataset | pairs | method | seeds paired | accuracy gain | macro-F1 gain |",
+        "|---|---|---|---|---|---|",
     ]
     for (dataset, size), part in wide.groupby(["dataset", "size"]):
-        for head in HEADS:
+        methods = ["logreg", *sorted(set(part["head"]) - {"logreg"})]
+        for head in methods:
             rows = part[part["head"] == head]
             if rows.empty:
                 continue
@@ -142,14 +149,19 @@ def tables() -> str:
                 f"{_cell(rows['fit_seconds'].to_numpy(), 1)} |"
             )
         paired = part.pivot_table(index="seed", columns="head", values=["accuracy", "macro_f1"])
-        paired = paired.dropna()
-        if len(paired) and all((m, h) in paired.columns for m in ("accuracy",) for h in HEADS):
+        for head in methods[1:]:
+            both = paired.loc[
+                :, [(m, h) for m in ("accuracy", "macro_f1") for h in ("logreg", head)]
+            ]
+            both = both.dropna()
+            if both.empty:
+                continue
             cells = []
             for metric in ("accuracy", "macro_f1"):
-                diff = (paired[(metric, "cross-encoder")] - paired[(metric, "logreg")]).to_numpy()
+                diff = (both[(metric, head)] - both[(metric, "logreg")]).to_numpy()
                 se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
-                cells.append(f"{diff.mean():+.3f} ± {se:.3f}")
-            gains.append(f"| {dataset} | {size} | {len(paired)} | {cells[0]} | {cells[1]} |")
+                cells.append(f"{diff.mean():+.3f}" + (f" ± {se:.3f}" if len(diff) > 1 else ""))
+            gains.append(f"| {dataset} | {size} | {head} | {len(both)} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines + gains) + "\n"
 
 
@@ -162,6 +174,12 @@ def main() -> None:
     r.add_argument("--seeds", type=int, default=3)
     r.add_argument("--test-cap", type=int, default=1000)
     r.add_argument("--threads", type=int, default=1)
+    r.add_argument(
+        "--variant",
+        default="",
+        help="cross-encoder parameters as KEY=JSON,... (e.g. gradual_unfreezing=false); its "
+        "trials are recorded as cross-encoder[KEY=JSON,...]",
+    )
     sub.add_parser("report")
     args = parser.parse_args()
     if args.command == "run":
