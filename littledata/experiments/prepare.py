@@ -63,6 +63,11 @@ class PreparedDataset:
     """The pool's words per example when the task's features are one vector per word (sequence
     labeling; see :mod:`littledata.features.tokens`); ``None`` otherwise."""
     test_tokens: list[list[str]] | None = None
+    pool_examples: list[Any] | None = None
+    """What a head that reads raw examples gets for each pool row when it is not the pool's
+    text (:meth:`~littledata.tasks.base.TaskType.examples`; sentence pairs: ``[first, second]``);
+    ``None``: :attr:`pool_texts`."""
+    test_examples: list[Any] | None = None
 
     @property
     def tag(self) -> str:
@@ -125,6 +130,11 @@ def prepare_dataset(
     if len(task.sides(train)) > 1:  # featurized side by side, combined by the task type
         pool_sides = [[side[i] for i in pool_idx] for side in task.sides(train)]
         test_sides = [[side[i] for i in test_idx] for side in task.sides(test)]
+    pool_examples = test_examples = None
+    train_examples, test_examples_full = task.examples(train), task.examples(test)
+    if train_examples != train_texts or test_examples_full != test_texts_full:
+        pool_examples = [train_examples[i] for i in pool_idx]
+        test_examples = [test_examples_full[i] for i in test_idx]
     pool_tokens = test_tokens = None
     train_tokens, test_tokens_full = task.tokens(train), task.tokens(test)
     if train_tokens is not None and test_tokens_full is not None:
@@ -147,7 +157,7 @@ def prepare_dataset(
         info = replace(info, source_fingerprint=about["fingerprint"])
     return PreparedDataset(
         info, pool_texts, test_texts, y_pool, y_test, about, pool_sides, test_sides, pool_tokens,
-        test_tokens,
+        test_tokens, pool_examples, test_examples,
     )  # fmt: skip
 
 
@@ -209,8 +219,9 @@ def featurizer_by_name(name: str) -> Any:
 
 
 def dataset_refs(prep: PreparedDataset, work: Path) -> dict[str, DataRef]:
-    """The pool's and test set's targets and texts (for heads that take raw texts), written to
-    ``work`` once per dataset (texts as JSON: plain data, read without pickle)."""
+    """The pool's and test set's targets and raw examples (for heads that take raw texts: the
+    texts, or :attr:`PreparedDataset.pool_examples` where the task gives other examples, such as
+    pairs), written to ``work`` once per dataset (as JSON: plain data, read without pickle)."""
     from littledata.io import atomic_write_json
 
     name = prep.tag
@@ -219,8 +230,9 @@ def dataset_refs(prep: PreparedDataset, work: Path) -> dict[str, DataRef]:
     if not y_pool.exists():
         np.save(y_pool, prep.y_pool.astype(np.int64), allow_pickle=False)
         np.save(y_test, prep.y_test.astype(np.int64), allow_pickle=False)
-        atomic_write_json(t_pool, prep.pool_texts)
-        atomic_write_json(t_test, prep.test_texts)
+        pool, test = prep.pool_examples, prep.test_examples
+        atomic_write_json(t_pool, prep.pool_texts if pool is None else pool)
+        atomic_write_json(t_test, prep.test_texts if test is None else test)
     return {
         "y_pool": DataRef(str(y_pool)),
         "y_test": DataRef(str(y_test)),

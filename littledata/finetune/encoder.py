@@ -8,6 +8,11 @@ ConfigError` saying why and which featurizer to use instead.
 
 Texts longer than ``max_length`` tokens are truncated here (the frozen featurizer windows them):
 fine-tuning trains on what it sees, and prediction must embed the same way.
+
+``load_tunable(name, pairs=True)`` gives a **cross-encoder** input: each example is a pair of
+texts, encoded together as the tokenizer's pair encoding (``[CLS] a [SEP] b [SEP]`` with token
+type ids 0 and 1 for BERT-style models; the longer text is cut first when the pair is over
+``max_length``), then pooled as the featurizer pools one text.
 """
 
 from __future__ import annotations
@@ -126,10 +131,15 @@ class SentenceEncoder:
         ``module(batch)`` maps a tokenized batch to pooled (normalized when the model is)
         embeddings with gradients.
     max_length : int
-        Tokens per text, special tokens included (longer texts are truncated).
+        Tokens per text (per pair when ``pairs``), special tokens included (longer texts are
+        truncated).
+    pairs : bool
+        Each example is a pair of texts encoded together (a cross-encoder; see the module doc).
     """
 
-    def __init__(self, source: TunableSource, *, max_length: int = 128) -> None:
+    def __init__(
+        self, source: TunableSource, *, max_length: int = 128, pairs: bool = False
+    ) -> None:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -140,6 +150,7 @@ class SentenceEncoder:
             )
         self.source = source
         self.max_length = int(max_length)
+        self.pairs = bool(pairs)
         self.tokenizer = AutoTokenizer.from_pretrained(source.path)
         was = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()
@@ -155,14 +166,21 @@ class SentenceEncoder:
     def dim(self) -> int:
         return int(self.module.model.config.hidden_size)
 
-    def tokenize(self, texts: Sequence[str]) -> dict[str, Any]:
-        """A padded, truncated batch of token ids for ``module``."""
+    def _clean(self, texts: Sequence[Any]) -> list[str]:
         clean = [str(t) for t in texts]
-        if self.source.lowercase:
-            clean = [t.lower() for t in clean]
+        return [t.lower() for t in clean] if self.source.lowercase else clean
+
+    def tokenize(self, texts: Sequence[Any]) -> dict[str, Any]:
+        """A padded, truncated batch of token ids for ``module`` (``texts``: pairs of texts when
+        the encoder reads :attr:`pairs`, tokenized together as the tokenizer's text pairs)."""
+        sides: tuple[list[str], ...]
+        if self.pairs:
+            sides = (self._clean([p[0] for p in texts]), self._clean([p[1] for p in texts]))
+        else:
+            sides = (self._clean(texts),)
         batch = dict(
             self.tokenizer(
-                clean,
+                *sides,
                 padding=True,
                 truncation=True,
                 max_length=self.max_length,
@@ -177,13 +195,14 @@ class SentenceEncoder:
         """Embeddings of ``texts`` with gradients (the module in its current train/eval mode)."""
         return self.module(self.tokenize(texts))
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """float32 ``(n, dim)`` embeddings, no gradients, dropout off; batches of similar length."""
+    def encode(self, texts: Sequence[Any], *, batch_size: int = 64) -> np.ndarray:
+        """float32 ``(n, dim)`` embeddings, no gradients, dropout off; batches of similar length
+        (``texts``: pairs of texts when the encoder reads :attr:`pairs`)."""
         import torch
 
-        texts = [str(t) for t in texts]
+        texts = [(str(t[0]), str(t[1])) for t in texts] if self.pairs else [str(t) for t in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")
+        order = np.argsort([len("".join(t)) for t in texts], kind="stable")
         was_training = self.module.training
         self.module.eval()
         try:
@@ -248,6 +267,7 @@ class SentenceEncoder:
         self.module.model.load_state_dict(tensors)
 
 
-def load_tunable(name: str, *, max_length: int = 128) -> SentenceEncoder:
-    """A fresh trainable copy of the encoder behind featurizer ``name`` (see the module doc)."""
-    return SentenceEncoder(tunable_source(name), max_length=max_length)
+def load_tunable(name: str, *, max_length: int = 128, pairs: bool = False) -> SentenceEncoder:
+    """A fresh trainable copy of the encoder behind featurizer ``name`` (see the module doc;
+    ``pairs``: a cross-encoder over pairs of texts)."""
+    return SentenceEncoder(tunable_source(name), max_length=max_length, pairs=pairs)

@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator
 
 from littledata.errors import ConfigError, unknown_name
 from littledata.heads.crf import TokenCRF
+from littledata.heads.cross_encoder import CrossEncoderHead
 from littledata.heads.logreg import CVLogisticRegression
 from littledata.heads.neighbors import CosineCentroid, CosineKNN
 from littledata.heads.resampling import RESAMPLINGS, RandomOversampler
@@ -41,6 +42,7 @@ __all__ = [
     "CalibratedLinearSVM",
     "CosineCentroid",
     "CosineKNN",
+    "CrossEncoderHead",
     "FineTuneHead",
     "HeadInfo",
     "LayerMix",
@@ -277,6 +279,19 @@ def _finetune(random_state: int = 0, **params: Any) -> BaseEstimator:
     return _build(FineTuneHead, params, random_state=random_state)
 
 
+@register_head(
+    "cross-encoder",
+    inputs={"text"},
+    description="fine-tunes the encoder on both texts of a pair read together, with a linear "
+    "head (sentence pairs)",
+    tasks=("sentence-pair",),
+    threads=2,
+    tunes_encoder=True,
+)
+def _cross_encoder(random_state: int = 0, **params: Any) -> BaseEstimator:
+    return _build(CrossEncoderHead, params, random_state=random_state)
+
+
 def make_head(
     name: str,
     *,
@@ -291,8 +306,9 @@ def make_head(
     ----------
     name : str
         A key of :data:`HEADS` (``logreg``, ``logreg-default``, ``svm``, ``knn``, ``centroid``,
-        ``mlp``, ``layermix``; ``setfit`` and ``finetune`` tune an encoder and take
-        ``input_kind="text"`` and ``encoder=<featurizer name>``).
+        ``mlp``, ``layermix``; ``setfit``, ``finetune`` and ``cross-encoder`` tune an encoder and
+        take ``input_kind="text"`` and ``encoder=<featurizer name>``; ``cross-encoder`` reads
+        pairs of texts).
     input_kind : {"dense", "layers", "sparse", "text", "counts"}, default="dense"
         ``"dense"``: float (n, d) features (scipy sparse too). ``"layers"``: (n, L, d) layer-wise
         features (only heads that accept them, i.e. ``layermix``). ``"sparse"``: raw texts as a

@@ -82,11 +82,11 @@ class _TunedHead(ClassifierMixin, BaseEstimator):
         DataFormatError: ``X`` is not raw texts, lengths differ, or ``y`` has one class.
         ConfigError: a setting that trains nothing, or an encoder that cannot be fine-tuned.
         """
-        from littledata.finetune.encoder import load_tunable, torch_threads
+        from littledata.finetune.encoder import torch_threads
 
         self._check_common()
         self._check_params()
-        texts = _texts(X)
+        texts = self._inputs(X)
         y = named(y)
         if len(y) != len(texts):
             raise DataFormatError(f"got {len(texts)} texts but {len(y)} labels")
@@ -102,7 +102,7 @@ class _TunedHead(ClassifierMixin, BaseEstimator):
                 raise ConfigError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")  # fmt: skip  # noqa: E501
             weights = compute_class_weight("balanced", classes=np.arange(len(classes)), y=y_index)
         with torch_threads(self.threads):
-            encoder = load_tunable(self.encoder, max_length=self.max_length)
+            encoder = self._load_encoder()
             self.classes_ = classes
             self.loss_history_ = self._fit_tuned(encoder, texts, y_index, weights, unlabeled)
         self.encoder_ = encoder
@@ -110,6 +110,16 @@ class _TunedHead(ClassifierMixin, BaseEstimator):
 
     def _check_params(self) -> None:  # pragma: no cover - every subclass overrides it
         raise NotImplementedError
+
+    def _inputs(self, X: Any) -> list[Any]:
+        """The examples the encoder reads, checked (raw texts; a cross-encoder: pairs)."""
+        return _texts(X)
+
+    def _load_encoder(self) -> Any:
+        """A fresh trainable copy of the base encoder."""
+        from littledata.finetune.encoder import load_tunable
+
+        return load_tunable(self.encoder, max_length=self.max_length)
 
     def _fit_tuned(
         self, encoder: Any, texts: list[str], y: np.ndarray, weights: Any, unlabeled: Any
@@ -125,7 +135,7 @@ class _TunedHead(ClassifierMixin, BaseEstimator):
 
         check_is_fitted(self)
         with torch_threads(self.threads):
-            return self.encoder_.encode(_texts(X))
+            return self.encoder_.encode(self._inputs(X))
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Class probabilities of texts ``X``, columns in ``classes_`` order."""
@@ -161,13 +171,13 @@ class _TunedHead(ClassifierMixin, BaseEstimator):
     def set_fitted_state(self, state: HeadState) -> Any:
         """Rebuild the base encoder, check its fingerprint, load the tuned tensors and the
         classifier; returns ``self``."""
-        from littledata.finetune.encoder import ENCODER_PREFIX, load_tunable
+        from littledata.finetune.encoder import ENCODER_PREFIX
 
         meta = state.meta
         saved = meta.get("encoder") if isinstance(meta, dict) else None
         if not isinstance(saved, dict) or not isinstance(meta.get("classifier"), dict):
             raise ArtifactError("the saved tuned head lacks its encoder or classifier section")
-        encoder = load_tunable(self.encoder, max_length=self.max_length)
+        encoder = self._load_encoder()
         if encoder.source.fingerprint != saved.get("fingerprint"):
             raise ArtifactError(
                 f"the saved head was tuned from {saved.get('name')!r} with fingerprint "

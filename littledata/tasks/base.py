@@ -72,6 +72,12 @@ class TaskType(ABC):
         """The texts a featurizer encodes for ``split`` (one per example)."""
         return list(split.texts)
 
+    def examples(self, split: Split) -> list[Any]:
+        """What a head that reads raw examples (one that fine-tunes its encoder, input kind
+        ``"text"``) gets for each example of ``split``, JSON-able: :meth:`texts` by default;
+        sentence pairs give ``[first, second]`` so a cross-encoder reads the two texts apart."""
+        return self.texts(split)
+
     def sides(self, split: Split) -> list[list[str]]:
         """The text sequences an encoder featurizer encodes apart for ``split`` (one list per
         side, each one text per example); :meth:`combine` joins their features. One side,

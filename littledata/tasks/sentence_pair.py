@@ -6,8 +6,9 @@ representation of InferSent (Conneau et al., 2017, "Supervised Learning of Unive
 Representations from Natural Language Inference Data", section 3.1) and SentEval. Every
 single-label head serves pairs unchanged; targets, sampling and metrics are single-label's.
 
-A featurizer that gives texts (tf-idf) or a head that takes raw texts reads one text per pair:
-the two texts joined by :data:`PAIR_SEPARATOR`.
+A featurizer that gives texts (tf-idf) reads one text per pair: the two texts joined by
+:data:`PAIR_SEPARATOR`. A head that fine-tunes its encoder gets each pair as ``[first, second]``
+(:meth:`SentencePair.examples`): the ``cross-encoder`` head encodes the two texts together.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class SentencePair(SingleLabel):
     def texts(self, split: Split) -> list[str]:
         second = self._second(split)
         return [f"{a}{PAIR_SEPARATOR}{b}" for a, b in zip(split.texts, second, strict=True)]
+
+    def examples(self, split: Split) -> list[list[str]]:
+        return [[a, b] for a, b in zip(split.texts, self._second(split), strict=True)]
 
     def sides(self, split: Split) -> list[list[str]]:
         return [list(split.texts), self._second(split)]
