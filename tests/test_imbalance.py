@@ -39,6 +39,7 @@ def test_the_measured_defaults_are_registered() -> None:
         "token-crf": "none",  # sequence labeling: whole sentences, no rows to resample
         "setfit": "none",  # the tuning heads were not in the imbalance benchmark: rows as drawn
         "finetune": "none",
+        "cross-encoder": "none",  # as finetune, whose recipe it reuses
     }
 
 
