@@ -113,6 +113,7 @@ def store_error(url_text: str, exc: BaseException, what: str = "results store") 
 
 
 def make_engine(url_text: str, create: bool = True, what: str = "results store") -> sa.Engine:
+    """The engine of the database at ``url_text``; ``what`` names it in every error."""
     try:
         url = sa.make_url(url_text)
     except sa.exc.ArgumentError as exc:
@@ -135,10 +136,10 @@ def make_engine(url_text: str, create: bool = True, what: str = "results store")
                     "(or `littledata active simulate`) first, or check --db."
                 )
             if path.is_dir():
-                raise ConfigError(f"The results store {url_text} names a folder, not a file.")
+                raise ConfigError(f"The {what} {url_text} names a folder, not a file.")
             if not path.parent.is_dir():  # a typo in --db should not create folders
                 raise ConfigError(
-                    f"The folder {path.parent} of the results store {url_text} does not exist; "
+                    f"The folder {path.parent} of the {what} {url_text} does not exist; "
                     "create it first, or check --db."
                 )
             kwargs["connect_args"] = {"timeout": 60}

@@ -183,10 +183,7 @@ class Item:
 def _engine(url: str) -> sa.Engine:
     from littledata.experiments.store_tables import make_engine
 
-    try:
-        engine = make_engine(url, create=True, what="labeling database")
-    except LittleDataError as exc:  # messages about the URL itself speak of a results store
-        raise type(exc)(str(exc).replace("results store", "labeling database")) from None
+    engine = make_engine(url, create=True, what="labeling database")
     if engine.dialect.name == "sqlite":
 
         @sa.event.listens_for(engine, "connect")
