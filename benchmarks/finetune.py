@@ -75,22 +75,32 @@ def _data(name: str, test_cap: int):  # type: ignore[no-untyped-def]
     )
 
 
-def _run(method: str, params: dict, texts, y, test_texts, y_test, seed: int, threads: int):  # type: ignore[no-untyped-def]
+def _run(
+    method: str,
+    params: dict,
+    texts,
+    y,
+    test_texts,
+    y_test,
+    seed: int,
+    threads: int,
+    encoder: str = "minilm",
+):  # type: ignore[no-untyped-def]
     from littledata.experiments.metrics import compute_metrics
     from littledata.features import featurize
     from littledata.heads import make_head
 
     start = time.perf_counter()
     if method == "frozen":
-        X = featurize(texts, "minilm", cache=False)
+        X = featurize(texts, encoder, cache=False)
         model = make_head("logreg", random_state=seed).fit(X, y)
         fit_s = time.perf_counter() - start
         t0 = time.perf_counter()
-        proba = model.predict_proba(np.asarray(featurize(test_texts, "minilm")))
+        proba = model.predict_proba(np.asarray(featurize(test_texts, encoder)))
     else:
         head = "setfit" if method == "setfit" else "finetune"
         model = make_head(
-            head, input_kind="text", encoder="minilm", random_state=seed, threads=threads, **params
+            head, input_kind="text", encoder=encoder, random_state=seed, threads=threads, **params
         )
         model.fit(np.asarray(texts, dtype=object), y, **_unlabeled(params))
         fit_s = time.perf_counter() - start
@@ -127,7 +137,12 @@ def run(args: argparse.Namespace) -> None:
         for line in out.read_text().splitlines():
             r = json.loads(line)
             # the ablation's "finetune" (layer_decay 2.6) is not the comparison's "finetune"
-            done.add((r["dataset"], r["per_class"], r["seed"], r["method"], r["ablation"]))
+            done.add(
+                (
+                    r["dataset"], r["per_class"], r["seed"], r["method"], r["ablation"],
+                    r.get("encoder", "minilm"),
+                )
+            )  # fmt: skip
     methods = (
         ABLATION if args.ablation else {m: VARIANTS.get(m, {}) for m in args.methods.split(",")}
     )
@@ -141,7 +156,8 @@ def run(args: argparse.Namespace) -> None:
             for seed in seeds:
                 idx = sample_train_indices(y, per, seed, per_class=True)
                 for method, params in methods.items():
-                    if (name, per, seed, method, bool(args.ablation)) in done:
+                    key = (name, per, seed, method, bool(args.ablation), args.encoder)
+                    if key in done:
                         continue
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
@@ -154,18 +170,20 @@ def run(args: argparse.Namespace) -> None:
                             y_test,
                             seed,
                             args.threads,
+                            args.encoder,
                         )
                     rec.update(
                         dataset=name, per_class=per, seed=seed, method=method,
                         n_train=len(idx), n_test=len(y_test), threads=args.threads,
-                        ablation=bool(args.ablation),
+                        ablation=bool(args.ablation), encoder=args.encoder,
                         date=dt.date.today().isoformat(), machine=platform.machine(),
                         cpus=os.cpu_count(), load_avg_1min=os.getloadavg()[0],
                     )  # fmt: skip
                     with open(out, "a") as fh:
                         fh.write(json.dumps(rec) + "\n")
                     print(
-                        f"{name} {per}/class seed {seed} {method}: acc {rec['accuracy']:.3f} "
+                        f"{args.encoder} {name} {per}/class seed {seed} {method}: "
+                        f"acc {rec['accuracy']:.3f} "
                         f"fit {rec['fit_seconds']:.0f}s test {rec['test_seconds']:.0f}s",
                         flush=True,
                     )
@@ -188,7 +206,8 @@ def report(args: argparse.Namespace) -> None:
         "logreg (same rows, same test rows). Seconds: fit / test embedding+prediction / total.",
         "",
     ]
-    for ablation, part in df.groupby("ablation"):
+    df["encoder"] = df.get("encoder", pd.Series("minilm", index=df.index)).fillna("minilm")
+    for (encoder, ablation), part in df.groupby(["encoder", "ablation"], sort=False):
         base = "finetune" if ablation else "frozen"
         # only seeds with the reference and another method (an interrupted run leaves partial
         # seeds); differences are paired, so a method missing from a seed just leaves it out
@@ -197,7 +216,7 @@ def report(args: argparse.Namespace) -> None:
         methods = part.groupby(keys).method.transform("nunique")
         part = part[has_base & (methods > 1)]
         lines += [
-            "## " + ("finetune ablation" if ablation else "frozen vs tuned"),
+            "## " + ("finetune ablation" if ablation else "frozen vs tuned") + f" ({encoder})",
             "",
             "| dataset | per class | seeds | method | accuracy | Δ vs " + base + " | seconds |",
             "|---|---|---|---|---|---|---|",
@@ -266,6 +285,7 @@ def main() -> None:
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--methods", default=",".join(METHODS))
     r.add_argument("--ablation", action="store_true")
+    r.add_argument("--encoder", default="minilm", help="the encoder frozen and fine-tuned")
     r.add_argument("--out", default=str(RESULTS / "finetune.jsonl"))
     p = sub.add_parser("report")
     p.add_argument("--out", default=str(RESULTS / "finetune.jsonl"))

@@ -9,8 +9,10 @@ a user starts it, and is measured with httpx over loopback from this process:
 
 1. latency of one short text, sequential requests on a kept-alive connection: p50 / p95 for the
    plain app, littledata with one head (``/v1/models/h0/predict``), littledata with all ten
-   heads in one request (``/v1/predict``) and the one-head server; interleaved request by
-   request;
+   heads in one request (``/v1/predict``), the one-head server, and a one-head server whose
+   head was trained on ``minilm-int8`` (the int8 ONNX fast path) features; interleaved request
+   by request. The two kinds of head are also scored on the TREC test questions, so the int8
+   path's latency comes with its accuracy;
 2. memory: resident set size (VmRSS) of a littledata server holding one head vs ten heads (two
    processes, after the same warm-up), and of the plain app;
 3. throughput with 32 concurrent clients, each sending one short text per request, for the plain
@@ -219,12 +221,13 @@ def pct(values: list[float], q: float) -> float:
 # -- the run --------------------------------------------------------------------------------------
 
 
-def prepare(folder: Path, train_rows: int) -> tuple[list[Path], list[str]]:
-    """Ten heads on minilm (bootstrap samples of the first ``train_rows`` trec train rows) and
-    the short query texts (trec test)."""
+def prepare(folder: Path, train_rows: int) -> tuple[list[Path], Path, list[str], dict[str, float]]:
+    """Ten heads on minilm (bootstrap samples of the first ``train_rows`` trec train rows), one
+    on minilm-int8 (all those rows), the short query texts (trec test) and the test accuracy
+    of the int8 head and of the first minilm head (trained on the same rows)."""
     from littledata.datasets import load_dataset
     from littledata.labels import named
-    from littledata.models import TextClassifier
+    from littledata.models import TextClassifier, load_model
 
     ds = load_dataset("trec")
     texts = ds.train.texts[:train_rows]
@@ -237,7 +240,15 @@ def prepare(folder: Path, train_rows: int) -> tuple[list[Path], list[str]]:
         model = TextClassifier("minilm", "logreg", random_state=h)
         model.fit([texts[i] for i in rows], [labels[i] for i in rows])
         folders.append(model.save(folder / f"h{h}"))
-    return folders, list(ds.test.texts)
+    test_labels = [str(y) for y in named(ds.test.labels)]
+    accuracy = {"minilm": accuracy_of(load_model(folders[0]), ds.test.texts, test_labels)}
+    int8 = TextClassifier("minilm-int8", "logreg", random_state=0).fit(texts, labels)
+    accuracy["minilm-int8"] = accuracy_of(int8, ds.test.texts, test_labels)
+    return folders, int8.save(folder / "int8"), list(ds.test.texts), accuracy
+
+
+def accuracy_of(model: Any, texts: list[str], labels: list[str]) -> float:
+    return float(np.mean(np.asarray(model.predict(texts)).astype(str) == np.asarray(labels)))
 
 
 def offline_rate(texts: list[str]) -> float:
@@ -284,11 +295,12 @@ def main() -> None:
         os.environ["LITTLEDATA_MIRROR"] = str(mirror)
     with tempfile.TemporaryDirectory(prefix="littledata-serve-bench-") as tmp:
         folder = Path(tmp)
-        folders, queries = prepare(folder, args.train_rows)
+        folders, int8_folder, queries, accuracy = prepare(folder, args.train_rows)
         servers = {
             "plain": Server("plain", [__file__, "--plain-app", "{port}", str(folder)]),
             "one": littledata_server("littledata, 1 head", folders[:1]),
             "ten": littledata_server("littledata, 10 heads", folders),
+            "int8": littledata_server("littledata, 1 int8 head", [int8_folder]),
         }
         try:
             for s in servers.values():
@@ -300,6 +312,11 @@ def main() -> None:
                 "littledata, 1 head (1-head server)": (
                     servers["one"].url,
                     "/v1/models/h0/predict",
+                    {},
+                ),
+                "littledata, 1 head on minilm-int8 (int8 server)": (
+                    servers["int8"].url,
+                    "/v1/models/int8/predict",
                     {},
                 ),
             }
@@ -327,7 +344,7 @@ def main() -> None:
         finally:
             for s in servers.values():
                 s.stop()
-    report = render(args, lat, rss, rates, retried, offline, stats)
+    report = render(args, lat, rss, rates, retried, offline, stats, accuracy)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(report)
     print(report)
@@ -341,6 +358,7 @@ def render(
     retried: dict[str, int],
     offline: list[float],
     stats: dict[str, Any],
+    accuracy: dict[str, float],
 ) -> str:
     from littledata.versions import library_versions
 
@@ -368,6 +386,12 @@ def render(
     ]
     for key, values in lat.items():
         lines.append(f"| {key} | {len(values)} | {pct(values, 50):.1f} | {pct(values, 95):.1f} |")
+    lines += [
+        "",
+        f"Accuracy on the whole TREC test split of a `logreg` head trained on the same "
+        f"{args.train_rows} rows: minilm {accuracy['minilm']:.3f}, minilm-int8 "
+        f"{accuracy['minilm-int8']:.3f}.",
+    ]
     per_head_ms = (pct(ten, 50) - pct(one, 50)) / (HEADS - 1)
     per_head_mb = (rss["ten"] - rss["one"]) / (HEADS - 1)
     plain_rate, ours_rate = float(np.median(rates["plain"])), float(np.median(rates["littledata"]))
@@ -383,6 +407,7 @@ def render(
         f"| plain app, 1 model | {rss['plain']:.0f} |",
         f"| littledata, 1 head | {rss['one']:.0f} |",
         f"| littledata, 10 heads | {rss['ten']:.0f} |",
+        f"| littledata, 1 int8 head | {rss['int8']:.0f} |",
         "",
         f"Each extra head: {per_head_mb:+.2f} MB (({rss['ten']:.1f} − {rss['one']:.1f}) / "
         f"{HEADS - 1}).",
@@ -401,7 +426,8 @@ def render(
         f"{ours_rate / float(np.median(offline)):.0%} of it. littledata's encoder over the "
         "whole run: "
         f"{stats['requests']} requests in {stats['batches']} encoder calls (largest "
-        f"{stats['largest_batch']} texts).",
+        f"{stats['largest_batch']} texts; {stats.get('waited', 0)} calls waited for more "
+        "requests).",
         "",
         f"Requests sent again after a transport error (the server closed the connection): "
         f"plain app {retried['plain']}, littledata {retried['littledata']}.",

@@ -70,6 +70,23 @@ class FailingHashFeaturizer(HashFeaturizer):
         super()._transform_into(texts, out, batch_size, advance)
 
 
+class SlowHashFeaturizer(FailingHashFeaturizer):
+    """The hashing encoder taking 20 ms a call, recording each call's size and the thread limit
+    of the BLAS/OpenMP pools it ran under."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[int, int]] = []
+
+    def _transform_into(self, texts, out, batch_size, advance) -> None:  # type: ignore[no-untyped-def]
+        from threadpoolctl import threadpool_info
+
+        time.sleep(0.02)
+        pools = [p["num_threads"] for p in threadpool_info()]
+        self.calls.append((len(texts), max(pools, default=0)))
+        super()._transform_into(texts, out, batch_size, advance)
+
+
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Three models on the hashing encoder (logreg, centroid, a second logreg on other labels)
@@ -319,7 +336,7 @@ def test_the_address_needs_a_token_off_loopback() -> None:
 
 
 def test_the_batcher_groups_concurrent_requests_and_reports_errors() -> None:
-    fz = FailingHashFeaturizer()
+    fz = SlowHashFeaturizer()
     batcher = EncoderBatcher(fz, max_batch=16, max_wait=0.05)
     try:
         texts = [f"w{i} the{i % 3}" for i in range(40)]
@@ -330,6 +347,7 @@ def test_the_batcher_groups_concurrent_requests_and_reports_errors() -> None:
         stats = batcher.stats.as_dict()
         assert stats["requests"] == 40 and stats["texts"] == 40
         assert stats["batches"] < 40 and stats["largest_batch"] <= 16
+        assert stats["waited"] > 0  # requests came together: the worker waited for more
         # a request larger than max_batch is encoded whole
         assert batcher.submit(texts).result(10).shape == (40, 12)
         # an encoder error reaches the requests of its batch; the worker lives on
@@ -341,6 +359,37 @@ def test_the_batcher_groups_concurrent_requests_and_reports_errors() -> None:
         batcher.close()
     with pytest.raises(RuntimeError, match="shut down"):
         batcher.submit(["w1"]).result(1)
+
+
+def test_a_lone_client_never_waits_for_a_batch() -> None:
+    fz = SlowHashFeaturizer()
+    batcher = EncoderBatcher(fz, max_batch=16, max_wait=5.0)
+    try:
+        for i in range(5):  # one request at a time: no 5-second waits
+            assert batcher.submit([f"w{i}"]).result(4).shape == (1, 12)
+        assert batcher.stats.as_dict()["waited"] == 0
+    finally:
+        batcher.close()
+
+
+def test_small_batches_are_encoded_on_one_thread() -> None:
+    from threadpoolctl import threadpool_info
+
+    if not threadpool_info():
+        pytest.skip("no BLAS/OpenMP pool loaded to limit")
+    unlimited = max(p["num_threads"] for p in threadpool_info())
+    if unlimited < 2:
+        pytest.skip("one core: nothing to limit")
+    fz = SlowHashFeaturizer()
+    batcher = EncoderBatcher(fz, max_batch=64, small_batch=4)
+    try:
+        batcher.submit(["a b", "c d"]).result(10)
+        batcher.submit([f"w{i}" for i in range(8)]).result(10)
+    finally:
+        batcher.close()
+    assert fz.calls == [(2, 1), (8, unlimited)]
+    with pytest.raises(ValueError, match="small_batch"):
+        EncoderBatcher(fz, small_batch=-1)
 
 
 def test_fastapi_is_not_imported_by_the_library() -> None:

@@ -5,7 +5,11 @@ to :meth:`EncoderBatcher.submit` and get a future; the worker takes the first wa
 gathers every other request that arrives within ``max_wait`` seconds (up to ``max_batch``
 texts), encodes them all in one call and hands each request its rows. While the encoder is busy,
 new requests queue up and form the next batch, so under load the encoder runs on batches as it
-does offline; a lone request waits at most ``max_wait``. Work that is not a list of texts (the
+does offline. The worker waits ``max_wait`` for more requests only while requests come
+together (the last batch held more than one): a client sending one request at a time never
+waits. Small batches (``small_batch`` texts or fewer) are encoded on one thread: for one short
+text the second thread's hand-offs cost about what it saves, and on a busy machine threads that
+wait for each other make a call several times slower. Work that is not a list of texts (the
 token features of a tagger's sentences) goes through :meth:`EncoderBatcher.call`: run by the same
 worker thread, in turn, but not batched with other requests.
 
@@ -28,12 +32,14 @@ __all__ = ["BatchStats", "EncoderBatcher"]
 
 @dataclass
 class BatchStats:
-    """Counts of the work an :class:`EncoderBatcher` did: requests, encoder calls, texts."""
+    """Counts of the work an :class:`EncoderBatcher` did: requests, encoder calls, texts, and
+    the batches for which the worker waited ``max_wait`` for more requests."""
 
     requests: int = 0
     batches: int = 0
     texts: int = 0
     largest_batch: int = 0
+    waited: int = 0
     encode_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -44,6 +50,7 @@ class BatchStats:
                 "batches": self.batches,
                 "texts": self.texts,
                 "largest_batch": self.largest_batch,
+                "waited": self.waited,
                 "encode_seconds": round(self.encode_seconds, 6),
             }
 
@@ -70,17 +77,32 @@ class EncoderBatcher:
     max_batch : int, default=64
         Most texts per encoder call (a single larger request is encoded alone, whole).
     max_wait : float, default=0.002
-        Seconds the worker waits for more requests after the first one of a batch.
+        Seconds the worker waits for more requests after the first one of a batch, while
+        requests come together (see the module's docstring).
+    small_batch : int, default=4
+        Batches of at most this many texts are encoded with the BLAS/OpenMP pools limited to one
+        thread (0: never).
     """
 
-    def __init__(self, featurizer: Any, *, max_batch: int = 64, max_wait: float = 0.002) -> None:
+    def __init__(
+        self,
+        featurizer: Any,
+        *,
+        max_batch: int = 64,
+        max_wait: float = 0.002,
+        small_batch: int = 4,
+    ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be 1 or more; got {max_batch}")
         if max_wait < 0:
             raise ValueError(f"max_wait must be 0 or more; got {max_wait}")
+        if small_batch < 0:
+            raise ValueError(f"small_batch must be 0 or more; got {small_batch}")
         self.featurizer = featurizer
         self.max_batch = int(max_batch)
         self.max_wait = float(max_wait)
+        self.small_batch = int(small_batch)
+        self._together = False  # did the last batch hold more than one request?
         self.stats = BatchStats()
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(
@@ -119,8 +141,11 @@ class EncoderBatcher:
         any other thread (which is why the worker never runs the first one).
         """
         from littledata.features import featurize
+        from littledata.threads import thread_limit
 
         featurize(["warm-up"], self.featurizer, cache=False)
+        with thread_limit(1):  # finds the thread pools once, before the first small batch
+            pass
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the worker after the requests already queued."""
@@ -131,7 +156,8 @@ class EncoderBatcher:
 
     def _gather(self, first: Any) -> tuple[list[Any], bool, list[_Job]]:
         batch, n, jobs = [first], len(first[0]), []
-        deadline = time.perf_counter() + self.max_wait
+        wait = self.max_wait if self._together else 0.0
+        deadline = time.perf_counter() + wait
         while n < self.max_batch:
             remaining = deadline - time.perf_counter()
             try:
@@ -149,10 +175,13 @@ class EncoderBatcher:
             if n + len(item[0]) > self.max_batch:
                 self._encode(batch)  # full: this one starts the next batch
                 batch, n = [item], len(item[0])
-                deadline = time.perf_counter() + self.max_wait
+                deadline = time.perf_counter() + wait
                 continue
             batch.append(item)
             n += len(item[0])
+        if wait:
+            with self.stats.lock:
+                self.stats.waited += 1
         return batch, False, jobs
 
     def _run(self) -> None:
@@ -190,11 +219,14 @@ class EncoderBatcher:
 
     def _encode(self, batch: list[Any]) -> None:
         from littledata.features import featurize
+        from littledata.threads import thread_limit
 
         texts = [t for item, _ in batch for t in item]
+        self._together = len(batch) > 1
         start = time.perf_counter()
         try:
-            features = featurize(texts, self.featurizer, cache=False)
+            with thread_limit(1 if len(texts) <= self.small_batch else None):
+                features = featurize(texts, self.featurizer, cache=False)
         except BaseException as exc:  # every waiting request learns of it; the worker lives on
             for _, future in batch:
                 future.set_exception(exc)
