@@ -253,6 +253,26 @@ def test_bad_requests_get_a_4xx_json_error(
         assert client.get("/healthz").status_code == 200
 
 
+def test_a_chunked_body_is_counted_against_the_limit(server: tuple[str, ModelSet]) -> None:
+    url, _ = server
+
+    def chunks(body: bytes) -> Iterator[bytes]:  # no Content-Length: sent in chunks
+        for i in range(0, len(body), 4096):
+            yield body[i : i + 4096]
+
+    with httpx.Client(base_url=url) as client:
+        big = json.dumps({"texts": ["a" * 30_000]}).encode()
+        r = client.post("/v1/models/topics/predict", content=chunks(big))
+        assert r.request.headers.get("transfer-encoding") == "chunked"
+        assert r.status_code == 413 and r.json()["error"]["type"] == "body_too_large"
+        assert "20000" in r.json()["error"]["message"]
+        small = json.dumps({"texts": ["music1"]}).encode()
+        r = client.post("/v1/models/topics/predict", content=chunks(small))
+        assert r.status_code == 200, r.text
+        assert r.json()["labels"]
+        assert client.get("/healthz").status_code == 200
+
+
 def test_other_routes_and_server_errors_are_json_and_the_server_lives_on(
     server: tuple[str, ModelSet],
 ) -> None:

@@ -268,9 +268,10 @@ def _answer(served: ServedModel, parts: list[Any], sides: list[Any]) -> dict[str
 
 class Guard:
     """ASGI middleware in front of ``/v1``: the bearer token, the body size (from its
-    Content-Length), and a body read as JSON whatever content type the client named (``curl -d``
-    says form). A plain ASGI class: FastAPI's ``@app.middleware`` wraps every request in more
-    machinery than these three header checks need."""
+    Content-Length before reading; a body sent without one, in chunks, is counted as it arrives),
+    and a body read as JSON whatever content type the client named (``curl -d`` says form). A
+    plain ASGI class: FastAPI's ``@app.middleware`` wraps every request in more machinery than
+    these checks need."""
 
     def __init__(self, app: Any, *, token: str | None, max_body_bytes: int) -> None:
         self.app = app
@@ -289,7 +290,41 @@ class Guard:
         if scope["method"] == "POST" and b"json" not in headers.get(b"content-type", b""):
             kept = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
             scope = {**scope, "headers": [*kept, (b"content-type", b"application/json")]}
+        if scope["method"] == "POST" and b"content-length" not in headers:
+            receive = await self._counted_body(scope, receive, send)
+            if receive is None:
+                return
         await self.app(scope, receive, send)
+
+    async def _counted_body(self, scope: Any, receive: Any, send: Any) -> Any:
+        """Read a body of unknown length whole, refusing it (413, and None) as soon as it passes
+        the limit; else a ``receive`` that hands the app the body read."""
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return None
+            body += message.get("body", b"")
+            if len(body) > self.max_body_bytes:
+                refusal = _error(
+                    413,
+                    "body_too_large",
+                    f"The request body has more than {self.max_body_bytes} bytes, the limit",
+                )
+                await refusal(scope, receive, send)
+                return None
+            if not message.get("more_body", False):
+                break
+        handed = False
+
+        async def replay() -> Any:
+            nonlocal handed
+            if handed:
+                return await receive()
+            handed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        return replay
 
     def _refusal(self, headers: dict[bytes, bytes]) -> JSONResponse | None:
         if self.token is not None:
