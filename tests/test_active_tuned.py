@@ -138,3 +138,37 @@ def test_queries_read_the_tuned_embeddings_and_the_heads_probabilities(head: str
     learner.teach(picked, [TRUTH[i] for i in picked])
     learner.query(2)
     assert learner.model is not tuned and learner.history[-1]["fit_seconds"] > 0
+
+
+def test_the_simulation_checks_a_text_head_before_any_work() -> None:
+    from littledata.active.simulate import simulate
+
+    with pytest.raises(ConfigError, match=r"cannot be fine-tuned: .*static"):
+        simulate("trec", ["margin"], featurizer="glove50", head="setfit", mirror="/nonexistent")
+    with pytest.raises(ConfigError, match="has no parameter 'no_such'"):
+        simulate("trec", ["margin"], head="finetune", head_params={"no_such": 1})
+
+
+@pytest.mark.integration
+@pytest.mark.model
+def test_a_simulation_fine_tunes_on_the_pool_texts() -> None:
+    from littledata.active.loop import ActiveTask
+    from littledata.active.simulate import simulate
+
+    rng = np.random.default_rng(0)
+    y = np.array([int(t == "good") for t in TRUTH])
+    test = [1, 2, 20, 21, 14, 29]
+    task = ActiveTask(
+        "made-up", "minilm", ["bad", "good"], rng.normal(size=(30, 8)), y,
+        rng.normal(size=(len(test), 8)), y[test], {"task": "single-label"},
+        texts_pool=np.asarray(TEXTS, dtype=str), texts_test=np.asarray(TEXTS, dtype=str)[test],
+    )  # fmt: skip
+    result = simulate(
+        task, ["margin"], head="finetune", head_params=TINY["finetune"], init=4, batch=2,
+        budget=6, seeds=1, stop_set_size=10,
+    )  # fmt: skip
+    frame = result.frame
+    runs = frame[frame["role"] == "run"]
+    assert sorted(runs.loc[runs["metric"] == "accuracy", "x"]) == [4.0, 6.0]
+    assert (runs.loc[runs["metric"] == "fit_seconds", "value"] > 0).all()
+    assert frame.loc[frame["role"] == "reference", "value"].between(0, 1).all()
