@@ -172,7 +172,7 @@ def prepare_task(
     X_test = task.take(task.featurize(fz, test), y_test, test_rows)
     capped = len(pool_rows) < len(train)
     if texts and task.name != "single-label":
-        raise ConfigError(f"Texts for a head that fine-tunes its encoder: single-label data only, not {task.name}.")  # fmt: skip  # noqa: E501
+        raise ConfigError(f"A head that fine-tunes its encoder reads texts of single-label data only, not {task.name}.")  # fmt: skip  # noqa: E501
     kept = {} if not texts else {
         "texts_pool": np.asarray(train.texts, dtype=str)[pool_rows],
         "texts_test": np.asarray(test.texts, dtype=str)[test_rows],

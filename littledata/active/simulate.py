@@ -65,7 +65,7 @@ from littledata.active.loop import (
     run_trial,
 )
 from littledata.active.strategies import get_strategy
-from littledata.active.tuned import text_head
+from littledata.active.tuned import check_text_head_task, text_head
 from littledata.datasets.base import Dataset
 from littledata.datasets.source import DataSource
 from littledata.errors import ConfigError, LittleDataError
@@ -260,8 +260,8 @@ def simulate(
         from littledata.active.rows import check_head_task
 
         check_head_task(head, get_task_type(known_task))
-        if text_head(head) is not None and known_task != "single-label":
-            raise ConfigError(f"The head {head!r} fine-tunes its encoder on texts: single-label data only, not {known_task}.")  # fmt: skip  # noqa: E501
+        if text_head(head) is not None:
+            check_text_head_task(text_head(head), known_task)
     if isinstance(dataset, ActiveTask):
         task = dataset
     else:

@@ -32,6 +32,7 @@ from littledata.errors import ConfigError, DataFormatError
 
 __all__ = [
     "TUNED_CHUNK",
+    "check_text_head_task",
     "learner_head",
     "pool_embeddings",
     "query_view",
@@ -66,14 +67,19 @@ def _featurizer_name(learner: Any) -> str:
     return name
 
 
+def check_text_head_task(info: Any, task: str) -> None:
+    """A ConfigError unless the text head ``info`` can be the learner's head for ``task`` data."""
+    if task != "single-label" or "single-label" not in info.tasks:
+        raise ConfigError(
+            f"The head {info.name!r} fine-tunes its encoder on raw texts, which active learning "
+            f"handles for single-label pools only, not {task}; use a head on frozen features "
+            "(logreg)."
+        )
+
+
 def _check(learner: Any, info: Any) -> str:
     """The name of the encoder to tune, or a ConfigError for a learner that cannot use ``info``."""
-    if learner.task.name != "single-label" or "single-label" not in info.tasks:
-        raise ConfigError(
-            f"The head {info.name!r} fine-tunes its encoder on raw texts, which the active "
-            f"learner handles for single-label pools only, not {learner.task.name}; use a head "
-            "on frozen features (logreg)."
-        )
+    check_text_head_task(info, learner.task.name)
     if learner.texts is None:
         raise ConfigError(
             f"The head {info.name!r} fine-tunes its encoder on the pool's texts; this pool was "
