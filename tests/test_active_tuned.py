@@ -49,8 +49,9 @@ def test_a_text_head_needs_texts_a_tunable_featurizer_and_single_labels(head: st
         ActiveLearner("minilm", head, "margin", features=features, classes=["bad", "good"])
     with pytest.raises(ConfigError, match=r"cannot be fine-tuned: .*static"):
         ActiveLearner("glove50", head, "margin", texts=TEXTS, classes=["bad", "good"])
-    with pytest.raises(ConfigError, match="handles for single-label pools only, not multi-label"):
-        ActiveLearner("minilm", head, "margin", texts=TEXTS, classes=["a", "b"], task="multi-label")
+    for task in ("multi-label", "sequence-labeling"):
+        with pytest.raises(ConfigError, match=f"handles for single-label pools only, not {task}"):
+            ActiveLearner("minilm", head, "margin", texts=TEXTS, classes=["a", "b"], task=task)
     with pytest.raises(ConfigError, match=r"not head_params\[.encoder.\]"):
         ActiveLearner(
             "minilm", head, "margin", texts=TEXTS, features=features, classes=["bad", "good"],
