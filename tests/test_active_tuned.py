@@ -77,6 +77,15 @@ def test_the_labeling_app_refuses_a_text_head_in_one_line(
     assert not (tmp_path / "home" / "labels.sqlite").exists()  # refused before any work
 
 
+def test_a_labeling_session_refuses_a_text_head(tmp_path: Path) -> None:
+    from littledata.label_app.session import LabelSession
+    from littledata.label_app.store import LabelStore
+
+    store = LabelStore(f"sqlite:///{tmp_path / 'l.sqlite'}")
+    with pytest.raises(ConfigError, match="labeling app refits its model"):
+        LabelSession(store, ["bad", "good"], texts=TEXTS, head="setfit", use_process=False)
+
+
 def test_before_two_classes_the_prior_predicts_texts_and_export_is_refused(tmp_path: Path) -> None:
     learner = _learner()
     first = learner.query(4)  # the cold start, on the frozen features
