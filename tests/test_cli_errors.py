@@ -59,6 +59,7 @@ BAD_VALUES: dict[str, list[str | Callable[[Path], str]]] = {
     "featurizer": ["no-such-featurizer", "[/b]"],
     "featurizers": ["no-such-featurizer"],
     "head": ["no-such-head"],
+    "head_param": ["no-such-param=1", "max_steps"],
     "heads": ["no-such-head"],
     "strategy": ["no-such-strategy"],
     "init_strategy": ["no-such-strategy"],

@@ -43,8 +43,8 @@ def export_model(
     ------
     ConfigError
         The session is not single-label, has no featurizer (a features-only pool), its head
-        is an estimator object rather than a registered name, or its labels hold fewer than two
-        classes.
+        is an estimator object rather than a registered name or fine-tunes its encoder, or its
+        labels hold fewer than two classes.
     """
     from littledata.models import TextClassifier
     from littledata.models.training import cross_validate_head
@@ -64,6 +64,12 @@ def export_model(
         raise ConfigError(
             f"Only a registered head (logreg, svm, ...) can be saved; this learner's head is a "
             f"{type(learner.head).__name__} object."
+        )
+    if getattr(learner, "tuned", False):
+        raise ConfigError(
+            f"Exporting a session whose head ({learner.head!r}) fine-tunes its encoder is not "
+            "built yet; save the labels (learner.save) and fit the model on them with "
+            "'littledata train --head ...'."
         )
     labels = np.asarray(learner.labels)
     if len(np.unique(labels)) < 2:

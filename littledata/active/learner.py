@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from littledata.active import tuned
 from littledata.active.labels import LabelState, check_label_set
 from littledata.active.persistence import load_session, save_session, session_state
 from littledata.active.strategies import QueryContext, QueryStrategy, _check_n, get_strategy
@@ -90,7 +91,9 @@ class ActiveLearner:
     featurizer: a featurizer name (``"minilm"``, ``"glove50"``, a sentence-transformers id, ...),
         a featurizer object, or ``None`` when ``features`` are given directly.
     head: a head name for :func:`littledata.heads.make_head` (``"logreg"``, ``"svm"``, ``"knn"``,
-        ``"centroid"``, ``"mlp"``) or an unfitted scikit-learn classifier (cloned for every fit).
+        ``"centroid"``, ``"mlp"``; ``"setfit"``, ``"finetune"`` fine-tune the featurizer's encoder
+        on the labeled texts at every fit, see :mod:`littledata.active.tuned`) or an unfitted
+        scikit-learn classifier (cloned for every fit).
     strategy: a strategy name or object (see :mod:`littledata.active.strategies`).
     texts: the unlabeled pool as texts (featurized once, through the feature cache).
     features: the pool as a precomputed ``(n, d)`` matrix (instead of, or as well as, texts).
@@ -198,13 +201,14 @@ class ActiveLearner:
                 f"cold_start must work without a model (cold-start, typiclust, kcenter, random); "
                 f"{self.cold_start.name!r} needs one."
             )
-        probe = self._new_head()  # an unknown head name fails here, before any work
-        check_head_supports(self.strategy, probe)
-        for strat in (self.strategy, self.cold_start):
-            check_strategy_task(strat, self.task.query_task)
         self.featurizer_options = dict(featurizer_options or {})
         self.featurizer = featurizer
         self.texts: list[str] | None = None if texts is None else [str(t) for t in texts]
+        self.tuned = tuned.text_head(head) is not None  # it fine-tunes its encoder on the texts
+        probe = self._new_head()  # an unknown head name (or a text head's misfit) fails here
+        check_head_supports(self.strategy, probe)
+        for strat in (self.strategy, self.cold_start):
+            check_strategy_task(strat, self.task.query_task)
         self.pool_source: dict[str, Any] = {}
         """Where the pool came from: ``{"source": "texts" | "features" | "dataset", ...}``."""
         self.pool_rows: list[tuple[str, Any]] | None = None
@@ -388,17 +392,15 @@ class ActiveLearner:
         )
 
     def _new_head(self) -> Any:
-        if isinstance(self.head, str) and self.label_kind != "one":
+        if isinstance(self.head, str) and (self.label_kind == "one" or self.tuned):
+            return tuned.learner_head(self)  # a head on texts refuses other tasks
+        if isinstance(self.head, str):
             from littledata.active.rows import check_head_task
 
             check_head_task(self.head, self.task)
             return self.task.make_model(
                 self.head, head_params=self.head_params, random_state=self.seed
             )
-        if isinstance(self.head, str):
-            from littledata.heads import make_head
-
-            return make_head(self.head, random_state=self.seed, **self.head_params)
         if self.label_kind != "one":
             from littledata.active.rows import check_head_object
 
@@ -425,6 +427,8 @@ class ActiveLearner:
             model = DummyClassifier(strategy="prior").fit(X, y[y >= 0])  # padding dropped
         else:
             head = self._new_head()
+            if self.tuned:  # it reads the labeled rows' texts (see littledata.active.tuned)
+                X = tuned.labeled_texts(self)
             with thread_limit(self.threads):
                 if hasattr(head, "fit_reusing"):  # the head decides when to search again
                     model, self.search_state, self.last_fit_tuned = head.fit_reusing(
@@ -435,6 +439,7 @@ class ActiveLearner:
             if (
                 self.collapse_check
                 and self.label_kind == "one"
+                and not self.tuned  # its check would fine-tune once per fold
                 and self.n_labeled >= self._checked_n * (1.0 + self.retune_growth)
             ):
                 self._check_collapse(model, X, y)
@@ -537,11 +542,12 @@ class ActiveLearner:
             refit = self._model is None or self._model_n != self.n_labeled
             model = self.fit()
             fit_seconds = self._fit_seconds if refit else 0.0
-        start = time.perf_counter()
+        start = time.perf_counter()  # with a tuned head: embedding the pool with its encoder
+        model, features = tuned.query_view(self, model) if self.tuned else (model, self.features)
         rng = np.random.default_rng([self.seed, self.round])
         ctx = QueryContext.from_features(
             model,
-            self.features,
+            features,
             self.labeled_indices,
             unlabeled,
             self.label_codes,

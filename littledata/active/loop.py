@@ -64,7 +64,9 @@ class ActiveTask:
     ``y_pool``/``y_test`` are indices into ``classes``. ``info`` holds what is recorded with
     each trial (sizes, caps, cap seed). ``X_reference``/``y_reference``: the rows the reference
     head is trained on (the whole training split when the pool is a capped sample of it;
-    ``None``: the pool).
+    ``None``: the pool). ``texts_pool``/``texts_test``/``texts_reference``: the same rows'
+    texts (str arrays), for a head that fine-tunes its encoder (:mod:`littledata.active.tuned`);
+    ``None`` otherwise.
     """
 
     dataset: str
@@ -77,6 +79,9 @@ class ActiveTask:
     info: dict[str, Any] = field(default_factory=dict)
     X_reference: np.ndarray | None = None
     y_reference: np.ndarray | None = None
+    texts_pool: np.ndarray | None = None
+    texts_test: np.ndarray | None = None
+    texts_reference: np.ndarray | None = None
 
     @property
     def reference_size(self) -> int:
@@ -126,6 +131,7 @@ def prepare_task(
     test_cap: int | None = 2000,
     cap_seed: int = 0,
     mirror: str | None = None,
+    texts: bool = False,
 ) -> ActiveTask:
     """Load a dataset (a registered name, a user's file or :class:`DataSource`, or a loaded
     dataset) and featurize its train (pool) and test splits.
@@ -138,7 +144,8 @@ def prepare_task(
     A user's data without a test split gets the benchmark's fixed held-out split (seed
     ``cap_seed``; :func:`littledata.datasets.splitting.with_test_split`), said in
     ``info["split_note"]``; its content fingerprint is ``info["source_fingerprint"]``, which
-    joins the runs' keys (a changed file never reuses stored runs).
+    joins the runs' keys (a changed file never reuses stored runs). ``texts``: keep the rows'
+    texts too (single-label data; for a head that fine-tunes its encoder).
     """
     from littledata.datasets.splitting import with_test_split
     from littledata.experiments.sampling import check_cap
@@ -164,6 +171,13 @@ def prepare_task(
     X_pool = task.take(X_train, y_train, pool_rows)  # sequence labeling: the sentences' words
     X_test = task.take(task.featurize(fz, test), y_test, test_rows)
     capped = len(pool_rows) < len(train)
+    if texts and task.name != "single-label":
+        raise ConfigError(f"A head that fine-tunes its encoder reads texts of single-label data only, not {task.name}.")  # fmt: skip  # noqa: E501
+    kept = {} if not texts else {
+        "texts_pool": np.asarray(train.texts, dtype=str)[pool_rows],
+        "texts_test": np.asarray(test.texts, dtype=str)[test_rows],
+        "texts_reference": np.asarray(train.texts, dtype=str) if capped else None,
+    }  # fmt: skip
     return ActiveTask(
         dataset=ds.name,
         featurizer=featurizer,
@@ -184,6 +198,7 @@ def prepare_task(
         },
         X_reference=X_train if capped else None,
         y_reference=y_train if capped else None,
+        **kept,
     )
 
 
@@ -358,10 +373,12 @@ def run_trial(
         strat = get_strategy("subsample", base=strat, size=int(subsample))
     task_name = str(task.info.get("task", "single-label"))
     task_type = get_task_type(task_name)
+    text = _text_head(head)  # it fine-tunes the featurizer's encoder on the pool's texts
     learner = ActiveLearner(
-        None,
+        task.featurizer if text else None,
         head,
         strat,
+        texts=task.texts_pool if text else None,
         features=task.X_pool,
         lengths=_lengths(task_type, task.y_pool),
         classes=list(range(len(task.classes))),
@@ -377,6 +394,9 @@ def run_trial(
         len(task.y_pool), size=min(stop_set_size, len(task.y_pool)), replace=False
     )
     X_stop = task_type.take(task.X_pool, task.y_pool, np.sort(stop_rows))
+    X_test = task.X_test
+    if text:  # the tuned head reads texts
+        X_stop, X_test = task.texts_pool[np.sort(stop_rows)], task.texts_test  # type: ignore[index]
     if init_strategy == "random":
         first = rng.choice(len(task.y_pool), size=init, replace=False)
     else:
@@ -393,7 +413,7 @@ def run_trial(
         start = time.perf_counter()
         learner.fit()
         fit_seconds = time.perf_counter() - start
-        scores = _evaluate(learner, task.X_test, task.y_test, task.classes)
+        scores = _evaluate(learner, X_test, task.y_test, task.classes)
         kappa = criterion.update(_decisions(learner, X_stop))
         res.labels.append(learner.n_labeled)
         for name in metrics:
@@ -450,14 +470,16 @@ def reference_accuracy(
     """The primary curve metric (:func:`curve_metrics`; accuracy for single-label) on the
     (capped) test set of ``head`` trained on the task's reference rows: the whole training
     split (:attr:`ActiveTask.X_reference`), or the pool when the task has none."""
-    X, y = task.X_pool, task.y_pool
+    X, y, texts = task.X_pool, task.y_pool, task.texts_pool
     if task.X_reference is not None and task.y_reference is not None:
-        X, y = task.X_reference, task.y_reference
+        X, y, texts = task.X_reference, task.y_reference, task.texts_reference
     task_name = str(task.info.get("task", "single-label"))
+    text = _text_head(head)
     learner = ActiveLearner(
-        None,
+        task.featurizer if text else None,
         head,
         "random",
+        texts=texts if text else None,
         features=X,
         lengths=_lengths(get_task_type(task_name), y),
         classes=list(range(len(task.classes))),
@@ -469,4 +491,11 @@ def reference_accuracy(
     rows = np.arange(len(y))
     learner.teach(rows, _answers(learner, y, rows))
     metric = curve_metrics(learner.task.name)[0]
-    return _evaluate(learner, task.X_test, task.y_test, task.classes)[metric]
+    X_test = task.texts_test if text else task.X_test
+    return _evaluate(learner, X_test, task.y_test, task.classes)[metric]  # type: ignore[arg-type]
+
+
+def _text_head(head: Any) -> bool:
+    from littledata.active.tuned import text_head
+
+    return text_head(head) is not None

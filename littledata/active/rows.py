@@ -24,7 +24,12 @@ __all__ = [
 def feature_rows(learner: Any, X: Any) -> np.ndarray:
     """``X`` as feature rows: the pool (``None``), texts (featurized with the learner's
     featurizer, through the cache) or a feature matrix. A sequence-labeling learner reads its
-    pool's words only."""
+    pool's words only; a learner whose head tunes its encoder reads texts
+    (:func:`littledata.active.tuned.text_rows`)."""
+    if getattr(learner, "tuned", False):
+        from littledata.active.tuned import text_rows
+
+        return text_rows(learner, X)
     if learner.words is not None:
         if X is not None:
             raise ConfigError(

@@ -65,6 +65,7 @@ from littledata.active.loop import (
     run_trial,
 )
 from littledata.active.strategies import get_strategy
+from littledata.active.tuned import check_text_head_task, text_head
 from littledata.datasets.base import Dataset
 from littledata.datasets.source import DataSource
 from littledata.errors import ConfigError, LittleDataError
@@ -196,6 +197,9 @@ def simulate(
         without a test split gets a seeded held-out one (see :func:`prepare_task`).
     strategies: strategy names (see ``littledata active strategies``).
     featurizer, head, head_params: the features and the head (the same for every strategy).
+        A head that fine-tunes its encoder (``setfit``, ``finetune``; single-label data) tunes
+        the featurizer's at every fit, on the labeled rows' texts (:mod:`littledata.active.tuned`):
+        minutes per run even for a small pool.
     strategy_params: ``{strategy name: {param: value}}``.
     init, init_strategy, batch, budget: the loop (see :func:`run_trial`).
     seeds: how many seeds (``0..seeds-1``) or the seeds themselves.
@@ -244,7 +248,7 @@ def simulate(
     # Settings a user can get wrong are checked before the dataset is loaded and featurized.
     check_loop(_known_pool_size(dataset, pool_cap), init, batch, budget)
     check_settings(init_strategy, stop_set_size, stop_threshold, stop_window)
-    probe = _probe_head(head, head_params)
+    probe = _probe_head(head, head_params, featurizer)
     known_task = _known_task(dataset)
     for strat in built:
         if subsample is not None:
@@ -256,6 +260,8 @@ def simulate(
         from littledata.active.rows import check_head_task
 
         check_head_task(head, get_task_type(known_task))
+        if text_head(head) is not None:
+            check_text_head_task(text_head(head), known_task)
     if isinstance(dataset, ActiveTask):
         task = dataset
     else:
@@ -266,6 +272,7 @@ def simulate(
             test_cap=test_cap,
             cap_seed=cap_seed,
             mirror=mirror,
+            texts=text_head(head) is not None,  # a head that fine-tunes its encoder reads them
         )
     check_loop(len(task.y_pool), init, batch, budget)
     task_name = str(task.info.get("task", "single-label"))
@@ -387,7 +394,10 @@ def simulate(
 
 # -- runs as jobs -------------------------------------------------------------------------------
 
-_TASK_ARRAYS = ("X_pool", "y_pool", "X_test", "y_test", "X_reference", "y_reference")
+_TASK_ARRAYS = (
+    "X_pool", "y_pool", "X_test", "y_test", "X_reference", "y_reference",
+    "texts_pool", "texts_test", "texts_reference",
+)  # fmt: skip
 
 
 def _task_refs(task: ActiveTask, work: Path) -> dict[str, DataRef]:
@@ -531,10 +541,16 @@ def _known_pool_size(
     return n if pool_cap is None else min(n, pool_cap)
 
 
-def _probe_head(head: str | Any, head_params: Mapping[str, Any] | None) -> Any:
-    """An unfitted head, to check it before any work (an unknown name fails here)."""
+def _probe_head(head: str | Any, head_params: Mapping[str, Any] | None, featurizer: str) -> Any:
+    """An unfitted head, to check it before any work (an unknown name or parameter fails here;
+    a head that fine-tunes its encoder also checks that ``featurizer`` can be tuned)."""
     if isinstance(head, str):
         from littledata.heads import make_head
 
-        return make_head(head, **dict(head_params or {}))
+        if text_head(head) is None:
+            return make_head(head, **dict(head_params or {}))
+        from littledata.finetune.encoder import tunable_source
+
+        tunable_source(featurizer)
+        return make_head(head, input_kind="text", encoder=featurizer, **dict(head_params or {}))
     return head

@@ -138,6 +138,15 @@ def simulate_command(
         str, typer.Option("--featurizer", "-f", help="Featurizer name.")
     ] = "minilm",
     head: Annotated[str, typer.Option(help="Head name.")] = "logreg",
+    head_param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--head-param",
+            help="A head parameter as KEY=VALUE (repeat the option), e.g. max_steps=50 for the "
+            "finetune head.",
+            show_default=False,
+        ),
+    ] = None,
     pool_cap: Annotated[
         int, typer.Option(help="At most this many pool rows (seeded; 0: the whole train split).")
     ] = 20000,
@@ -180,6 +189,7 @@ def simulate_command(
     from littledata.experiments.store import ResultsStore
 
     names = _strategy_names(strategy)
+    head_params = _head_params(head_param or [])
     source = files.source(dataset)
     store = ResultsStore(db)
     result = simulate(
@@ -187,6 +197,7 @@ def simulate_command(
         names,
         featurizer=featurizer,
         head=head,
+        head_params=head_params or None,
         init=init,
         init_strategy=init_strategy,
         batch=batch,
@@ -221,6 +232,19 @@ def simulate_command(
         f"{result.ran} run(s) simulated, {result.skipped} already stored; store: {store.url}",
         markup=False,
     )
+
+
+def _head_params(items: list[str]) -> dict[str, object]:
+    """``--head-param KEY=VALUE`` options as a dict (values read as TOML when they can be)."""
+    from littledata.experiments.report_settings import parse_value
+
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--head-param {item!r} is not KEY=VALUE (e.g. max_steps=50).")
+        out[key.strip()] = parse_value(text.strip())
+    return out
 
 
 @active_app.command("strategies")

@@ -44,6 +44,7 @@ DB_HELP = (
 
 def _check_names(featurizer: str | None, head: str | None, strategy: str | None) -> None:
     from littledata.active.strategies import get_strategy
+    from littledata.active.tuned import refuse_in_label_app
     from littledata.features import get_featurizer
     from littledata.heads import HEADS
 
@@ -51,6 +52,7 @@ def _check_names(featurizer: str | None, head: str | None, strategy: str | None)
         get_strategy(strategy)
     if head is not None:
         HEADS.get(head)
+        refuse_in_label_app(head)
     if featurizer is None:
         return
     kind = get_featurizer(featurizer).kind  # built lazily: no model is loaded here

@@ -35,7 +35,7 @@ from littledata.heads.state import (
 )
 from littledata.labels import named
 
-__all__ = ["FineTuneHead", "SetFitHead"]
+__all__ = ["FineTuneHead", "LinearSoftmax", "SetFitHead"]
 
 
 def _texts(X: Any) -> list[str]:
@@ -128,6 +128,12 @@ class _TunedHead(ClassifierMixin, BaseEstimator):
 
     def _proba_from_embeddings(self, emb: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
+
+    def embedding_classifier(self) -> Any:
+        """A fitted dense classifier on the tuned embeddings (:meth:`transform` rows) whose
+        ``predict_proba`` equals this head's on the texts; its clones refit on embeddings (the
+        active learner's committees do). The tuned encoder is shared, not copied."""
+        raise ConfigError(f"{type(self).__name__} has no classifier on its embeddings alone")
 
     def transform(self, X: Sequence[str]) -> np.ndarray:
         """The tuned encoder's embeddings of texts ``X``, float32 ``(n, dim)``."""
@@ -307,6 +313,11 @@ class SetFitHead(_TunedHead):
     def _proba_from_embeddings(self, emb: np.ndarray) -> np.ndarray:
         return self.logreg_.predict_proba(emb)  # type: ignore[no-any-return]
 
+    def embedding_classifier(self) -> Any:
+        """The logistic regression on the tuned embeddings (see the base class)."""
+        check_is_fitted(self)
+        return self.logreg_
+
     def _classifier_state(self) -> HeadState:
         return export_state(self.logreg_)
 
@@ -421,7 +432,12 @@ class FineTuneHead(_TunedHead):
         return losses
 
     def _proba_from_embeddings(self, emb: np.ndarray) -> np.ndarray:
-        return softmax(emb.astype(np.float64) @ self.coef_.T.astype(np.float64) + self.intercept_)
+        return LinearSoftmax.proba(emb, self.coef_, self.intercept_)
+
+    def embedding_classifier(self) -> LinearSoftmax:
+        """The linear head and its softmax as a :class:`LinearSoftmax` (see the base class)."""
+        check_is_fitted(self)
+        return LinearSoftmax.from_weights(self.coef_, self.intercept_, self.classes_)
 
     def _classifier_state(self) -> HeadState:
         return HeadState({}, {"coef_": self.coef_, "intercept_": self.intercept_})
@@ -434,3 +450,52 @@ class FineTuneHead(_TunedHead):
         if coef.ndim != 2 or coef.shape[0] != k or intercept.shape != (k,):
             raise ArtifactError(f"the saved finetune head's arrays do not fit {k} classes")
         self.coef_, self.intercept_ = np.asarray(coef), np.asarray(intercept)
+
+
+class LinearSoftmax(ClassifierMixin, BaseEstimator):
+    """A linear softmax classifier on embeddings: ``softmax(X @ coef_.T + intercept_)``.
+
+    :meth:`from_weights` wraps the linear head of a :class:`FineTuneHead` (the same
+    probabilities on its tuned embeddings); :meth:`fit` learns the weights by multinomial
+    logistic regression (scikit-learn's ``LogisticRegression`` at ``C``), the dense stand-in for
+    refitting that head on fixed embeddings (committee members, cross-fitting).
+    """
+
+    def __init__(self, C: float = 1.0, random_state: int = 0) -> None:
+        self.C = C
+        self.random_state = random_state
+
+    @staticmethod
+    def proba(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        """``softmax(X @ coef.T + intercept)`` in float64."""
+        z = np.asarray(X, dtype=np.float64) @ np.asarray(coef, dtype=np.float64).T
+        return softmax(z + np.asarray(intercept, dtype=np.float64))
+
+    @classmethod
+    def from_weights(cls, coef: Any, intercept: Any, classes: Any) -> LinearSoftmax:
+        """A fitted model with these weights (``coef`` ``(n_classes, dim)``)."""
+        model = cls()
+        model.coef_, model.intercept_ = np.asarray(coef), np.asarray(intercept)
+        model.classes_ = np.asarray(classes)
+        return model
+
+    def fit(self, X: Any, y: Any) -> LinearSoftmax:
+        """Multinomial logistic regression on ``X``; two classes as the equivalent softmax."""
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression(C=float(self.C), max_iter=1000, random_state=self.random_state)
+        lr.fit(np.asarray(X, dtype=np.float64), y)
+        coef, intercept = lr.coef_, lr.intercept_
+        if coef.shape[0] == 1:  # sigmoid(z) is the softmax of (-z/2, z/2)
+            coef, intercept = np.vstack([-coef / 2, coef / 2]), np.r_[-intercept / 2, intercept / 2]
+        self.coef_, self.intercept_, self.classes_ = coef, intercept, lr.classes_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in ``classes_`` order."""
+        check_is_fitted(self)
+        return self.proba(X, self.coef_, self.intercept_)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]  # type: ignore[no-any-return]

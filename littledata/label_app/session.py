@@ -39,6 +39,7 @@ import numpy as np
 
 from littledata.active.learner import ActiveLearner, thread_limit
 from littledata.active.stopping import StabilizingPredictions
+from littledata.active.tuned import refuse_in_label_app
 from littledata.errors import ConfigError
 from littledata.label_app.store import LabelStore
 
@@ -194,6 +195,7 @@ class LabelSession:
     ) -> None:
         if batch_size < 1 or query_size < 1:
             raise ConfigError("batch_size and query_size must be at least 1.")
+        refuse_in_label_app(head)
         self.store = store
         self.classes = [str(c) for c in classes]
         self.head, self.strategy, self.cold_start = head, strategy, cold_start
