@@ -49,7 +49,12 @@ ABLATION = {
     "no-unfreezing": {"gradual_unfreezing": False, "layer_decay": 2.6},
     "+simcse": {"simcse_steps": 30, "layer_decay": 2.6},
 }
-VARIANTS = {"finetune@2.6": {"layer_decay": 2.6}}
+VARIANTS = {
+    "finetune@2.6": {"layer_decay": 2.6},
+    # cheaper settings, for the accuracy-vs-minutes trade-off where the default is over budget
+    "finetune@35steps": {"max_steps": 35},
+    "finetune@len64": {"max_length": 64},
+}
 """Named settings the frozen-vs-tuned comparison can run besides the three methods."""
 
 
