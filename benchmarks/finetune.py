@@ -54,11 +54,15 @@ VARIANTS = {
     # cheaper settings, for the accuracy-vs-minutes trade-off where the default is over budget
     "finetune@35steps": {"max_steps": 35},
     "finetune@len64": {"max_length": 64},
+    "finetune@40ep": {"epochs": 40},  # more steps for few rows (still at most 200)
 }
 """Named settings the frozen-vs-tuned comparison can run besides the three methods."""
 
 
-def _data(name: str, test_cap: int):  # type: ignore[no-untyped-def]
+def _data(name: str, test_cap: int, dev: bool = False):  # type: ignore[no-untyped-def]
+    """Pool texts and labels, and the scored rows: a seeded sample of ``test_cap`` rows of the
+    test split, or with ``dev`` of the train rows outside the 2000-row pool (for choosing
+    settings without looking at the test rows)."""
     from littledata import load_dataset
     from littledata.experiments.sampling import cap_indices
 
@@ -68,16 +72,17 @@ def _data(name: str, test_cap: int):  # type: ignore[no-untyped-def]
     pool = np.arange(len(y_train))
     if len(pool) > 2000:
         pool = np.sort(np.asarray(cap_indices(y_train, 2000, seed=0)))
-    y_test = np.asarray(test.labels)
-    keep = np.arange(len(y_test))
-    if len(keep) > test_cap:
-        keep = np.sort(np.asarray(cap_indices(y_test, test_cap, seed=0)))
-    return (
-        [train.texts[i] for i in pool],
-        y_train[pool],
-        [test.texts[i] for i in keep],
-        y_test[keep],
-    )
+    if dev:
+        rest = np.setdiff1d(np.arange(len(y_train)), pool)
+        keep = rest[np.sort(np.asarray(cap_indices(y_train[rest], test_cap, seed=1)))]
+        scored_texts, y_scored = [train.texts[i] for i in keep], y_train[keep]
+    else:
+        y_test = np.asarray(test.labels)
+        keep = np.arange(len(y_test))
+        if len(keep) > test_cap:
+            keep = np.sort(np.asarray(cap_indices(y_test, test_cap, seed=0)))
+        scored_texts, y_scored = [test.texts[i] for i in keep], y_test[keep]
+    return [train.texts[i] for i in pool], y_train[pool], scored_texts, y_scored
 
 
 def _run(
@@ -145,14 +150,14 @@ def run(args: argparse.Namespace) -> None:
             done.add(
                 (
                     r["dataset"], r["per_class"], r["seed"], r["method"], r["ablation"],
-                    r.get("encoder", "minilm"),
+                    r.get("encoder", "minilm"), r.get("split", "test"),
                 )
             )  # fmt: skip
     methods = (
         ABLATION if args.ablation else {m: VARIANTS.get(m, {}) for m in args.methods.split(",")}
     )
     for name in args.datasets.split(","):
-        texts, y, test_texts, y_test = _data(name, args.test_cap)
+        texts, y, test_texts, y_test = _data(name, args.test_cap, args.dev)
         _POOL[:] = texts
         for per in [int(p) for p in args.per_class.split(",")]:
             seeds = (
@@ -161,7 +166,8 @@ def run(args: argparse.Namespace) -> None:
             for seed in seeds:
                 idx = sample_train_indices(y, per, seed, per_class=True)
                 for method, params in methods.items():
-                    key = (name, per, seed, method, bool(args.ablation), args.encoder)
+                    split = "dev" if args.dev else "test"
+                    key = (name, per, seed, method, bool(args.ablation), args.encoder, split)
                     if key in done:
                         continue
                     with warnings.catch_warnings():
@@ -180,7 +186,7 @@ def run(args: argparse.Namespace) -> None:
                     rec.update(
                         dataset=name, per_class=per, seed=seed, method=method,
                         n_train=len(idx), n_test=len(y_test), threads=args.threads,
-                        ablation=bool(args.ablation), encoder=args.encoder,
+                        ablation=bool(args.ablation), encoder=args.encoder, split=split,
                         date=dt.date.today().isoformat(), machine=platform.machine(),
                         cpus=os.cpu_count(), load_avg_1min=os.getloadavg()[0],
                     )  # fmt: skip
@@ -212,7 +218,9 @@ def report(args: argparse.Namespace) -> None:
         "",
     ]
     df["encoder"] = df.get("encoder", pd.Series("minilm", index=df.index)).fillna("minilm")
-    for (encoder, ablation), part in df.groupby(["encoder", "ablation"], sort=False):
+    df["split"] = df.get("split", pd.Series("test", index=df.index)).fillna("test")
+    groups = df.groupby(["encoder", "ablation", "split"], sort=False)
+    for (encoder, ablation, split), part in groups:
         base = "finetune" if ablation else "frozen"
         # only seeds with the reference and another method (an interrupted run leaves partial
         # seeds); differences are paired, so a method missing from a seed just leaves it out
@@ -221,7 +229,10 @@ def report(args: argparse.Namespace) -> None:
         methods = part.groupby(keys).method.transform("nunique")
         part = part[has_base & (methods > 1)]
         lines += [
-            "## " + ("finetune ablation" if ablation else "frozen vs tuned") + f" ({encoder})",
+            "## "
+            + ("finetune ablation" if ablation else "frozen vs tuned")
+            + (f" ({encoder}, scored on dev rows of the train split)" if split == "dev" else "")
+            + ("" if split == "dev" else f" ({encoder})"),
             "",
             "| dataset | per class | seeds | method | accuracy | Δ vs " + base + " | seconds |",
             "|---|---|---|---|---|---|---|",
@@ -291,6 +302,11 @@ def main() -> None:
     r.add_argument("--methods", default=",".join(METHODS))
     r.add_argument("--ablation", action="store_true")
     r.add_argument("--encoder", default="minilm", help="the encoder frozen and fine-tuned")
+    r.add_argument(
+        "--dev",
+        action="store_true",
+        help="score on --test-cap train rows outside the pool, not the test split",
+    )
     r.add_argument("--out", default=str(RESULTS / "finetune.jsonl"))
     p = sub.add_parser("report")
     p.add_argument("--out", default=str(RESULTS / "finetune.jsonl"))
