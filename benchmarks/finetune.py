@@ -231,8 +231,11 @@ def report(args: argparse.Namespace) -> None:
         lines += [
             "## "
             + ("finetune ablation" if ablation else "frozen vs tuned")
-            + (f" ({encoder}, scored on dev rows of the train split)" if split == "dev" else "")
-            + ("" if split == "dev" else f" ({encoder})"),
+            + (
+                f" ({encoder}, scored on dev rows of the train split)"
+                if split == "dev"
+                else f" ({encoder})"
+            ),
             "",
             "| dataset | per class | seeds | method | accuracy | Δ vs " + base + " | seconds |",
             "|---|---|---|---|---|---|---|",

@@ -469,17 +469,21 @@ class ActiveLearner:
         """The current head, fitted on every label so far (a prior until two classes are seen)."""
         return self.fit()
 
-    def _rows_of(self, X: Any) -> np.ndarray:
+    def _model_rows(self, X: Any) -> tuple[Any, np.ndarray]:
+        """The model and the rows it reads for ``X``; for a tuned head's whole pool, its
+        classifier on the pool's tuned embeddings (computed once per fit, as queries use)."""
+        if self.tuned and X is None:
+            return tuned.query_view(self, self.model)
         from littledata.active.rows import feature_rows
 
-        return feature_rows(self, X)
+        rows = feature_rows(self, X)
+        return self.model, rows
 
     def predict_proba(self, features: Any = None) -> np.ndarray:
         """Class probabilities over :attr:`classes` (columns in that order; 0 for classes not
         labeled yet) for ``features``: texts (when the learner has a featurizer), feature rows,
         or ``None`` for the whole pool."""
-        X = self._rows_of(features)
-        model = self.model
+        model, X = self._model_rows(features)
         if not hasattr(model, "predict_proba"):
             raise ConfigError(
                 f"The head {type(model).__name__} has no predict_proba; use predict(), or a head "
@@ -494,8 +498,7 @@ class ActiveLearner:
     def predict(self, features: Any = None) -> list[Any]:
         """Predicted labels (values from :attr:`classes`) for ``features``: texts (when the
         learner has a featurizer), feature rows, or ``None`` for the whole pool."""
-        X = self._rows_of(features)
-        model = self.model
+        model, X = self._model_rows(features)
         with thread_limit(self.threads):
             codes = np.asarray(model.predict(np.asarray(X)), dtype=np.int64)
         if self.multi_label:  # a 0/1 row per example: its list of labels

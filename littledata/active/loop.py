@@ -23,6 +23,7 @@ from littledata.active.data import load_active_dataset
 from littledata.active.learner import ActiveLearner, thread_limit
 from littledata.active.stopping import StabilizingPredictions
 from littledata.active.strategies import get_strategy
+from littledata.active.tuned import text_head
 from littledata.datasets.base import Dataset
 from littledata.datasets.source import DataSource
 from littledata.errors import ConfigError
@@ -172,7 +173,10 @@ def prepare_task(
     X_test = task.take(task.featurize(fz, test), y_test, test_rows)
     capped = len(pool_rows) < len(train)
     if texts and task.name != "single-label":
-        raise ConfigError(f"A head that fine-tunes its encoder reads texts of single-label data only, not {task.name}.")  # fmt: skip  # noqa: E501
+        raise ConfigError(
+            "A head that fine-tunes its encoder reads texts of single-label data only, not "
+            f"{task.name}."
+        )
     kept = {} if not texts else {
         "texts_pool": np.asarray(train.texts, dtype=str)[pool_rows],
         "texts_test": np.asarray(test.texts, dtype=str)[test_rows],
@@ -373,7 +377,7 @@ def run_trial(
         strat = get_strategy("subsample", base=strat, size=int(subsample))
     task_name = str(task.info.get("task", "single-label"))
     task_type = get_task_type(task_name)
-    text = _text_head(head)  # it fine-tunes the featurizer's encoder on the pool's texts
+    text = text_head(head) is not None  # it fine-tunes the featurizer's encoder on the pool's texts
     learner = ActiveLearner(
         task.featurizer if text else None,
         head,
@@ -474,7 +478,7 @@ def reference_accuracy(
     if task.X_reference is not None and task.y_reference is not None:
         X, y, texts = task.X_reference, task.y_reference, task.texts_reference
     task_name = str(task.info.get("task", "single-label"))
-    text = _text_head(head)
+    text = text_head(head) is not None
     learner = ActiveLearner(
         task.featurizer if text else None,
         head,
@@ -493,9 +497,3 @@ def reference_accuracy(
     metric = curve_metrics(learner.task.name)[0]
     X_test = task.texts_test if text else task.X_test
     return _evaluate(learner, X_test, task.y_test, task.classes)[metric]  # type: ignore[arg-type]
-
-
-def _text_head(head: Any) -> bool:
-    from littledata.active.tuned import text_head
-
-    return text_head(head) is not None
