@@ -75,6 +75,16 @@ def test_settings_that_train_nothing_are_refused(head: str, params: dict, match:
         make_head(head, input_kind="text", **params).fit(TEXTS, LABELS)
 
 
+def test_finetune_passes_default_to_40_and_the_cross_encoder_keeps_10() -> None:
+    from littledata.heads.cross_encoder import CrossEncoderHead
+
+    head = make_head("finetune", input_kind="text")
+    assert head.get_params()["epochs"] is None  # stored as given (scikit-learn's contract)
+    assert head._epochs() == 40  # few rows need many passes (benchmarks/finetune.py)
+    assert make_head("finetune", input_kind="text", epochs=3)._epochs() == 3
+    assert CrossEncoderHead()._epochs() == 10  # measured at 10; pairs hit the step cap anyway
+
+
 @pytest.mark.parametrize("head", ["setfit", "finetune"])
 def test_one_class_and_features_instead_of_texts_are_refused(head: str) -> None:
     with pytest.raises(DataFormatError, match="at least 2 classes"):

@@ -58,8 +58,11 @@ class CrossEncoderHead(FineTuneHead):
     ``fit(X, y)`` and ``predict_proba(X)`` take ``X`` as ``n`` pairs ``[first, second]``.
     Parameters are :class:`~littledata.heads.tuned.FineTuneHead`'s; ``max_length`` counts the
     tokens of both texts together (the longer text is cut first). ``simcse_steps`` must stay 0:
-    domain adaptation embeds single texts.
+    domain adaptation embeds single texts. ``epochs=None`` means 10 passes here (the setting
+    measured in ``benchmarks/cross_encoder.py``; pairs are many rows, so the step cap decides).
     """
+
+    _default_epochs = 10
 
     def _inputs(self, X: Any) -> list[Any]:
         return text_pairs(X)
