@@ -219,7 +219,10 @@ def report(args: argparse.Namespace) -> None:
         f"{len(df)} runs, {df.date.min()} to {df.date.max()}, {df.cpus.iloc[0]} cores "
         f"({df.machine.iloc[0]}), torch threads {sorted(df.threads.unique().tolist())}. Accuracy "
         "in points: mean over seeds ± standard error; Δ: paired difference to frozen MiniLM + "
-        "logreg (same rows, same test rows). Seconds: fit / test embedding+prediction / total.",
+        "logreg (same rows, same test rows). Seconds: fit / test embedding+prediction / total. "
+        "finetune is the head's default (40 epochs since 2026-12-03; finetune@10ep: the old "
+        "default, renamed in the records, which keep the name a run was recorded under in "
+        "recorded_as).",
         "",
     ]
     df["encoder"] = df.get("encoder", pd.Series("minilm", index=df.index)).fillna("minilm")
@@ -291,6 +294,55 @@ def report(args: argparse.Namespace) -> None:
         lines.append("")
     Path(args.markdown).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    if args.plot:
+        _plot_tradeoff(df, Path(args.plot))
+
+
+def _plot_tradeoff(df, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Accuracy gained over frozen against minutes per fit: one point per dataset and method
+    (means over 2+ seeds, MiniLM, test rows), one panel per size, the time budget dotted; lines
+    join a dataset's settings from the cheapest to the dearest."""
+    from matplotlib.figure import Figure
+
+    part = df[(df.encoder == "minilm") & ~df.ablation.astype(bool) & (df.split == "test")]
+    sizes = sorted(part.per_class.unique())
+    fig = Figure(figsize=(5.5 * len(sizes), 4.5))
+    markers = dict(zip(sorted(part.method.unique()), "osD^v<>px*h", strict=False))
+    colors = {name: f"C{i}" for i, name in enumerate(part.dataset.unique())}
+    shown: set[str] = set()
+    for ax, per in zip(fig.subplots(1, len(sizes), squeeze=False)[0], sizes, strict=True):
+        d = part[part.per_class == per]
+        frozen = d[d.method == "frozen"][["dataset", "seed", "accuracy"]]
+        d = d.merge(frozen, on=["dataset", "seed"], suffixes=("", "_frozen"))
+        d = d.assign(delta=(d.accuracy - d.accuracy_frozen) * 100)
+        cells = d.groupby(["dataset", "method"]).agg(
+            minutes=("fit_seconds", lambda s: s.mean() / 60),
+            delta=("delta", "mean"),
+            seeds=("seed", "nunique"),
+        )
+        cells = cells[cells.seeds >= 2]  # one seed is too noisy to place
+        for name, cell in cells.groupby(level="dataset", sort=False):
+            cell = cell.droplevel("dataset").sort_values("minutes")
+            ax.plot(cell.minutes, cell.delta, "-", color=colors[name], alpha=0.4, lw=1)
+            for method, row in cell.iterrows():
+                ax.plot(row.minutes, row.delta, markers[method], color=colors[name], ms=6)
+                shown.add(method)
+        ax.axhline(0, color="grey", lw=0.8)
+        budget = 2 if per <= 8 else 6  # issue 16's minutes per run
+        ax.axvline(budget, color="grey", ls=":", lw=1)
+        ax.text(budget, ax.get_ylim()[1], f" {budget} min", va="top", fontsize=8, color="grey")
+        ax.set(xscale="log", xlabel="minutes per fit (mean over seeds)",
+               ylabel="accuracy points over frozen MiniLM + logreg",
+               title=f"{per} labeled rows per class")  # fmt: skip
+        ax.grid(alpha=0.3)
+    handles = [
+        fig.axes[0].plot([], [], markers[m], color="black", ls="", label=m)[0]
+        for m in markers
+        if m in shown
+    ] + [fig.axes[0].plot([], [], "-", color=c, label=n)[0] for n, c in colors.items()]
+    fig.legend(handles=handles, loc="center right", fontsize=8, frameon=False)
+    fig.subplots_adjust(right=0.8, wspace=0.25)
+    fig.savefig(path, dpi=90)
 
 
 def main() -> None:
@@ -319,6 +371,11 @@ def main() -> None:
     p = sub.add_parser("report")
     p.add_argument("--out", default=str(RESULTS / "finetune.jsonl"))
     p.add_argument("--markdown", default=str(RESULTS / "finetune.md"))
+    p.add_argument(
+        "--plot",
+        default=str(RESULTS / "finetune_tradeoff.png"),
+        help="accuracy gained against minutes per fit ('' for none)",
+    )
     args = parser.parse_args()
     run(args) if args.command == "run" else report(args)
 
