@@ -161,6 +161,7 @@ def run(args: argparse.Namespace) -> None:
     methods = (
         ABLATION if args.ablation else {m: VARIANTS.get(m, {}) for m in args.methods.split(",")}
     )
+    split = "dev" if args.dev else "test"
     for name in args.datasets.split(","):
         texts, y, test_texts, y_test = _data(name, args.test_cap, args.dev)
         _POOL[:] = texts
@@ -171,7 +172,6 @@ def run(args: argparse.Namespace) -> None:
             for seed in seeds:
                 idx = sample_train_indices(y, per, seed, per_class=True)
                 for method, params in methods.items():
-                    split = "dev" if args.dev else "test"
                     key = (name, per, seed, method, bool(args.ablation), args.encoder, split)
                     if key in done:
                         continue
@@ -264,9 +264,7 @@ def report(args: argparse.Namespace) -> None:
                     f"| {name} | {per} | {len(dm)} | {method} | {acc.mean():.1f}{_se(se)} | "
                     f"{delta} | {secs} |"
                 )
-        pivot = part.pivot_table(
-            index=["dataset", "per_class", "seed"], columns="method", values="accuracy"
-        )
+        deltas = _deltas(part, base)
         lines += [
             "",
             "Mean over datasets of the per-dataset mean paired difference, per size (± its "
@@ -274,12 +272,11 @@ def report(args: argparse.Namespace) -> None:
             "a loss beyond 1 SE: a cell whose mean Δ is below minus its own SE):",
             "",
         ]
-        for per, piv in pivot.groupby(level="per_class"):
-            for method in piv.columns:
+        for per, by_seed in deltas.groupby(level="per_class"):
+            for method in by_seed.columns:
                 if method == base:
                     continue
-                diffs = (piv[method] - piv[base]).dropna() * 100
-                cells = diffs.groupby(level="dataset")
+                cells = by_seed[method].dropna().groupby(level="dataset")
                 mean, n = cells.mean(), cells.count()
                 if not len(mean):
                     continue
@@ -298,6 +295,15 @@ def report(args: argparse.Namespace) -> None:
         _plot_tradeoff(df, Path(args.plot))
 
 
+def _deltas(part, base: str):  # type: ignore[no-untyped-def]
+    """Accuracy points of every method minus ``base``'s on the same dataset, size and seed
+    (rows: dataset, per_class, seed; columns: methods; NaN where a method did not run)."""
+    acc = part.pivot_table(
+        index=["dataset", "per_class", "seed"], columns="method", values="accuracy"
+    )
+    return acc.sub(acc[base], axis=0) * 100
+
+
 def _plot_tradeoff(df, path: Path) -> None:  # type: ignore[no-untyped-def]
     """Accuracy gained over frozen against minutes per fit: one point per dataset and method
     (means over 2+ seeds, MiniLM, test rows), one panel per size, the time budget dotted; lines
@@ -312,15 +318,10 @@ def _plot_tradeoff(df, path: Path) -> None:  # type: ignore[no-untyped-def]
     shown: set[str] = set()
     for ax, per in zip(fig.subplots(1, len(sizes), squeeze=False)[0], sizes, strict=True):
         d = part[part.per_class == per]
-        frozen = d[d.method == "frozen"][["dataset", "seed", "accuracy"]]
-        d = d.merge(frozen, on=["dataset", "seed"], suffixes=("", "_frozen"))
-        d = d.assign(delta=(d.accuracy - d.accuracy_frozen) * 100)
-        cells = d.groupby(["dataset", "method"]).agg(
-            minutes=("fit_seconds", lambda s: s.mean() / 60),
-            delta=("delta", "mean"),
-            seeds=("seed", "nunique"),
-        )
-        cells = cells[cells.seeds >= 2]  # one seed is too noisy to place
+        by_seed = _deltas(d, "frozen").droplevel("per_class").stack().rename("delta")
+        cells = by_seed.groupby(level=["dataset", "method"]).agg(["mean", "count"])
+        cells["minutes"] = d.groupby(["dataset", "method"]).fit_seconds.mean() / 60
+        cells = cells[cells["count"] >= 2].rename(columns={"mean": "delta"})  # 1 seed: too noisy
         for name, cell in cells.groupby(level="dataset", sort=False):
             cell = cell.droplevel("dataset").sort_values("minutes")
             ax.plot(cell.minutes, cell.delta, "-", color=colors[name], alpha=0.4, lw=1)
